@@ -1,0 +1,296 @@
+/*
+ * libfota — the device agent.
+ *
+ * A portable C11 core: no heap, no floating point, no OS calls. Everything
+ * platform-specific goes through struct fota_config (flash, boot control,
+ * transports, clock/log, crypto); all memory is owned by the caller: a
+ * struct fota plus the buffers named in struct fota_buffers.
+ *
+ * Typical use (see examples/ and docs/agent.md):
+ *
+ *   static struct fota agent;
+ *   fota_init(&agent, &config, &buffers);
+ *   ...once the application is healthy:  fota_confirm(&agent);
+ *   ...periodically:                     fota_start(&agent);
+ *                                        while ((r = fota_step(&agent)) == FOTA_RUNNING) {}
+ *                                        if (r == FOTA_UPDATE_READY) reboot();
+ */
+#ifndef FOTA_FOTA_H
+#define FOTA_FOTA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fota/crypto.h"
+#include "fota/error.h"
+#include "fota/http.h"
+#include "fota/manifest.h"
+#include "fota/record.h"
+#include "fota/url.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FOTA_VERSION_STRING "0.1.0"
+#define FOTA_MSG_MAX 192 /* last error message, NUL included */
+#define FOTA_MAX_TRANSPORTS 4
+#define FOTA_MAX_KEYS 4
+
+/* ---- Port interface ---------------------------------------------------- */
+
+/* Raw flash, by absolute address. write: addr and len are multiples of
+ * write_size; erase: addr and len are multiples of sector_size. Return 0 or a
+ * negative code (FOTA_ERR_FLASH_*). */
+struct fota_flash {
+    void *ctx;
+    int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
+    int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
+    int (*erase)(void *ctx, uint32_t addr, uint32_t len);
+    uint32_t sector_size; /* erase unit, e.g. 4096 */
+    uint32_t write_size;  /* program unit, 1..FOTA_WRITE_SIZE_MAX, power of two */
+};
+#define FOTA_WRITE_SIZE_MAX 32
+
+/* State of an application slot, as in ESP-IDF's esp_ota_img_states_t. */
+enum fota_img_state {
+    FOTA_IMG_NEW = 0,            /* written and selected, never booted */
+    FOTA_IMG_PENDING_VERIFY = 1, /* booted once, waiting for fota_confirm() */
+    FOTA_IMG_VALID = 2,          /* confirmed */
+    FOTA_IMG_ABORTED = 3,        /* rolled back: never boot again */
+    FOTA_IMG_UNDEFINED = 4,      /* factory image / no state recorded */
+};
+
+struct fota_slot {
+    uint32_t addr;
+    uint32_t size;
+};
+
+/* Boot control: two application slots, 0 and 1. */
+struct fota_boot {
+    void *ctx;
+    /* Which slot runs now, and its state (enum fota_img_state). */
+    int (*running)(void *ctx, int *slot, int *state);
+    /* Where slot `slot` lives in flash. */
+    int (*slot_info)(void *ctx, int slot, struct fota_slot *out);
+    /* Boot `slot` on the next reset, once, as pending-verify: if it resets
+     * again before confirm() the bootloader returns to the current slot. */
+    int (*set_next)(void *ctx, int slot);
+    /* The running slot is healthy: mark it valid (cancels rollback). */
+    int (*confirm)(void *ctx);
+    /* Mark the running slot aborted and select the other one; the caller
+     * reboots. */
+    int (*rollback)(void *ctx);
+};
+
+/* A network link. connect() opens host:port (TLS when `tls`); recv() returns
+ * the number of bytes (> 0), 0 when the peer closed the connection, or a
+ * negative code (FOTA_ERR_TIMEOUT when nothing arrived in time); send()
+ * returns the bytes written (> 0) or a negative code. Errors from connect()
+ * must say which step failed: FOTA_ERR_DNS, FOTA_ERR_CONNECT_REFUSED,
+ * FOTA_ERR_CONNECT_TIMEOUT, FOTA_ERR_TLS_*, FOTA_ERR_LINK. */
+struct fota_transport {
+    const char *name; /* "wifi", "ethernet", "gsm", ... */
+    void *ctx;
+    int (*connect)(void *ctx, const char *host, uint16_t port, int tls, uint32_t timeout_ms);
+    int (*send)(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms);
+    int (*recv)(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
+    void (*close)(void *ctx);
+    /* Optional: a short text with the transport's own detail about the last
+     * failure (resolver message, TLS alert, modem reply). May return NULL. */
+    const char *(*detail)(void *ctx);
+};
+
+enum fota_log_level { FOTA_LOG_ERROR = 0, FOTA_LOG_WARN, FOTA_LOG_INFO, FOTA_LOG_DEBUG };
+
+/* ---- Configuration ----------------------------------------------------- */
+
+struct fota_config {
+    /* Identity of this device and of the firmware running now. */
+    const char *product;       /* must equal the manifest's product */
+    int chip;                  /* enum fota_chip of this device */
+    uint32_t version_code;     /* of the running firmware */
+    const char *version;       /* human string of the running firmware, for logs */
+
+    /* Where to look. May contain "{mac}" (replaced by `mac`, 12 upper-case hex). */
+    const char *manifest_url;
+    const char *mac;           /* optional */
+    const char *user_agent;    /* default "fota/<version>" */
+
+    /* Trust: public keys (uncompressed P-256 points) allowed to sign manifests. */
+    const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE];
+    size_t n_pubkeys;
+
+    /* Platform */
+    const struct fota_flash *flash;
+    const struct fota_boot *boot;
+    const struct fota_transport *transports[FOTA_MAX_TRANSPORTS]; /* tried in order */
+    size_t n_transports;
+    const struct fota_crypto *crypto;
+
+    /* Agent state (highest sequence seen, anti-rollback floor, download
+     * progress) lives in a journaled flash region of two or more sectors.
+     * state_size 0 disables persistence (not recommended). */
+    uint32_t state_addr;
+    uint32_t state_size;
+
+    /* Platform callbacks; ctx is passed to each. now_ms is required. */
+    void *ctx;
+    uint32_t (*now_ms)(void *ctx);                   /* monotonic milliseconds */
+    int (*utc_now)(void *ctx, int64_t *unix_s);      /* optional: 0 if the time is trusted */
+    void (*delay_ms)(void *ctx, uint32_t ms);        /* needed by fota_run() */
+    uint32_t (*random)(void *ctx);                   /* optional, for backoff jitter */
+    void (*log)(void *ctx, int level, const char *msg);           /* optional */
+    void (*progress)(void *ctx, uint32_t done, uint32_t total);   /* optional */
+    /* Runs once before the first flash erase of an update: detach interrupts,
+     * stop peripherals. A non-zero return aborts the update. Optional. */
+    int (*pre_update)(void *ctx);
+
+    /* Limits; 0 selects the default in brackets. */
+    uint32_t connect_timeout_ms; /* [10000] */
+    uint32_t read_timeout_ms;    /* [10000] every single read */
+    uint32_t total_timeout_ms;   /* [0 = none] whole check+download, per attempt */
+    uint32_t min_bytes_per_s;    /* [0 = none] slow-retrieval guard, over 10 s windows */
+    uint32_t max_attempts;       /* [5] per fota_start() */
+    uint32_t backoff_base_ms;    /* [1000] doubled each retry, plus jitter */
+    uint32_t backoff_max_ms;     /* [60000] */
+    uint32_t max_redirects;      /* [5] */
+    uint32_t persist_every;      /* [65536] bytes between saved download progress */
+    uint8_t check_only;          /* report FOTA_UPDATE_AVAILABLE, do not download */
+};
+
+/* Caller-owned buffers. Sizes are the caller's choice within the minimums. */
+struct fota_buffers {
+    uint8_t *rx;       /* network receive buffer (>= 512; 4096 is fast) */
+    size_t rx_size;
+    char *line;        /* HTTP header line / request (>= 256) */
+    size_t line_size;
+    char *url;         /* current URL, redirect target (>= 128) */
+    size_t url_size;
+    char *manifest;    /* manifest text (>= 512) */
+    size_t manifest_size;
+};
+
+/* ---- Persistent agent state --------------------------------------------- */
+
+struct fota_persist {
+    uint32_t version;            /* layout version of this struct */
+    uint32_t last_sequence;      /* highest manifest sequence accepted */
+    uint32_t security_floor;     /* anti-rollback: lowest security counter accepted */
+    uint32_t pending_security;   /* counter of the image activated, raised on confirm */
+    uint32_t rejected_version;   /* version code that was rolled back; not retried */
+    /* Download in progress (dl_size 0: none). */
+    uint8_t dl_sha256[32];       /* identifies the image being downloaded */
+    uint32_t dl_size;
+    uint32_t dl_offset;          /* bytes in the slot, sector-aligned */
+    int32_t dl_slot;
+};
+
+/* ---- The agent --------------------------------------------------------- */
+
+enum fota_result {
+    FOTA_IDLE = 0,             /* nothing started */
+    FOTA_RUNNING = 1,          /* call fota_step() again */
+    FOTA_NO_UPDATE = 2,        /* server has nothing newer (304, or same version) */
+    FOTA_UPDATE_AVAILABLE = 3, /* check_only: manifest verified, newer version */
+    FOTA_UPDATE_READY = 4,     /* verified and activated: reboot to run it */
+};
+
+/* Everything below is private to the core; it is here so that the caller
+ * owns the memory. Size: see docs/agent.md. */
+struct fota {
+    const struct fota_config *cfg;
+    struct fota_buffers buf;
+    struct fota_record_store store;
+    struct fota_persist persist;
+    struct fota_http_parser http;
+    struct fota_manifest manifest;
+    struct fota_sha256 sha;
+
+    /* Connection */
+    const struct fota_transport *tr; /* open transport, NULL when closed */
+    size_t tr_index;                 /* transport in use / to try */
+    char host[FOTA_URL_HOST_MAX + 1];
+    uint16_t port;
+    uint8_t tls;
+    size_t rx_len, rx_pos;           /* unparsed bytes in buf.rx */
+
+    /* Progress of the current operation */
+    uint8_t phase;           /* internal state machine */
+    uint8_t fetching_image;  /* 0: manifest, 1: image */
+    uint8_t redirects;
+    uint8_t header_checked;
+    uint8_t hook_ran;
+    uint32_t attempts;
+    uint32_t wait_until;     /* backoff deadline (now_ms) */
+    uint32_t op_started;     /* attempt start, for total_timeout_ms */
+    uint32_t window_start;   /* slow-retrieval window */
+    uint32_t window_bytes;
+    uint32_t manifest_len;
+    uint32_t offset;         /* image bytes received and hashed */
+    uint32_t written;        /* image bytes programmed to flash */
+    uint32_t erased_to;      /* slot bytes erased so far */
+    uint32_t persisted_at;   /* dl_offset last saved */
+    uint8_t tail[FOTA_WRITE_SIZE_MAX]; /* bytes waiting for a full write unit */
+    uint32_t tail_len;
+    struct fota_slot target;
+    int target_slot;
+    int running_slot;
+    int running_state;
+    uint32_t rng;
+    char etag[FOTA_HTTP_ETAG_MAX + 1]; /* manifest ETag for If-None-Match */
+    int result;              /* enum fota_result or error once finished */
+    int last_err;
+    char msg[FOTA_MSG_MAX];
+};
+
+/* Check the configuration and buffers, load the persistent state and read
+ * the boot state. Does not touch the network. */
+int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_buffers *buf);
+
+/* Begin a check (and, unless check_only, the update). Returns 0, or
+ * FOTA_ERR_PENDING_CONFIRM while the running image is not confirmed. */
+int fota_start(struct fota *f);
+
+/* Advance by one bounded piece of work (at most one connect or one read
+ * timeout). Returns FOTA_RUNNING while work remains, then the result
+ * (FOTA_NO_UPDATE, FOTA_UPDATE_AVAILABLE, FOTA_UPDATE_READY) or a negative
+ * error code once the attempts are used up or the failure is final. */
+int fota_step(struct fota *f);
+
+/* fota_start() and fota_step() until finished; sleeps through backoff with
+ * cfg->delay_ms. */
+int fota_run(struct fota *f);
+
+/* Stop whatever runs; closes the connection. Download progress already
+ * saved stays valid for a later resume. */
+void fota_abort(struct fota *f);
+
+/* The running image is healthy: confirm it (cancels rollback) and raise the
+ * anti-rollback floor to its security counter. Harmless when already valid. */
+int fota_confirm(struct fota *f);
+
+/* The running image is not healthy: mark it aborted and select the previous
+ * one. The caller reboots. */
+int fota_rollback(struct fota *f);
+
+/* Running slot's state (enum fota_img_state). */
+int fota_running_state(const struct fota *f);
+
+/* Last error code and its message naming step and cause ("" when none). */
+int fota_last_error(const struct fota *f);
+const char *fota_last_message(const struct fota *f);
+
+/* The verified manifest of the last check (valid after FOTA_UPDATE_*). */
+const struct fota_manifest *fota_manifest(const struct fota *f);
+
+/* Name of the transport that carried the last exchange, or NULL. */
+const char *fota_transport_used(const struct fota *f);
+
+/* Persistent state as loaded / last saved. */
+const struct fota_persist *fota_persist_state(const struct fota *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

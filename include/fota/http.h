@@ -1,0 +1,97 @@
+/*
+ * Incremental HTTP/1.1 response parser.
+ *
+ * Feed it whatever the transport delivered, in pieces of any size; it hands
+ * back events: headers complete, a slice of (de-chunked) body, message done.
+ * It never copies the body: body slices point into the caller's input. Header
+ * lines are assembled in a caller-owned line buffer, whose size bounds the
+ * longest header line accepted. Only headers the agent needs are kept.
+ */
+#ifndef FOTA_HTTP_H
+#define FOTA_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FOTA_HTTP_ETAG_MAX 72 /* a quoted SHA-256 hex ETag fits */
+
+enum fota_http_event {
+    FOTA_HTTP_NEED_MORE = 0, /* all input consumed, nothing to report */
+    FOTA_HTTP_HEADERS = 1,   /* final (non-1xx) headers are complete */
+    FOTA_HTTP_BODY = 2,      /* *body / *body_len hold a body slice */
+    FOTA_HTTP_DONE = 3,      /* the message is complete */
+};
+
+enum fota_http_framing {
+    FOTA_HTTP_FRAMING_NONE = 0,    /* no body (HEAD, 204, 304, or length 0) */
+    FOTA_HTTP_FRAMING_LENGTH = 1,  /* Content-Length */
+    FOTA_HTTP_FRAMING_CHUNKED = 2, /* Transfer-Encoding: chunked */
+    FOTA_HTTP_FRAMING_CLOSE = 3,   /* body ends when the connection closes */
+};
+
+struct fota_http_response {
+    uint16_t status;           /* e.g. 200 */
+    uint8_t http_minor;        /* HTTP/1.x */
+    uint8_t framing;           /* enum fota_http_framing */
+    uint8_t keep_alive;        /* connection may be reused after DONE */
+    uint8_t has_content_length;
+    uint8_t has_content_range;
+    uint8_t has_location;
+    uint64_t content_length;
+    uint64_t range_first;      /* Content-Range: bytes first-last/complete */
+    uint64_t range_last;
+    uint64_t range_complete;   /* UINT64_MAX when "*" */
+    uint32_t retry_after_s;    /* Retry-After in seconds (delta form), 0 if absent */
+    char etag[FOTA_HTTP_ETAG_MAX + 1];
+};
+
+struct fota_http_parser {
+    struct fota_http_response resp;
+    char *line;          /* caller-owned line buffer */
+    size_t line_size;
+    size_t line_len;
+    char *location;      /* caller-owned, may be NULL (then Location is ignored) */
+    size_t location_size;
+    uint8_t state;       /* internal */
+    uint8_t no_body;     /* request was HEAD (set by fota_http_parser_reset) */
+    uint8_t in_trailers;
+    uint64_t remaining;  /* bytes left in the body or current chunk */
+    uint64_t body_seen;  /* body bytes delivered so far */
+    uint32_t header_bytes; /* bytes in the header block, bounded */
+};
+
+/* Prepare for a new response. `line` must hold the longest header line that
+ * is to be accepted (plus its NUL); 256 bytes is a practical minimum.
+ * `location` receives the Location header (NUL-terminated), may be NULL.
+ * `head_request` non-zero when the request was HEAD (no body follows). */
+void fota_http_parser_init(struct fota_http_parser *p, char *line, size_t line_size,
+                           char *location, size_t location_size, int head_request);
+
+/* Parse input. Consumes a prefix of in[0..len), stores how much in *consumed,
+ * and returns an event (enum fota_http_event) or a negative FOTA_ERR_*:
+ * FOTA_ERR_HTTP_PARSE, FOTA_ERR_HTTP_HEADER_TOO_LONG. Call again with the
+ * remaining input until it returns FOTA_HTTP_NEED_MORE or FOTA_HTTP_DONE.
+ * Bytes after DONE belong to the next response and are not consumed. */
+int fota_http_parse(struct fota_http_parser *p, const uint8_t *in, size_t len, size_t *consumed,
+                    const uint8_t **body, size_t *body_len);
+
+/* The connection closed. Returns FOTA_HTTP_DONE when the body was delimited
+ * by the close (or was complete), FOTA_ERR_CLOSED otherwise (truncated). */
+int fota_http_eof(struct fota_http_parser *p);
+
+/* Format "GET <path> HTTP/1.1" request with Host, User-Agent, Connection:
+ * keep-alive and the optional Range (from range_start, when non-zero) and
+ * If-None-Match (when etag non-empty) headers. Returns the length or
+ * FOTA_ERR_BUFFER_TOO_SMALL. */
+struct fota_url;
+int fota_http_format_get(char *out, size_t out_size, const struct fota_url *url,
+                         const char *user_agent, uint64_t range_start, const char *if_none_match);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

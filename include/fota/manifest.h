@@ -1,0 +1,109 @@
+/*
+ * The signed release manifest (specified in docs/manifest.md).
+ *
+ * A small UTF-8 text document of "key: value" lines. The last line is
+ * "signature: <128 hex digits>" (ECDSA P-256 r||s over the SHA-256 of every
+ * byte before that line). Example:
+ *
+ *   fota-manifest: 1
+ *   product: demo-board
+ *   chip: esp32
+ *   version: 1.2.0
+ *   version-code: 1002000
+ *   security-counter: 0
+ *   sequence: 1732440000
+ *   size: 262144
+ *   sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+ *   url: demo-board-1.2.0.bin
+ *   key-id: 3f0c2a9b1d7e6a55
+ *   signature: 3045...
+ *
+ * Optional: "expires: 2027-01-31T00:00:00Z", "project: ...".
+ */
+#ifndef FOTA_MANIFEST_H
+#define FOTA_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fota/crypto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FOTA_MANIFEST_FORMAT 1
+#define FOTA_MANIFEST_PRODUCT_MAX 48
+#define FOTA_MANIFEST_VERSION_MAX 32
+#define FOTA_MANIFEST_URL_MAX 512
+#define FOTA_KEY_ID_SIZE 8 /* first 8 bytes of SHA-256(public key) */
+
+enum fota_chip {
+    FOTA_CHIP_ANY = 0, /* raw images, or tests */
+    FOTA_CHIP_ESP8266,
+    FOTA_CHIP_ESP32,
+    FOTA_CHIP_ESP32S2,
+    FOTA_CHIP_ESP32S3,
+    FOTA_CHIP_ESP32C2,
+    FOTA_CHIP_ESP32C3,
+    FOTA_CHIP_ESP32C5,
+    FOTA_CHIP_ESP32C6,
+    FOTA_CHIP_ESP32C61,
+    FOTA_CHIP_ESP32H2,
+    FOTA_CHIP_ESP32P4,
+    FOTA_CHIP_COUNT
+};
+
+/* "esp32", "esp32s2", ...; "any" for FOTA_CHIP_ANY; "unknown" out of range. */
+const char *fota_chip_name(int chip);
+/* Human name: "ESP32-S2". */
+const char *fota_chip_display_name(int chip);
+/* Parse "esp32s2" / "ESP32-S2" (case-insensitive, '-' optional). -1 if unknown. */
+int fota_chip_from_name(const char *name, size_t len);
+
+struct fota_manifest {
+    uint32_t format;
+    char product[FOTA_MANIFEST_PRODUCT_MAX + 1];
+    int chip; /* enum fota_chip */
+    char version[FOTA_MANIFEST_VERSION_MAX + 1];
+    uint32_t version_code;
+    uint32_t security_counter;
+    uint32_t sequence;
+    uint32_t size;
+    uint8_t sha256[32];
+    char url[FOTA_MANIFEST_URL_MAX + 1];
+    uint8_t key_id[FOTA_KEY_ID_SIZE];
+    int64_t expires; /* unix seconds; 0 = never */
+    uint8_t signature[FOTA_P256_SIG_SIZE];
+    size_t signed_len; /* bytes covered by the signature */
+};
+
+/* Parse the text (not NUL-terminated; `len` bytes). Checks syntax, required
+ * fields, value ranges; unknown keys are rejected (a signer's typo must not
+ * be silently ignored). Returns 0 or FOTA_ERR_MANIFEST_PARSE. When `err_line`
+ * is not NULL it receives the 1-based line of the first problem. */
+int fota_manifest_parse(const char *text, size_t len, struct fota_manifest *out, int *err_line);
+
+/* Verify the signature of a parsed manifest against a list of trusted public
+ * keys (matched by key id). Returns 0, FOTA_ERR_UNKNOWN_KEY, FOTA_ERR_SIGNATURE
+ * or FOTA_ERR_CRYPTO. */
+int fota_manifest_verify(const struct fota_manifest *m, const char *text,
+                         const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE], size_t n_keys,
+                         const struct fota_crypto *crypto);
+
+/* Key id of a public key: first 8 bytes of its SHA-256. */
+int fota_key_id(const struct fota_crypto *c, const uint8_t pubkey[FOTA_P256_PUBKEY_SIZE],
+                uint8_t out[FOTA_KEY_ID_SIZE]);
+
+/* Version code from a version string: "2019081901" -> 2019081901 (all digits);
+ * "1.2.3" / "v1.2.3-rc1" -> 1*1000000 + 2*1000 + 3 (each part < 1000).
+ * Returns 0 and the code, or FOTA_ERR_INVALID_ARG. */
+int fota_version_code(const char *version, size_t len, uint32_t *code);
+
+/* "2027-01-31T00:00:00Z" -> unix seconds. Returns 0 or FOTA_ERR_MANIFEST_PARSE. */
+int fota_parse_utc(const char *s, size_t len, int64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
