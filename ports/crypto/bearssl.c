@@ -1,0 +1,2 @@
+/* placeholder: implemented in a following commit */
+#include "fota/crypto.h"

@@ -1,0 +1,2 @@
+/* placeholder: implemented in a following commit */
+typedef int fota_posix_placeholder_flash;

@@ -1,0 +1,2 @@
+/* placeholder: implemented in a following commit */
+typedef int fota_placeholder_agent;

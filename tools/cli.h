@@ -1,0 +1,12 @@
+/* Subcommands of the fota command-line tool; each returns the exit status. */
+#ifndef FOTA_TOOLS_CLI_H
+#define FOTA_TOOLS_CLI_H
+
+int cmd_keygen(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_mkimage(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+
+#endif
