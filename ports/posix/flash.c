@@ -1,13 +1,9 @@
-/* NOR flash simulator with power-cut and bad-region injection. */
-#define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <fcntl.h>
+/* NOR flash simulator with power-cut and bad-region injection, on a memory
+ * buffer: plain C, so it also runs on the emulated targets. The file-backed
+ * variant is in flash_file.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fota_posix.h"
 
@@ -41,9 +37,9 @@ static void cut_now(struct fota_posix_flash *f)
 {
     if (f->on_cut)
         f->on_cut(f->cut_ctx);
-    /* on_cut must not return; without one, a cut ends the process as power would */
-    fprintf(stderr, "flash: power cut at operation %u\n", (unsigned)f->ops);
-    _exit(99);
+    /* on_cut must not return; without one, a cut ends the program as power would */
+    printf("flash: power cut at operation %u\n", (unsigned)f->ops);
+    exit(99);
 }
 
 /* Called at the start of every write/erase: counts it and reports whether
@@ -152,7 +148,7 @@ static int flash_erase(void *ctx, uint32_t addr, uint32_t len)
     return 0;
 }
 
-static void init_iface(struct fota_posix_flash *f, uint32_t sector_size, uint32_t write_size)
+void fota_posix_flash_init_iface(struct fota_posix_flash *f, uint32_t sector_size, uint32_t write_size)
 {
     f->iface.ctx = f;
     f->iface.read = flash_read;
@@ -162,7 +158,7 @@ static void init_iface(struct fota_posix_flash *f, uint32_t sector_size, uint32_
     f->iface.write_size = write_size;
 }
 
-static int check_geometry(struct fota_posix_flash *f, uint32_t size, uint32_t sector_size,
+int fota_posix_flash_check_geometry(struct fota_posix_flash *f, uint32_t size, uint32_t sector_size,
                           uint32_t write_size)
 {
     if (sector_size == 0 || size % sector_size || write_size == 0 ||
@@ -176,81 +172,18 @@ static int check_geometry(struct fota_posix_flash *f, uint32_t size, uint32_t se
     return 0;
 }
 
-int fota_posix_flash_open(struct fota_posix_flash *f, const char *path, uint32_t size,
-                          uint32_t sector_size, uint32_t write_size)
+int fota_posix_flash_open_buf(struct fota_posix_flash *f, uint8_t *mem, uint32_t size,
+                              uint32_t sector_size, uint32_t write_size)
 {
     memset(f, 0, sizeof *f);
     f->fd = -1;
-    if (check_geometry(f, size, sector_size, write_size) < 0)
+    if (fota_posix_flash_check_geometry(f, size, sector_size, write_size) < 0)
         return -1;
-    int fd = open(path, O_RDWR | O_CREAT, 0644);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(f->error, sizeof f->error, "cannot open flash file %s: %s", path,
-                 strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    int fresh = st.st_size == 0;
-    if (!fresh && (uint64_t)st.st_size != size) {
-        snprintf(f->error, sizeof f->error, "flash file %s has %lld bytes, expected %u", path,
-                 (long long)st.st_size, (unsigned)size);
-        close(fd);
-        return -1;
-    }
-    if (fresh && ftruncate(fd, size) < 0) {
-        snprintf(f->error, sizeof f->error, "cannot size flash file %s: %s", path,
-                 strerror(errno));
-        close(fd);
-        return -1;
-    }
-    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (mem == MAP_FAILED) {
-        snprintf(f->error, sizeof f->error, "cannot map flash file %s: %s", path,
-                 strerror(errno));
-        close(fd);
-        return -1;
-    }
     f->mem = mem;
-    f->fd = fd;
-    f->size = size;
-    if (fresh)
-        memset(f->mem, 0xFF, size);
-    init_iface(f, sector_size, write_size);
-    return 0;
-}
-
-int fota_posix_flash_open_mem(struct fota_posix_flash *f, uint32_t size, uint32_t sector_size,
-                              uint32_t write_size)
-{
-    memset(f, 0, sizeof *f);
-    f->fd = -1;
-    if (check_geometry(f, size, sector_size, write_size) < 0)
-        return -1;
-    f->mem = malloc(size);
-    if (!f->mem) {
-        snprintf(f->error, sizeof f->error, "out of memory for %u bytes of flash", (unsigned)size);
-        return -1;
-    }
     memset(f->mem, 0xFF, size);
     f->size = size;
-    init_iface(f, sector_size, write_size);
+    fota_posix_flash_init_iface(f, sector_size, write_size);
     return 0;
-}
-
-void fota_posix_flash_close(struct fota_posix_flash *f)
-{
-    if (!f->mem)
-        return;
-    if (f->fd >= 0) {
-        munmap(f->mem, f->size);
-        close(f->fd);
-    } else {
-        free(f->mem);
-    }
-    f->mem = NULL;
-    f->fd = -1;
 }
 
 void fota_posix_flash_load(struct fota_posix_flash *f, uint32_t addr, const void *data,

@@ -56,10 +56,17 @@ struct fota_posix_flash {
  * `size` bytes. Returns 0 or -1 with error text. */
 int fota_posix_flash_open(struct fota_posix_flash *f, const char *path, uint32_t size,
                           uint32_t sector_size, uint32_t write_size);
-/* In-memory flash (no file): for tests. */
-int fota_posix_flash_open_mem(struct fota_posix_flash *f, uint32_t size, uint32_t sector_size,
-                              uint32_t write_size);
+/* Flash on a caller's buffer of `size` bytes (set to 0xFF): tests, and
+ * the emulated targets. */
+int fota_posix_flash_open_buf(struct fota_posix_flash *f, uint8_t *mem, uint32_t size,
+                              uint32_t sector_size, uint32_t write_size);
+/* Unmap a file-backed flash (no-op for a buffer). */
 void fota_posix_flash_close(struct fota_posix_flash *f);
+/* Internal, shared by both variants. */
+int fota_posix_flash_check_geometry(struct fota_posix_flash *f, uint32_t size,
+                                    uint32_t sector_size, uint32_t write_size);
+void fota_posix_flash_init_iface(struct fota_posix_flash *f, uint32_t sector_size,
+                                 uint32_t write_size);
 /* Program raw bytes bypassing the NOR rules and fault injection (factory
  * programming of the initial image). */
 void fota_posix_flash_load(struct fota_posix_flash *f, uint32_t addr, const void *data,
