@@ -182,12 +182,17 @@ int sim_device_boot_once(struct sim_device *d)
     if (fota_posix_boot_init(&d->boot, d->flash, &d->layout, &fota_crypto_mbedtls) < 0)
         return failed(d, FOTA_ERR_BOOT, "boot data region is misconfigured");
     if (fota_posix_bootloader(&d->boot) != FOTA_POSIX_BOOTED) {
+        d->slot = -1;
+        if (d->opt->booted)
+            d->opt->booted(d->opt->booted_ctx, d);
         say(d, "boot #%u: %s\n", (unsigned)d->boots, d->boot.message);
         d->error = FOTA_ERR_BOOT;
         snprintf(d->message, sizeof d->message, "%s", d->boot.message);
         return SIM_BRICKED;
     }
     d->slot = d->boot.running;
+    if (d->opt->booted)
+        d->opt->booted(d->opt->booted_ctx, d);
     if (read_running(d) < 0) {
         /* the bootloader only boots images that validate, so this is a bug */
         say(d, "boot #%u: slot %d has no app descriptor\n", (unsigned)d->boots, d->slot);

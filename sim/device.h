@@ -16,6 +16,8 @@
 
 #define SIM_CRASH_MARKER "FOTA-SIM-CRASH"
 
+struct sim_device;
+
 struct sim_options {
     const char *manifest_url;
     const char *product;
@@ -32,6 +34,11 @@ struct sim_options {
     int verbose;         /* agent debug log */
     int progress;        /* print download progress */
     int64_t utc_now;     /* 0: the host clock; otherwise the device's trusted time */
+    /* Optional: called at every power-on once the bootloader has chosen a
+     * slot (d->slot) or found none to boot (d->slot == -1), before the
+     * application runs: the power-cut harness checks its invariants here. */
+    void (*booted)(void *ctx, const struct sim_device *d);
+    void *booted_ctx;
 };
 
 enum sim_outcome {

@@ -23,6 +23,15 @@ static int in_bad_region(const struct fota_posix_flash *f, uint32_t addr, uint32
     return f->bad_len && addr < f->bad_addr + f->bad_len && f->bad_addr < addr + len;
 }
 
+/* Does this write (is_erase 0) or erase (1) fail with an error? */
+static int bad_fails(const struct fota_posix_flash *f, int is_erase, uint32_t addr, uint32_t len)
+{
+    if (!in_bad_region(f, addr, len))
+        return 0;
+    return f->bad_mode == FOTA_BAD_FAIL || (f->bad_mode == FOTA_BAD_WRITES && !is_erase) ||
+           (f->bad_mode == FOTA_BAD_ERASES && is_erase);
+}
+
 static int check_range(struct fota_posix_flash *f, const char *op, uint32_t addr, uint32_t len)
 {
     if (addr > f->size || len > f->size - addr) {
@@ -79,9 +88,11 @@ static int flash_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
     int cut = cut_mode_for_op(f);
     if (cut == FOTA_CUT_BEFORE)
         cut_now(f);
-    if (in_bad_region(f, addr, len)) {
+    if (bad_fails(f, 0, addr, len)) {
         snprintf(f->error, sizeof f->error, "write at 0x%x+%u hit a bad region", (unsigned)addr,
                  (unsigned)len);
+        if (cut != FOTA_CUT_NONE)
+            cut_now(f); /* torn or after a failed write: it changed nothing */
         return FOTA_ERR_FLASH_WRITE;
     }
     for (uint32_t i = 0; i < len; i++) {
@@ -96,7 +107,8 @@ static int flash_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
     if (cut == FOTA_CUT_TORN)
         n = (next_rand(f) % (len / ws)) * ws; /* a prefix of whole units: 0..len-ws */
     for (uint32_t i = 0; i < n; i++)
-        f->mem[addr + i] &= src[i];
+        if (f->bad_mode != FOTA_BAD_SILENT || !in_bad_region(f, addr + i, 1))
+            f->mem[addr + i] &= src[i];
     if (cut == FOTA_CUT_TORN && n < len) {
         /* the unit being programmed when power went: some of its bits cleared */
         uint32_t garbage = next_rand(f);
@@ -125,9 +137,11 @@ static int flash_erase(void *ctx, uint32_t addr, uint32_t len)
     int cut = cut_mode_for_op(f);
     if (cut == FOTA_CUT_BEFORE)
         cut_now(f);
-    if (in_bad_region(f, addr, len)) {
+    if (bad_fails(f, 1, addr, len)) {
         snprintf(f->error, sizeof f->error, "erase at 0x%x+%u hit a bad region", (unsigned)addr,
                  (unsigned)len);
+        if (cut != FOTA_CUT_NONE)
+            cut_now(f); /* torn or after a failed erase: it changed nothing */
         return FOTA_ERR_FLASH_ERASE;
     }
     if (cut == FOTA_CUT_TORN) {

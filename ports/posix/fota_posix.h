@@ -30,6 +30,14 @@ enum fota_cut_mode {
     FOTA_CUT_AFTER = 3,  /* operation N completed, power lost before it returned */
 };
 
+/* How a bad region fails (worn or defective cells). */
+enum fota_bad_mode {
+    FOTA_BAD_FAIL = 0,   /* writes and erases report an error */
+    FOTA_BAD_WRITES,     /* writes report an error, erases work */
+    FOTA_BAD_ERASES,     /* erases report an error, writes work */
+    FOTA_BAD_SILENT,     /* writes report success but program nothing */
+};
+
 struct fota_posix_flash {
     struct fota_flash iface; /* give &iface to the core */
     uint8_t *mem;            /* mapped flash contents */
@@ -46,8 +54,10 @@ struct fota_posix_flash {
     uint32_t seed;           /* drives torn lengths and garbage bits */
     void (*on_cut)(void *ctx);
     void *cut_ctx;
-    /* Bad region: writes / erases touching [bad_addr, bad_addr+bad_len) fail */
+    /* Bad region: writes / erases touching [bad_addr, bad_addr+bad_len) fail,
+     * or with bad_mode only one kind fails, or writes fail silently */
     uint32_t bad_addr, bad_len;
+    int bad_mode;            /* enum fota_bad_mode */
     /* Last error text ("program 1 over 0 at 0x..."), for diagnostics */
     char error[128];
 };

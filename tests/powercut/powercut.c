@@ -1,0 +1,1238 @@
+/*
+ * The power-cut harness: the real agent on the simulated device (sim/device.c)
+ * updates itself from a real `fota serve` on loopback, and the power is cut
+ * before, in the middle of, or after every flash operation of the whole
+ * update, including the bootloader's own boot-data writes and the agent's
+ * state journal; then in random sequences of several cuts during recovery;
+ * then with bad flash regions. After every power-on it checks that
+ *   (a) the bootloader found an image to boot,
+ *   (b) the slot that runs holds, byte for byte, the old or the new image,
+ *   (c) the boot data and the agent state are readable (once written), never
+ *       go back to an older record, and are consistent with the flash,
+ * and at the end of every run that the device settled where it must: the new
+ * image running and confirmed with its anti-rollback floor, or (a release
+ * that crashes before confirming) the old image running and the new version
+ * rejected. See docs/powercut.md; tests/powercut/run.sh starts the server.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "fota/esp_image.h"
+#include "keys.h"
+#include "util.h"
+
+#define MAX_BOOTS 8u          /* per power cycle: plenty for update + reboot + rollback */
+#define MAX_FAIL_DETAILS 25   /* failures printed in full; the rest are counted */
+#define MAX_GROUPS 256        /* rows of the operation map */
+
+enum { CUT = -100 }; /* power_cycle(): the power was cut */
+
+static const int modes[3] = {FOTA_CUT_BEFORE, FOTA_CUT_TORN, FOTA_CUT_AFTER};
+static const char *mode_name(int m)
+{
+    return m == FOTA_CUT_BEFORE ? "before" : m == FOTA_CUT_TORN ? "torn" : "after";
+}
+
+/* ---- A deterministic transport ---------------------------------------------
+ * TCP hands data over in whatever pieces happen to have arrived, so the number
+ * of flash writes of a download would vary from run to run, and "cut at
+ * operation i" would not name one operation. This transport wraps the real
+ * socket transport (ports/posix/net.c) and hands the agent each response's
+ * header block in one piece and its body in pieces of SEG_BYTES (an Ethernet
+ * TCP segment, as lwIP gives them to an ESP32 application), whatever the
+ * socket delivered. It reads Content-Length to know where a body ends, so it
+ * never waits for bytes that will not come. */
+#define SEG_BYTES 1460u
+
+struct seg_net {
+    struct fota_transport iface;
+    struct fota_posix_net sock;
+    uint8_t buf[16384];
+    size_t have;        /* bytes read from the socket, not yet handed over */
+    size_t head_left;   /* header bytes of the current response still to hand over */
+    uint64_t body_left; /* body bytes still to hand over (UINT64_MAX: until close) */
+    uint32_t connects;
+};
+
+static void seg_reset(struct seg_net *s)
+{
+    s->have = 0;
+    s->head_left = 0;
+    s->body_left = 0;
+}
+
+static int seg_connect(void *ctx, const char *host, uint16_t port, int tls, uint32_t timeout_ms)
+{
+    struct seg_net *s = ctx;
+    seg_reset(s);
+    s->connects++;
+    return s->sock.iface.connect(&s->sock, host, port, tls, timeout_ms);
+}
+
+static int seg_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    struct seg_net *s = ctx;
+    return s->sock.iface.send(&s->sock, buf, len, timeout_ms);
+}
+
+static void seg_close(void *ctx)
+{
+    struct seg_net *s = ctx;
+    if (s->sock.fd >= 0) {
+        /* Reset instead of FIN: tens of thousands of connections would
+         * otherwise sit in TIME_WAIT and use up the loopback ports. */
+        struct linger lg = {1, 0};
+        setsockopt(s->sock.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    s->sock.iface.close(&s->sock);
+    seg_reset(s);
+}
+
+static const char *seg_detail(void *ctx)
+{
+    struct seg_net *s = ctx;
+    return s->sock.iface.detail(&s->sock);
+}
+
+static int seg_fill(struct seg_net *s, uint32_t timeout_ms)
+{
+    if (s->have == sizeof s->buf)
+        return FOTA_ERR_RECV;
+    int n = s->sock.iface.recv(&s->sock, s->buf + s->have, sizeof s->buf - s->have, timeout_ms);
+    if (n > 0)
+        s->have += (size_t)n;
+    return n;
+}
+
+/* Offset just past the blank line ending the header block, or 0. */
+static size_t header_end(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i + 3 < n; i++)
+        if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n')
+            return i + 4;
+    return 0;
+}
+
+/* Body length of the response whose header block is b[0..n). */
+static uint64_t body_length(const uint8_t *b, size_t n)
+{
+    char head[4096];
+    size_t m = n < sizeof head - 1 ? n : sizeof head - 1;
+    memcpy(head, b, m);
+    head[m] = '\0';
+    unsigned status = 0;
+    if (sscanf(head, "HTTP/1.%*u %u", &status) != 1)
+        return UINT64_MAX;
+    if (status / 100 == 1 || status == 204 || status == 304)
+        return 0;
+    for (char *line = strstr(head, "\r\n"); line; line = strstr(line + 2, "\r\n"))
+        if (strncasecmp(line + 2, "content-length:", 15) == 0)
+            return strtoull(line + 17, NULL, 10);
+    return UINT64_MAX; /* chunked or until close: hand over pieces until the socket ends */
+}
+
+static int seg_recv(void *ctx, uint8_t *out, size_t len, uint32_t timeout_ms)
+{
+    struct seg_net *s = ctx;
+    int n;
+    if (s->head_left == 0 && s->body_left == 0) {
+        /* a new response: gather its whole header block first */
+        size_t end;
+        while ((end = header_end(s->buf, s->have)) == 0) {
+            if ((n = seg_fill(s, timeout_ms)) <= 0) {
+                if (s->have == 0)
+                    return n;
+                end = s->have; /* the connection ended inside the headers */
+                break;
+            }
+        }
+        s->head_left = end;
+        s->body_left = body_length(s->buf, end);
+    }
+    size_t want = s->head_left ? s->head_left : SEG_BYTES;
+    if (!s->head_left && s->body_left < want)
+        want = (size_t)s->body_left;
+    if (want > len)
+        want = len;
+    while (s->have < want) {
+        if ((n = seg_fill(s, timeout_ms)) <= 0) {
+            if (s->have == 0)
+                return n;
+            want = s->have;
+            break;
+        }
+    }
+    memcpy(out, s->buf, want);
+    memmove(s->buf, s->buf + want, s->have - want);
+    s->have -= want;
+    if (s->head_left)
+        s->head_left -= want;
+    else if (s->body_left != UINT64_MAX)
+        s->body_left -= want;
+    return (int)want;
+}
+
+static void seg_init(struct seg_net *s)
+{
+    memset(s, 0, sizeof *s);
+    fota_posix_net_init(&s->sock, "tcp");
+    s->iface.name = "tcp";
+    s->iface.ctx = s;
+    s->iface.connect = seg_connect;
+    s->iface.send = seg_send;
+    s->iface.recv = seg_recv;
+    s->iface.close = seg_close;
+    s->iface.detail = seg_detail;
+}
+
+/* ---- The world ------------------------------------------------------------ */
+
+struct image {
+    uint8_t *data;
+    uint32_t len;
+    uint8_t sha256[32];
+    uint32_t version_code;
+    char version[33];
+};
+
+static struct {
+    /* options */
+    const char *scenario;      /* "update" or "rollback" */
+    int crash;                 /* the new image crashes before confirming */
+    uint32_t new_security;     /* security counter of the new release */
+    uint32_t new_sequence;     /* manifest sequence of the new release */
+    uint32_t persist_every;
+    uint32_t slot_size;
+    int verbose;
+    /* the device */
+    struct image old_img, new_img;
+    struct fota_posix_layout layout;
+    uint8_t *mem;              /* flash contents */
+    uint8_t *initial;          /* flash as it left the factory */
+    struct fota_posix_flash flash;
+    struct sim_options opt;
+    struct sim_device dev;
+    struct seg_net net;
+    uint8_t pubkey[1][FOTA_P256_PUBKEY_SIZE];
+    jmp_buf power_on;
+} w;
+
+/* ---- Flash operation log ---------------------------------------------------- */
+
+enum { REG_OTADATA, REG_STATE, REG_SLOT0, REG_SLOT1, REG_OTHER, REG_COUNT };
+static const char *region_names[REG_COUNT] = {"boot data (otadata)", "agent state", "slot 0",
+                                              "slot 1", "other"};
+
+struct op_group { /* consecutive operations by one actor on one region */
+    uint32_t first, last;
+    uint32_t power_on;
+    int by_bootloader;
+    int region;
+    uint32_t erases, writes;
+};
+
+static struct {
+    int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
+    int (*erase)(void *ctx, uint32_t addr, uint32_t len);
+    int logging;                      /* fill the groups below */
+    uint32_t app_boot;                /* power-on whose application runs now */
+    uint32_t counts[2][REG_COUNT];    /* [0 write, 1 erase][region] */
+    struct op_group groups[MAX_GROUPS];
+    uint32_t n_groups;
+    uint64_t trace_hash;              /* FNV-1a of every (kind, addr, len) */
+} oplog;
+
+static int region_of(uint32_t addr)
+{
+    const struct fota_posix_layout *l = &w.layout;
+    if (addr >= l->otadata_addr && addr < l->otadata_addr + l->otadata_size)
+        return REG_OTADATA;
+    if (addr >= l->state_addr && addr < l->state_addr + l->state_size)
+        return REG_STATE;
+    for (int s = 0; s < 2; s++)
+        if (addr >= l->slot_addr[s] && addr < l->slot_addr[s] + l->slot_size)
+            return REG_SLOT0 + s;
+    return REG_OTHER;
+}
+
+static void log_op(int is_erase, uint32_t addr, uint32_t len)
+{
+    uint32_t v[3] = {(uint32_t)is_erase, addr, len};
+    for (int i = 0; i < 3; i++) {
+        oplog.trace_hash ^= v[i];
+        oplog.trace_hash *= 0x100000001b3ull;
+    }
+    if (!oplog.logging)
+        return;
+    int reg = region_of(addr);
+    oplog.counts[is_erase][reg]++;
+    uint32_t op = w.flash.ops + 1; /* the simulator counts it next */
+    int by_boot = oplog.app_boot != w.dev.boots;
+    struct op_group *g = oplog.n_groups ? &oplog.groups[oplog.n_groups - 1] : NULL;
+    if (!g || g->region != reg || g->power_on != w.dev.boots || g->by_bootloader != by_boot) {
+        if (oplog.n_groups == MAX_GROUPS)
+            return;
+        g = &oplog.groups[oplog.n_groups++];
+        memset(g, 0, sizeof *g);
+        g->first = op;
+        g->power_on = w.dev.boots;
+        g->by_bootloader = by_boot;
+        g->region = reg;
+    }
+    g->last = op;
+    if (is_erase)
+        g->erases++;
+    else
+        g->writes++;
+}
+
+static int logged_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
+{
+    log_op(0, addr, len);
+    return oplog.write(ctx, addr, buf, len);
+}
+
+static int logged_erase(void *ctx, uint32_t addr, uint32_t len)
+{
+    log_op(1, addr, len);
+    return oplog.erase(ctx, addr, len);
+}
+
+/* ---- Results ---------------------------------------------------------------------- */
+
+static struct {
+    uint64_t runs;            /* power cycles */
+    uint64_t cuts;            /* power cuts that happened */
+    uint64_t boots;           /* power-ons checked */
+    uint64_t bricked;
+    uint64_t unverified;      /* boots of anything but the old or the new image */
+    uint64_t failures;        /* every failed check, bricks and unverified included */
+    uint64_t not_reached;     /* cut points the run did not reach (nondeterminism) */
+    uint64_t window_cuts;     /* cuts while the new image was on trial (PENDING_VERIFY) */
+    uint64_t trial_rejected;  /* ... after which the new version was rejected */
+    uint64_t crash_boots[4];  /* runs in which the crashing image booted 0, 1, 2, 3+ times */
+} st;
+
+/* Per sequence of power cycles, from the factory state to the settled device */
+struct track {
+    int boot_seen, state_seen;
+    uint32_t boot_seq, state_seq;   /* newest record sequence seen in each journal */
+    uint32_t last_sequence, floor;  /* agent state values seen: never go down */
+    int window;                     /* a cut landed while the new image was on trial */
+    uint32_t new_boots;             /* power-ons into the new image */
+    uint32_t boots;
+};
+static struct track tr;
+static char context[256]; /* what the current run is, for failure messages */
+
+static void failf(const char *fmt, ...)
+{
+    st.failures++;
+    if (st.failures > MAX_FAIL_DETAILS) {
+        if (st.failures == MAX_FAIL_DETAILS + 1)
+            printf("FAIL (further failures are counted, not printed)\n");
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    printf("FAIL [%s, power-on %u]: ", context, (unsigned)tr.boots);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+}
+
+/* ---- Invariants ---------------------------------------------------------------------- */
+
+static const uint8_t *slot_mem(int slot)
+{
+    return w.mem + w.layout.slot_addr[slot];
+}
+
+static int slot_holds(int slot, const struct image *img, uint32_t len)
+{
+    return memcmp(slot_mem(slot), img->data, len) == 0;
+}
+
+static int load_bootdata(struct fota_posix_bootdata *bd, uint32_t *seq)
+{
+    struct fota_record_store rs;
+    fota_record_init(&rs, &w.flash.iface, w.layout.otadata_addr, w.layout.otadata_size,
+                     sizeof *bd);
+    int r = fota_record_load(&rs, bd);
+    *seq = rs.seq;
+    return r;
+}
+
+static int load_persist(struct fota_persist *p, uint32_t *seq)
+{
+    struct fota_record_store rs;
+    fota_record_init(&rs, &w.flash.iface, w.layout.state_addr, w.layout.state_size, sizeof *p);
+    int r = fota_record_load(&rs, p);
+    *seq = rs.seq;
+    return r;
+}
+
+/* (c): both journals readable once written, never older than before, and
+ * their contents consistent with each other and with the slots. */
+static void check_state(const char *when)
+{
+    struct fota_posix_bootdata bd;
+    struct fota_persist p;
+    uint32_t seq;
+    const struct image *nw = &w.new_img;
+    /* A flash that loses writes silently makes the agent's progress record
+     * claim bytes that are not there; only the hashes of resume and
+     * read-back can tell, and the bad-region suite checks that they do. */
+    int silent_flash = w.flash.bad_len && w.flash.bad_mode == FOTA_BAD_SILENT;
+    int have_bd = load_bootdata(&bd, &seq) == 0;
+    if (have_bd) {
+        if (tr.boot_seen && seq < tr.boot_seq)
+            failf("%s: boot data went back from record %u to %u", when, (unsigned)tr.boot_seq,
+                  (unsigned)seq);
+        tr.boot_seen = 1;
+        tr.boot_seq = seq;
+        if (bd.active > 1 || bd.state[0] > FOTA_IMG_UNDEFINED || bd.state[1] > FOTA_IMG_UNDEFINED)
+            failf("%s: boot data holds impossible values (active %u, states %u %u)", when,
+                  (unsigned)bd.active, (unsigned)bd.state[0], (unsigned)bd.state[1]);
+    } else if (tr.boot_seen) {
+        failf("%s: the boot data written before can no longer be read", when);
+    }
+
+    int have_p = load_persist(&p, &seq) == 0;
+    if (!have_p) {
+        if (tr.state_seen)
+            failf("%s: the agent state written before can no longer be read", when);
+        else if (have_bd && (bd.state[bd.active] == FOTA_IMG_NEW ||
+                             bd.state[bd.active] == FOTA_IMG_PENDING_VERIFY))
+            failf("%s: slot %u is selected for a trial boot but the agent state is blank", when,
+                  (unsigned)bd.active);
+        return;
+    }
+    if (tr.state_seen && seq < tr.state_seq)
+        failf("%s: agent state went back from record %u to %u", when, (unsigned)tr.state_seq,
+              (unsigned)seq);
+    tr.state_seen = 1;
+    tr.state_seq = seq;
+    if (p.version != 1) {
+        failf("%s: agent state has layout version %u", when, (unsigned)p.version);
+        return;
+    }
+    if (p.last_sequence < tr.last_sequence || p.security_floor < tr.floor)
+        failf("%s: sequence or floor went down (sequence %u -> %u, floor %u -> %u)", when,
+              (unsigned)tr.last_sequence, (unsigned)p.last_sequence, (unsigned)tr.floor,
+              (unsigned)p.security_floor);
+    tr.last_sequence = p.last_sequence;
+    tr.floor = p.security_floor;
+    if (p.last_sequence != 0 && p.last_sequence != w.new_sequence)
+        failf("%s: last sequence %u is neither 0 nor the release's %u", when,
+              (unsigned)p.last_sequence, (unsigned)w.new_sequence);
+    if (p.security_floor != 0 && p.security_floor != w.new_security)
+        failf("%s: security floor %u is neither 0 nor %u", when, (unsigned)p.security_floor,
+              (unsigned)w.new_security);
+    if (w.crash && p.security_floor != 0)
+        failf("%s: the floor rose to %u for an image that never confirmed", when,
+              (unsigned)p.security_floor);
+    if (p.rejected_version != 0 && p.rejected_version != nw->version_code)
+        failf("%s: rejected version %u is not the new one", when, (unsigned)p.rejected_version);
+    if (!w.crash && p.rejected_version != 0 && !tr.window)
+        failf("%s: the good new version %u was rejected with no cut during its trial boot", when,
+              (unsigned)p.rejected_version);
+
+    /* the download in progress */
+    if (p.dl_size == 0) {
+        if (p.dl_offset != 0)
+            failf("%s: no download but dl_offset %u", when, (unsigned)p.dl_offset);
+    } else if (p.dl_size != nw->len || memcmp(p.dl_sha256, nw->sha256, 32) != 0 ||
+               (p.dl_slot != 0 && p.dl_slot != 1)) {
+        failf("%s: download record does not describe the new image (size %u, slot %d)", when,
+              (unsigned)p.dl_size, (int)p.dl_slot);
+    } else if (p.dl_offset > p.dl_size ||
+               (p.dl_offset % w.flash.iface.sector_size != 0 && p.dl_offset != p.dl_size)) {
+        failf("%s: dl_offset %u of %u is not sector-aligned or complete", when,
+              (unsigned)p.dl_offset, (unsigned)p.dl_size);
+    } else if (!silent_flash && !slot_holds(p.dl_slot, nw, p.dl_offset)) {
+        failf("%s: slot %d does not hold the %u bytes the agent state says were downloaded",
+              when, (int)p.dl_slot, (unsigned)p.dl_offset);
+    }
+
+    /* the activated image */
+    if (p.pending_version == 0) {
+        if (p.pending_slot != -1)
+            failf("%s: no pending version but pending slot %d", when, (int)p.pending_slot);
+    } else if (p.pending_version != nw->version_code || p.pending_security != w.new_security ||
+               (p.pending_slot != 0 && p.pending_slot != 1)) {
+        failf("%s: pending version %u / security %u / slot %d do not describe the new image",
+              when, (unsigned)p.pending_version, (unsigned)p.pending_security,
+              (int)p.pending_slot);
+    } else if (!slot_holds(p.pending_slot, nw, nw->len)) {
+        failf("%s: pending slot %d does not hold the whole new image", when, (int)p.pending_slot);
+    }
+
+    /* the bootloader runs a slot on trial only after the agent recorded it */
+    if (have_bd && (bd.state[bd.active] == FOTA_IMG_NEW ||
+                    bd.state[bd.active] == FOTA_IMG_PENDING_VERIFY)) {
+        if (p.pending_version != nw->version_code || p.pending_slot != (int32_t)bd.active)
+            failf("%s: slot %u is on trial but the agent state has pending version %u slot %d",
+                  when, (unsigned)bd.active, (unsigned)p.pending_version, (int)p.pending_slot);
+        if (!slot_holds((int)bd.active, nw, nw->len))
+            failf("%s: slot %u is on trial but does not hold the new image", when,
+                  (unsigned)bd.active);
+    }
+}
+
+/* Called by the simulated device at every power-on, before the application. */
+static void on_booted(void *ctx, const struct sim_device *d)
+{
+    (void)ctx;
+    st.boots++;
+    tr.boots++;
+    oplog.app_boot = d->boots;
+    if (d->slot < 0) {
+        st.bricked++;
+        failf("BRICKED: %s", d->boot.message);
+        return;
+    }
+    int is_old = slot_holds(d->slot, &w.old_img, w.old_img.len);
+    int is_new = slot_holds(d->slot, &w.new_img, w.new_img.len);
+    if (!is_old && !is_new) {
+        st.unverified++;
+        failf("the bootloader started slot %d, which holds neither the old nor the new image "
+              "(%s)",
+              d->slot, d->boot.message);
+    }
+    if (is_new)
+        tr.new_boots++;
+    check_state("at power-on");
+}
+
+/* on_cut of the flash simulator: the power is gone. Note whether the new
+ * image was on trial (the boot data, as the cut left it, has the active slot
+ * PENDING_VERIFY: the next power-on rolls it back by design), then jump back
+ * to "power on". */
+static void on_cut(void *ctx)
+{
+    (void)ctx;
+    struct fota_posix_bootdata bd;
+    uint32_t seq;
+    st.cuts++;
+    if (load_bootdata(&bd, &seq) == 0 && bd.active <= 1 &&
+        bd.state[bd.active] == FOTA_IMG_PENDING_VERIFY) {
+        tr.window = 1;
+        st.window_cuts++;
+    }
+    longjmp(w.power_on, 1);
+}
+
+/* ---- Running the device -------------------------------------------------------------- */
+
+static void restore(const uint8_t *flash_copy)
+{
+    memcpy(w.mem, flash_copy, w.layout.flash_size);
+    w.flash.bad_len = 0;
+    w.flash.bad_mode = FOTA_BAD_FAIL;
+}
+
+/* Power the device on and let it run until it settles (at most MAX_BOOTS
+ * power-ons) or, with cut_at > 0, until the power is cut at that operation.
+ * Returns the sim outcome or CUT. Everything in RAM is lost either way. */
+static int power_cycle(uint32_t cut_at, int mode, uint32_t seed)
+{
+    st.runs++;
+    w.flash.ops = 0;
+    w.flash.cut_at = cut_at;
+    w.flash.cut_mode = cut_at ? mode : FOTA_CUT_NONE;
+    w.flash.seed = seed;
+    w.flash.on_cut = on_cut;
+    if (setjmp(w.power_on) != 0) {
+        /* power lost: the sockets the device had open go away with it */
+        w.net.iface.close(&w.net);
+        w.flash.cut_mode = FOTA_CUT_NONE;
+        return CUT;
+    }
+    sim_device_init(&w.dev, &w.opt, &w.flash, &w.layout);
+    int r = sim_device_run(&w.dev, MAX_BOOTS);
+    w.net.iface.close(&w.net);
+    w.flash.cut_mode = FOTA_CUT_NONE;
+    if (cut_at) {
+        st.not_reached++;
+        failf("the run ended after %u operations without reaching cut point %u",
+              (unsigned)w.flash.ops, (unsigned)cut_at);
+    }
+    return r;
+}
+
+/* The device settled: is it where it must be? */
+static void check_end(int outcome)
+{
+    struct fota_posix_bootdata bd;
+    struct fota_persist p;
+    uint32_t seq;
+    const struct image *nw = &w.new_img;
+    check_state("at the end");
+    if (outcome == SIM_BRICKED || w.dev.slot < 0)
+        return; /* counted at power-on */
+    if (w.dev.error != 0 && w.dev.error != FOTA_ERR_REJECTED_VERSION)
+        failf("the device ended with %s: %s", fota_strerror(w.dev.error), w.dev.message);
+    int slot = w.dev.slot;
+    if (load_bootdata(&bd, &seq) < 0 || bd.active != (uint32_t)slot ||
+        bd.state[slot] != FOTA_IMG_VALID) {
+        failf("slot %d runs but the boot data does not have it active and valid", slot);
+        return;
+    }
+    if (load_persist(&p, &seq) < 0) {
+        failf("the agent state is unreadable at the end");
+        return;
+    }
+    if (p.pending_version != 0 || p.dl_size != 0)
+        failf("the agent state still has pending version %u / download of %u bytes",
+              (unsigned)p.pending_version, (unsigned)p.dl_size);
+    if (p.last_sequence != w.new_sequence)
+        failf("last sequence %u, expected %u", (unsigned)p.last_sequence,
+              (unsigned)w.new_sequence);
+    int runs_new = slot_holds(slot, nw, nw->len);
+    if (w.crash) {
+        st.crash_boots[tr.new_boots < 3 ? tr.new_boots : 3]++;
+        if (runs_new || p.rejected_version != nw->version_code || p.security_floor != 0)
+            failf("after the crashing release: %s runs, rejected version %u, floor %u "
+                  "(expected the old image, %u, 0)",
+                  runs_new ? "the new image" : "the old image", (unsigned)p.rejected_version,
+                  (unsigned)p.security_floor, (unsigned)nw->version_code);
+        if (tr.new_boots == 0 && !tr.window)
+            failf("the crashing release was rejected without a trial boot or a cut during one");
+        if (tr.new_boots > 2)
+            failf("the crashing release booted %u times", (unsigned)tr.new_boots);
+        return;
+    }
+    if (runs_new) {
+        if (p.security_floor != w.new_security || p.rejected_version != 0)
+            failf("the new image runs but floor is %u (expected %u), rejected version %u",
+                  (unsigned)p.security_floor, (unsigned)w.new_security,
+                  (unsigned)p.rejected_version);
+        return;
+    }
+    /* the old image runs: only acceptable when a cut hit the trial boot */
+    if (!tr.window || p.rejected_version != nw->version_code || p.security_floor != 0)
+        failf("the old image runs at the end (rejected version %u, floor %u, trial cut %d)",
+              (unsigned)p.rejected_version, (unsigned)p.security_floor, tr.window);
+    else
+        st.trial_rejected++;
+}
+
+/* ---- Suites ----------------------------------------------------------------------------- */
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static FILE *report;
+
+static void reset_track(void)
+{
+    memset(&tr, 0, sizeof tr);
+}
+
+/* The uncut scenario, twice: counts its operations and checks that the runs
+ * are identical operation for operation. Returns N. */
+static uint32_t reference_run(void)
+{
+    uint64_t hash[2];
+    uint32_t ops[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(context, sizeof context, "%s: reference run %d", w.scenario, k + 1);
+        restore(w.initial);
+        reset_track();
+        if (k == 0) {
+            memset(&oplog.counts, 0, sizeof oplog.counts);
+            oplog.n_groups = 0;
+        }
+        oplog.logging = k == 0;
+        oplog.trace_hash = 0xcbf29ce484222325ull;
+        oplog.app_boot = 0;
+        int r = power_cycle(0, FOTA_CUT_NONE, 0);
+        ops[k] = w.flash.ops;
+        hash[k] = oplog.trace_hash;
+        oplog.logging = 0;
+        check_end(r);
+        if (k == 0)
+            printf("%s: the uncut scenario ends %s after %u power-ons, %u flash operations\n",
+                   w.scenario, sim_outcome_name(r), (unsigned)tr.boots, (unsigned)ops[k]);
+    }
+    if (ops[0] != ops[1] || hash[0] != hash[1])
+        failf("two uncut runs differ: %u and %u operations", (unsigned)ops[0], (unsigned)ops[1]);
+    return ops[0];
+}
+
+static void report_reference(uint32_t n)
+{
+    uint32_t total[2] = {0, 0};
+    for (int k = 0; k < 2; k++)
+        for (int r = 0; r < REG_COUNT; r++)
+            total[k] += oplog.counts[k][r];
+    printf("%s: %u operations: %u erases, %u writes", w.scenario, (unsigned)n,
+           (unsigned)total[1], (unsigned)total[0]);
+    for (int r = 0; r < REG_COUNT; r++)
+        if (oplog.counts[0][r] + oplog.counts[1][r])
+            printf("; %s %u+%u", region_names[r], (unsigned)oplog.counts[1][r],
+                   (unsigned)oplog.counts[0][r]);
+    printf(" (erases+writes)\n");
+    if (!report)
+        return;
+    fprintf(report, "Flash operations of the uncut scenario: **%u** (%u sector erases, %u "
+                    "writes).\n\n",
+            (unsigned)n, (unsigned)total[1], (unsigned)total[0]);
+    fprintf(report, "| operations | power-on | by | region | erases | writes |\n");
+    fprintf(report, "|---|---|---|---|---|---|\n");
+    for (uint32_t i = 0; i < oplog.n_groups; i++) {
+        const struct op_group *g = &oplog.groups[i];
+        if (g->first == g->last)
+            fprintf(report, "| %u ", (unsigned)g->first);
+        else
+            fprintf(report, "| %u-%u ", (unsigned)g->first, (unsigned)g->last);
+        fprintf(report, "| %u | %s | %s | %u | %u |\n", (unsigned)g->power_on,
+                g->by_bootloader ? "bootloader" : "application + agent", region_names[g->region],
+                (unsigned)g->erases, (unsigned)g->writes);
+    }
+    fprintf(report, "\n");
+}
+
+static void summary_line(const char *suite, uint64_t cases, double secs)
+{
+    printf("%s %s: %llu cases, %llu power cycles, %llu cuts, %llu power-ons checked, "
+           "%llu bricked, %llu unverified images run, %llu failures (%.1f s)\n",
+           w.scenario, suite, (unsigned long long)cases, (unsigned long long)st.runs,
+           (unsigned long long)st.cuts, (unsigned long long)st.boots,
+           (unsigned long long)st.bricked, (unsigned long long)st.unverified,
+           (unsigned long long)st.failures, secs);
+    if (w.crash)
+        printf("%s %s: the crashing release booted 0/1/2/3+ times in %llu/%llu/%llu/%llu runs\n",
+               w.scenario, suite, (unsigned long long)st.crash_boots[0],
+               (unsigned long long)st.crash_boots[1], (unsigned long long)st.crash_boots[2],
+               (unsigned long long)st.crash_boots[3]);
+    else
+        printf("%s %s: %llu cuts during the new image's trial boot, %llu runs ended with it "
+               "rejected\n",
+               w.scenario, suite, (unsigned long long)st.window_cuts,
+               (unsigned long long)st.trial_rejected);
+    fflush(stdout);
+}
+
+/* Every cut point x every mode, one cut each, then recovery. */
+static void suite_exhaustive(uint32_t n, uint32_t only_cut, int only_mode)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&st, 0, sizeof st);
+    uint64_t cases = 0;
+    for (uint32_t i = 1; i <= n; i++) {
+        if (only_cut && i != only_cut)
+            continue;
+        for (int m = 0; m < 3; m++) {
+            if (only_mode && modes[m] != only_mode)
+                continue;
+            snprintf(context, sizeof context, "%s: cut %s operation %u", w.scenario,
+                     mode_name(modes[m]), (unsigned)i);
+            restore(w.initial);
+            reset_track();
+            cases++;
+            int r = power_cycle(i, modes[m], i * 3u + (uint32_t)m);
+            if (r != CUT)
+                continue; /* reported by power_cycle */
+            r = power_cycle(0, FOTA_CUT_NONE, 0);
+            check_end(r);
+        }
+    }
+    double secs = seconds_since(&t0);
+    summary_line("every cut point", cases, secs);
+    if (report) {
+        fprintf(report,
+                "**Every cut point x every mode:** %u cut points x 3 modes (before, torn, "
+                "after) = %llu runs, each cut once and then left to recover: %llu cuts, %llu "
+                "power-ons checked; **%llu bricked, %llu unverified images run, %llu "
+                "failures**. ",
+                (unsigned)n, (unsigned long long)cases, (unsigned long long)st.cuts,
+                (unsigned long long)st.boots, (unsigned long long)st.bricked,
+                (unsigned long long)st.unverified, (unsigned long long)st.failures);
+        if (w.crash)
+            fprintf(report,
+                    "The crashing release booted once in %llu runs and twice in %llu (cut "
+                    "between selecting the slot and clearing the finished download: see "
+                    "below). ",
+                    (unsigned long long)st.crash_boots[1], (unsigned long long)st.crash_boots[2]);
+        else
+            fprintf(report,
+                    "%llu cuts hit the new image's trial boot (PENDING_VERIFY, before its "
+                    "confirm reached flash); in %llu of them the bootloader rolled back and "
+                    "the agent rejected 2.0.0, by design (see below); every other run ends "
+                    "with the new image confirmed. ",
+                    (unsigned long long)st.window_cuts, (unsigned long long)st.trial_rejected);
+        fprintf(report, "Time: %.1f s.\n\n", secs);
+    }
+}
+
+static uint32_t next_rand(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+/* Random sequences of up to max_cuts cuts: each later cut falls within the
+ * operations the recovery from the previous cut would do (counted by a dry
+ * run of that recovery from a copy of the flash). */
+static void suite_random(uint32_t n, uint32_t count, uint32_t first, uint32_t max_cuts,
+                         uint32_t seed)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&st, 0, sizeof st);
+    uint8_t *snap = malloc(w.layout.flash_size);
+    if (!snap) {
+        failf("out of memory");
+        return;
+    }
+    uint64_t total_cuts = 0, cut_hist[8] = {0};
+    printf("%s random: %u sequences of up to %u cuts, seed %u\n", w.scenario, (unsigned)count,
+           (unsigned)max_cuts, (unsigned)seed);
+    for (uint32_t s = first; s < first + count; s++) {
+        uint32_t rng = seed ^ (s * 0x9E3779B9u);
+        if (rng == 0)
+            rng = 1;
+        for (int k = 0; k < 4; k++)
+            next_rand(&rng);
+        uint32_t want = 1 + next_rand(&rng) % max_cuts;
+        uint32_t remaining = n, done = 0;
+        int len = snprintf(context, sizeof context, "%s: random sequence %u (seed %u):",
+                           w.scenario, (unsigned)s, (unsigned)seed);
+        restore(w.initial);
+        reset_track();
+        while (done < want && remaining > 0) {
+            uint32_t at = 1 + next_rand(&rng) % remaining;
+            int m = modes[next_rand(&rng) % 3];
+            if (len < (int)sizeof context - 24)
+                len += snprintf(context + len, sizeof context - (size_t)len, " %s@%u",
+                                mode_name(m), (unsigned)at);
+            int r = power_cycle(at, m, next_rand(&rng));
+            if (r != CUT)
+                break;
+            done++;
+            if (done == want)
+                break;
+            /* how many operations would the recovery do? */
+            memcpy(snap, w.mem, w.layout.flash_size);
+            struct track saved = tr;
+            uint64_t saved_boots = st.boots;
+            power_cycle(0, FOTA_CUT_NONE, 0);
+            remaining = w.flash.ops;
+            memcpy(w.mem, snap, w.layout.flash_size);
+            tr = saved;
+            st.boots = saved_boots;
+        }
+        total_cuts += done;
+        cut_hist[done < 7 ? done : 7]++;
+        int r = power_cycle(0, FOTA_CUT_NONE, 0);
+        check_end(r);
+    }
+    free(snap);
+    double secs = seconds_since(&t0);
+    summary_line("random sequences", count, secs);
+    printf("%s random: cuts per sequence:", w.scenario);
+    for (uint32_t k = 0; k <= max_cuts && k < 8; k++)
+        printf(" %u:%llu", (unsigned)k, (unsigned long long)cut_hist[k]);
+    printf("\n");
+    if (report) {
+        fprintf(report,
+                "**Random sequences:** %u sequences of 1 to %u cuts in a row (seed %u), each "
+                "later cut at a random operation of the recovery from the one before, random "
+                "mode; %llu cuts in all (sequences by number of cuts:",
+                (unsigned)count, (unsigned)max_cuts, (unsigned)seed,
+                (unsigned long long)total_cuts);
+        for (uint32_t k = 1; k <= max_cuts && k < 8; k++)
+            fprintf(report, " %u: %llu%s", (unsigned)k, (unsigned long long)cut_hist[k],
+                    k < max_cuts ? "," : "");
+        fprintf(report,
+                "), %llu power-ons checked; **%llu bricked, %llu unverified images run, %llu "
+                "failures**. Time: %.1f s.\n\n",
+                (unsigned long long)st.boots, (unsigned long long)st.bricked,
+                (unsigned long long)st.unverified, (unsigned long long)st.failures, secs);
+    }
+}
+
+/* ---- Bad flash regions ------------------------------------------------------------------- */
+
+struct bad_case {
+    const char *name;
+    int region;       /* REG_SLOT1, REG_STATE or REG_OTADATA */
+    uint32_t offset;  /* in the region; UINT32_MAX: its last sector */
+    uint32_t len;     /* 0: the whole region */
+    int mode;
+    int worn_journal; /* the agent state journal has filled its first sector already */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"slot 1, first sector: erase and write fail", REG_SLOT1, 0, 4096, FOTA_BAD_FAIL, 0},
+    {"slot 1, a middle sector: erase and write fail", REG_SLOT1, 0x20000, 4096, FOTA_BAD_FAIL,
+     0},
+    {"slot 1, last sector: erase and write fail", REG_SLOT1, UINT32_MAX, 4096, FOTA_BAD_FAIL, 0},
+    {"slot 1, a middle sector: writes fail, erases work", REG_SLOT1, 0x20000, 4096,
+     FOTA_BAD_WRITES, 0},
+    {"slot 1, a middle sector: erases fail, writes work", REG_SLOT1, 0x20000, 4096,
+     FOTA_BAD_ERASES, 0},
+    {"slot 1, a middle sector: writes report success but program nothing", REG_SLOT1, 0x20000,
+     4096, FOTA_BAD_SILENT, 0},
+    {"agent state, whole region: erase and write fail", REG_STATE, 0, 0, FOTA_BAD_FAIL, 0},
+    {"agent state, first sector: writes fail", REG_STATE, 0, 4096, FOTA_BAD_WRITES, 0},
+    {"agent state, whole region: writes report success but program nothing", REG_STATE, 0, 0,
+     FOTA_BAD_SILENT, 0},
+    {"agent state, second sector fails when the journal moves into it mid-download",
+     REG_STATE, 4096, 4096, FOTA_BAD_FAIL, 1},
+    {"boot data (otadata), whole region: erase and write fail", REG_OTADATA, 0, 0,
+     FOTA_BAD_FAIL, 0},
+};
+
+/* A device whose agent state journal already holds records of earlier
+ * updates, up to a few short of filling its first sector: the saves of this
+ * update move into the second sector. */
+static void prefill_journal(uint8_t *flash_copy)
+{
+    struct fota_posix_flash f;
+    struct fota_record_store rs;
+    struct fota_persist p;
+    memset(&f, 0, sizeof f); /* a flash view on the copy, without blanking it */
+    f.mem = flash_copy;
+    f.size = w.layout.flash_size;
+    fota_posix_flash_init_iface(&f, w.flash.iface.sector_size, w.flash.iface.write_size);
+    memset(&p, 0, sizeof p);
+    p.version = 1;
+    p.pending_slot = -1;
+    p.dl_slot = -1;
+    fota_record_init(&rs, &f.iface, w.layout.state_addr, w.layout.state_size, sizeof p);
+    uint32_t records = f.iface.sector_size / rs.slot_len - 6;
+    for (uint32_t i = 0; i < records; i++)
+        fota_record_save(&rs, &p);
+}
+
+/* The device must fail the update with a flash error that names the
+ * failure, keep running the old image, and never brick: without cuts, on
+ * two more power cycles, and with the power cut at every operation of the
+ * failing run in every mode. */
+static void suite_bad_regions(int with_cuts)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&st, 0, sizeof st);
+    uint8_t *start = malloc(w.layout.flash_size);
+    uint64_t cases = 0;
+    size_t n_cases = sizeof bad_cases / sizeof bad_cases[0];
+    if (report)
+        fprintf(report, "| bad region | operations | runs | the device reports |\n"
+                        "|---|---|---|---|\n");
+    for (size_t c = 0; c < n_cases; c++) {
+        const struct bad_case *b = &bad_cases[c];
+        uint32_t base, size;
+        if (b->region == REG_SLOT1) {
+            base = w.layout.slot_addr[1];
+            size = w.layout.slot_size;
+        } else if (b->region == REG_STATE) {
+            base = w.layout.state_addr;
+            size = w.layout.state_size;
+        } else {
+            base = w.layout.otadata_addr;
+            size = w.layout.otadata_size;
+        }
+        uint32_t off = b->offset == UINT32_MAX ? size - 4096 : b->offset;
+        memcpy(start, w.initial, w.layout.flash_size);
+        if (b->worn_journal)
+            prefill_journal(start);
+        char message[FOTA_MSG_MAX + 64] = "";
+        uint32_t n = 0, runs = 0;
+        uint32_t first_fail = (uint32_t)st.failures;
+        for (uint32_t i = 0; i <= n; i++) {
+            for (int m = 0; m < 3; m++) {
+                if (i == 0 && m > 0)
+                    break;
+                if (i > 0 && !with_cuts)
+                    break;
+                snprintf(context, sizeof context, "bad region \"%s\"%s%s%s", b->name,
+                         i ? ": cut " : "", i ? mode_name(modes[m]) : "", i ? " operation" : "");
+                if (i) {
+                    size_t l = strlen(context);
+                    snprintf(context + l, sizeof context - l, " %u", (unsigned)i);
+                }
+                restore(start);
+                reset_track();
+                w.flash.bad_addr = base + off;
+                w.flash.bad_len = b->len ? b->len : size;
+                w.flash.bad_mode = b->mode;
+                cases++;
+                runs++;
+                int r;
+                if (i) {
+                    r = power_cycle(i, modes[m], i * 7u + (uint32_t)m);
+                    if (r != CUT)
+                        continue;
+                }
+                /* power on (three times when uncut): each time the update fails
+                 * the same way and the old image keeps running */
+                for (int k = 0; k < (i ? 1 : 3); k++) {
+                    r = power_cycle(0, FOTA_CUT_NONE, 0);
+                    if (i == 0 && k == 0) {
+                        n = w.flash.ops;
+                        snprintf(message, sizeof message, "%s: %s", fota_strerror(w.dev.error),
+                                 w.dev.message);
+                    }
+                    if (r == SIM_BRICKED)
+                        break;
+                    int err = w.dev.error;
+                    int expected = b->region == REG_OTADATA
+                                       ? err == FOTA_ERR_BOOT
+                                       : (err == FOTA_ERR_FLASH_WRITE ||
+                                          err == FOTA_ERR_FLASH_ERASE ||
+                                          err == FOTA_ERR_FLASH_VERIFY);
+                    if (r != SIM_FAILED || !expected)
+                        failf("expected a flash error, the device reports %s (%s: %s)",
+                              sim_outcome_name(r), fota_strerror(err), w.dev.message);
+                    if (w.dev.slot < 0 ||
+                        !slot_holds(w.dev.slot, &w.old_img, w.old_img.len))
+                        failf("the old image does not run after the failed update");
+                    check_state("after the failed update");
+                }
+            }
+        }
+        printf("bad region: %s: %u operations, %u runs; \"%s\"\n", b->name, (unsigned)n,
+               (unsigned)runs, message);
+        if (report)
+            fprintf(report, "| %s | %u | %u%s | %s |\n", b->name, (unsigned)n, (unsigned)runs,
+                    st.failures != first_fail ? " (FAILED)" : "", message);
+    }
+    free(start);
+    double secs = seconds_since(&t0);
+    summary_line("bad regions", cases, secs);
+    if (report)
+        fprintf(report,
+                "\n**Bad regions:** %zu regions, %llu runs%s; after each the update must fail "
+                "with a flash error naming the failure and the old image keep running: %llu "
+                "cuts, %llu power-ons checked; "
+                "**%llu bricked, %llu unverified images run, %llu failures**. Time: %.1f s.\n\n",
+                n_cases, (unsigned long long)cases,
+                with_cuts ? " (per region: the uncut run and two more power-ons, then a cut at "
+                            "each of its operations in each mode and one recovery)"
+                          : " (three power-ons per region)",
+                (unsigned long long)st.cuts, (unsigned long long)st.boots,
+                (unsigned long long)st.bricked, (unsigned long long)st.unverified,
+                (unsigned long long)st.failures, secs);
+}
+
+/* ---- Setup ------------------------------------------------------------------------------- */
+
+static int load_image(const char *path, struct image *img)
+{
+    size_t len;
+    img->data = util_read_file(path, &len);
+    if (!img->data)
+        return -1;
+    struct fota_esp_header h;
+    if (fota_esp_header_parse(img->data, len, &h) < 0 || !h.has_app_desc) {
+        fprintf(stderr, "powercut: %s is not an ESP32 application image\n", path);
+        return -1;
+    }
+    img->len = (uint32_t)len;
+    snprintf(img->version, sizeof img->version, "%s", h.version);
+    if (fota_version_code(img->version, strlen(img->version), &img->version_code) < 0) {
+        fprintf(stderr, "powercut: %s: version '%s' has no version code\n", path, img->version);
+        return -1;
+    }
+    fota_sha256(&fota_crypto_mbedtls, img->data, len, img->sha256);
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: powercut --url MANIFEST_URL --key KEY.pub --old FW1 --new FW2 [options]\n"
+            "  --product ID          [demo]\n"
+            "  --crash               the new release crashes before confirming (rollback)\n"
+            "  --security N          security counter of the new release [0]\n"
+            "  --sequence N          manifest sequence of the new release [2]\n"
+            "  --persist-every B     agent progress records every B bytes [16384]\n"
+            "  --slot-size B         [262144]\n"
+            "  --exhaustive          every cut point x every mode\n"
+            "  --cut I --mode M      only cut point I, mode before|torn|after\n"
+            "  --random N            N random sequences of cuts\n"
+            "  --first S             start at sequence S (to rerun one: --random 1 --first S)\n"
+            "  --max-cuts K          cuts per random sequence, 1..K [5]\n"
+            "  --seed S              random seed [time]\n"
+            "  --bad-regions         bad flash regions (--bad-cuts: and cut every operation)\n"
+            "  --report FILE         append a markdown section with the results\n"
+            "  --verbose             print what the device does\n"
+            "Exit status 0 when every check passed, 1 on any failure, 2 on usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"url", required_argument, 0, 'u'},        {"key", required_argument, 0, 'k'},
+        {"old", required_argument, 0, 'o'},        {"new", required_argument, 0, 'n'},
+        {"product", required_argument, 0, 'p'},    {"crash", no_argument, 0, 'C'},
+        {"security", required_argument, 0, 'S'},   {"sequence", required_argument, 0, 'Q'},
+        {"persist-every", required_argument, 0, 'P'}, {"slot-size", required_argument, 0, 'z'},
+        {"exhaustive", no_argument, 0, 'e'},       {"cut", required_argument, 0, 'c'},
+        {"mode", required_argument, 0, 'm'},       {"random", required_argument, 0, 'r'},
+        {"first", required_argument, 0, 'f'},      {"max-cuts", required_argument, 0, 'x'},
+        {"seed", required_argument, 0, 's'},       {"bad-regions", no_argument, 0, 'b'},
+        {"bad-cuts", no_argument, 0, 'B'},         {"report", required_argument, 0, 'R'},
+        {"verbose", no_argument, 0, 'v'},          {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *url = NULL, *key = NULL, *old_path = NULL, *new_path = NULL, *product = "demo";
+    const char *report_path = NULL;
+    uint32_t only_cut = 0, random_count = 0, first = 0, max_cuts = 5;
+    uint32_t seed = (uint32_t)time(NULL);
+    int only_mode = 0, exhaustive = 0, bad = 0, bad_cuts = 0, c;
+
+    w.scenario = "update";
+    w.new_sequence = 2;
+    w.persist_every = 16384;
+    w.slot_size = 262144;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        uint32_t v = 0;
+        if (optarg && strchr("SQPzcrfxs", c) && util_parse_u32(optarg, &v) < 0) {
+            const struct option *o = longopts;
+            while (o->name && o->val != c)
+                o++;
+            fprintf(stderr, "powercut: --%s wants a number, not '%s'\n", o->name, optarg);
+            return 2;
+        }
+        switch (c) {
+        case 'u': url = optarg; break;
+        case 'k': key = optarg; break;
+        case 'o': old_path = optarg; break;
+        case 'n': new_path = optarg; break;
+        case 'p': product = optarg; break;
+        case 'C': w.crash = 1; w.scenario = "rollback"; break;
+        case 'S': w.new_security = v; break;
+        case 'Q': w.new_sequence = v; break;
+        case 'P': w.persist_every = v; break;
+        case 'z': w.slot_size = v; break;
+        case 'e': exhaustive = 1; break;
+        case 'c': only_cut = v; exhaustive = 1; break;
+        case 'm':
+            only_mode = strcmp(optarg, "before") == 0 ? FOTA_CUT_BEFORE
+                        : strcmp(optarg, "torn") == 0 ? FOTA_CUT_TORN
+                        : strcmp(optarg, "after") == 0 ? FOTA_CUT_AFTER
+                                                        : -1;
+            if (only_mode < 0) {
+                fprintf(stderr, "powercut: --mode is before, torn or after\n");
+                return 2;
+            }
+            break;
+        case 'r': random_count = v; break;
+        case 'f': first = v; break;
+        case 'x': max_cuts = v; break;
+        case 's': seed = v; break;
+        case 'b': bad = 1; break;
+        case 'B': bad = bad_cuts = 1; break;
+        case 'R': report_path = optarg; break;
+        case 'v': w.verbose = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!url || !key || !old_path || !new_path || optind != argc || max_cuts == 0 ||
+        max_cuts > 7) {
+        usage(stderr);
+        return 2;
+    }
+    struct tool_key k;
+    if (keys_load_any(key, &k) < 0)
+        return 2;
+    memcpy(w.pubkey[0], k.pub, sizeof k.pub);
+    keys_free(&k);
+    if (load_image(old_path, &w.old_img) < 0 || load_image(new_path, &w.new_img) < 0)
+        return 2;
+    if (report_path && !(report = fopen(report_path, "a"))) {
+        perror(report_path);
+        return 2;
+    }
+
+    sim_layout(&w.layout, w.slot_size);
+    w.mem = malloc(w.layout.flash_size);
+    w.initial = malloc(w.layout.flash_size);
+    if (!w.mem || !w.initial ||
+        fota_posix_flash_open_buf(&w.flash, w.mem, w.layout.flash_size, 4096, 4) < 0 ||
+        sim_factory_program(&w.flash, &w.layout, w.old_img.data, w.old_img.len) < 0) {
+        fprintf(stderr, "powercut: cannot set up a %u-byte flash for %u-byte slots\n",
+                (unsigned)w.layout.flash_size, (unsigned)w.slot_size);
+        return 2;
+    }
+    memcpy(w.initial, w.mem, w.layout.flash_size);
+    oplog.write = w.flash.iface.write;
+    oplog.erase = w.flash.iface.erase;
+    w.flash.iface.write = logged_write;
+    w.flash.iface.erase = logged_erase;
+
+    seg_init(&w.net);
+    w.opt.manifest_url = url;
+    w.opt.product = product;
+    w.opt.chip = fota_chip_from_name("esp32", 5);
+    w.opt.pubkeys = (const uint8_t(*)[FOTA_P256_PUBKEY_SIZE])w.pubkey;
+    w.opt.n_pubkeys = 1;
+    w.opt.transports[0] = &w.net.iface;
+    w.opt.n_transports = 1;
+    w.opt.connect_timeout_ms = w.opt.read_timeout_ms = 5000;
+    w.opt.max_attempts = 3;
+    w.opt.backoff_base_ms = 10;
+    w.opt.backoff_max_ms = 100;
+    w.opt.persist_every = w.persist_every;
+    w.opt.quiet = !w.verbose;
+    w.opt.verbose = w.verbose;
+    w.opt.booted = on_booted;
+
+    printf("powercut: scenario %s: %s %s (%u bytes) -> %s %s (%u bytes, security counter %u)%s; "
+           "%u-byte slots, 4096-byte sectors, progress every %u bytes, %u-byte network "
+           "pieces\n",
+           w.scenario, w.old_img.version, old_path, (unsigned)w.old_img.len, w.new_img.version,
+           new_path, (unsigned)w.new_img.len, (unsigned)w.new_security,
+           w.crash ? ", which crashes before confirming" : "", (unsigned)w.slot_size,
+           (unsigned)w.persist_every, SEG_BYTES);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t failures = 0;
+    memset(&st, 0, sizeof st);
+    uint32_t n = reference_run();
+    report_reference(n);
+    if (st.failures) {
+        printf("powercut %s: the uncut scenario fails; nothing more is tried\n", w.scenario);
+        return 1;
+    }
+    if (exhaustive) {
+        suite_exhaustive(n, only_cut, only_mode);
+        failures += st.failures;
+    }
+    if (random_count) {
+        suite_random(n, random_count, first, max_cuts, seed);
+        failures += st.failures;
+    }
+    if (bad) {
+        suite_bad_regions(bad_cuts);
+        failures += st.failures;
+    }
+    printf("powercut %s: %llu failures in %.1f s\n", w.scenario, (unsigned long long)failures,
+           seconds_since(&t0));
+    if (report)
+        fclose(report);
+    return failures ? 1 : 0;
+}
