@@ -33,7 +33,7 @@
 
 #define MAX_BOOTS 8u          /* per power cycle: plenty for update + reboot + rollback */
 #define MAX_FAIL_DETAILS 25   /* failures printed in full; the rest are counted */
-#define MAX_GROUPS 256        /* rows of the operation map */
+#define MAX_ROWS 128          /* rows of the operation map */
 
 enum { CUT = -100 }; /* power_cycle(): the power was cut */
 
@@ -211,6 +211,7 @@ static struct {
     int crash;                 /* the new image crashes before confirming */
     uint32_t new_security;     /* security counter of the new release */
     uint32_t new_sequence;     /* manifest sequence of the new release */
+    uint32_t old_sequence;     /* the one a worn device saw before (new - 1) */
     uint32_t persist_every;
     uint32_t slot_size;
     int verbose;
@@ -233,22 +234,29 @@ enum { REG_OTADATA, REG_STATE, REG_SLOT0, REG_SLOT1, REG_OTHER, REG_COUNT };
 static const char *region_names[REG_COUNT] = {"boot data (otadata)", "agent state", "slot 0",
                                               "slot 1", "other"};
 
-struct op_group { /* consecutive operations by one actor on one region */
+/* One row of the operation map: a single journal record or erase, or a run
+ * of download operations (slot erases and writes, progress records). */
+struct op_row {
     uint32_t first, last;
     uint32_t power_on;
     int by_bootloader;
-    int region;
-    uint32_t erases, writes;
+    int download;           /* a run of download operations */
+    uint32_t erases, writes, progress;
+    uint32_t progress_first, progress_last;
+    char what[160];
 };
 
 static struct {
     int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
     int (*erase)(void *ctx, uint32_t addr, uint32_t len);
-    int logging;                      /* fill the groups below */
+    int logging;                      /* fill the map below */
     uint32_t app_boot;                /* power-on whose application runs now */
     uint32_t counts[2][REG_COUNT];    /* [0 write, 1 erase][region] */
-    struct op_group groups[MAX_GROUPS];
-    uint32_t n_groups;
+    struct op_row rows[MAX_ROWS];
+    uint32_t n_rows;
+    int have_persist, have_boot;      /* the last record seen in each journal */
+    struct fota_persist persist;
+    struct fota_posix_bootdata boot;
     uint64_t trace_hash;              /* FNV-1a of every (kind, addr, len) */
 } oplog;
 
@@ -265,7 +273,69 @@ static int region_of(uint32_t addr)
     return REG_OTHER;
 }
 
-static void log_op(int is_erase, uint32_t addr, uint32_t len)
+static const char *img_state_name(uint32_t s)
+{
+    static const char *names[] = {"new", "pending-verify", "valid", "aborted", "undefined"};
+    return s < 5 ? names[s] : "?";
+}
+
+#define APPEND(buf, ...)                                                                      \
+    do {                                                                                      \
+        size_t l_ = strlen(buf);                                                              \
+        snprintf((buf) + l_, sizeof(buf) - l_, __VA_ARGS__);                                  \
+    } while (0)
+
+/* The payload of a journal record being written (record.c's layout:
+ * magic | seq | len | data | crc), or NULL. */
+static const uint8_t *record_payload(const uint8_t *buf, uint32_t len, uint32_t data_len)
+{
+    static const uint8_t magic[4] = {0x43, 0x45, 0x52, 0x46}; /* "FREC", little-endian */
+    if (len < 16 + data_len || memcmp(buf, magic, 4) != 0)
+        return NULL;
+    return buf + 12;
+}
+
+/* What a record written to the agent state says, against the one before.
+ * Returns 1 for a download progress record. */
+static int describe_persist(const struct fota_persist *p, char *out, size_t size)
+{
+    const struct fota_persist *q = &oplog.persist;
+    int had = oplog.have_persist;
+    out[0] = '\0';
+    char what[160] = "";
+    if (p->last_sequence != (had ? q->last_sequence : 0))
+        APPEND(what, "; manifest sequence %u seen", (unsigned)p->last_sequence);
+    if (p->pending_version && (!had || !q->pending_version))
+        APPEND(what, "; activation: version code %u pending in slot %d, download complete",
+               (unsigned)p->pending_version, (int)p->pending_slot);
+    else if (p->dl_size && p->dl_offset != (had ? q->dl_offset : 0))
+        APPEND(what, "; progress: %u of %u bytes", (unsigned)p->dl_offset,
+               (unsigned)p->dl_size);
+    if (!p->dl_size && had && q->dl_size)
+        APPEND(what, "; finished download cleared");
+    if (p->security_floor != (had ? q->security_floor : 0))
+        APPEND(what, "; anti-rollback floor %u", (unsigned)p->security_floor);
+    if (p->rejected_version != (had ? q->rejected_version : 0))
+        APPEND(what, "; version code %u rejected", (unsigned)p->rejected_version);
+    if (!p->pending_version && had && q->pending_version)
+        APPEND(what, "; pending cleared");
+    snprintf(out, size, "agent state record: %s", what[0] ? what + 2 : "unchanged");
+    return strstr(what, "; progress") == what && !strchr(what + 2, ';');
+}
+
+static void describe_boot(const struct fota_posix_bootdata *b, char *out, size_t size)
+{
+    const struct fota_posix_bootdata *a = &oplog.boot;
+    char what[160] = "";
+    if (!oplog.have_boot || a->active != b->active)
+        APPEND(what, ", active slot %u", (unsigned)b->active);
+    for (int s = 0; s < 2; s++)
+        if (!oplog.have_boot || a->state[s] != b->state[s])
+            APPEND(what, ", slot %d %s", s, img_state_name(b->state[s]));
+    snprintf(out, size, "boot data record: %s", what[0] ? what + 2 : "unchanged");
+}
+
+static void log_op(int is_erase, uint32_t addr, const void *buf, uint32_t len)
 {
     uint32_t v[3] = {(uint32_t)is_erase, addr, len};
     for (int i = 0; i < 3; i++) {
@@ -278,33 +348,76 @@ static void log_op(int is_erase, uint32_t addr, uint32_t len)
     oplog.counts[is_erase][reg]++;
     uint32_t op = w.flash.ops + 1; /* the simulator counts it next */
     int by_boot = oplog.app_boot != w.dev.boots;
-    struct op_group *g = oplog.n_groups ? &oplog.groups[oplog.n_groups - 1] : NULL;
-    if (!g || g->region != reg || g->power_on != w.dev.boots || g->by_bootloader != by_boot) {
-        if (oplog.n_groups == MAX_GROUPS)
-            return;
-        g = &oplog.groups[oplog.n_groups++];
-        memset(g, 0, sizeof *g);
-        g->first = op;
-        g->power_on = w.dev.boots;
-        g->by_bootloader = by_boot;
-        g->region = reg;
+    char what[160] = "";
+    int download = reg == REG_SLOT0 || reg == REG_SLOT1;
+    const uint8_t *payload = NULL;
+    if (is_erase && !download) {
+        snprintf(what, sizeof what, "%s: erase sector %u", region_names[reg],
+                 (unsigned)((addr - (reg == REG_STATE ? w.layout.state_addr
+                                                      : w.layout.otadata_addr)) /
+                            w.flash.iface.sector_size));
+    } else if (reg == REG_STATE &&
+               (payload = record_payload(buf, len, sizeof(struct fota_persist)))) {
+        struct fota_persist p;
+        memcpy(&p, payload, sizeof p);
+        download = describe_persist(&p, what, sizeof what);
+        oplog.persist = p;
+        oplog.have_persist = 1;
+        if (download) {
+            struct op_row *r = oplog.n_rows ? &oplog.rows[oplog.n_rows - 1] : NULL;
+            if (r && r->download && r->power_on == w.dev.boots) {
+                r->last = op;
+                r->writes++;
+                if (!r->progress++)
+                    r->progress_first = p.dl_offset;
+                r->progress_last = p.dl_offset;
+                return;
+            }
+            download = 0; /* a progress record on its own */
+        }
+    } else if (reg == REG_OTADATA &&
+               (payload = record_payload(buf, len, sizeof(struct fota_posix_bootdata)))) {
+        struct fota_posix_bootdata b;
+        memcpy(&b, payload, sizeof b);
+        describe_boot(&b, what, sizeof what);
+        oplog.boot = b;
+        oplog.have_boot = 1;
+    } else if (!download) {
+        snprintf(what, sizeof what, "%s: write of %u bytes", region_names[reg], (unsigned)len);
     }
-    g->last = op;
-    if (is_erase)
-        g->erases++;
-    else
-        g->writes++;
+    struct op_row *r = oplog.n_rows ? &oplog.rows[oplog.n_rows - 1] : NULL;
+    if (download && r && r->download && r->power_on == w.dev.boots) {
+        r->last = op;
+    } else {
+        if (oplog.n_rows == MAX_ROWS)
+            return;
+        r = &oplog.rows[oplog.n_rows++];
+        memset(r, 0, sizeof *r);
+        r->first = r->last = op;
+        r->power_on = w.dev.boots;
+        r->by_bootloader = by_boot;
+        r->download = download;
+        snprintf(r->what, sizeof r->what, "%s", what);
+        if (download)
+            snprintf(r->what, sizeof r->what, "%s", region_names[reg]);
+    }
+    if (download) {
+        if (is_erase)
+            r->erases++;
+        else
+            r->writes++;
+    }
 }
 
 static int logged_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
-    log_op(0, addr, len);
+    log_op(0, addr, buf, len);
     return oplog.write(ctx, addr, buf, len);
 }
 
 static int logged_erase(void *ctx, uint32_t addr, uint32_t len)
 {
-    log_op(1, addr, len);
+    log_op(1, addr, NULL, len);
     return oplog.erase(ctx, addr, len);
 }
 
@@ -434,9 +547,10 @@ static void check_state(const char *when)
               (unsigned)p.security_floor);
     tr.last_sequence = p.last_sequence;
     tr.floor = p.security_floor;
-    if (p.last_sequence != 0 && p.last_sequence != w.new_sequence)
-        failf("%s: last sequence %u is neither 0 nor the release's %u", when,
-              (unsigned)p.last_sequence, (unsigned)w.new_sequence);
+    if (p.last_sequence != 0 && p.last_sequence != w.old_sequence &&
+        p.last_sequence != w.new_sequence)
+        failf("%s: last sequence %u is none of 0, %u and the release's %u", when,
+              (unsigned)p.last_sequence, (unsigned)w.old_sequence, (unsigned)w.new_sequence);
     if (p.security_floor != 0 && p.security_floor != w.new_security)
         failf("%s: security floor %u is neither 0 nor %u", when, (unsigned)p.security_floor,
               (unsigned)w.new_security);
@@ -629,6 +743,53 @@ static void check_end(int outcome)
         st.trial_rejected++;
 }
 
+/* ---- Devices with a history ----------------------------------------------------------------
+ * A device that has been through earlier updates has journals that are far
+ * from blank: with them nearly full, this update's records move into the
+ * next sector and wrap around to the first (erasing it) at a chosen record,
+ * so cuts also land on journal erases and on the wrap. */
+
+/* Records a journal region of `size` bytes holds before it wraps. */
+static uint32_t journal_capacity(uint32_t size, uint32_t data_len)
+{
+    struct fota_record_store rs;
+    fota_record_init(&rs, &w.flash.iface, 0, 2 * w.flash.iface.sector_size, data_len);
+    return size / w.flash.iface.sector_size * (w.flash.iface.sector_size / rs.slot_len);
+}
+
+static void prefill(uint8_t *flash_copy, uint32_t addr, uint32_t size, const void *data,
+                    uint32_t len, uint32_t records)
+{
+    struct fota_posix_flash f;
+    struct fota_record_store rs;
+    memset(&f, 0, sizeof f); /* a flash view on the copy, without blanking it */
+    f.mem = flash_copy;
+    f.size = w.layout.flash_size;
+    fota_posix_flash_init_iface(&f, w.flash.iface.sector_size, w.flash.iface.write_size);
+    fota_record_init(&rs, &f.iface, addr, size, len);
+    for (uint32_t i = 0; i < records; i++)
+        fota_record_save(&rs, data);
+}
+
+/* Agent state after an earlier check of the running release. */
+static void prefill_state(uint8_t *flash_copy, uint32_t records)
+{
+    struct fota_persist p;
+    memset(&p, 0, sizeof p);
+    p.version = 1;
+    p.last_sequence = w.old_sequence;
+    p.pending_slot = -1;
+    p.dl_slot = -1;
+    prefill(flash_copy, w.layout.state_addr, w.layout.state_size, &p, sizeof p, records);
+}
+
+/* Boot data with the running slot 0 confirmed. */
+static void prefill_boot(uint8_t *flash_copy, uint32_t records)
+{
+    struct fota_posix_bootdata b = {0, {FOTA_IMG_VALID, FOTA_IMG_UNDEFINED}};
+    prefill(flash_copy, w.layout.otadata_addr, w.layout.otadata_size, &b, sizeof b, records);
+}
+
 /* ---- Suites ----------------------------------------------------------------------------- */
 
 static double seconds_since(const struct timespec *t0)
@@ -657,7 +818,10 @@ static uint32_t reference_run(void)
         reset_track();
         if (k == 0) {
             memset(&oplog.counts, 0, sizeof oplog.counts);
-            oplog.n_groups = 0;
+            oplog.n_rows = 0;
+            uint32_t seq;
+            oplog.have_persist = load_persist(&oplog.persist, &seq) == 0;
+            oplog.have_boot = load_bootdata(&oplog.boot, &seq) == 0;
         }
         oplog.logging = k == 0;
         oplog.trace_hash = 0xcbf29ce484222325ull;
@@ -694,17 +858,27 @@ static void report_reference(uint32_t n)
     fprintf(report, "Flash operations of the uncut scenario: **%u** (%u sector erases, %u "
                     "writes).\n\n",
             (unsigned)n, (unsigned)total[1], (unsigned)total[0]);
-    fprintf(report, "| operations | power-on | by | region | erases | writes |\n");
-    fprintf(report, "|---|---|---|---|---|---|\n");
-    for (uint32_t i = 0; i < oplog.n_groups; i++) {
-        const struct op_group *g = &oplog.groups[i];
-        if (g->first == g->last)
-            fprintf(report, "| %u ", (unsigned)g->first);
+    fprintf(report, "| operations | power-on | by | what |\n");
+    fprintf(report, "|---|---|---|---|\n");
+    for (uint32_t i = 0; i < oplog.n_rows; i++) {
+        const struct op_row *r = &oplog.rows[i];
+        if (r->first == r->last)
+            fprintf(report, "| %u ", (unsigned)r->first);
         else
-            fprintf(report, "| %u-%u ", (unsigned)g->first, (unsigned)g->last);
-        fprintf(report, "| %u | %s | %s | %u | %u |\n", (unsigned)g->power_on,
-                g->by_bootloader ? "bootloader" : "application + agent", region_names[g->region],
-                (unsigned)g->erases, (unsigned)g->writes);
+            fprintf(report, "| %u-%u ", (unsigned)r->first, (unsigned)r->last);
+        fprintf(report, "| %u | %s | ", (unsigned)r->power_on,
+                r->by_bootloader ? "bootloader" : "agent");
+        if (r->download) {
+            fprintf(report, "download into %s: %u sector erases, %u writes", r->what,
+                    (unsigned)r->erases, (unsigned)(r->writes - r->progress));
+            if (r->progress)
+                fprintf(report, ", %u progress records in the agent state (%u to %u bytes)",
+                        (unsigned)r->progress, (unsigned)r->progress_first,
+                        (unsigned)r->progress_last);
+        } else {
+            fprintf(report, "%s", r->what);
+        }
+        fprintf(report, " |\n");
     }
     fprintf(report, "\n");
 }
@@ -904,28 +1078,6 @@ static const struct bad_case bad_cases[] = {
      FOTA_BAD_FAIL, 0},
 };
 
-/* A device whose agent state journal already holds records of earlier
- * updates, up to a few short of filling its first sector: the saves of this
- * update move into the second sector. */
-static void prefill_journal(uint8_t *flash_copy)
-{
-    struct fota_posix_flash f;
-    struct fota_record_store rs;
-    struct fota_persist p;
-    memset(&f, 0, sizeof f); /* a flash view on the copy, without blanking it */
-    f.mem = flash_copy;
-    f.size = w.layout.flash_size;
-    fota_posix_flash_init_iface(&f, w.flash.iface.sector_size, w.flash.iface.write_size);
-    memset(&p, 0, sizeof p);
-    p.version = 1;
-    p.pending_slot = -1;
-    p.dl_slot = -1;
-    fota_record_init(&rs, &f.iface, w.layout.state_addr, w.layout.state_size, sizeof p);
-    uint32_t records = f.iface.sector_size / rs.slot_len - 6;
-    for (uint32_t i = 0; i < records; i++)
-        fota_record_save(&rs, &p);
-}
-
 /* The device must fail the update with a flash error that names the
  * failure, keep running the old image, and never brick: without cuts, on
  * two more power cycles, and with the power cut at every operation of the
@@ -956,8 +1108,9 @@ static void suite_bad_regions(int with_cuts)
         }
         uint32_t off = b->offset == UINT32_MAX ? size - 4096 : b->offset;
         memcpy(start, w.initial, w.layout.flash_size);
-        if (b->worn_journal)
-            prefill_journal(start);
+        if (b->worn_journal) /* the first sector nearly full: the update moves on */
+            prefill_state(start, journal_capacity(w.layout.state_size / 2,
+                                                  sizeof(struct fota_persist)) - 6);
         char message[FOTA_MSG_MAX + 64] = "";
         uint32_t n = 0, runs = 0;
         uint32_t first_fail = (uint32_t)st.failures;
@@ -1077,6 +1230,9 @@ static void usage(FILE *out)
             "  --max-cuts K          cuts per random sequence, 1..K [5]\n"
             "  --seed S              random seed [time]\n"
             "  --bad-regions         bad flash regions (--bad-cuts: and cut every operation)\n"
+            "  --worn-state N        the agent state journal starts N records short of\n"
+            "                        wrapping around (default: blank)\n"
+            "  --worn-boot N         the same for the boot data journal\n"
             "  --report FILE         append a markdown section with the results\n"
             "  --verbose             print what the device does\n"
             "Exit status 0 when every check passed, 1 on any failure, 2 on usage.\n");
@@ -1095,12 +1251,14 @@ int main(int argc, char **argv)
         {"first", required_argument, 0, 'f'},      {"max-cuts", required_argument, 0, 'x'},
         {"seed", required_argument, 0, 's'},       {"bad-regions", no_argument, 0, 'b'},
         {"bad-cuts", no_argument, 0, 'B'},         {"report", required_argument, 0, 'R'},
+        {"worn-state", required_argument, 0, 'W'}, {"worn-boot", required_argument, 0, 'w'},
         {"verbose", no_argument, 0, 'v'},          {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *url = NULL, *key = NULL, *old_path = NULL, *new_path = NULL, *product = "demo";
     const char *report_path = NULL;
     uint32_t only_cut = 0, random_count = 0, first = 0, max_cuts = 5;
     uint32_t seed = (uint32_t)time(NULL);
+    uint32_t worn_state = UINT32_MAX, worn_boot = UINT32_MAX;
     int only_mode = 0, exhaustive = 0, bad = 0, bad_cuts = 0, c;
 
     w.scenario = "update";
@@ -1109,7 +1267,7 @@ int main(int argc, char **argv)
     w.slot_size = 262144;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         uint32_t v = 0;
-        if (optarg && strchr("SQPzcrfxs", c) && util_parse_u32(optarg, &v) < 0) {
+        if (optarg && strchr("SQPzcrfxsWw", c) && util_parse_u32(optarg, &v) < 0) {
             const struct option *o = longopts;
             while (o->name && o->val != c)
                 o++;
@@ -1146,6 +1304,8 @@ int main(int argc, char **argv)
         case 'b': bad = 1; break;
         case 'B': bad = bad_cuts = 1; break;
         case 'R': report_path = optarg; break;
+        case 'W': worn_state = v; break;
+        case 'w': worn_boot = v; break;
         case 'v': w.verbose = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -1178,6 +1338,31 @@ int main(int argc, char **argv)
                 (unsigned)w.layout.flash_size, (unsigned)w.slot_size);
         return 2;
     }
+    w.old_sequence = w.new_sequence - 1;
+    char worn[160] = "";
+    if (worn_state != UINT32_MAX) {
+        uint32_t cap = journal_capacity(w.layout.state_size, sizeof(struct fota_persist));
+        if (worn_state >= cap) {
+            fprintf(stderr, "powercut: --worn-state must be below %u\n", (unsigned)cap);
+            return 2;
+        }
+        prefill_state(w.mem, cap - worn_state);
+        APPEND(worn, "; agent state journal holds %u of %u records (wraps at this update's "
+                     "record %u)",
+               (unsigned)(cap - worn_state), (unsigned)cap, (unsigned)worn_state + 1);
+    }
+    if (worn_boot != UINT32_MAX) {
+        uint32_t cap = journal_capacity(w.layout.otadata_size,
+                                        sizeof(struct fota_posix_bootdata));
+        if (worn_boot >= cap) {
+            fprintf(stderr, "powercut: --worn-boot must be below %u\n", (unsigned)cap);
+            return 2;
+        }
+        prefill_boot(w.mem, cap - worn_boot);
+        APPEND(worn, "; boot data journal holds %u of %u records (wraps at this update's "
+                     "record %u)",
+               (unsigned)(cap - worn_boot), (unsigned)cap, (unsigned)worn_boot + 1);
+    }
     memcpy(w.initial, w.mem, w.layout.flash_size);
     oplog.write = w.flash.iface.write;
     oplog.erase = w.flash.iface.erase;
@@ -1208,6 +1393,10 @@ int main(int argc, char **argv)
            new_path, (unsigned)w.new_img.len, (unsigned)w.new_security,
            w.crash ? ", which crashes before confirming" : "", (unsigned)w.slot_size,
            (unsigned)w.persist_every, SEG_BYTES);
+    if (worn[0])
+        printf("powercut: a device with a history%s\n", worn);
+    if (worn[0] && report)
+        fprintf(report, "A device with a history%s.\n\n", worn);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t failures = 0;

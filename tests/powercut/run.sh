@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# tests/powercut/run.sh SUITE... [--report FILE] [--doc FILE]
+#
+# Power-cut tests of a whole update (see docs/powercut.md). Makes a key and
+# three 256 KiB ESP32 images with the real fota tool (1.0.0; 2.0.0 with
+# security counter 1; a 2.0.0 that crashes before confirming), releases them
+# into two trees, serves each with `fota serve` on loopback, and runs the
+# powercut harness (tests/powercut/powercut.c) against them.
+#
+#   update     every cut point x {before, torn, after} of 1.0.0 -> 2.0.0
+#   rollback   the same for the crashing 2.0.0, plus random cut sequences
+#   random     random sequences of up to 5 cuts of 1.0.0 -> 2.0.0
+#   badregion  bad flash regions in the target slot, agent state and boot
+#              data, each uncut and cut at every operation in every mode
+#   all        all four
+#
+# --report FILE   append the harness's markdown sections to FILE
+# --doc FILE      rewrite the generated part of FILE (docs/powercut.md)
+#                 between its "BEGIN GENERATED" and "END GENERATED" lines
+#
+# Environment: FOTA_BIN and POWERCUT_BIN (ctest sets both; by default the
+# ones in ./build), POWERCUT_SEED (random sequences' seed, default 20261124),
+# POWERCUT_RANDOM (number of random sequences, default 1000).
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+: "${FOTA_BUILD:=$src/build}"
+: "${FOTA_BIN:=$FOTA_BUILD/tools/fota}"
+: "${POWERCUT_BIN:=$FOTA_BUILD/tests/powercut/powercut}"
+export FOTA_BIN FOTA_BUILD
+. "$src/tests/e2e/lib.sh"
+. "$src/tests/e2e/device.sh"
+
+seed=${POWERCUT_SEED:-20261124}
+random_count=${POWERCUT_RANDOM:-1000}
+suites=()
+report=""
+doc=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --report) report=$2; shift 2 ;;
+    --doc) doc=$2; shift 2 ;;
+    all) suites+=(update rollback random badregion); shift ;;
+    update | rollback | random | badregion) suites+=("$1"); shift ;;
+    *) note "unknown argument '$1' (suites: update rollback random badregion all)"; exit 2 ;;
+    esac
+done
+[ ${#suites[@]} -gt 0 ] || { note "no suite given"; exit 2; }
+[ -x "$POWERCUT_BIN" ] || { fail "POWERCUT_BIN ($POWERCUT_BIN) is not built"; finish; }
+
+# The releases: WWW offers 2.0.0 (security counter 1) after 1.0.0; CRASH_WWW
+# offers a 2.0.0 that crashes before it confirms itself.
+prepare_release 262144
+release "$FW2" --security-counter 1
+GOOD_WWW=$WWW
+CRASH_FW=$WORK/fw-2.0.0-crash.bin
+"$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 2.0.0 --size 262144 \
+    --marker FOTA-SIM-CRASH -o "$CRASH_FW" >/dev/null
+WWW=$WORK/www-crash
+release "$FW1"
+release "$CRASH_FW" --security-counter 1
+CRASH_WWW=$WWW
+
+start_fota_serve "$GOOD_WWW" --quiet
+GOOD_URL=$SERVE_URL/$PRODUCT/manifest.txt
+start_fota_serve "$CRASH_WWW" --quiet
+CRASH_URL=$SERVE_URL/$PRODUCT/manifest.txt
+
+fragment=$FOTA_TEST_TMP/report.md
+: >"$fragment"
+common=(--key "$KEY.pub" --old "$FW1" --security 1 --persist-every 16384 --report "$fragment")
+started=$(date +%s)
+
+# run_suite TITLE ARGS...: run the harness, append its report under TITLE.
+run_suite() {
+    local title=$1 rc t0 t1
+    shift
+    printf '\n### %s\n\n' "$title" >>"$fragment"
+    printf '`powercut %s`\n\n' "$*" | sed -e "s|$FOTA_TEST_TMP|\$TMP|g" >>"$fragment"
+    t0=$(date +%s.%N)
+    set +e
+    "$POWERCUT_BIN" "$@" "${common[@]}"
+    rc=$?
+    set -e
+    t1=$(date +%s.%N)
+    expect_eq "$rc" 0 "$title: the harness found no failure"
+    note "$title took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+}
+
+for suite in "${suites[@]}"; do
+    case $suite in
+    update)
+        run_suite "1.0.0 -> 2.0.0: every cut point in every mode" \
+            --url "$GOOD_URL" --new "$FW2" --exhaustive
+        # the same on a device whose journals wrap around during the update:
+        # the agent state mid-download and the boot data at the switch, then
+        # the agent state at the activation and the boot data in the bootloader
+        run_suite "1.0.0 -> 2.0.0, journals wrapping at the download and the switch" \
+            --url "$GOOD_URL" --new "$FW2" --exhaustive --worn-state 10 --worn-boot 0
+        run_suite "1.0.0 -> 2.0.0, journals wrapping at the activation and the first boot" \
+            --url "$GOOD_URL" --new "$FW2" --exhaustive --worn-state 17 --worn-boot 1 ;;
+    rollback)
+        run_suite "1.0.0 -> a 2.0.0 that crashes before confirming: every cut point, every mode, and random sequences" \
+            --url "$CRASH_URL" --new "$CRASH_FW" --crash --exhaustive \
+            --random $((random_count / 4)) --seed "$seed"
+        # journals wrapping at the rollback: the bootloader's and the agent's
+        run_suite "1.0.0 -> a crashing 2.0.0, journals wrapping at the rollback" \
+            --url "$CRASH_URL" --new "$CRASH_FW" --crash --exhaustive \
+            --worn-state 19 --worn-boot 2 ;;
+    random)
+        run_suite "1.0.0 -> 2.0.0: random sequences of cuts" \
+            --url "$GOOD_URL" --new "$FW2" --random "$random_count" --max-cuts 5 --seed "$seed" ;;
+    badregion)
+        run_suite "1.0.0 -> 2.0.0 on flash with bad regions" \
+            --url "$GOOD_URL" --new "$FW2" --bad-cuts ;;
+    esac
+done
+elapsed=$(($(date +%s) - started))
+note "all suites took $elapsed s"
+
+if [ -n "$report" ]; then
+    cat "$fragment" >>"$report"
+fi
+if [ -n "$doc" ]; then
+    if ! grep -q '^<!-- BEGIN GENERATED' "$doc" || ! grep -q '^<!-- END GENERATED' "$doc"; then
+        fail "$doc has no BEGIN GENERATED / END GENERATED lines"
+    else
+        {
+            printf '\nGenerated by `tests/powercut/run.sh %s --doc docs/powercut.md` on %s\n' \
+                "${suites[*]}" "$(date -u +%Y-%m-%d)"
+            printf '(%s, %s CPU cores): the suites took **%s s** in all, one after the other.\n' \
+                "$(uname -sm)" "$(nproc)" "$elapsed"
+            printf 'Random seed %s; rerun one random sequence with `--random 1 --first S --seed %s`.\n' \
+                "$seed" "$seed"
+            cat "$fragment"
+        } >"$FOTA_TEST_TMP/generated.md"
+        awk -v gen="$FOTA_TEST_TMP/generated.md" '
+            /^<!-- BEGIN GENERATED/ { print; while ((getline line < gen) > 0) print line; skip = 1; next }
+            /^<!-- END GENERATED/ { skip = 0 }
+            !skip { print }' "$doc" >"$FOTA_TEST_TMP/doc.md"
+        cp "$FOTA_TEST_TMP/doc.md" "$doc"
+        pass "rewrote the generated part of $doc"
+    fi
+fi
+finish
