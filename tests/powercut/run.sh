@@ -14,7 +14,16 @@
 #              data, each uncut and cut at every operation in every mode
 #   all        all four
 #
-# --report FILE   append the harness's markdown sections to FILE
+# Two more suites show known agent issues (docs/powercut.md, "Findings");
+# their ctest entries are disabled until the agent is fixed:
+#   norange    every cut point and random sequences against a server that
+#              ignores Range (python3 http.server): a progress record claims
+#              bytes a restarted download has already erased
+#   strict     the crashing release may boot only once: a cut between
+#              selecting its slot and clearing the finished download makes
+#              the agent install it a second time
+#
+# --report FILE   write the harness's markdown sections to FILE
 # --doc FILE      rewrite the generated part of FILE (docs/powercut.md)
 #                 between its "BEGIN GENERATED" and "END GENERATED" lines
 #
@@ -40,8 +49,8 @@ while [ $# -gt 0 ]; do
     --report) report=$2; shift 2 ;;
     --doc) doc=$2; shift 2 ;;
     all) suites+=(update rollback random badregion); shift ;;
-    update | rollback | random | badregion) suites+=("$1"); shift ;;
-    *) note "unknown argument '$1' (suites: update rollback random badregion all)"; exit 2 ;;
+    update | rollback | random | badregion | norange | strict) suites+=("$1"); shift ;;
+    *) note "unknown argument '$1' (suites: update rollback random badregion all norange strict)"; exit 2 ;;
     esac
 done
 [ ${#suites[@]} -gt 0 ] || { note "no suite given"; exit 2; }
@@ -112,13 +121,21 @@ for suite in "${suites[@]}"; do
     badregion)
         run_suite "1.0.0 -> 2.0.0 on flash with bad regions" \
             --url "$GOOD_URL" --new "$FW2" --bad-cuts ;;
+    norange)
+        start_python_http "$GOOD_WWW"
+        run_suite "1.0.0 -> 2.0.0 from a server without Range (python3 http.server)" \
+            --url "$PY_URL/$PRODUCT/manifest.txt" --new "$FW2" --exhaustive \
+            --random $((random_count / 4)) --seed "$seed" ;;
+    strict)
+        run_suite "1.0.0 -> a crashing 2.0.0 that may boot only once" \
+            --url "$CRASH_URL" --new "$CRASH_FW" --crash --exhaustive --strict-rollback ;;
     esac
 done
 elapsed=$(($(date +%s) - started))
 note "all suites took $elapsed s"
 
 if [ -n "$report" ]; then
-    cat "$fragment" >>"$report"
+    cp "$fragment" "$report"
 fi
 if [ -n "$doc" ]; then
     if ! grep -q '^<!-- BEGIN GENERATED' "$doc" || ! grep -q '^<!-- END GENERATED' "$doc"; then
