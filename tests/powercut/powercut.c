@@ -244,7 +244,7 @@ struct op_row {
     int download;           /* a run of download operations */
     uint32_t erases, writes, progress;
     uint32_t progress_first, progress_last;
-    char what[160];
+    char what[192];
 };
 
 static struct {
@@ -349,7 +349,7 @@ static void log_op(int is_erase, uint32_t addr, const void *buf, uint32_t len)
     oplog.counts[is_erase][reg]++;
     uint32_t op = w.flash.ops + 1; /* the simulator counts it next */
     int by_boot = oplog.app_boot != w.dev.boots;
-    char what[160] = "";
+    char what[192] = "";
     int download = reg == REG_SLOT0 || reg == REG_SLOT1;
     const uint8_t *payload = NULL;
     if (is_erase && !download) {
