@@ -442,11 +442,9 @@ static void put_merged_path(struct writer *w, const char *dir, size_t dir_len, c
                             size_t rel_len)
 {
     struct seg_walk count = {0, 0, NULL}, write = {0, 0, NULL};
+    /* total >= 1: the last segment of rel is never dropped (a final "." or
+     * ".." becomes a trailing '/'), so the result always starts with '/'. */
     walk_path(&count, dir, dir_len, rel, rel_len);
-    if (count.total == 0) {
-        put(w, "/", 1); /* every segment was removed */
-        return;
-    }
     if (w->overflow || count.total >= w->size - w->len) {
         w->overflow = 1;
         return;
