@@ -219,8 +219,13 @@ int sim_device_boot_once(struct sim_device *d)
             st >= 0 && st < 5 ? state_names[st] : "?",
             (unsigned)fota_persist_state(&d->agent)->security_floor);
     }
+    return sim_device_check(d);
+}
+
+int sim_device_check(struct sim_device *d)
+{
     say(d, "  check: %s\n", d->opt->manifest_url);
-    r = fota_run(&d->agent);
+    int r = fota_run(&d->agent);
     d->transport_used = fota_transport_used(&d->agent);
     const struct fota_manifest *m = fota_manifest(&d->agent);
     switch (r) {

@@ -88,6 +88,10 @@ void sim_device_init(struct sim_device *d, const struct sim_options *opt,
  * SIM_ROLLED_BACK meaning "the app crashed: power-cycle me". */
 int sim_device_boot_once(struct sim_device *d);
 
+/* One more check by the running application, without a reboot (periodic
+ * checks: the second one asks If-None-Match). Same outcomes as boot_once. */
+int sim_device_check(struct sim_device *d);
+
 /* Boot repeatedly until the device settles (up to date, failed, bricked),
  * at most max_boots times. Returns the final outcome, with SIM_UPDATED when
  * an update was installed and confirmed on the way, SIM_ROLLED_BACK when a

@@ -623,24 +623,19 @@ static enum MHD_Result serve_file(struct server *srv, struct MHD_Connection *con
     }
     uint64_t size = (uint64_t)st->st_size;
 
+    /* A 304 reuses the whole-file response: libmicrohttpd never sends its
+     * body, and its Content-Length then equals what a 200 would announce, the
+     * only value RFC 9110 8.6 allows on a 304 (0.9.75 would say 0 for an
+     * empty response). */
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && if_none_match_matches(inm, etag)) {
-        close(fd);
-        struct MHD_Response *resp =
-            MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        if (resp) {
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-        }
-        return queue(conn, rq, MHD_HTTP_NOT_MODIFIED, resp, 0);
-    }
+    int not_modified = inm && if_none_match_matches(inm, etag);
 
     /* Range is defined for GET only (RFC 9110 14.2); HEAD gets the 200 view. */
     enum range_result rr = RANGE_NONE;
     uint64_t first = 0, last = size ? size - 1 : 0;
     const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
-    if (range && !is_head(rq)) {
+    if (range && !is_head(rq) && !not_modified) {
         const char *if_range =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
         /* If-Range needs a strong match; dates never match (no Last-Modified
@@ -670,10 +665,12 @@ static enum MHD_Result serve_file(struct server *srv, struct MHD_Connection *con
     }
     if (!resp)
         return queue(conn, rq, 0, NULL, 0);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(name));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (not_modified)
+        return queue(conn, rq, MHD_HTTP_NOT_MODIFIED, resp, 0);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(name));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     if (rr == RANGE_OK) {
         snprintf(content_range, sizeof content_range, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
                  first, last, size);

@@ -30,6 +30,7 @@ static void usage(FILE *out)
             "  --factory IMAGE    program IMAGE into slot 0 first (erases the whole flash)\n"
             "  --slot-size BYTES  size of each OTA slot [2097152]\n"
             "  --max-boots N      stop after N boots [8]\n"
+            "  --checks N         once settled, check N-1 more times without rebooting [1]\n"
             "  --check-only       only report whether an update is available\n"
             "  --attempts N       attempts per check [5]\n"
             "  --backoff MS       first retry delay [1000]\n"
@@ -54,12 +55,12 @@ int cmd_sim(int argc, char **argv)
         {"backoff", required_argument, 0, 'B'},    {"timeout", required_argument, 0, 't'},
         {"deadline", required_argument, 0, 'D'},   {"min-rate", required_argument, 0, 'R'},
         {"utc", required_argument, 0, 'T'},        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},          {"help", no_argument, 0, 'h'},
+        {"verbose", no_argument, 0, 'v'},          {"checks", required_argument, 0, 'n'},          {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     static uint8_t keys[FOTA_MAX_KEYS][FOTA_P256_PUBKEY_SIZE];
     struct sim_options opt = {0};
     const char *dir = "./fota-sim-device", *factory = NULL, *chip = "esp32";
-    unsigned long slot_size = 2u << 20, max_boots = 8;
+    unsigned long slot_size = 2u << 20, max_boots = 8, checks = 1;
     int c;
 
     opt.progress = 1;
@@ -97,6 +98,7 @@ int cmd_sim(int argc, char **argv)
         case 'T': opt.utc_now = strtoll(optarg, NULL, 0); break;
         case 'q': opt.quiet = 1; opt.progress = 0; break;
         case 'v': opt.verbose = 1; break;
+        case 'n': checks = strtoul(optarg, NULL, 0); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -151,6 +153,11 @@ int cmd_sim(int argc, char **argv)
     static struct sim_device dev;
     sim_device_init(&dev, &opt, &flash, &layout);
     int r = sim_device_run(&dev, (uint32_t)max_boots);
+    for (unsigned long i = 1; i < checks && (r == SIM_UP_TO_DATE || r == SIM_UPDATED); i++) {
+        int c2 = sim_device_check(&dev);
+        if (c2 != SIM_UP_TO_DATE)
+            r = c2 == SIM_UPDATED ? SIM_AVAILABLE : c2; /* would need a reboot: report it */
+    }
     const char *tr = dev.transport_used ? dev.transport_used : "-";
     switch (r) {
     case SIM_UP_TO_DATE:
