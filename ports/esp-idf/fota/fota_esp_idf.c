@@ -16,6 +16,7 @@
 #include "esp_random.h"
 #include "esp_system.h"
 #include "esp_timer.h"
+#include "spi_flash_mmap.h" /* SPI_FLASH_SEC_SIZE */
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
 
