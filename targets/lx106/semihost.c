@@ -10,7 +10,9 @@
 
 #include "../common/target_rt.h"
 
-enum { SIMCALL_EXIT = 1, SIMCALL_WRITE = 4 };
+/* QEMU's xtensa semihosting call numbers (target/xtensa/xtensa-semi.c). */
+enum { SIMCALL_EXIT = 1, SIMCALL_READ = 3, SIMCALL_WRITE = 4, SIMCALL_OPEN = 5,
+       SIMCALL_CLOSE = 6, SIMCALL_LSEEK = 19 };
 
 static int simcall(int nr, int a, int b, int c)
 {
@@ -69,6 +71,42 @@ void _exit(int code);
 void _exit(int code)
 {
     fota_target_exit(code);
+}
+
+/* File calls for picolibc's fopen(): the host's files through the emulator
+ * (tests that read shared test data; they skip when it is not configured). */
+int open(const char *path, int flags, ...);
+int open(const char *path, int flags, ...)
+{
+    return simcall(SIMCALL_OPEN, (int)(uintptr_t)path, flags, 0644);
+}
+
+int close(int fd);
+int close(int fd)
+{
+    return simcall(SIMCALL_CLOSE, fd, 0, 0);
+}
+
+long read(int fd, void *buf, unsigned long len);
+long read(int fd, void *buf, unsigned long len)
+{
+    return simcall(SIMCALL_READ, fd, (int)(uintptr_t)buf, (int)len);
+}
+
+long write(int fd, const void *buf, unsigned long len);
+long write(int fd, const void *buf, unsigned long len)
+{
+    if (fd == 1 || fd == 2) {
+        fota_target_write(buf, len);
+        return (long)len;
+    }
+    return simcall(SIMCALL_WRITE, fd, (int)(uintptr_t)buf, (int)len);
+}
+
+long lseek(int fd, long offset, int whence);
+long lseek(int fd, long offset, int whence)
+{
+    return simcall(SIMCALL_LSEEK, fd, (int)offset, whence);
 }
 
 int getpid(void);
