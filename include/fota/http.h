@@ -43,7 +43,7 @@ struct fota_http_response {
     uint8_t has_location;
     uint64_t content_length;
     uint64_t range_first;      /* Content-Range: bytes first-last/complete */
-    uint64_t range_last;
+    uint64_t range_last;       /* first and last are UINT64_MAX when the range is "*" (416) */
     uint64_t range_complete;   /* UINT64_MAX when "*" */
     uint32_t retry_after_s;    /* Retry-After in seconds (delta form), 0 if absent */
     char etag[FOTA_HTTP_ETAG_MAX + 1];
@@ -62,6 +62,8 @@ struct fota_http_parser {
     uint64_t remaining;  /* bytes left in the body or current chunk */
     uint64_t body_seen;  /* body bytes delivered so far */
     uint32_t header_bytes; /* bytes in the header block, bounded */
+    uint16_t header_lines; /* field lines in the header block, bounded */
+    uint8_t flags;         /* internal: tokens seen in the header block */
 };
 
 /* Prepare for a new response. `line` must hold the longest header line that

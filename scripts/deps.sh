@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian packages fota needs to build and test, only those missing.
+# Usage: scripts/deps.sh [build|test|all]   (default: test)
+set -euo pipefail
+what=${1:-test}
+pkgs=(build-essential cmake pkg-config libmbedtls-dev libmicrohttpd-dev libbearssl-dev curl
+      python3 openssl)
+if [ "$what" != build ]; then
+  pkgs+=(nginx-light clang libclang-rt-14-dev valgrind)
+fi
+if [ "$what" = all ]; then
+  pkgs+=(gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf
+         gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+         qemu-system-misc dpkg-dev)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts nginx on port 80 after installing it; the tests run their own.
+if command -v service >/dev/null 2>&1; then $SUDO service nginx stop >/dev/null 2>&1 || true; fi
