@@ -278,7 +278,7 @@ static int handle_urc(struct fota_sim800 *m)
  * `finals` (exact match; a final ending in ':' or ',' matches as a prefix;
  * "*" matches any line that is not otherwise known), ERROR / +CME ERROR /
  * +CMS ERROR, or the deadline. A line starting with info_prefix is kept in
- * m->reply, as is the final. Returns the index of the final, AT_PROMPT,
+ * m->reply; without info_prefix the final is kept there. Returns the index of the final, AT_PROMPT,
  * FOTA_ERR_LINK for an error result (m->reply holds it), FOTA_ERR_TIMEOUT,
  * FOTA_ERR_BUFFER_TOO_SMALL (a kept line did not fit m->line) or a port
  * error. */
@@ -315,7 +315,8 @@ static int at_cmd(struct fota_sim800 *m, const char *cmd, uint32_t timeout_ms,
             if (prefix ? starts_with(l, finals[i]) : str_eq(l, finals[i])) {
                 if (truncated)
                     return FOTA_ERR_BUFFER_TOO_SMALL;
-                (void)str_add(m->reply, sizeof(m->reply), 0, l);
+                if (info_prefix == NULL) /* else reply keeps the information line */
+                    (void)str_add(m->reply, sizeof(m->reply), 0, l);
                 return (int)i;
             }
         }
@@ -785,8 +786,10 @@ static int tcp_recv(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms)
                 continue; /* copied out at the top */
             if (r == 0 || m->peer_closed) {
                 if (m->peer_closed) {
-                    /* Everything the server sent has been read. */
+                    /* Everything the server sent has been read (the modem
+                     * may answer the last fetch with an error). */
                     m->connected = 0;
+                    m->detail[0] = '\0';
                     return 0;
                 }
             } else {
@@ -872,7 +875,10 @@ void fota_sim800_shutdown(struct fota_sim800 *m)
     if (m == NULL || m->uart == NULL)
         return;
     tcp_close(m);
-    (void)at_cmd(m, "AT+CIPSHUT", m->cfg.shut_timeout_ms, fin_shut, NULL, 0);
+    /* Deactivating a context can take the modem long; without one, a modem
+     * that does not answer must not hold the caller for a minute. */
+    (void)at_cmd(m, "AT+CIPSHUT", m->bearer_up ? m->cfg.shut_timeout_ms : m->cfg.cmd_timeout_ms,
+                 fin_shut, NULL, 0);
     m->bearer_up = 0;
 }
 

