@@ -18,6 +18,7 @@ trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
 step() { printf '\n=== %s\n' "$*"; }
 
 step "1. A signing key (kept offline in real life) and two firmware builds"
+mkdir -p "$work/keys"
 "$fota" keygen -o "$work/keys/demo"
 "$fota" mkimage --chip esp32 --project demo-board --version 1.0.0 --size 262144 -o "$work/fw-1.0.0.bin"
 "$fota" mkimage --chip esp32 --project demo-board --version 2.0.0 --size 262144 -o "$work/fw-2.0.0.bin"

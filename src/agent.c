@@ -719,7 +719,9 @@ static int on_image_body(struct fota *f, const uint8_t *data, size_t len)
         r = fota_esp_check_header(head, need, f->cfg->chip, &eh);
         if (r == FOTA_ERR_IMAGE_CHIP)
             return fail(f, r, "image is for %s but this device is %s: refused before flashing",
-                        fota_chip_display_name(eh.chip), fota_chip_display_name(f->cfg->chip));
+                        fota_chip_display_name(fota_esp_chip_from_id(
+                            (uint16_t)(head[12] | (uint16_t)head[13] << 8))),
+                        fota_chip_display_name(f->cfg->chip));
         if (r < 0)
             return fail(f, r, "image from %s is not a valid ESP image (magic 0x%x, %u segments)",
                         f->buf.url, head[0], need > 1 ? head[1] : 0u);
@@ -827,7 +829,9 @@ static int do_recv(struct fota *f)
         f->resp_bytes += (uint32_t)n;
     }
     /* Parse what is buffered: each call consumes bytes or reports an event */
-    for (size_t guard = 0; f->rx_pos < f->rx_len && guard <= f->buf.rx_size + 4; guard++) {
+    /* until it needs more input: DONE may follow the last body byte with no
+     * input left */
+    for (size_t guard = 0; guard <= f->buf.rx_size + 4; guard++) {
         size_t used = 0, blen = 0;
         const uint8_t *body = NULL;
         int ev = fota_http_parse(&f->http, f->buf.rx + f->rx_pos, f->rx_len - f->rx_pos, &used,
@@ -841,6 +845,8 @@ static int do_recv(struct fota *f)
             return fail(f, ev, "malformed HTTP response from %s:%u for the %s", f->host,
                         (unsigned)f->port, what(f));
         }
+        if (ev == FOTA_HTTP_NEED_MORE)
+            break;
         int r = FOTA_RUNNING;
         if (ev == FOTA_HTTP_HEADERS)
             r = on_headers(f);

@@ -40,6 +40,12 @@ const char *fota_chip_display_name(int chip)
     return chip >= 0 && chip < FOTA_CHIP_COUNT ? chip_display_names[chip] : "unknown";
 }
 
+static int str_eq(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    return n == strlen(b) && memcmp(a, b, n) == 0;
+}
+
 static char lower_ascii(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -60,7 +66,7 @@ int fota_chip_from_name(const char *name, size_t len)
     }
     norm[n] = 0;
     for (int c = 0; c < FOTA_CHIP_COUNT; c++)
-        if (strcmp(norm, chip_names[c]) == 0)
+        if (str_eq(norm, chip_names[c]))
             return c;
     return -1;
 }
@@ -274,7 +280,7 @@ static int parse_value(int field, const char *v, size_t len, struct fota_manifes
         if (copy_text(v, len, chip, sizeof chip - 1))
             return -1;
         c = fota_chip_from_name(v, len);
-        if (c <= FOTA_CHIP_ANY || strcmp(chip, chip_names[c]) != 0)
+        if (c <= FOTA_CHIP_ANY || !str_eq(chip, chip_names[c]))
             return -1;
         m->chip = c;
         return 0;

@@ -298,9 +298,17 @@ int cmd_release(int argc, char **argv)
                         "--version\n", o.firmware, util_image_kind_name(img.kind));
         goto out;
     }
-    if ((o.version && strlen(o.version) > FOTA_MANIFEST_VERSION_MAX) ||
-        !name_ok("version", version, FOTA_MANIFEST_VERSION_MAX, "+"))
+    if (o.version && strlen(o.version) > FOTA_MANIFEST_VERSION_MAX) {
+        fprintf(stderr, "fota release: --version '%s' is longer than %d characters\n", o.version,
+                FOTA_MANIFEST_VERSION_MAX);
         goto out;
+    }
+    if (!name_ok("version", version, FOTA_MANIFEST_VERSION_MAX, "+")) {
+        if (!o.version)
+            fprintf(stderr, "fota release: (the version comes from the app descriptor of %s; "
+                            "give --version)\n", o.firmware);
+        goto out;
+    }
     if (project[0] && !value_ok("the app descriptor's project name", project, 32, 1))
         project[0] = 0; /* informational only: leave out a name that cannot be signed */
     if (o.have_version_code) {
