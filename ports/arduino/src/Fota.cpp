@@ -7,6 +7,10 @@
 
 #include <string.h>
 
+#if defined(ARDUINO_ARCH_ESP32)
+#include <esp_random.h> /* esp_random(): Arduino.h does not declare it */
+#endif
+
 /* ---- Client as a fota_transport ----------------------------------------- */
 
 static int link_connect(void *ctx, const char *host, uint16_t port, int tls, uint32_t timeout_ms)

@@ -165,7 +165,9 @@ int boot_rollback(void *ctx)
 
 int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, size_t size)
 {
-    uint32_t fs_start = (uint32_t)&_FS_start - 0x40200000u;
+    /* FS_PHYS_ADDR, not &_FS_start: with FLASH_MAP_SUPPORT (the boards' "autoflash"
+     * layouts) the file system start comes from a table, not a linker symbol. */
+    uint32_t fs_start = FS_PHYS_ADDR;
     uint32_t sketch = (ESP.getSketchSize() + kSector - 1) & ~(kSector - 1);
     if (fs_start < sketch + 6 * kSector) {
         snprintf(detail, size, "no room after the sketch (%u bytes) for staging an update",
