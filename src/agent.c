@@ -1111,7 +1111,7 @@ const char *fota_last_message(const struct fota *f)
     return f ? f->msg : "";
 }
 
-const struct fota_manifest *fota_manifest(const struct fota *f)
+const struct fota_manifest *fota_last_manifest(const struct fota *f)
 {
     return f ? &f->manifest : NULL;
 }

@@ -391,7 +391,7 @@ int fota_key_id(const struct fota_crypto *c, const uint8_t pubkey[FOTA_P256_PUBK
     int r;
     if (!c || !pubkey || !out)
         return FOTA_ERR_INVALID_ARG;
-    r = fota_sha256(c, pubkey, FOTA_P256_PUBKEY_SIZE, hash);
+    r = fota_sha256_digest(c, pubkey, FOTA_P256_PUBKEY_SIZE, hash);
     if (r != 0)
         return r;
     memcpy(out, hash, FOTA_KEY_ID_SIZE);
@@ -413,7 +413,7 @@ int fota_manifest_verify(const struct fota_manifest *m, const char *text,
             return r;
         if (memcmp(id, m->key_id, sizeof id) != 0)
             continue;
-        r = fota_sha256(crypto, text, m->signed_len, hash);
+        r = fota_sha256_digest(crypto, text, m->signed_len, hash);
         if (r != 0)
             return r;
         return crypto->p256_verify(pubkeys[k], hash, m->signature);

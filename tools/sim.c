@@ -196,7 +196,7 @@ int cmd_sim(int argc, char **argv)
                dev.version, tr);
         break;
     case SIM_AVAILABLE:
-        printf("result: update available: %s, running %s\n", fota_manifest(&dev.agent)->version,
+        printf("result: update available: %s, running %s\n", fota_last_manifest(&dev.agent)->version,
                dev.version);
         break;
     case SIM_ROLLED_BACK:

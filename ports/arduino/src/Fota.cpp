@@ -244,7 +244,7 @@ const char *Fota::lastMessage() const
 
 const char *Fota::manifestVersion() const
 {
-    return fota_manifest(&_agent)->version;
+    return fota_last_manifest(&_agent)->version;
 }
 
 void Fota::restart()

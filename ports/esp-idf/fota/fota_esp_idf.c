@@ -361,7 +361,7 @@ int fota_esp_idf_check(struct fota_esp_idf *p)
 {
     int r = fota_run(&p->agent);
     if (r == FOTA_UPDATE_READY)
-        ESP_LOGI(TAG, "version %s is ready: restart to run it", fota_manifest(&p->agent)->version);
+        ESP_LOGI(TAG, "version %s is ready: restart to run it", fota_last_manifest(&p->agent)->version);
     else if (r == FOTA_NO_UPDATE)
         ESP_LOGI(TAG, "no update");
     else if (r == FOTA_ERR_PENDING_CONFIRM)
