@@ -242,6 +242,18 @@ http -o /dev/null "$SERVE_URL/a.txt"
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true
 expect_eq "$(cat "$SERVE_LOG")" "" "--quiet writes nothing to stderr"
 
+# IPv6 loopback, where the machine has it configured.
+if [ -r /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6; then
+    start_fota_serve "$root" --bind ::1
+    expect_contains "$SERVE_URL" "http://[::1]:" "--bind ::1: the listening line has the bracketed address"
+    http -o "$work/got" "$SERVE_URL/fw.bin"
+    expect_file_eq "$work/got" "$root/fw.bin" "--bind ::1: GET works over IPv6"
+    expect_contains "$(cat "$SERVE_LOG")" " [::1]:" "--bind ::1: the log shows the IPv6 peer"
+    stop_pid "$SERVE_PID"
+else
+    note "no IPv6 loopback here: --bind ::1 not checked"
+fi
+
 rc=0; "$FOTA_BIN" serve --port 0 "$work/no-such-dir" >/dev/null 2>"$work/err" || rc=$?
 expect_eq "$rc" "1" "missing DIR -> exit 1"
 expect_contains "$(cat "$work/err")" "cannot open directory $work/no-such-dir" "missing DIR is named"
