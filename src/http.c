@@ -1,2 +1,698 @@
-/* placeholder: implemented in a following commit */
-typedef int fota_placeholder_http;
+/*
+ * Incremental HTTP/1.1 response parser and GET request formatter.
+ *
+ * Lines (status, header, chunk size, trailer) are assembled in the caller's
+ * line buffer; body bytes are never copied. Each call does a bounded amount
+ * of work: at most one pass over its input.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fota/error.h"
+#include "fota/http.h"
+#include "fota/url.h"
+#include "writer.h"
+
+/* Bounds on the header block (status line, fields, and any 1xx responses
+ * before it) and, separately, on the chunked trailer section. */
+#define HEADER_LINES_MAX 64
+#define HEADER_BYTES_MAX (32u * 1024u)
+
+enum parser_state {
+    S_STATUS = 0,
+    S_HEADER,
+    S_BODY_LENGTH,
+    S_BODY_CLOSE,
+    S_CHUNK_SIZE,
+    S_CHUNK_DATA,
+    S_CHUNK_END,  /* the CRLF after chunk data */
+    S_TRAILER,
+    S_DONE_PENDING, /* message complete, DONE not yet returned */
+    S_DONE,
+    S_ERROR, /* the error code is kept in `remaining` */
+};
+#define S_CR 0x80u /* flag: the current line ended in CR, LF must follow */
+#define STATE(p) ((p)->state & 0x7fu)
+
+/* p->flags: what the header block said, decided on at its end. */
+#define F_INTERIM 0x01u    /* the response being parsed is a 1xx */
+#define F_CLOSE 0x02u      /* Connection: close */
+#define F_KEEP_ALIVE 0x04u /* Connection: keep-alive */
+#define F_CHUNKED 0x08u    /* Transfer-Encoding: chunked */
+
+static char ascii_lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* RFC 9110 tchar */
+static int is_tchar(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
+        return 1;
+    return c != '\0' && memchr("!#$%&'*+-.^_`|~", c, 15) != NULL;
+}
+
+/* Case-insensitive: does s[0..n) equal the lower-case literal `lit`? */
+static int equals_lit_ci(const char *s, size_t n, const char *lit)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (lit[i] == '\0' || ascii_lower(s[i]) != lit[i])
+            return 0;
+    }
+    return lit[n] == '\0';
+}
+
+/* Decimal digits only, at least one, no overflow. */
+static int parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+    if (n == 0)
+        return FOTA_ERR_HTTP_PARSE;
+    for (i = 0; i < n; i++) {
+        unsigned d;
+        if (!is_digit(s[i]))
+            return FOTA_ERR_HTTP_PARSE;
+        d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10u)
+            return FOTA_ERR_HTTP_PARSE;
+        v = v * 10u + d;
+    }
+    *out = v;
+    return 0;
+}
+
+void fota_http_parser_init(struct fota_http_parser *p, char *line, size_t line_size,
+                           char *location, size_t location_size, int head_request)
+{
+    if (p == NULL)
+        return;
+    memset(p, 0, sizeof *p);
+    p->line = line;
+    p->line_size = line_size;
+    p->location = location;
+    p->location_size = location_size;
+    p->no_body = head_request ? 1 : 0;
+    if (location != NULL && location_size > 0)
+        location[0] = '\0';
+}
+
+/* ---- Lines --------------------------------------------------------------- */
+
+/* Appends in[*pos..len) to the current line up to its LF. Returns 1 when the
+ * line is complete (NUL-terminated, without CR/LF, p->line_len long), 0 when
+ * the input ran out first, or an error. `counted` lines belong to the header
+ * block or trailer and count against HEADER_BYTES_MAX. */
+static int collect_line(struct fota_http_parser *p, const uint8_t *in, size_t len, size_t *pos,
+                        int counted)
+{
+    while (*pos < len) {
+        uint8_t c = in[*pos];
+        (*pos)++;
+        if (counted && ++p->header_bytes > HEADER_BYTES_MAX)
+            return FOTA_ERR_HTTP_HEADER_TOO_LONG;
+        if (p->state & S_CR) {
+            if (c != '\n')
+                return FOTA_ERR_HTTP_PARSE; /* bare CR */
+            p->state = (uint8_t)(p->state & ~S_CR);
+            p->line[p->line_len] = '\0';
+            return 1;
+        }
+        if (c == '\n') {
+            p->line[p->line_len] = '\0';
+            return 1;
+        }
+        if (c == '\r') {
+            p->state = (uint8_t)(p->state | S_CR);
+            continue;
+        }
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return FOTA_ERR_HTTP_PARSE;
+        if (p->line_len + 1 >= p->line_size)
+            return FOTA_ERR_HTTP_HEADER_TOO_LONG;
+        p->line[p->line_len++] = (char)c;
+    }
+    return 0;
+}
+
+/* "HTTP/1.x SSS[ reason]" */
+static int parse_status_line(struct fota_http_parser *p)
+{
+    const char *l = p->line;
+    size_t n = p->line_len;
+    unsigned status;
+
+    if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || !is_digit(l[7]) || l[8] != ' ' ||
+        !is_digit(l[9]) || !is_digit(l[10]) || !is_digit(l[11]) || (n > 12 && l[12] != ' '))
+        return FOTA_ERR_HTTP_PARSE;
+    status = (unsigned)(l[9] - '0') * 100u + (unsigned)(l[10] - '0') * 10u +
+             (unsigned)(l[11] - '0');
+    if (status < 100 || status > 599)
+        return FOTA_ERR_HTTP_PARSE;
+    if (status == 101)
+        return FOTA_ERR_HTTP_STATUS; /* we never ask for an upgrade */
+    if (status < 200) {
+        p->flags = F_INTERIM; /* skipped, with its headers */
+        return 0;
+    }
+    p->flags = 0;
+    p->resp.status = (uint16_t)status;
+    p->resp.http_minor = (uint8_t)(l[7] - '0');
+    return 0;
+}
+
+/* Splits "name: value" into the name and the value without surrounding
+ * whitespace. */
+static int split_field(const char *l, size_t n, size_t *name_len, const char **value,
+                       size_t *value_len)
+{
+    size_t i = 0, start, end;
+    if (n > 0 && is_ows(l[0]))
+        return FOTA_ERR_HTTP_PARSE; /* obs-fold continuation line */
+    while (i < n && is_tchar(l[i]))
+        i++;
+    if (i == 0 || i == n || l[i] != ':')
+        return FOTA_ERR_HTTP_PARSE; /* also: whitespace before the colon */
+    *name_len = i;
+    start = i + 1;
+    end = n;
+    while (start < end && is_ows(l[start]))
+        start++;
+    while (end > start && is_ows(l[end - 1]))
+        end--;
+    *value = l + start;
+    *value_len = end - start;
+    return 0;
+}
+
+/* Calls fn on each element of a comma-separated list (OWS trimmed, empty
+ * elements skipped). Stops at the first error fn returns. */
+static int for_each_token(struct fota_http_parser *p, const char *v, size_t n,
+                          int (*fn)(struct fota_http_parser *p, const char *t, size_t len))
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i, end;
+        int r;
+        while (i < n && v[i] != ',')
+            i++;
+        end = i;
+        while (start < end && is_ows(v[start]))
+            start++;
+        while (end > start && is_ows(v[end - 1]))
+            end--;
+        if (end > start) {
+            r = fn(p, v + start, end - start);
+            if (r != 0)
+                return r;
+        }
+        i++; /* past ',' */
+    }
+    return 0;
+}
+
+static int on_connection_token(struct fota_http_parser *p, const char *t, size_t n)
+{
+    if (equals_lit_ci(t, n, "close"))
+        p->flags |= F_CLOSE;
+    else if (equals_lit_ci(t, n, "keep-alive"))
+        p->flags |= F_KEEP_ALIVE;
+    return 0;
+}
+
+/* Only "chunked", once: any other coding (gzip, ...) would put encoded bytes
+ * into flash, and a non-final or repeated chunked is invalid. */
+static int on_transfer_coding(struct fota_http_parser *p, const char *t, size_t n)
+{
+    if (!equals_lit_ci(t, n, "chunked") || (p->flags & F_CHUNKED))
+        return FOTA_ERR_HTTP_PARSE;
+    p->flags |= F_CHUNKED;
+    return 0;
+}
+
+static int on_transfer_encoding(struct fota_http_parser *p, const char *v, size_t n)
+{
+    if (n == 0)
+        return FOTA_ERR_HTTP_PARSE;
+    return for_each_token(p, v, n, on_transfer_coding);
+}
+
+static int on_content_length(struct fota_http_parser *p, const char *v, size_t n)
+{
+    uint64_t len;
+    if (parse_u64(v, n, &len) != 0)
+        return FOTA_ERR_HTTP_PARSE;
+    if (p->resp.has_content_length && p->resp.content_length != len)
+        return FOTA_ERR_HTTP_PARSE;
+    p->resp.has_content_length = 1;
+    p->resp.content_length = len;
+    return 0;
+}
+
+static int on_location(struct fota_http_parser *p, const char *v, size_t n)
+{
+    if (p->location == NULL || p->location_size == 0)
+        return 0;
+    if (p->resp.has_location) {
+        /* A second Location must say the same, or the redirect is ambiguous. */
+        if (strlen(p->location) != n || memcmp(p->location, v, n) != 0)
+            return FOTA_ERR_HTTP_PARSE;
+        return 0;
+    }
+    if (n >= p->location_size)
+        return FOTA_ERR_HTTP_HEADER_TOO_LONG;
+    memcpy(p->location, v, n);
+    p->location[n] = '\0';
+    p->resp.has_location = 1;
+    return 0;
+}
+
+/* entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE. Kept when valid and it fits;
+ * otherwise the response simply has no usable ETag. */
+static int on_etag(struct fota_http_parser *p, const char *v, size_t n)
+{
+    size_t i, start = 0;
+    p->resp.etag[0] = '\0';
+    if (n >= 2 && v[0] == 'W' && v[1] == '/')
+        start = 2;
+    if (n > FOTA_HTTP_ETAG_MAX || n < start + 2 || v[start] != '"' || v[n - 1] != '"')
+        return 0;
+    for (i = start + 1; i < n - 1; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c <= 0x20 || c == '"' || c == 0x7f)
+            return 0;
+    }
+    memcpy(p->resp.etag, v, n);
+    p->resp.etag[n] = '\0';
+    return 0;
+}
+
+/* Length of the run of digits at s[0..n). */
+static size_t digits_len(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && is_digit(s[i]))
+        i++;
+    return i;
+}
+
+/* "bytes first-last/complete", "bytes first-last/ *" or "bytes * /complete"
+ * (without the spaces around the '/'). */
+static int on_content_range(struct fota_http_parser *p, const char *v, size_t n)
+{
+    uint64_t first, last, complete;
+    size_t i, d;
+
+    if (p->resp.has_content_range)
+        return FOTA_ERR_HTTP_PARSE;
+    if (n < 6 || !equals_lit_ci(v, 5, "bytes") || v[5] != ' ')
+        return FOTA_ERR_HTTP_PARSE;
+    i = 6;
+    if (i < n && v[i] == '*') {
+        first = last = UINT64_MAX;
+        i++;
+    } else {
+        d = digits_len(v + i, n - i);
+        if (parse_u64(v + i, d, &first) != 0)
+            return FOTA_ERR_HTTP_PARSE;
+        i += d;
+        if (i >= n || v[i] != '-')
+            return FOTA_ERR_HTTP_PARSE;
+        i++;
+        d = digits_len(v + i, n - i);
+        if (parse_u64(v + i, d, &last) != 0 || last < first || last == UINT64_MAX)
+            return FOTA_ERR_HTTP_PARSE;
+        i += d;
+    }
+    if (i >= n || v[i] != '/')
+        return FOTA_ERR_HTTP_PARSE;
+    i++;
+    if (i + 1 == n && v[i] == '*') {
+        if (first == UINT64_MAX)
+            return FOTA_ERR_HTTP_PARSE; /* "* / *" */
+        complete = UINT64_MAX;
+    } else {
+        if (parse_u64(v + i, n - i, &complete) != 0)
+            return FOTA_ERR_HTTP_PARSE;
+        if (first != UINT64_MAX && last >= complete)
+            return FOTA_ERR_HTTP_PARSE;
+    }
+    p->resp.has_content_range = 1;
+    p->resp.range_first = first;
+    p->resp.range_last = last;
+    p->resp.range_complete = complete;
+    return 0;
+}
+
+/* delta-seconds (saturating); an HTTP-date or anything else counts as 0. */
+static int on_retry_after(struct fota_http_parser *p, const char *v, size_t n)
+{
+    uint32_t s = 0;
+    size_t i;
+    p->resp.retry_after_s = 0;
+    if (n == 0 || digits_len(v, n) != n)
+        return 0;
+    for (i = 0; i < n; i++) {
+        uint32_t d = (uint32_t)(v[i] - '0');
+        if (s > (UINT32_MAX - d) / 10u) {
+            s = UINT32_MAX;
+            break;
+        }
+        s = s * 10u + d;
+    }
+    p->resp.retry_after_s = s;
+    return 0;
+}
+
+static int on_header_field(struct fota_http_parser *p)
+{
+    size_t name_len, value_len;
+    const char *value;
+    const char *l = p->line;
+    int r = split_field(l, p->line_len, &name_len, &value, &value_len);
+
+    if (r != 0)
+        return r;
+    if (++p->header_lines > HEADER_LINES_MAX)
+        return FOTA_ERR_HTTP_HEADER_TOO_LONG;
+    if (p->flags & F_INTERIM)
+        return 0; /* a 1xx response's fields say nothing about the final one */
+    if (equals_lit_ci(l, name_len, "content-length"))
+        return on_content_length(p, value, value_len);
+    if (equals_lit_ci(l, name_len, "transfer-encoding"))
+        return on_transfer_encoding(p, value, value_len);
+    if (equals_lit_ci(l, name_len, "connection"))
+        return for_each_token(p, value, value_len, on_connection_token);
+    if (equals_lit_ci(l, name_len, "location"))
+        return on_location(p, value, value_len);
+    if (equals_lit_ci(l, name_len, "etag"))
+        return on_etag(p, value, value_len);
+    if (equals_lit_ci(l, name_len, "content-range"))
+        return on_content_range(p, value, value_len);
+    if (equals_lit_ci(l, name_len, "retry-after"))
+        return on_retry_after(p, value, value_len);
+    return 0;
+}
+
+/* The empty line after the fields: decide keep-alive and the body framing
+ * (RFC 9112 6.3). Returns FOTA_HTTP_HEADERS, or 0 after a 1xx response. */
+static int on_headers_end(struct fota_http_parser *p)
+{
+    struct fota_http_response *r = &p->resp;
+
+    if (p->flags & F_INTERIM) {
+        p->flags = 0;
+        p->state = S_STATUS;
+        return 0;
+    }
+    if (r->http_minor >= 1)
+        r->keep_alive = (p->flags & F_CLOSE) ? 0 : 1;
+    else
+        r->keep_alive = ((p->flags & F_KEEP_ALIVE) && !(p->flags & F_CLOSE)) ? 1 : 0;
+
+    if (p->flags & F_CHUNKED) {
+        if (r->http_minor == 0)
+            return FOTA_ERR_HTTP_PARSE; /* no chunked coding in HTTP/1.0 */
+        if (r->has_content_length) {
+            /* Both: the length is ignored, and the connection is not reused
+             * (a classic request-smuggling shape). */
+            r->has_content_length = 0;
+            r->content_length = 0;
+            r->keep_alive = 0;
+        }
+    }
+
+    if (p->no_body || r->status == 204 || r->status == 304) {
+        r->framing = FOTA_HTTP_FRAMING_NONE;
+        p->state = S_DONE_PENDING;
+    } else if (p->flags & F_CHUNKED) {
+        r->framing = FOTA_HTTP_FRAMING_CHUNKED;
+        p->state = S_CHUNK_SIZE;
+    } else if (r->has_content_length) {
+        if (r->content_length == 0) {
+            r->framing = FOTA_HTTP_FRAMING_NONE;
+            p->state = S_DONE_PENDING;
+        } else {
+            r->framing = FOTA_HTTP_FRAMING_LENGTH;
+            p->remaining = r->content_length;
+            p->state = S_BODY_LENGTH;
+        }
+    } else {
+        r->framing = FOTA_HTTP_FRAMING_CLOSE;
+        r->keep_alive = 0;
+        p->state = S_BODY_CLOSE;
+    }
+    return FOTA_HTTP_HEADERS;
+}
+
+/* chunk-size [ chunk-ext ]: hex digits, then nothing, or ';' and extensions
+ * (ignored), with optional whitespace before the ';'. */
+static int on_chunk_size_line(struct fota_http_parser *p)
+{
+    const char *l = p->line;
+    size_t n = p->line_len, i = 0;
+    uint64_t size = 0;
+
+    while (i < n) {
+        char c = l[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            break;
+        if (size > (UINT64_MAX >> 4))
+            return FOTA_ERR_HTTP_PARSE;
+        size = (size << 4) | d;
+        i++;
+    }
+    if (i == 0)
+        return FOTA_ERR_HTTP_PARSE;
+    while (i < n && is_ows(l[i]))
+        i++;
+    if (i < n && l[i] != ';')
+        return FOTA_ERR_HTTP_PARSE;
+
+    if (size == 0) {
+        p->state = S_TRAILER;
+        p->in_trailers = 1;
+        p->header_lines = 0;
+        p->header_bytes = 0;
+    } else {
+        p->remaining = size;
+        p->state = S_CHUNK_DATA;
+    }
+    return 0;
+}
+
+/* A complete line in p->line: act on it according to the state. Returns 0,
+ * FOTA_HTTP_HEADERS or an error. */
+static int on_line(struct fota_http_parser *p)
+{
+    size_t name_len, value_len;
+    const char *value;
+
+    switch (STATE(p)) {
+    case S_STATUS: {
+        int r = parse_status_line(p);
+        if (r == 0)
+            p->state = S_HEADER;
+        return r;
+    }
+    case S_HEADER:
+        if (p->line_len == 0)
+            return on_headers_end(p);
+        return on_header_field(p);
+    case S_CHUNK_SIZE:
+        return on_chunk_size_line(p);
+    case S_CHUNK_END:
+        if (p->line_len != 0)
+            return FOTA_ERR_HTTP_PARSE; /* chunk data longer than announced */
+        p->state = S_CHUNK_SIZE;
+        return 0;
+    case S_TRAILER:
+        if (p->line_len == 0) {
+            p->in_trailers = 0;
+            p->state = S_DONE_PENDING;
+            return 0;
+        }
+        if (++p->header_lines > HEADER_LINES_MAX)
+            return FOTA_ERR_HTTP_HEADER_TOO_LONG;
+        /* Trailer fields are checked for syntax and otherwise skipped. */
+        return split_field(p->line, p->line_len, &name_len, &value, &value_len);
+    default:
+        return FOTA_ERR_HTTP_PARSE;
+    }
+}
+
+static int fail(struct fota_http_parser *p, int err)
+{
+    p->state = S_ERROR;
+    p->remaining = (uint64_t)(-(int64_t)err);
+    return err;
+}
+
+int fota_http_parse(struct fota_http_parser *p, const uint8_t *in, size_t len, size_t *consumed,
+                    const uint8_t **body, size_t *body_len)
+{
+    size_t pos = 0, steps;
+
+    if (consumed != NULL)
+        *consumed = 0;
+    if (body != NULL)
+        *body = NULL;
+    if (body_len != NULL)
+        *body_len = 0;
+    if (p == NULL || consumed == NULL || body == NULL || body_len == NULL ||
+        (in == NULL && len > 0) || p->line == NULL || p->line_size == 0)
+        return FOTA_ERR_INVALID_ARG;
+
+    /* Every pass that does not return consumes at least one byte. */
+    for (steps = 0; steps <= len; steps++) {
+        int r;
+        switch (STATE(p)) {
+        case S_STATUS:
+        case S_HEADER:
+        case S_TRAILER:
+        case S_CHUNK_SIZE:
+        case S_CHUNK_END: {
+            int counted = STATE(p) == S_STATUS || STATE(p) == S_HEADER || STATE(p) == S_TRAILER;
+            r = collect_line(p, in, len, &pos, counted);
+            if (r < 0)
+                return fail(p, r);
+            if (r == 0) {
+                *consumed = pos;
+                return FOTA_HTTP_NEED_MORE;
+            }
+            r = on_line(p);
+            p->line_len = 0;
+            if (r < 0)
+                return fail(p, r);
+            if (r == FOTA_HTTP_HEADERS) {
+                *consumed = pos;
+                return FOTA_HTTP_HEADERS;
+            }
+            break;
+        }
+        case S_BODY_LENGTH:
+        case S_CHUNK_DATA:
+        case S_BODY_CLOSE: {
+            size_t n = len - pos;
+            if (n == 0) {
+                *consumed = pos;
+                return FOTA_HTTP_NEED_MORE;
+            }
+            if (STATE(p) != S_BODY_CLOSE) {
+                if ((uint64_t)n > p->remaining)
+                    n = (size_t)p->remaining;
+                p->remaining -= n;
+                if (p->remaining == 0)
+                    p->state = STATE(p) == S_CHUNK_DATA ? S_CHUNK_END : S_DONE_PENDING;
+            }
+            p->body_seen += n;
+            *body = in + pos;
+            *body_len = n;
+            *consumed = pos + n;
+            return FOTA_HTTP_BODY;
+        }
+        case S_DONE_PENDING:
+            p->state = S_DONE;
+            *consumed = pos;
+            return FOTA_HTTP_DONE;
+        case S_DONE:
+            *consumed = pos;
+            return FOTA_HTTP_DONE;
+        default:
+            return (int)-(int64_t)p->remaining;
+        }
+    }
+    return fail(p, FOTA_ERR_HTTP_PARSE); /* not reached */
+}
+
+int fota_http_eof(struct fota_http_parser *p)
+{
+    if (p == NULL)
+        return FOTA_ERR_INVALID_ARG;
+    switch (STATE(p)) {
+    case S_BODY_CLOSE:
+    case S_DONE_PENDING:
+    case S_DONE:
+        p->state = S_DONE;
+        return FOTA_HTTP_DONE;
+    case S_ERROR:
+        return (int)-(int64_t)p->remaining;
+    default:
+        return FOTA_ERR_CLOSED;
+    }
+}
+
+/* ---- Request ------------------------------------------------------------- */
+
+/* Text that goes into the request: no control characters (no CR/LF
+ * injection), and no spaces where `no_space`. */
+static int clean_text(const char *s, size_t n, int no_space)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || (no_space && c == ' '))
+            return 0;
+    }
+    return 1;
+}
+
+int fota_http_format_get(char *out, size_t out_size, const struct fota_url *url,
+                         const char *user_agent, uint64_t range_start, const char *if_none_match)
+{
+    struct fota_writer w = {out, out_size, 0, 0};
+
+    if (out == NULL || out_size == 0 || url == NULL || url->host == NULL || url->host_len == 0 ||
+        url->path == NULL || url->path_len == 0 || url->path[0] != '/' ||
+        !clean_text(url->host, url->host_len, 1) || !clean_text(url->path, url->path_len, 1) ||
+        (user_agent != NULL && !clean_text(user_agent, strlen(user_agent), 0)) ||
+        (if_none_match != NULL && !clean_text(if_none_match, strlen(if_none_match), 0)))
+        return FOTA_ERR_INVALID_ARG;
+
+    fota_put_str(&w, "GET ");
+    fota_put(&w, url->path, url->path_len);
+    fota_put_str(&w, " HTTP/1.1\r\nHost: ");
+    fota_put_authority(&w, url);
+    fota_put_str(&w, "\r\n");
+    if (user_agent != NULL && user_agent[0] != '\0') {
+        fota_put_str(&w, "User-Agent: ");
+        fota_put_str(&w, user_agent);
+        fota_put_str(&w, "\r\n");
+    }
+    fota_put_str(&w, "Accept: */*\r\nConnection: keep-alive\r\n");
+    if (range_start > 0) {
+        fota_put_str(&w, "Range: bytes=");
+        fota_put_uint(&w, range_start);
+        fota_put_str(&w, "-\r\n");
+    }
+    if (if_none_match != NULL && if_none_match[0] != '\0') {
+        fota_put_str(&w, "If-None-Match: ");
+        fota_put_str(&w, if_none_match);
+        fota_put_str(&w, "\r\n");
+    }
+    fota_put_str(&w, "\r\n");
+    if (w.overflow)
+        return FOTA_ERR_BUFFER_TOO_SMALL;
+    out[w.len] = '\0';
+    return (int)w.len;
+}

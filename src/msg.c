@@ -1,2 +1,102 @@
-/* placeholder: implemented in a following commit */
-typedef int fota_placeholder_msg;
+#include "msg.h"
+
+#include <string.h>
+
+struct out {
+    char *buf;
+    size_t size;
+    size_t len;
+};
+
+static void put(struct out *o, char c)
+{
+    if (o->len + 1 < o->size)
+        o->buf[o->len++] = c;
+}
+
+static void put_str(struct out *o, const char *s)
+{
+    if (!s)
+        s = "(null)";
+    for (; *s; s++)
+        put(o, *s);
+}
+
+static void put_uint(struct out *o, unsigned long v, unsigned base)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        unsigned d = (unsigned)(v % base);
+        digits[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+        v /= base;
+    } while (v && n < sizeof digits);
+    while (n)
+        put(o, digits[--n]);
+}
+
+size_t fota_vmsgf(char *out, size_t size, const char *fmt, va_list ap)
+{
+    struct out o = {out, size, 0};
+    if (!out || size == 0)
+        return 0;
+    for (const char *p = fmt; *p; p++) {
+        if (*p != '%') {
+            put(&o, *p);
+            continue;
+        }
+        p++;
+        switch (*p) {
+        case 's':
+            put_str(&o, va_arg(ap, const char *));
+            break;
+        case 'u':
+            put_uint(&o, va_arg(ap, unsigned), 10);
+            break;
+        case 'x':
+            put_uint(&o, va_arg(ap, unsigned), 16);
+            break;
+        case 'd': {
+            int v = va_arg(ap, int);
+            if (v < 0) {
+                put(&o, '-');
+                put_uint(&o, 0ul - (unsigned long)v, 10);
+            } else {
+                put_uint(&o, (unsigned long)v, 10);
+            }
+            break;
+        }
+        case '%':
+            put(&o, '%');
+            break;
+        case '\0':
+            p--; /* lone '%' at the end */
+            break;
+        default:
+            put(&o, '%');
+            put(&o, *p);
+            break;
+        }
+    }
+    out[o.len] = '\0';
+    return o.len;
+}
+
+size_t fota_msgf(char *out, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = fota_vmsgf(out, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+void fota_hex(const unsigned char *data, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 15];
+    }
+    out[2 * len] = '\0';
+}

@@ -1,9 +1,273 @@
-/* placeholder: implemented in a following commit */
+/*
+ * fota mkimage: a synthetic, structurally valid ESP32-family application
+ * image for the simulator, demos, tests and benchmarks.
+ *
+ * Layout (all offsets in the file):
+ *     0  24-byte image header (magic 0xE9, 2 segments, chip id, hash appended)
+ *    24  segment 0 header: flash-mapped data address, length 256
+ *    32  esp_app_desc_t (magic 0xABCD5432, secure_version, version, project,
+ *        time, date, idf_ver "fota-sim", app_elf_sha256 = SHA-256 of segment 1)
+ *   288  segment 1 header: flash-mapped code address, length L
+ *   296  segment 1 data: the --marker text, then pseudo-random bytes
+ *        (splitmix64 from --seed, default a hash of the version)
+ *        zero padding, XOR checksum byte (seed 0xEF) at a 16-byte block end
+ *        SHA-256 of everything before it (32 bytes)
+ * L is chosen so the file is exactly --size bytes (sizes are rounded up to a
+ * multiple of 16, the image format's granularity). The same arguments always
+ * give the same bytes.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "fota/crypto.h"
+#include "fota/error.h"
+#include "fota/esp_image.h"
+#include "fota/manifest.h"
+#include "util.h"
+
+#define DESC_FIELD_MAX 31       /* esp_app_desc_t strings are 32 bytes with a NUL */
+#define SEG1_DATA_OFFSET 296    /* 24 + 8 + 256 + 8 */
+#define TAIL_MIN (3 + 1 + 32)   /* padding to the checksum byte, checksum, hash */
+#define MKIMAGE_MAX_SIZE (16u * 1024u * 1024u)
+
+/* Plausible addresses per chip (entry in IRAM; data and code in the
+ * flash-mapped windows, offset like esptool does: address = file offset
+ * modulo the 64 KB MMU page). */
+static const struct {
+    int chip;
+    uint16_t chip_id;
+    uint32_t entry, drom, irom;
+} chips[] = {
+    {FOTA_CHIP_ESP32, 0x0000, 0x40080400, 0x3F400000, 0x400D0000},
+    {FOTA_CHIP_ESP32S2, 0x0002, 0x40024000, 0x3F000000, 0x40080000},
+    {FOTA_CHIP_ESP32S3, 0x0009, 0x40375000, 0x3C000000, 0x42000000},
+    {FOTA_CHIP_ESP32C2, 0x000C, 0x40380400, 0x3C000000, 0x42000000},
+    {FOTA_CHIP_ESP32C3, 0x0005, 0x40380400, 0x3C000000, 0x42000000},
+    {FOTA_CHIP_ESP32C5, 0x0017, 0x40800400, 0x42800000, 0x42000000},
+    {FOTA_CHIP_ESP32C6, 0x000D, 0x40800400, 0x42800000, 0x42000000},
+    {FOTA_CHIP_ESP32C61, 0x0014, 0x40800400, 0x42800000, 0x42000000},
+    {FOTA_CHIP_ESP32H2, 0x0010, 0x40800400, 0x42800000, 0x42000000},
+    {FOTA_CHIP_ESP32P4, 0x0012, 0x4FF00400, 0x40000000, 0x40010000},
+};
+
+static void mkimage_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: fota mkimage --chip C --version V --project P --size N [--secure-version S]\n"
+            "                    [--marker TEXT] [--seed N] -o OUT\n"
+            "  Builds a synthetic ESP32-family application image of N bytes (rounded up to a\n"
+            "  multiple of 16) with an app descriptor, pseudo-random code, XOR checksum and\n"
+            "  appended SHA-256. TEXT is stored verbatim at offset %d. The seed defaults to\n"
+            "  a hash of the version, so two versions differ and one version is reproducible.\n",
+            SEG1_DATA_OFFSET);
+}
+
+static void put_le16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    put_le16(p, v);
+    put_le16(p + 2, v >> 16);
+}
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t fnv1a64(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return h;
+}
+
+static int desc_text_ok(const char *what, const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > DESC_FIELD_MAX) {
+        fprintf(stderr, "fota mkimage: %s must be 1..%d characters (got %zu)\n", what,
+                DESC_FIELD_MAX, n);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e) {
+            fprintf(stderr, "fota mkimage: %s '%s' must be printable ASCII without spaces\n",
+                    what, s);
+            return 0;
+        }
+    return 1;
+}
+
 int cmd_mkimage(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "fota mkimage: not implemented yet\n");
-    return 1;
+    const char *chip_arg = NULL, *version = NULL, *project = NULL, *size_arg = NULL;
+    const char *out_path = NULL, *marker = "";
+    uint32_t size = 0, secure_version = 0, seed32 = 0;
+    int have_seed = 0, ci = -1, chip;
+    size_t marker_len, data_len, min_size, pos, ck;
+    uint8_t *img;
+    uint8_t sum = 0xEF;
+    uint64_t state;
+    char hex[65];
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            mkimage_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--chip"))
+            slot = &chip_arg;
+        else if (!strcmp(a, "--version"))
+            slot = &version;
+        else if (!strcmp(a, "--project"))
+            slot = &project;
+        else if (!strcmp(a, "--size"))
+            slot = &size_arg;
+        else if (!strcmp(a, "--marker"))
+            slot = &marker;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
+            slot = &out_path;
+        else if (strcmp(a, "--secure-version") && strcmp(a, "--seed")) {
+            fprintf(stderr, "fota mkimage: unknown argument '%s'\n", a);
+            mkimage_usage(stderr);
+            return 2;
+        }
+        if (++i >= argc) {
+            fprintf(stderr, "fota mkimage: %s needs a value\n", a);
+            return 2;
+        }
+        if (slot) {
+            *slot = argv[i];
+        } else if (!strcmp(a, "--seed")) {
+            if (util_parse_u32(argv[i], &seed32) != 0) {
+                fprintf(stderr, "fota mkimage: --seed '%s' is not a number 0..4294967295\n",
+                        argv[i]);
+                return 2;
+            }
+            have_seed = 1;
+        } else if (util_parse_u32(argv[i], &secure_version) != 0) {
+            fprintf(stderr, "fota mkimage: --secure-version '%s' is not a number 0..4294967295\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (!chip_arg || !version || !project || !size_arg || !out_path) {
+        fprintf(stderr, "fota mkimage: --chip, --version, --project, --size and -o are required\n");
+        mkimage_usage(stderr);
+        return 2;
+    }
+    chip = fota_chip_from_name(chip_arg, strlen(chip_arg));
+    for (size_t i = 0; i < sizeof chips / sizeof chips[0]; i++)
+        if (chips[i].chip == chip)
+            ci = (int)i;
+    if (ci < 0) {
+        fprintf(stderr,
+                "fota mkimage: --chip '%s' is not an ESP32-family chip (esp32, esp32s2, esp32s3, "
+                "esp32c2, esp32c3, esp32c5, esp32c6, esp32c61, esp32h2, esp32p4)\n",
+                chip_arg);
+        return 2;
+    }
+    if (!desc_text_ok("--version", version) || !desc_text_ok("--project", project))
+        return 2;
+    marker_len = strlen(marker);
+    min_size = SEG1_DATA_OFFSET + ((marker_len + 3) & ~(size_t)3) + 4 + TAIL_MIN;
+    min_size = (min_size + 15) & ~(size_t)15;
+    if (util_parse_u32(size_arg, &size) != 0 || size < min_size || size > MKIMAGE_MAX_SIZE) {
+        fprintf(stderr, "fota mkimage: --size '%s' must be %zu..%u bytes%s\n", size_arg, min_size,
+                MKIMAGE_MAX_SIZE, marker_len ? " (for this marker)" : "");
+        return 2;
+    }
+    if (size % 16) {
+        uint32_t rounded = (size + 15) & ~15u;
+        fprintf(stderr, "fota mkimage: note: size %u rounded up to %u (images end on 16 bytes)\n",
+                size, rounded);
+        size = rounded;
+    }
+
+    img = calloc(1, size);
+    if (!img) {
+        fprintf(stderr, "fota mkimage: out of memory for %u bytes\n", size);
+        return 1;
+    }
+    /* The checksum byte sits at the end of the 16-byte block holding the
+     * last data byte: data ending 4 bytes before the block end leaves 3
+     * padding bytes and keeps the segment length a multiple of 4. */
+    data_len = size - 32 - SEG1_DATA_OFFSET - 4;
+
+    /* Header */
+    img[0] = FOTA_ESP_IMAGE_MAGIC;
+    img[1] = 2;    /* segments */
+    img[2] = 2;    /* SPI mode DIO */
+    img[3] = 0x20; /* 4 MB flash, 40 MHz */
+    put_le32(img + 4, chips[ci].entry);
+    img[8] = 0xEE; /* no WP pin, as the IDF writes it */
+    put_le16(img + 12, chips[ci].chip_id);
+    img[23] = 1; /* SHA-256 appended */
+
+    /* Segment 0: the app descriptor */
+    put_le32(img + 24, chips[ci].drom + FOTA_ESP_APP_DESC_OFFSET);
+    put_le32(img + 28, FOTA_ESP_APP_DESC_SIZE);
+    uint8_t *desc = img + FOTA_ESP_APP_DESC_OFFSET;
+    put_le32(desc, FOTA_ESP_APP_DESC_MAGIC);
+    put_le32(desc + 4, secure_version);
+    memcpy(desc + 16, version, strlen(version));
+    memcpy(desc + 48, project, strlen(project));
+    memcpy(desc + 80, "00:00:00", 8);     /* fixed, so builds are reproducible */
+    memcpy(desc + 96, "Jan  1 2025", 11);
+    memcpy(desc + 112, "fota-sim", 8);
+
+    /* Segment 1: marker, then pseudo-random bytes */
+    put_le32(img + 288, chips[ci].irom + SEG1_DATA_OFFSET);
+    put_le32(img + 292, (uint32_t)data_len);
+    uint8_t *data = img + SEG1_DATA_OFFSET;
+    memcpy(data, marker, marker_len);
+    state = have_seed ? seed32 : fnv1a64(version);
+    for (size_t i = marker_len; i < data_len; i += 8) {
+        uint64_t r = splitmix64(&state);
+        for (size_t b = 0; b < 8 && i + b < data_len; b++)
+            data[i + b] = (uint8_t)(r >> (8 * b));
+    }
+    fota_sha256(&fota_crypto_mbedtls, data, data_len, desc + 144); /* app_elf_sha256 */
+
+    /* Checksum over all segment data, then the appended hash */
+    for (size_t i = 0; i < FOTA_ESP_APP_DESC_SIZE; i++)
+        sum ^= desc[i];
+    for (size_t i = 0; i < data_len; i++)
+        sum ^= data[i];
+    pos = SEG1_DATA_OFFSET + data_len;
+    ck = pos | 15;
+    img[ck] = sum;
+    fota_sha256(&fota_crypto_mbedtls, img, ck + 1, img + ck + 1);
+    if (ck + 1 + 32 != size) { /* the layout arithmetic above is the contract */
+        fprintf(stderr, "fota mkimage: internal error: image is %zu bytes, not %u\n", ck + 33,
+                size);
+        free(img);
+        return 1;
+    }
+
+    rc = util_write_file(out_path, img, size) == 0 ? 0 : 1;
+    if (rc == 0) {
+        uint8_t file_hash[32];
+        fota_sha256(&fota_crypto_mbedtls, img, size, file_hash);
+        util_hex(file_hash, 32, hex);
+        printf("wrote %s: %s application '%s' version %s, secure_version %u, %u bytes, sha256 "
+               "%s\n",
+               out_path, fota_chip_display_name(chip), project, version, secure_version, size, hex);
+    }
+    free(img);
+    return rc;
 }

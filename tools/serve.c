@@ -175,7 +175,7 @@ enum request_phase { PHASE_NEW = 0, PHASE_HEADERS_SEEN, PHASE_ANSWERED };
 
 struct request {
     char started[40]; /* UTC time the request line arrived */
-    char peer[INET6_ADDRSTRLEN + 8];
+    char peer[INET6_ADDRSTRLEN + 12]; /* "[addr]:port" */
     char method[16];
     char *target; /* raw request-target as received */
     char range[96];
@@ -274,7 +274,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
     if (srv->log) {
         char target[TARGET_MAX], ua[sizeof rq->user_agent * 4], range[sizeof rq->range * 4];
-        char status[8];
+        char status[12];
         log_safe(rq->target, target, sizeof target);
         log_safe(rq->user_agent, ua, sizeof ua);
         log_safe(rq->range, range, sizeof range);

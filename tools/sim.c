@@ -1,9 +1,218 @@
-/* placeholder: implemented in a following commit */
+/* fota sim: a simulated device that runs the real agent against a real server. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
 #include "cli.h"
+#include "device.h"
+#include "sim_transports.h"
+#include "fota/esp_image.h"
+#include "keys.h"
+#include "util.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: fota sim --url MANIFEST_URL --key KEY.pub --product ID [options]\n"
+            "\n"
+            "Runs a simulated ESP32-class device whose flash lives in DIR/flash.bin: it boots\n"
+            "through a simulated ESP-IDF bootloader, confirms its image, checks MANIFEST_URL,\n"
+            "downloads, verifies and activates an update, reboots into it and confirms it\n"
+            "(or rolls back when the new image crashes before confirming).\n"
+            "\n"
+            "  --url URL          manifest URL (may contain {mac})\n"
+            "  --key FILE         trusted public key (.pub or .key PEM; repeatable, up to 4)\n"
+            "  --product ID       this device's product id\n"
+            "  --chip NAME        this device's chip [esp32]\n"
+            "  --dir DIR          device state directory [./fota-sim-device]\n"
+            "  --factory IMAGE    program IMAGE into slot 0 first (erases the whole flash)\n"
+            "  --slot-size BYTES  size of each OTA slot [2097152]\n"
+            "  --max-boots N      stop after N boots [8]\n"
+            "  --checks N         once settled, check N-1 more times without rebooting [1]\n"
+            "  --check-only       only report whether an update is available\n"
+            "  --attempts N       attempts per check [5]\n"
+            "  --backoff MS       first retry delay [1000]\n"
+            "  --timeout MS       connect and read timeout [10000]\n"
+            "  --deadline MS      total time per attempt [none]\n"
+            "  --min-rate BPS     minimum download rate over 10 s windows [none]\n"
+            "  --utc SECONDS      the device's trusted time (default: host clock)\n"
+            "  --quiet | --verbose\n"
+            "  --ca FILE          trusted CA (PEM bundle or DER) for https:// URLs\n"
+            "  --modem TTY        a SIM800 modem on TTY (e.g. sim800sim's pty): transport\n"
+            "                     \"gsm\", tried after \"wifi\"\n"
+            "  --apn APN          the modem's access point name [internet]\n"
+            "  --wifi-down        \"wifi\" fails every connect (fallback tests)\n"
+            "  --no-wifi          only \"gsm\"\n"
+            "\n"
+            "Exit status: 0 up to date or updated, 1 update failed, 2 usage, 3 bricked,\n"
+            "4 rolled back, 5 update available (--check-only).\n");
+}
+
 int cmd_sim(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "fota sim: not implemented yet\n");
-    return 1;
+    static const struct option longopts[] = {
+        {"url", required_argument, 0, 'u'},        {"key", required_argument, 0, 'k'},
+        {"product", required_argument, 0, 'p'},    {"chip", required_argument, 0, 'c'},
+        {"dir", required_argument, 0, 'd'},        {"factory", required_argument, 0, 'f'},
+        {"slot-size", required_argument, 0, 's'},  {"max-boots", required_argument, 0, 'b'},
+        {"check-only", no_argument, 0, 'C'},       {"attempts", required_argument, 0, 'a'},
+        {"backoff", required_argument, 0, 'B'},    {"timeout", required_argument, 0, 't'},
+        {"deadline", required_argument, 0, 'D'},   {"min-rate", required_argument, 0, 'R'},
+        {"utc", required_argument, 0, 'T'},        {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'v'},          {"checks", required_argument, 0, 'n'},          {"help", no_argument, 0, 'h'},
+        /* transports (sim/sim800/sim_transports.h) */
+        {"ca", required_argument, 0, 1001},        {"modem", required_argument, 0, 1002},
+        {"apn", required_argument, 0, 1003},       {"wifi-down", no_argument, 0, 1004},
+        {"no-wifi", no_argument, 0, 1005},
+        {0, 0, 0, 0}};
+    static uint8_t keys[FOTA_MAX_KEYS][FOTA_P256_PUBKEY_SIZE];
+    struct sim_options opt = {0};
+    struct sim_transport_options topt = {0};
+    const char *dir = "./fota-sim-device", *factory = NULL, *chip = "esp32";
+    unsigned long slot_size = 2u << 20, max_boots = 8, checks = 1;
+    int c;
+
+    opt.progress = 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'u': opt.manifest_url = optarg; break;
+        case 'k':
+            if (opt.n_pubkeys == FOTA_MAX_KEYS) {
+                fprintf(stderr, "fota sim: at most %d keys\n", FOTA_MAX_KEYS);
+                return 2;
+            }
+            {
+                struct tool_key k;
+                if (keys_load_any(optarg, &k) < 0)
+                    return 2;
+                memcpy(keys[opt.n_pubkeys++], k.pub, sizeof k.pub);
+                keys_free(&k);
+            }
+            break;
+        case 'p': opt.product = optarg; break;
+        case 'c': chip = optarg; break;
+        case 'd': dir = optarg; break;
+        case 'f': factory = optarg; break;
+        case 's': slot_size = strtoul(optarg, NULL, 0); break;
+        case 'b': max_boots = strtoul(optarg, NULL, 0); break;
+        case 'C': opt.check_only = 1; break;
+        case 'a': opt.max_attempts = (uint32_t)strtoul(optarg, NULL, 0); break;
+        case 'B': opt.backoff_base_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
+        case 't':
+            opt.connect_timeout_ms = opt.read_timeout_ms = (uint32_t)strtoul(optarg, NULL, 0);
+            break;
+        case 'D': opt.total_timeout_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
+        case 'R': opt.min_bytes_per_s = (uint32_t)strtoul(optarg, NULL, 0); break;
+        case 'T': opt.utc_now = strtoll(optarg, NULL, 0); break;
+        case 'q': opt.quiet = 1; opt.progress = 0; break;
+        case 'v': opt.verbose = 1; break;
+        case 'n': checks = strtoul(optarg, NULL, 0); break;
+        case 1001: topt.ca_file = optarg; break;
+        case 1002: topt.modem_tty = optarg; break;
+        case 1003: topt.apn = optarg; break;
+        case 1004: topt.wifi_down = 1; break;
+        case 1005: topt.no_wifi = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!opt.manifest_url || !opt.product || opt.n_pubkeys == 0 || optind != argc) {
+        fprintf(stderr, "fota sim: --url, --key and --product are required\n");
+        usage(stderr);
+        return 2;
+    }
+    opt.pubkeys = (const uint8_t(*)[FOTA_P256_PUBKEY_SIZE])keys;
+    opt.chip = fota_chip_from_name(chip, strlen(chip));
+    if (opt.chip < 0) {
+        fprintf(stderr, "fota sim: unknown chip '%s'\n", chip);
+        return 2;
+    }
+    if (slot_size < 65536 || slot_size > (64u << 20) || max_boots == 0) {
+        fprintf(stderr, "fota sim: --slot-size must be 64 KiB..64 MiB and --max-boots > 0\n");
+        return 2;
+    }
+
+    struct fota_posix_layout layout;
+    sim_layout(&layout, (uint32_t)slot_size);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, "fota sim: cannot create %s: %s\n", dir, strerror(errno));
+        return 2;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/flash.bin", dir);
+    struct stat st;
+    if (factory && stat(path, &st) == 0 && (uint64_t)st.st_size != layout.flash_size)
+        remove(path); /* reprogramming with another layout */
+    static struct fota_posix_flash flash;
+    if (fota_posix_flash_open(&flash, path, layout.flash_size, 4096, 4) < 0) {
+        fprintf(stderr, "fota sim: %s\n", flash.error);
+        return 2;
+    }
+    if (factory) {
+        size_t len;
+        uint8_t *img = util_read_file(factory, &len);
+        if (!img)
+            return 2;
+        if (sim_factory_program(&flash, &layout, img, (uint32_t)len) < 0) {
+            fprintf(stderr, "fota sim: %s (%zu bytes) does not fit a %lu-byte slot\n", factory,
+                    len, slot_size);
+            free(img);
+            return 2;
+        }
+        printf("factory: programmed %s (%zu bytes) into slot 0 of %s\n", factory, len, path);
+        free(img);
+    }
+
+    static struct sim_transports transports;
+    char terr[256];
+    topt.tls_check_time = opt.utc_now == 0; /* the host clock is trusted */
+    if (sim_transports_setup(&transports, &topt, terr, sizeof terr) < 0) {
+        fprintf(stderr, "fota sim: %s\n", terr);
+        return 2;
+    }
+    for (size_t i = 0; i < transports.n; i++)
+        opt.transports[i] = transports.list[i];
+    opt.n_transports = transports.n;
+
+    static struct sim_device dev;
+    sim_device_init(&dev, &opt, &flash, &layout);
+    int r = sim_device_run(&dev, (uint32_t)max_boots);
+    for (unsigned long i = 1; i < checks && (r == SIM_UP_TO_DATE || r == SIM_UPDATED); i++) {
+        int c2 = sim_device_check(&dev);
+        if (c2 != SIM_UP_TO_DATE)
+            r = c2 == SIM_UPDATED ? SIM_AVAILABLE : c2; /* would need a reboot: report it */
+    }
+    const char *tr = dev.transport_used ? dev.transport_used : "-";
+    switch (r) {
+    case SIM_UP_TO_DATE:
+        printf("result: up to date, running %s\n", dev.version);
+        break;
+    case SIM_UPDATED:
+        printf("result: updated %s -> %s and confirmed (via %s)\n", dev.first_version,
+               dev.version, tr);
+        break;
+    case SIM_AVAILABLE:
+        printf("result: update available: %s, running %s\n", fota_manifest(&dev.agent)->version,
+               dev.version);
+        break;
+    case SIM_ROLLED_BACK:
+        printf("result: rolled back; running %s%s%s\n", dev.version,
+               dev.message[0] ? "; " : "", dev.message);
+        break;
+    case SIM_BRICKED:
+        printf("result: BRICKED: %s\n", dev.message);
+        break;
+    default:
+        printf("result: update failed, running %s: %s: %s\n", dev.version,
+               fota_strerror(dev.error), dev.message);
+        break;
+    }
+    sim_transports_free(&transports);
+    fota_posix_flash_close(&flash);
+    static const int status[] = {0, 0, 5, 1, 3, 4};
+    return r >= 0 && r <= SIM_ROLLED_BACK ? status[r] : 1;
 }

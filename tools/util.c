@@ -1,9 +1,16 @@
+#define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fota/crypto.h"
+#include "fota/error.h"
 
 uint8_t *util_read_file(const char *path, size_t *len)
 {
@@ -37,28 +44,71 @@ uint8_t *util_read_file(const char *path, size_t *len)
     return buf;
 }
 
-int util_write_file(const char *path, const void *data, size_t len)
+int util_write_file_mode(const char *path, const void *data, size_t len, unsigned mode)
 {
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+    const uint8_t *p = data;
+    size_t left = len;
+    int fd;
+
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
         fprintf(stderr, "fota: path too long: %s\n", path);
         return -1;
     }
-    FILE *f = fopen(tmp, "wb");
-    if (!f || fwrite(data, 1, len, f) != len || fflush(f) != 0) {
-        fprintf(stderr, "fota: cannot write %s: %s\n", tmp, strerror(errno));
-        if (f)
-            fclose(f);
-        remove(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, (mode_t)mode);
+    if (fd < 0) {
+        fprintf(stderr, "fota: cannot create %s: %s\n", tmp, strerror(errno));
         return -1;
     }
-    fclose(f);
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        p += w;
+        left -= (size_t)w;
+    }
+    /* fsync before rename: after a crash the name points at complete data. */
+    if (left != 0 || fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0) {
+        fprintf(stderr, "fota: cannot write %s: %s\n", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    if (close(fd) != 0) {
+        fprintf(stderr, "fota: cannot write %s: %s\n", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
     if (rename(tmp, path) != 0) {
         fprintf(stderr, "fota: cannot rename %s to %s: %s\n", tmp, path, strerror(errno));
-        remove(tmp);
+        unlink(tmp);
         return -1;
     }
+    /* Make the rename itself durable, so that files written one after the
+     * other (an image, then the manifest naming it) survive a crash in order. */
+    const char *slash = strrchr(path, '/');
+    if (slash && (size_t)(slash - path) < sizeof tmp) {
+        memcpy(tmp, path, (size_t)(slash - path));
+        tmp[slash - path] = 0;
+    } else {
+        strcpy(tmp, ".");
+    }
+    fd = open(tmp[0] ? tmp : "/", O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        fprintf(stderr, "fota: cannot sync directory %s: %s\n", tmp[0] ? tmp : "/", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
     return 0;
+}
+
+int util_write_file(const char *path, const void *data, size_t len)
+{
+    return util_write_file_mode(path, data, len, 0644);
 }
 
 void util_hex(const uint8_t *data, size_t len, char *out)
@@ -69,4 +119,136 @@ void util_hex(const uint8_t *data, size_t len, char *out)
         out[2 * i + 1] = digits[data[i] & 15];
     }
     out[2 * len] = 0;
+}
+
+int util_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+int util_mkdirs(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) {
+        fprintf(stderr, "fota: bad directory path '%s'\n", path);
+        return -1;
+    }
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0)
+            continue;
+        char saved = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "fota: cannot create directory %s: %s\n", buf, strerror(errno));
+            return -1;
+        }
+        buf[i] = saved;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "fota: %s is not a directory\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+int util_parse_u32(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    if (!s || !*s || strlen(s) > 10)
+        return -1;
+    for (; *s; s++) {
+        uint32_t d;
+        if (*s < '0' || *s > '9')
+            return -1;
+        d = (uint32_t)(*s - '0');
+        if (v > (UINT32_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static void examine_part(const uint8_t *data, size_t len, size_t offset,
+                         struct util_image_part *p)
+{
+    memset(p, 0, sizeof *p);
+    p->offset = offset;
+    fota_esp_header_parse(data + offset, len - offset, &p->hdr);
+    p->verify_err = fota_esp_image_verify(data + offset, len - offset, &fota_crypto_mbedtls, &p->ver);
+}
+
+void util_image_examine(const uint8_t *data, size_t len, struct util_image *out)
+{
+    struct fota_esp_header h, app;
+
+    memset(out, 0, sizeof *out);
+    fota_sha256(&fota_crypto_mbedtls, data, len, out->file_sha256);
+    if (fota_esp_header_parse(data, len, &h) != 0) {
+        out->kind = UTIL_IMAGE_RAW;
+        return;
+    }
+    examine_part(data, len, 0, &out->part[0]);
+    out->n_parts = 1;
+    if (h.format == FOTA_IMAGE_ESP32) {
+        out->kind = h.has_app_desc ? UTIL_IMAGE_ESP32_APP : UTIL_IMAGE_ESP32_OTHER;
+        return;
+    }
+    out->kind = UTIL_IMAGE_ESP8266;
+    /* Arduino: a small eboot image, then the sketch's own image at 0x1000. */
+    if (out->part[0].verify_err == 0 && out->part[0].ver.image_len <= FOTA_ESP8266_APP_OFFSET &&
+        len > FOTA_ESP8266_APP_OFFSET &&
+        fota_esp_header_parse(data + FOTA_ESP8266_APP_OFFSET, len - FOTA_ESP8266_APP_OFFSET,
+                              &app) == 0 &&
+        app.format == FOTA_IMAGE_ESP8266) {
+        examine_part(data, len, FOTA_ESP8266_APP_OFFSET, &out->part[1]);
+        out->n_parts = 2;
+        out->kind = UTIL_IMAGE_ESP8266_ARDUINO;
+    }
+}
+
+const char *util_image_kind_name(int kind)
+{
+    switch (kind) {
+    case UTIL_IMAGE_ESP32_APP:
+        return "ESP32-family application";
+    case UTIL_IMAGE_ESP32_OTHER:
+        return "ESP32-family image without app descriptor (bootloader or RAM-loaded)";
+    case UTIL_IMAGE_ESP8266:
+        return "ESP8266 image";
+    case UTIL_IMAGE_ESP8266_ARDUINO:
+        return "ESP8266 Arduino binary (eboot loader + sketch image at 0x1000)";
+    default:
+        return "raw (not an ESP image)";
+    }
+}
+
+int util_image_verdict(const struct util_image *img, const char **why)
+{
+    *why = "";
+    for (size_t i = 0; i < img->n_parts; i++) {
+        const struct util_image_part *p = &img->part[i];
+        if (p->verify_err == FOTA_ERR_IMAGE_SIZE) {
+            *why = "truncated: a segment, the checksum or the appended hash runs past the end "
+                   "of the file";
+            return 2;
+        }
+        if (p->verify_err != 0) {
+            *why = "malformed segment table";
+            return 2;
+        }
+        if (!p->ver.checksum_ok) {
+            *why = "XOR checksum does not match the segment data";
+            return 1;
+        }
+        if (p->hdr.format == FOTA_IMAGE_ESP32 && p->hdr.hash_appended && !p->ver.hash_ok) {
+            *why = "appended SHA-256 does not match the image";
+            return 1;
+        }
+    }
+    return 0;
 }

@@ -177,7 +177,12 @@ struct fota_persist {
     uint32_t version;            /* layout version of this struct */
     uint32_t last_sequence;      /* highest manifest sequence accepted */
     uint32_t security_floor;     /* anti-rollback: lowest security counter accepted */
-    uint32_t pending_security;   /* counter of the image activated, raised on confirm */
+    /* The image activated and not yet confirmed (pending_version 0: none).
+     * On confirm the floor rises to pending_security; if the device comes
+     * back up in the other slot instead, the version was rolled back. */
+    uint32_t pending_version;
+    uint32_t pending_security;
+    int32_t pending_slot;
     uint32_t rejected_version;   /* version code that was rolled back; not retried */
     /* Download in progress (dl_size 0: none). */
     uint8_t dl_sha256[32];       /* identifies the image being downloaded */
@@ -213,7 +218,9 @@ struct fota {
     char host[FOTA_URL_HOST_MAX + 1];
     uint16_t port;
     uint8_t tls;
+    uint8_t reused;                  /* this request runs on a kept-alive connection */
     size_t rx_len, rx_pos;           /* unparsed bytes in buf.rx */
+    uint32_t resp_bytes;             /* bytes received for the current response */
 
     /* Progress of the current operation */
     uint8_t phase;           /* internal state machine */

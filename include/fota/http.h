@@ -43,7 +43,7 @@ struct fota_http_response {
     uint8_t has_location;
     uint64_t content_length;
     uint64_t range_first;      /* Content-Range: bytes first-last/complete */
-    uint64_t range_last;
+    uint64_t range_last;       /* first and last are UINT64_MAX when the range is "*" (416) */
     uint64_t range_complete;   /* UINT64_MAX when "*" */
     uint32_t retry_after_s;    /* Retry-After in seconds (delta form), 0 if absent */
     char etag[FOTA_HTTP_ETAG_MAX + 1];
@@ -62,6 +62,8 @@ struct fota_http_parser {
     uint64_t remaining;  /* bytes left in the body or current chunk */
     uint64_t body_seen;  /* body bytes delivered so far */
     uint32_t header_bytes; /* bytes in the header block, bounded */
+    uint16_t header_lines; /* field lines in the header block, bounded */
+    uint8_t flags;         /* internal: tokens seen in the header block */
 };
 
 /* Prepare for a new response. `line` must hold the longest header line that
@@ -73,8 +75,10 @@ void fota_http_parser_init(struct fota_http_parser *p, char *line, size_t line_s
 
 /* Parse input. Consumes a prefix of in[0..len), stores how much in *consumed,
  * and returns an event (enum fota_http_event) or a negative FOTA_ERR_*:
- * FOTA_ERR_HTTP_PARSE, FOTA_ERR_HTTP_HEADER_TOO_LONG. Call again with the
- * remaining input until it returns FOTA_HTTP_NEED_MORE or FOTA_HTTP_DONE.
+ * FOTA_ERR_HTTP_PARSE, FOTA_ERR_HTTP_HEADER_TOO_LONG, FOTA_ERR_HTTP_STATUS
+ * (101 Switching Protocols). Call again with the remaining input until it
+ * returns FOTA_HTTP_NEED_MORE or FOTA_HTTP_DONE, also when no input is left
+ * after HEADERS: a response without a body reports DONE without input.
  * Bytes after DONE belong to the next response and are not consumed. */
 int fota_http_parse(struct fota_http_parser *p, const uint8_t *in, size_t len, size_t *consumed,
                     const uint8_t **body, size_t *body_len);

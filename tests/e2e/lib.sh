@@ -273,8 +273,7 @@ start_fota_serve() {
         return 1
     fi
     SERVE_PORT=$(printf '%s\n' "$line" | sed -E 's|^fota serve: listening on http://.*:([0-9]+)/ serving .*|\1|')
-    SERVE_URL=http://127.0.0.1:$SERVE_PORT
-    case $line in *"http://["*) SERVE_URL=$(printf '%s\n' "$line" | sed -E 's|^fota serve: listening on (http://[^ ]*)/ serving .*|\1|') ;; esac
+    SERVE_URL=$(printf '%s\n' "$line" | sed -E 's|^fota serve: listening on (http://[^ ]*)/ serving .*|\1|')
     export SERVE_PORT SERVE_URL SERVE_PID SERVE_LOG
     wait_http "$SERVE_URL/" "$SERVE_PID" || { fail "fota serve on port $SERVE_PORT does not answer"; return 1; }
 }

@@ -480,7 +480,7 @@ static int misbehave(struct conn *c, const struct request *rq, char *what, size_
             snprintf(loc, sizeof loc, "%.*s", (int)(n - 4), rq->target);
         else
             snprintf(loc, sizeof loc, "%s?r=1", rq->target);
-        snprintf(what, what_size, "302 to %s", loc);
+        snprintf(what, what_size, "302 to %.200s", loc);
         r = sendf(fd, "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n%s\r\n", loc,
                   connection_header(rq));
         return !r && rq->keep_alive;

@@ -1,0 +1,271 @@
+/* The simulated device: see device.h. */
+#define _GNU_SOURCE /* memmem */
+#include "device.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fota/esp_image.h"
+
+#define SIM_SECTOR 4096u
+#define SIM_WRITE_UNIT 4u /* ESP32 SPI flash programs in 4-byte units through esp_partition */
+
+static void say(const struct sim_device *d, const char *fmt, ...)
+{
+    if (d->opt->quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+}
+
+const char *sim_outcome_name(int outcome)
+{
+    static const char *names[] = {"up-to-date", "updated", "update-available",
+                                  "failed",     "bricked", "rolled-back"};
+    return outcome >= 0 && outcome <= SIM_ROLLED_BACK ? names[outcome] : "?";
+}
+
+void sim_layout(struct fota_posix_layout *l, uint32_t slot_size)
+{
+    fota_posix_layout_default(l, slot_size, SIM_SECTOR);
+}
+
+int sim_factory_program(struct fota_posix_flash *flash, const struct fota_posix_layout *l,
+                        const uint8_t *image, uint32_t len)
+{
+    if (len > l->slot_size || flash->size < l->flash_size)
+        return -1;
+    memset(flash->mem, 0xFF, flash->size);
+    fota_posix_flash_load(flash, l->slot_addr[0], image, len);
+    return 0;
+}
+
+/* ---- Platform callbacks ---- */
+
+static void on_log(void *ctx, int level, const char *msg)
+{
+    const struct sim_device *d = ctx;
+    static const char *tag[] = {"error", "warn", "info", "debug"};
+    if (level == FOTA_LOG_DEBUG && !d->opt->verbose)
+        return;
+    say(d, "  fota %s: %s\n", tag[level & 3], msg);
+}
+
+static void on_progress(void *ctx, uint32_t done, uint32_t total)
+{
+    const struct sim_device *d = ctx;
+    static uint32_t last_quarter;
+    if (!d->opt->progress || total == 0)
+        return;
+    uint32_t q = (uint32_t)((uint64_t)done * 4 / total);
+    if (done < total / 4)
+        last_quarter = 0;
+    if (q > last_quarter) {
+        last_quarter = q;
+        say(d, "  progress: %u of %u bytes (%u%%)\n", (unsigned)done, (unsigned)total,
+            (unsigned)(q * 25));
+    }
+}
+
+static int on_pre_update(void *ctx)
+{
+    const struct sim_device *d = ctx;
+    say(d, "  app: pre-update hook: interrupts detached, peripherals stopped\n");
+    return 0;
+}
+
+static int device_utc(void *ctx, int64_t *t)
+{
+    const struct sim_device *d = ctx;
+    if (d->opt->utc_now)
+        *t = d->opt->utc_now;
+    else
+        fota_posix_utc_now(NULL, t);
+    return 0;
+}
+
+void sim_device_init(struct sim_device *d, const struct sim_options *opt,
+                     struct fota_posix_flash *flash, const struct fota_posix_layout *l)
+{
+    memset(d, 0, sizeof *d);
+    d->opt = opt;
+    d->flash = flash;
+    d->layout = *l;
+    d->slot = -1;
+}
+
+/* What the bootloader started: read the running image's app descriptor. */
+static int read_running(struct sim_device *d)
+{
+    const uint8_t *img = d->flash->mem + d->layout.slot_addr[d->slot];
+    struct fota_esp_header h;
+    if (fota_esp_header_parse(img, d->layout.slot_size, &h) < 0 || !h.has_app_desc)
+        return -1;
+    snprintf(d->version, sizeof d->version, "%s", h.version);
+    snprintf(d->project, sizeof d->project, "%s", h.project);
+    if (fota_version_code(d->version, strlen(d->version), &d->version_code) < 0)
+        d->version_code = 0;
+    return 0;
+}
+
+static int image_crashes(const struct sim_device *d)
+{
+    const uint8_t *img = d->flash->mem + d->layout.slot_addr[d->slot];
+    return memmem(img, d->layout.slot_size, SIM_CRASH_MARKER, strlen(SIM_CRASH_MARKER)) != NULL;
+}
+
+static void setup_agent_config(struct sim_device *d)
+{
+    struct fota_config *c = &d->cfg;
+    const struct sim_options *o = d->opt;
+    memset(c, 0, sizeof *c);
+    c->product = o->product;
+    c->chip = o->chip;
+    c->version_code = d->version_code;
+    c->version = d->version;
+    c->manifest_url = o->manifest_url;
+    c->user_agent = "fota-sim/" FOTA_VERSION_STRING;
+    c->pubkeys = o->pubkeys;
+    c->n_pubkeys = o->n_pubkeys;
+    c->flash = &d->flash->iface;
+    c->boot = &d->boot.iface;
+    if (o->n_transports) {
+        for (size_t i = 0; i < o->n_transports; i++)
+            c->transports[i] = o->transports[i];
+        c->n_transports = o->n_transports;
+    } else {
+        fota_posix_net_init(&d->net, "tcp");
+        c->transports[0] = &d->net.iface;
+        c->n_transports = 1;
+    }
+    c->crypto = &fota_crypto_mbedtls;
+    c->state_addr = d->layout.state_addr;
+    c->state_size = d->layout.state_size;
+    c->ctx = d;
+    c->now_ms = fota_posix_now_ms;
+    c->utc_now = device_utc;
+    c->delay_ms = fota_posix_delay_ms;
+    c->random = fota_posix_random;
+    c->log = on_log;
+    c->progress = on_progress;
+    c->pre_update = on_pre_update;
+    c->connect_timeout_ms = o->connect_timeout_ms;
+    c->read_timeout_ms = o->read_timeout_ms;
+    c->total_timeout_ms = o->total_timeout_ms;
+    c->min_bytes_per_s = o->min_bytes_per_s;
+    c->max_attempts = o->max_attempts;
+    c->backoff_base_ms = o->backoff_base_ms;
+    c->backoff_max_ms = o->backoff_max_ms;
+    c->persist_every = o->persist_every;
+    c->check_only = (uint8_t)o->check_only;
+}
+
+static int failed(struct sim_device *d, int err, const char *msg)
+{
+    d->error = err;
+    snprintf(d->message, sizeof d->message, "%s", msg);
+    say(d, "  error: %s: %s\n", fota_strerror(err), msg);
+    return SIM_FAILED;
+}
+
+int sim_device_boot_once(struct sim_device *d)
+{
+    static const char *state_names[] = {"new", "pending-verify", "valid", "aborted",
+                                        "undefined"};
+    d->boots++;
+    d->error = 0;
+    d->message[0] = '\0';
+    if (fota_posix_boot_init(&d->boot, d->flash, &d->layout, &fota_crypto_mbedtls) < 0)
+        return failed(d, FOTA_ERR_BOOT, "boot data region is misconfigured");
+    if (fota_posix_bootloader(&d->boot) != FOTA_POSIX_BOOTED) {
+        say(d, "boot #%u: %s\n", (unsigned)d->boots, d->boot.message);
+        d->error = FOTA_ERR_BOOT;
+        snprintf(d->message, sizeof d->message, "%s", d->boot.message);
+        return SIM_BRICKED;
+    }
+    d->slot = d->boot.running;
+    if (read_running(d) < 0) {
+        /* the bootloader only boots images that validate, so this is a bug */
+        say(d, "boot #%u: slot %d has no app descriptor\n", (unsigned)d->boots, d->slot);
+        return SIM_BRICKED;
+    }
+    if (!d->first_version[0])
+        snprintf(d->first_version, sizeof d->first_version, "%s", d->version);
+    say(d, "boot #%u: %s: %s %s (version code %u)\n", (unsigned)d->boots, d->boot.message,
+        d->project, d->version, (unsigned)d->version_code);
+
+    if (image_crashes(d)) {
+        say(d, "  app: %s crashed before confirming itself (simulated bad release); reset\n",
+            d->version);
+        return SIM_ROLLED_BACK;
+    }
+
+    setup_agent_config(d);
+    int r = fota_init(&d->agent, &d->cfg, &(struct fota_buffers){d->rx, sizeof d->rx, d->line,
+                                                                  sizeof d->line, d->url,
+                                                                  sizeof d->url, d->manifest,
+                                                                  sizeof d->manifest});
+    if (r < 0)
+        return failed(d, r, d->agent.msg[0] ? d->agent.msg : "agent configuration rejected");
+    int st = fota_running_state(&d->agent);
+    if (st != FOTA_IMG_VALID) {
+        if ((r = fota_confirm(&d->agent)) < 0)
+            return failed(d, r, fota_last_message(&d->agent));
+        say(d, "  app: healthy; %s confirmed (was %s), anti-rollback floor %u\n", d->version,
+            st >= 0 && st < 5 ? state_names[st] : "?",
+            (unsigned)fota_persist_state(&d->agent)->security_floor);
+    }
+    return sim_device_check(d);
+}
+
+int sim_device_check(struct sim_device *d)
+{
+    say(d, "  check: %s\n", d->opt->manifest_url);
+    int r = fota_run(&d->agent);
+    d->transport_used = fota_transport_used(&d->agent);
+    const struct fota_manifest *m = fota_manifest(&d->agent);
+    switch (r) {
+    case FOTA_NO_UPDATE:
+        say(d, "  check: up to date (%s)\n", d->version);
+        return SIM_UP_TO_DATE;
+    case FOTA_UPDATE_AVAILABLE:
+        say(d, "  check: %s (code %u) is available, running %s\n", m->version,
+            (unsigned)m->version_code, d->version);
+        return SIM_AVAILABLE;
+    case FOTA_UPDATE_READY:
+        say(d, "  update: %s verified and activated in slot %d via %s; rebooting\n", m->version,
+            1 - d->slot, d->transport_used ? d->transport_used : "?");
+        return SIM_UPDATED;
+    default:
+        return failed(d, r, fota_last_message(&d->agent));
+    }
+}
+
+int sim_device_run(struct sim_device *d, uint32_t max_boots)
+{
+    int rolled_back = 0, updated = 0;
+    for (uint32_t i = 0; i < max_boots; i++) {
+        int r = sim_device_boot_once(d);
+        if (r == SIM_UPDATED) {
+            updated = 1;
+            continue; /* power-cycle into the new image */
+        }
+        if (r == SIM_ROLLED_BACK) {
+            rolled_back = 1;
+            continue;
+        }
+        if (r == SIM_BRICKED || r == SIM_AVAILABLE)
+            return r;
+        if (rolled_back)
+            return SIM_ROLLED_BACK;
+        if (r == SIM_FAILED)
+            return r;
+        return updated && strcmp(d->first_version, d->version) != 0 ? SIM_UPDATED
+                                                                      : SIM_UP_TO_DATE;
+    }
+    return rolled_back ? SIM_ROLLED_BACK : SIM_FAILED;
+}

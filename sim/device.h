@@ -1,0 +1,103 @@
+/*
+ * A simulated ESP32-class device: flash (file or memory), the simulated
+ * ESP-IDF bootloader, an "application" that is whatever image the bootloader
+ * chose, and the real fota agent. The application's behaviour comes from the
+ * image itself: its app descriptor gives the running version, and an image
+ * containing the marker SIM_CRASH_MARKER crashes before it confirms (a bad
+ * release), so the bootloader's rollback is exercised for real.
+ */
+#ifndef FOTA_SIM_DEVICE_H
+#define FOTA_SIM_DEVICE_H
+
+#include <stdint.h>
+
+#include "fota/fota.h"
+#include "fota_posix.h"
+
+#define SIM_CRASH_MARKER "FOTA-SIM-CRASH"
+
+struct sim_options {
+    const char *manifest_url;
+    const char *product;
+    int chip;
+    const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE];
+    size_t n_pubkeys;
+    const struct fota_transport *transports[FOTA_MAX_TRANSPORTS]; /* NULL: plain TCP */
+    size_t n_transports;
+    uint32_t connect_timeout_ms, read_timeout_ms, total_timeout_ms, min_bytes_per_s;
+    uint32_t max_attempts, backoff_base_ms, backoff_max_ms;
+    uint32_t persist_every;
+    int check_only;
+    int quiet;           /* print nothing (power-cut and fault harnesses) */
+    int verbose;         /* agent debug log */
+    int progress;        /* print download progress */
+    int64_t utc_now;     /* 0: the host clock; otherwise the device's trusted time */
+};
+
+enum sim_outcome {
+    SIM_UP_TO_DATE = 0,  /* booted, confirmed, server has nothing newer */
+    SIM_UPDATED = 1,     /* an update was installed and confirmed during this run */
+    SIM_AVAILABLE = 2,   /* check_only: a newer version is offered */
+    SIM_FAILED = 3,      /* the update failed (see error/message) */
+    SIM_BRICKED = 4,     /* no bootable image */
+    SIM_ROLLED_BACK = 5, /* a new image crashed and the old one runs again */
+};
+
+struct sim_device {
+    const struct sim_options *opt;
+    struct fota_posix_flash *flash;
+    struct fota_posix_layout layout;
+    struct fota_posix_boot boot;
+    struct fota_posix_net net;
+    struct fota_config cfg;
+    struct fota agent;
+    uint8_t rx[4096];
+    char line[1024];
+    char url[1024];
+    char manifest[2048];
+    /* What runs now */
+    int slot;
+    char version[33];
+    char project[33];
+    uint32_t version_code;
+    uint32_t boots;
+    /* The last update attempt */
+    int error;
+    char message[FOTA_MSG_MAX];
+    char first_version[33];
+    const char *transport_used;
+};
+
+/* Flash geometry and layout for a slot size. */
+void sim_layout(struct fota_posix_layout *l, uint32_t slot_size);
+
+/* Write a factory image into slot 0 and blank the rest, as a production line
+ * would. Returns 0 or -1. */
+int sim_factory_program(struct fota_posix_flash *flash, const struct fota_posix_layout *l,
+                        const uint8_t *image, uint32_t len);
+
+/* Bind a device to its flash (which survives power cuts; everything else in
+ * struct sim_device is RAM and is lost). */
+void sim_device_init(struct sim_device *d, const struct sim_options *opt,
+                     struct fota_posix_flash *flash, const struct fota_posix_layout *l);
+
+/* Power on: the bootloader chooses a slot, the application starts, checks its
+ * health, confirms itself, and checks for an update. Returns the outcome of
+ * this one boot: SIM_UP_TO_DATE, SIM_AVAILABLE, SIM_FAILED, SIM_BRICKED, or
+ * SIM_UPDATED meaning "an update was activated: power-cycle me", or
+ * SIM_ROLLED_BACK meaning "the app crashed: power-cycle me". */
+int sim_device_boot_once(struct sim_device *d);
+
+/* One more check by the running application, without a reboot (periodic
+ * checks: the second one asks If-None-Match). Same outcomes as boot_once. */
+int sim_device_check(struct sim_device *d);
+
+/* Boot repeatedly until the device settles (up to date, failed, bricked),
+ * at most max_boots times. Returns the final outcome, with SIM_UPDATED when
+ * an update was installed and confirmed on the way, SIM_ROLLED_BACK when a
+ * new image was rolled back. */
+int sim_device_run(struct sim_device *d, uint32_t max_boots);
+
+const char *sim_outcome_name(int outcome);
+
+#endif

@@ -1,0 +1,17 @@
+/* Bounded message formatting for the core (no stdio): %s %u %d %x %%.
+ * Integer arguments are read as unsigned / int: cast uint32_t at the call. */
+#ifndef FOTA_SRC_MSG_H
+#define FOTA_SRC_MSG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Format into out[0..size), always NUL-terminated, truncating. Returns the
+ * length written. */
+size_t fota_msgf(char *out, size_t size, const char *fmt, ...);
+size_t fota_vmsgf(char *out, size_t size, const char *fmt, va_list ap);
+
+/* Lower-case hex of `len` bytes into out (2*len+1 bytes). */
+void fota_hex(const unsigned char *data, size_t len, char *out);
+
+#endif
