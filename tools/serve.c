@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -788,7 +789,7 @@ static int open_listener(const char *addr, unsigned port, int *is_v6, unsigned *
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (*is_v6)
         setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(s, (struct sockaddr *)&ss, len) != 0 || listen(s, 128) != 0) {
+    if (bind(s, (struct sockaddr *)&ss, len) != 0 || listen(s, 1024) != 0) {
         fprintf(stderr, "fota serve: cannot listen on %s port %u: %s\n", addr, port,
                 strerror(errno));
         close(s);
@@ -804,6 +805,32 @@ static int open_listener(const char *addr, unsigned port, int *is_v6, unsigned *
     }
     *bound_port = ntohs(*is_v6 ? v6->sin6_port : v4->sin_port);
     return s;
+}
+
+/* How many connections to take at once. libmicrohttpd's default is
+ * FD_SETSIZE - 4 (1020), a select() limit that epoll and poll do not have;
+ * there the bound is the descriptor limit, raised to its hard maximum, at
+ * two descriptors per connection (socket and file). 0 keeps the default. */
+static unsigned connection_limit(void)
+{
+    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) != MHD_YES &&
+        MHD_is_feature_supported(MHD_FEATURE_POLL) != MHD_YES)
+        return 0;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
+        if (want > rl.rlim_cur) {
+            struct rlimit raised = {want, rl.rlim_max};
+            if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+                rl.rlim_cur = want;
+        }
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576)
+        rl.rlim_cur = 1048576;
+    unsigned limit = rl.rlim_cur > 128 ? (unsigned)((rl.rlim_cur - 64) / 2) : 0;
+    return limit > 1020 ? limit : 0;
 }
 
 /* "--name value" or "--name=value"; advances *i past what it used. Sets
@@ -913,6 +940,7 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned max_connections = connection_limit();
     if (is_v6)
         flags |= MHD_USE_IPv6;
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -922,6 +950,7 @@ int cmd_serve(int argc, char **argv)
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_IDLE_TIMEOUT_S,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
+        max_connections ? MHD_OPTION_CONNECTION_LIMIT : MHD_OPTION_END, max_connections,
         MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "fota serve: cannot start the HTTP server (libmicrohttpd) on %s port %u\n",
