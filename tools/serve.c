@@ -37,10 +37,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mbedtls/sha256.h>
 #include <microhttpd.h>
 
 #include "cli.h"
+#include "fota/crypto.h"
 #include "util.h"
 
 #define SERVE_THREADS 4
@@ -88,9 +88,10 @@ static int hash_file(int fd, char out[ETAG_SIZE])
     uint8_t *buf = malloc(CHUNK);
     if (!buf)
         return ENOMEM;
-    mbedtls_sha256_context sha;
-    mbedtls_sha256_init(&sha);
-    int err = mbedtls_sha256_starts_ret(&sha, 0) ? EIO : 0;
+    const struct fota_crypto *c = &fota_crypto_mbedtls;
+    struct fota_sha256 sha;
+    int started = c->sha256_start(&sha) == 0;
+    int err = started ? 0 : EIO;
     for (off_t off = 0; !err;) {
         ssize_t n = pread(fd, buf, CHUNK, off);
         if (n < 0 && errno == EINTR)
@@ -99,15 +100,14 @@ static int hash_file(int fd, char out[ETAG_SIZE])
             err = errno;
         else if (n == 0)
             break;
-        else if (mbedtls_sha256_update_ret(&sha, buf, (size_t)n))
+        else if (c->sha256_update(&sha, buf, (size_t)n))
             err = EIO;
         else
             off += n;
     }
     uint8_t digest[32];
-    if (!err && mbedtls_sha256_finish_ret(&sha, digest))
-        err = EIO;
-    mbedtls_sha256_free(&sha);
+    if (started && c->sha256_finish(&sha, digest) != 0) /* also releases the context */
+        err = err ? err : EIO;
     free(buf);
     if (!err) {
         char hex[65];
