@@ -12,6 +12,7 @@
 #include "fota/error.h"
 #include "fota/http.h"
 #include "fota/url.h"
+#include "text.h"
 #include "writer.h"
 
 /* Bounds on the header block (status line, fields, and any 1xx responses
@@ -41,16 +42,6 @@ enum parser_state {
 #define F_KEEP_ALIVE 0x04u /* Connection: keep-alive */
 #define F_CHUNKED 0x08u    /* Transfer-Encoding: chunked */
 
-static char ascii_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 static int is_ows(char c)
 {
     return c == ' ' || c == '\t';
@@ -62,17 +53,6 @@ static int is_tchar(char c)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
         return 1;
     return c != '\0' && memchr("!#$%&'*+-.^_`|~", c, 15) != NULL;
-}
-
-/* Case-insensitive: does s[0..n) equal the lower-case literal `lit`? */
-static int equals_lit_ci(const char *s, size_t n, const char *lit)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (lit[i] == '\0' || ascii_lower(s[i]) != lit[i])
-            return 0;
-    }
-    return lit[n] == '\0';
 }
 
 /* Decimal digits only, at least one, no overflow. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fota/error.h"
+#include "text.h"
 
 /* ---- Chips ---------------------------------------------------------------- */
 
@@ -46,11 +47,6 @@ static int str_eq(const char *a, const char *b)
     return n == strlen(b) && memcmp(a, b, n) == 0;
 }
 
-static char lower_ascii(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 int fota_chip_from_name(const char *name, size_t len)
 {
     char norm[16];
@@ -62,7 +58,7 @@ int fota_chip_from_name(const char *name, size_t len)
             continue;
         if (n + 1 >= sizeof norm)
             return -1;
-        norm[n++] = lower_ascii(name[i]);
+        norm[n++] = ascii_lower(name[i]);
     }
     norm[n] = 0;
     for (int c = 0; c < FOTA_CHIP_COUNT; c++)

@@ -10,6 +10,7 @@
 
 #include "fota/error.h"
 #include "fota/url.h"
+#include "text.h"
 #include "writer.h"
 
 /* Longest URL accepted (parse and resolve, inputs and result). */
@@ -22,37 +23,6 @@ static size_t bounded_len(const char *s)
     while (n <= URL_LEN_MAX && s[n] != '\0')
         n++;
     return n;
-}
-
-static char ascii_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static int is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int is_hex(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* Case-insensitive: does s[0..n) equal the lower-case literal `lit`? */
-static int equals_lit_ci(const char *s, size_t n, const char *lit)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (lit[i] == '\0' || ascii_lower(s[i]) != lit[i])
-            return 0;
-    }
-    return lit[n] == '\0';
 }
 
 /* Length of a scheme ("ALPHA *( ALPHA / DIGIT / + / - / . )" then ':') at
