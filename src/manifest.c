@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fota/error.h"
+#include "text.h"
 
 /* ---- Chips ---------------------------------------------------------------- */
 
@@ -40,9 +41,10 @@ const char *fota_chip_display_name(int chip)
     return chip >= 0 && chip < FOTA_CHIP_COUNT ? chip_display_names[chip] : "unknown";
 }
 
-static char lower_ascii(char c)
+static int str_eq(const char *a, const char *b)
 {
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    size_t n = strlen(a);
+    return n == strlen(b) && memcmp(a, b, n) == 0;
 }
 
 int fota_chip_from_name(const char *name, size_t len)
@@ -56,11 +58,11 @@ int fota_chip_from_name(const char *name, size_t len)
             continue;
         if (n + 1 >= sizeof norm)
             return -1;
-        norm[n++] = lower_ascii(name[i]);
+        norm[n++] = ascii_lower(name[i]);
     }
     norm[n] = 0;
     for (int c = 0; c < FOTA_CHIP_COUNT; c++)
-        if (strcmp(norm, chip_names[c]) == 0)
+        if (str_eq(norm, chip_names[c]))
             return c;
     return -1;
 }
@@ -274,7 +276,7 @@ static int parse_value(int field, const char *v, size_t len, struct fota_manifes
         if (copy_text(v, len, chip, sizeof chip - 1))
             return -1;
         c = fota_chip_from_name(v, len);
-        if (c <= FOTA_CHIP_ANY || strcmp(chip, chip_names[c]) != 0)
+        if (c <= FOTA_CHIP_ANY || !str_eq(chip, chip_names[c]))
             return -1;
         m->chip = c;
         return 0;
@@ -385,7 +387,7 @@ int fota_key_id(const struct fota_crypto *c, const uint8_t pubkey[FOTA_P256_PUBK
     int r;
     if (!c || !pubkey || !out)
         return FOTA_ERR_INVALID_ARG;
-    r = fota_sha256(c, pubkey, FOTA_P256_PUBKEY_SIZE, hash);
+    r = fota_sha256_digest(c, pubkey, FOTA_P256_PUBKEY_SIZE, hash);
     if (r != 0)
         return r;
     memcpy(out, hash, FOTA_KEY_ID_SIZE);
@@ -407,7 +409,7 @@ int fota_manifest_verify(const struct fota_manifest *m, const char *text,
             return r;
         if (memcmp(id, m->key_id, sizeof id) != 0)
             continue;
-        r = fota_sha256(crypto, text, m->signed_len, hash);
+        r = fota_sha256_digest(crypto, text, m->signed_len, hash);
         if (r != 0)
             return r;
         return crypto->p256_verify(pubkeys[k], hash, m->signature);

@@ -298,9 +298,17 @@ int cmd_release(int argc, char **argv)
                         "--version\n", o.firmware, util_image_kind_name(img.kind));
         goto out;
     }
-    if ((o.version && strlen(o.version) > FOTA_MANIFEST_VERSION_MAX) ||
-        !name_ok("version", version, FOTA_MANIFEST_VERSION_MAX, "+"))
+    if (o.version && strlen(o.version) > FOTA_MANIFEST_VERSION_MAX) {
+        fprintf(stderr, "fota release: --version '%s' is longer than %d characters\n", o.version,
+                FOTA_MANIFEST_VERSION_MAX);
         goto out;
+    }
+    if (!name_ok("version", version, FOTA_MANIFEST_VERSION_MAX, "+")) {
+        if (!o.version)
+            fprintf(stderr, "fota release: (the version comes from the app descriptor of %s; "
+                            "give --version)\n", o.firmware);
+        goto out;
+    }
     if (project[0] && !value_ok("the app descriptor's project name", project, 32, 1))
         project[0] = 0; /* informational only: leave out a name that cannot be signed */
     if (o.have_version_code) {
@@ -416,7 +424,7 @@ int cmd_release(int argc, char **argv)
     }
 
     /* The manifest text, signed over every byte before the signature line */
-    fota_sha256(&fota_crypto_mbedtls, fw, fw_len, hash);
+    fota_sha256_digest(&fota_crypto_mbedtls, fw, fw_len, hash);
     util_hex(hash, 32, hex);
     n = (size_t)snprintf(text, sizeof text,
                          "fota-manifest: %d\nproduct: %s\nchip: %s\nversion: %s\n"
@@ -434,7 +442,7 @@ int cmd_release(int argc, char **argv)
         fprintf(stderr, "fota release: manifest longer than %d bytes\n", MANIFEST_MAX);
         goto out;
     }
-    fota_sha256(&fota_crypto_mbedtls, text, n, hash);
+    fota_sha256_digest(&fota_crypto_mbedtls, text, n, hash);
     if (keys_sign(&key, hash, sig) != 0)
         goto out;
     util_hex(sig, sizeof sig, hex);

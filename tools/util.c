@@ -86,6 +86,23 @@ int util_write_file_mode(const char *path, const void *data, size_t len, unsigne
         unlink(tmp);
         return -1;
     }
+    /* Make the rename itself durable, so that files written one after the
+     * other (an image, then the manifest naming it) survive a crash in order. */
+    const char *slash = strrchr(path, '/');
+    if (slash && (size_t)(slash - path) < sizeof tmp) {
+        memcpy(tmp, path, (size_t)(slash - path));
+        tmp[slash - path] = 0;
+    } else {
+        strcpy(tmp, ".");
+    }
+    fd = open(tmp[0] ? tmp : "/", O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        fprintf(stderr, "fota: cannot sync directory %s: %s\n", tmp[0] ? tmp : "/", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
     return 0;
 }
 
@@ -170,7 +187,7 @@ void util_image_examine(const uint8_t *data, size_t len, struct util_image *out)
     struct fota_esp_header h, app;
 
     memset(out, 0, sizeof *out);
-    fota_sha256(&fota_crypto_mbedtls, data, len, out->file_sha256);
+    fota_sha256_digest(&fota_crypto_mbedtls, data, len, out->file_sha256);
     if (fota_esp_header_parse(data, len, &h) != 0) {
         out->kind = UTIL_IMAGE_RAW;
         return;

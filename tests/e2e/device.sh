@@ -33,8 +33,11 @@ sim_device() {
     local factory=()
     [ -f "$WORK/dev/flash.bin" ] || factory=(--factory "$FW1")
     SIM_OUT=$WORK/sim.$((++SIM_RUNS)).out
+    local wrap=()
+    # FOTA_VALGRIND=1: run the device under valgrind; any memory error fails the run
+    [ "${FOTA_VALGRIND:-0}" = 1 ] && wrap=(valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite)
     set +e
-    "$FOTA_BIN" sim --dir "$WORK/dev" --url "$url" --key "$KEY.pub" --product $PRODUCT \
+    "${wrap[@]}" "$FOTA_BIN" sim --dir "$WORK/dev" --url "$url" --key "$KEY.pub" --product $PRODUCT \
         --chip esp32 --backoff 100 --timeout 5000 "${factory[@]}" "$@" >"$SIM_OUT" 2>&1
     SIM_RC=$?
     set -e

@@ -17,7 +17,8 @@
 # and BADSERVER_BIN default to $FOTA_BUILD/tests/tools/{faultproxy,badserver}.
 #
 # Servers: every start_* function starts one process bound to loopback on a
-# free port, waits until it answers HTTP, records its pid, and exports
+# free port, waits until it is ready (it answers HTTP, or printed its
+# "listening on" line), records its pid for cleanup, and exports
 #   start_fota_serve DIR [ARGS...]  -> SERVE_PORT SERVE_URL SERVE_PID SERVE_LOG
 #                                      (SERVE_LOG: its stderr = the access log)
 #   start_nginx DIR [ADDR [SNIPPET]]-> NGINX_PORT NGINX_URL NGINX_PID NGINX_DIR
@@ -25,22 +26,29 @@
 #                                      error.log; SNIPPET goes into the server
 #                                      block, e.g. 'location = /old { return 302 /new; }')
 #   start_python_http DIR           -> PY_PORT PY_URL PY_PID
+#   start_faultproxy TARGET_PORT MODE [ARGS...]
+#                                   -> PROXY_PORT PROXY_URL PROXY_PID PROXY_LOG
+#   start_badserver MODE [ARGS...]  -> BAD_PORT BAD_URL BAD_PID BAD_LOG
 #   start_bg NAME CMD...            -> BG_PID; CMD's stdout/stderr go to
 #                                      $FOTA_TEST_TMP/NAME.out / NAME.err
+#   stop_pid PID                       stops one of them early
 # Each call overwrites the variables of the previous call of the same kind;
 # copy them if a test runs two servers of one kind. URLs have no trailing
 # slash. Everything started is killed (TERM, then KILL) when the script
 # exits for any reason, and all temporary files are removed (set
 # FOTA_KEEP_TMP=1 to keep them for debugging; the path is printed).
 #
-# Checks never stop the script: pass/fail count, and finish reports. A
+# Checks never stop the script: pass MSG / fail MSG (and the expect_*
+# helpers, which call them) count, and finish reports. A
 # script that exits before calling finish (an unexpected error under set -e)
 # counts as failed. Skip (exit 77) only when a tool is truly missing.
 #
-# Other helpers: free_port, wait_http URL, http ARGS... (curl with sane
-# defaults), http_code URL [CURL ARGS...], http_raw PORT REQUEST,
-# split_http_response RAW HEADERS BODY, slice FILE OFFSET LENGTH, expect_eq, expect_ne,
-# expect_contains, expect_file_eq, skip, require_tools, note.
+# Other helpers (each documented where it is defined): free_port,
+# wait_http URL [PID], wait_line FILE REGEX PID, http ARGS... (curl with sane
+# defaults), http_code URL [CURL ARGS...], http_raw PORT REQUEST (exact bytes
+# over a raw socket), split_http_response RAW HEADERS BODY, slice FILE OFFSET
+# LENGTH, expect_eq, expect_ne, expect_contains, expect_file_eq, skip,
+# require_tools, note.
 
 set -euo pipefail
 
@@ -163,27 +171,30 @@ free_port() {
     return 1
 }
 
-# http ARGS...: curl, silent but showing errors, bounded in time, never
+# http ARGS...: curl, silent but showing errors, bounded in time, no URL
+# globbing (so [::1] works), never
 # following redirects unless asked. Fails (non-zero) only on transport errors.
 http() {
-    curl -sS --max-time 20 --connect-timeout 5 "$@"
+    curl -gsS --max-time 20 --connect-timeout 5 "$@"
 }
 
 # http_code URL [CURL ARGS...]: print just the status code (000 = no answer).
 http_code() {
     local url=$1
     shift
-    curl -s -o /dev/null --max-time 20 --connect-timeout 5 -w '%{http_code}' "$@" "$url" || true
+    curl -gs -o /dev/null --max-time 20 --connect-timeout 5 -w '%{http_code}' "$@" "$url" || true
 }
 
 # http_raw PORT REQUEST [HOST]: send REQUEST bytes as they are (write the
 # CRLFs yourself, e.g. with $'...') to HOST (127.0.0.1) and print everything
 # that comes back until the server closes (bounded to 20 s). For requests
-# curl cannot make: HTTP/1.0 like the ESP8266 updater, odd targets.
+# curl cannot make: HTTP/1.0 like the ESP8266 updater, odd targets, and for
+# seeing exactly which bytes arrived. Returns non-zero when the connection
+# failed or was reset (the reader's error goes to stderr).
 http_raw() {
     local port=$1 request=$2 host=${3:-127.0.0.1}
-    timeout 20 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; printf "%s" "$2" >&3; cat <&3' \
-        "$host" "$port" "$request" || true
+    timeout 20 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; printf "%s" "$2" >&3 || exit 1; cat <&3' \
+        "$host" "$port" "$request"
 }
 
 # split_http_response RAW HEADERS BODY: split a raw response (from http_raw)
@@ -207,7 +218,7 @@ slice() {
 wait_http() {
     local url=$1 pid=${2:-} i code
     for i in $(seq 1 100); do
-        code=$(curl -s -o /dev/null --max-time 1 -w '%{http_code}' "$url" 2>/dev/null || true)
+        code=$(curl -gs -o /dev/null --max-time 1 -w '%{http_code}' "$url" 2>/dev/null || true)
         [ "$code" != "000" ] && [ -n "$code" ] && return 0
         if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
             return 1
@@ -342,6 +353,65 @@ start_python_http() {
     fail "python3 http.server did not start:"
     sed 's/^/    /' "$FOTA_TEST_TMP/python.$PY_PORT.err" 2>/dev/null || true
     return 1
+}
+
+# start_faultproxy TARGET_PORT MODE [ARGS...]: faultproxy (tests/tools) on a
+# free port relaying to 127.0.0.1:TARGET_PORT with --mode MODE and ARGS
+# (--arg K, --times N, --control FILE).
+#   -> PROXY_PORT PROXY_URL PROXY_PID PROXY_LOG (its stderr: one line per
+#      connection start and end)
+LIB_PROXY_COUNT=0
+start_faultproxy() {
+    local target=$1 mode=$2 line
+    shift 2
+    [ -x "${FAULTPROXY_BIN:-}" ] || { fail "FAULTPROXY_BIN is not the built faultproxy"; return 1; }
+    LIB_PROXY_COUNT=$((LIB_PROXY_COUNT + 1))
+    start_bg "faultproxy.$LIB_PROXY_COUNT" "$FAULTPROXY_BIN" --listen-port 0 \
+        --target "127.0.0.1:$target" --mode "$mode" "$@"
+    PROXY_PID=$BG_PID
+    PROXY_LOG=$FOTA_TEST_TMP/faultproxy.$LIB_PROXY_COUNT.err
+    if ! line=$(wait_line "$FOTA_TEST_TMP/faultproxy.$LIB_PROXY_COUNT.out" '^faultproxy: listening on ' "$PROXY_PID"); then
+        fail "faultproxy --mode $mode $* did not start:"
+        sed 's/^/    /' "$PROXY_LOG"
+        return 1
+    fi
+    PROXY_PORT=${line##*:}
+    PROXY_URL=http://127.0.0.1:$PROXY_PORT
+    export PROXY_PORT PROXY_URL PROXY_PID PROXY_LOG
+}
+
+# start_badserver MODE [ARGS...]: badserver (tests/tools) on a free port with
+# --mode MODE and ARGS (--dir DIR, --times N, --arg K).
+#   -> BAD_PORT BAD_URL BAD_PID BAD_LOG (its stderr: one line per request)
+LIB_BAD_COUNT=0
+start_badserver() {
+    local mode=$1 line
+    shift
+    [ -x "${BADSERVER_BIN:-}" ] || { fail "BADSERVER_BIN is not the built badserver"; return 1; }
+    LIB_BAD_COUNT=$((LIB_BAD_COUNT + 1))
+    start_bg "badserver.$LIB_BAD_COUNT" "$BADSERVER_BIN" --port 0 --mode "$mode" "$@"
+    BAD_PID=$BG_PID
+    BAD_LOG=$FOTA_TEST_TMP/badserver.$LIB_BAD_COUNT.err
+    if ! line=$(wait_line "$FOTA_TEST_TMP/badserver.$LIB_BAD_COUNT.out" '^badserver: listening on ' "$BAD_PID"); then
+        fail "badserver --mode $mode $* did not start:"
+        sed 's/^/    /' "$BAD_LOG"
+        return 1
+    fi
+    BAD_PORT=${line##*:}
+    BAD_URL=http://127.0.0.1:$BAD_PORT
+    export BAD_PORT BAD_URL BAD_PID BAD_LOG
+}
+
+# stop_pid PID: stop one started process now (TERM, then KILL after 5 s).
+stop_pid() {
+    local pid=$1 i=0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
 }
 
 # ---- assertions (count, never exit) -----------------------------------------

@@ -135,6 +135,17 @@ static void cut(void *ctx)
     longjmp(power_on, 1);
 }
 
+/* Select slot 1, boot it and confirm it, unless the power goes first. */
+static void switch_or_cut(void)
+{
+    int st;
+    if (setjmp(power_on) == 0) {
+        boot.iface.set_next(boot.iface.ctx, 1);
+        power_on_boot(&st);
+        boot.iface.confirm(boot.iface.ctx);
+    }
+}
+
 /* Cut power at each flash operation of set_next, confirm and the bootloader's
  * own writes, in every mode: the device always boots a valid image, and it is
  * the new one only after set_next completed. */
@@ -153,11 +164,7 @@ static void test_power_cut_during_switch(void)
             flash.cut_mode = modes[m];
             flash.seed = i * 17 + (uint32_t)m;
             flash.on_cut = cut;
-            if (setjmp(power_on) == 0) {
-                boot.iface.set_next(boot.iface.ctx, 1);
-                power_on_boot(&st);
-                boot.iface.confirm(boot.iface.ctx);
-            }
+            switch_or_cut();
             flash.cut_mode = FOTA_CUT_NONE;
             runs++;
             int s1 = power_on_boot(&st);

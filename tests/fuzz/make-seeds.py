@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus in tests/fuzz/corpus/ (hand-made inputs; run again
+after editing). Each fuzz target's input format is described at the top of its
+source file; fuzz_http and fuzz_url start with control bytes."""
+import hashlib
+import os
+import struct
+
+top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def write(target, name, data):
+    d = os.path.join(top, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---- fuzz_http: byte 0 = HEAD bit | line-size index << 1 | max read << 3,
+#      byte 1 = Location buffer size, bytes 2-3 = read-size seed.
+def http(name, text, head=0, line=2, max_read=0, loc=200, seed=0x1234):
+    ctrl = bytes([head | (line << 1) | (max_read << 3), loc, seed >> 8, seed & 0xFF])
+    write("http", name, ctrl + text)
+
+
+http("length-etag", b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n"
+     b"Date: Sat, 23 Nov 2024 10:00:00 GMT\r\nContent-Type: application/octet-stream\r\n"
+     b"Content-Length: 16\r\nLast-Modified: Fri, 22 Nov 2024 09:00:00 GMT\r\n"
+     b"Connection: keep-alive\r\nETag: \"6740c3a0-10\"\r\nAccept-Ranges: bytes\r\n\r\n"
+     b"\xe9\x03\x02\x20firmware....", max_read=7)
+http("chunked-trailers", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"5;name=value\r\nhello\r\n1a ; ext=\"q\"\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+     b"0\r\nX-Checksum: 1234\r\n\r\n", max_read=3)
+http("continue-206", b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+     b"Link: </a>; rel=preload\r\n\r\nHTTP/1.1 206 Partial Content\r\n"
+     b"Content-Range: bytes 10-13/100\r\nContent-Length: 4\r\nConnection: close\r\n\r\nWXYZ",
+     max_read=1)
+http("redirect", b"HTTP/1.1 302 Found\r\nLocation: https://cdn.example.com/fw/app.bin?sig=ab\r\n"
+     b"Content-Length: 0\r\n\r\n", loc=40)
+http("not-modified", b"HTTP/1.1 304 Not Modified\r\nETag: W/\"abc\"\r\nContent-Length: 1234\r\n\r\n")
+http("http10-close", b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody until close",
+     max_read=5)
+http("retry-after", b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\n"
+     b"Content-Length: 5\r\nConnection: Keep-Alive, close\r\n\r\nbusy.", line=0, max_read=2)
+http("pipelined", b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
+     b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo", max_read=31)
+http("range-unsatisfied", b"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */1234\r\n"
+     b"Content-Length: 0\r\n\r\n")
+http("range-open", b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/*\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\n\r\n", max_read=9)
+http("head", b"HTTP/1.1 200 OK\r\nContent-Length: 262144\r\nETag: \"x\"\r\n\r\n", head=1)
+http("bare-lf", b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nContent-Length: 9\n\n"
+     b"3\nabc\n0\n\n", line=1, max_read=4)
+http("long-line", b"HTTP/1.1 404 Not Found\r\nX-Long: " + b"x" * 300 + b"\r\n\r\n", line=3)
+
+# ---- fuzz_url: byte 0 = resolve buffer size (0: 4096), then base NUL ref.
+def url(name, base, ref, size=0):
+    write("url", name, bytes([size]) + base + b"\0" + ref)
+
+
+url("rfc-parent", b"http://a/b/c/d;p?q", b"../g")
+url("rfc-dots", b"http://a/b/c/d;p?q", b"./g/./h/../i?y/./x#s", size=30)
+url("relative", b"https://fw.example.com:8443/dir/manifest.txt", b"fw-1.2.0.bin")
+url("scheme-relative", b"http://[::1]:8000/a/b", b"//cdn.example.net/x/./y")
+url("absolute", b"http://192.168.1.10/fw", b"https://Other.Example:443/x/../y?z=%2F#f")
+url("query-only", b"http://h", b"?x=1")
+url("ipv4-mapped", b"http://[::ffff:192.0.2.1]/a/", b"/abs/./path/..")
+url("fragment", b"HTTP://Example.COM:80/a", b"#frag", size=24)
+url("bad-userinfo", b"http://user@h/", b"x")
+
+# ---- fuzz_manifest: the manifest text.
+manifest = (b"fota-manifest: 1\nproduct: demo-board\nchip: esp32\nversion: 1.2.0\n"
+            b"version-code: 1002000\nsecurity-counter: 0\nsequence: 1732440000\n"
+            b"size: 262144\n"
+            b"sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+            b"url: demo-board-1.2.0.bin\nkey-id: 3f0c2a9b1d7e6a55\n")
+sig = b"signature: " + b"0123456789abcdef" * 8 + b"\n"
+write("manifest", "valid", manifest + sig)
+write("manifest", "optional-fields",
+      manifest.replace(b"chip: esp32", b"chip: esp32c3")
+      + b"expires: 2027-01-31T00:00:00Z\nproject: demo\n" + sig)
+write("manifest", "absolute-url",
+      manifest.replace(b"url: demo-board-1.2.0.bin",
+                       b"url: https://fw.example.com/demo/app.bin") + sig)
+write("manifest", "missing-signature", manifest)
+write("manifest", "version", b"v1.2.3-rc1")
+write("manifest", "date", b"2024-02-29T23:59:59Z")
+
+
+# ---- fuzz_esp_image: synthetic images.
+def segments_blob(segs):
+    out = b""
+    for addr, data in segs:
+        out += struct.pack("<II", addr, len(data)) + data
+    return out
+
+
+def finish(header, segs, hash_appended):
+    body = header + segments_blob(segs)
+    csum = 0xEF
+    for _, data in segs:
+        for b in data:
+            csum ^= b
+    pad = 15 - (len(body) % 16)
+    img = body + b"\0" * pad + bytes([csum])
+    if hash_appended:
+        img += hashlib.sha256(img).digest()
+    return img
+
+
+def esp32_header(nseg, chip_id, hash_appended, entry=0x40080000):
+    return (struct.pack("<BBBBI", 0xE9, nseg, 2, 0x20, entry)
+            + bytes([0xEE, 0, 0, 0]) + struct.pack("<H", chip_id)
+            + bytes([0]) + struct.pack("<HH", 0, 0xFFFF) + bytes(4) + bytes([hash_appended]))
+
+
+def app_desc(version, project, idf, secure_version=0):
+    d = struct.pack("<III", 0xABCD5432, secure_version, 0) + bytes(4)
+    d += version.ljust(32, b"\0") + project.ljust(32, b"\0")
+    d += b"10:00:00".ljust(16, b"\0") + b"Nov 23 2024".ljust(16, b"\0")
+    d += idf.ljust(32, b"\0") + bytes(32) + bytes(256 - 176)
+    assert len(d) == 256
+    return d
+
+
+write("esp_image", "esp32-app-hash", finish(
+    esp32_header(2, 0x0000, 1),
+    [(0x3F400020, app_desc(b"1.2.0", b"demo", b"v5.1.2", 1)),
+     (0x40080000, bytes(range(48)))], 1))
+write("esp_image", "esp32c3-app", finish(
+    esp32_header(2, 0x0005, 0, 0x40380000),
+    [(0x3C000020, app_desc(b"2.0.0", b"c3-demo", b"v5.2")), (0x40380000, b"\x13\x00" * 12)], 0))
+write("esp_image", "esp32s3-no-desc", finish(
+    esp32_header(1, 0x0009, 0), [(0x40374000, b"\x36\x41\x00" * 5)], 0))
+write("esp_image", "esp8266-app", finish(
+    struct.pack("<BBBBI", 0xE9, 2, 0, 0x20, 0x40100000),
+    [(0x40100000, b"\x12\xc1\xf0" * 6), (0x3FFE8000, b"data" * 4)], 0))
+write("esp_image", "esp32-header-only", esp32_header(3, 0x000D, 1)[:24])
+write("esp_image", "raw", b"not an image at all, raw bytes\n")

@@ -1,0 +1,332 @@
+/*
+ * Crypto backends (ports/crypto/): SHA-256 known answers, ECDSA P-256
+ * signatures made by one library and checked by every backend, and the
+ * rejections (wrong signature, hash, key; invalid public key points).
+ *
+ * Signing uses the libraries directly (mbedTLS, and BearSSL when built):
+ * the backends only verify. Randomness comes from a fixed test generator, so
+ * the test is reproducible and needs no OS entropy.
+ */
+/* The test reads key fields directly; mbedTLS 3.x marks them private. */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
+
+#include <stdint.h>
+#include <string.h>
+
+#include "fota/crypto.h"
+#include "fota/error.h"
+#include "harness.h"
+#include "mbedtls/bignum.h"
+#include "mbedtls/ecdsa.h"
+#include "mbedtls/ecp.h"
+#ifdef FOTA_HAVE_BEARSSL
+#include "bearssl.h"
+#endif
+
+static const struct {
+    const char *name;
+    const struct fota_crypto *c;
+} backends[] = {
+    {"mbedtls", &fota_crypto_mbedtls},
+#ifdef FOTA_HAVE_BEARSSL
+    {"bearssl", &fota_crypto_bearssl},
+#endif
+};
+#define N_BACKENDS (sizeof backends / sizeof backends[0])
+
+static int unhex(const char *s, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = s[2 * i + k];
+            v <<= 4;
+            if (c >= '0' && c <= '9')
+                v |= (unsigned)(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= (unsigned)(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                v |= (unsigned)(c - 'A' + 10);
+            else
+                return -1;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return s[2 * n] == 0 ? 0 : -1;
+}
+
+/* ---- SHA-256 --------------------------------------------------------- */
+
+static void test_sha256_vectors(void)
+{
+    static const struct {
+        const char *msg, *hex;
+    } v[] = {
+        /* FIPS 180-2 examples */
+        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+    };
+    for (size_t b = 0; b < N_BACKENDS; b++)
+        for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+            uint8_t want[32], got[32];
+            CHECK_EQ_INT(unhex(v[i].hex, want, 32), 0);
+            memset(got, 0, sizeof got);
+            CHECK_EQ_INT(fota_sha256_digest(backends[b].c, v[i].msg, strlen(v[i].msg), got), 0);
+            CHECK_MEM(got, want, 32);
+            if (memcmp(got, want, 32) != 0)
+                printf("  %s: SHA-256(\"%s\") wrong\n", backends[b].name, v[i].msg);
+        }
+}
+
+static void test_sha256_million_a_in_pieces(void)
+{
+    static uint8_t block[1000];
+    uint8_t want[32], got[32];
+    CHECK_EQ_INT(unhex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0", want,
+                       32), 0);
+    memset(block, 'a', sizeof block);
+    for (size_t b = 0; b < N_BACKENDS; b++) {
+        const struct fota_crypto *c = backends[b].c;
+        struct fota_sha256 ctx;
+        size_t done = 0, step = 1;
+        CHECK_EQ_INT(c->sha256_start(&ctx), 0);
+        /* uneven pieces cross the 64-byte block boundary in every way */
+        while (done < 1000000) {
+            size_t n = step;
+            if (n > sizeof block)
+                n = sizeof block;
+            if (n > 1000000 - done)
+                n = 1000000 - done;
+            CHECK_EQ_INT(c->sha256_update(&ctx, block, n), 0);
+            done += n;
+            step = step * 7 % 997 + 1;
+        }
+        CHECK_EQ_INT(c->sha256_finish(&ctx, got), 0);
+        CHECK_MEM(got, want, 32);
+    }
+}
+
+static void test_sha256_args(void)
+{
+    uint8_t out[32];
+    CHECK_EQ_INT(fota_sha256_digest(NULL, "x", 1, out), FOTA_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, NULL, 1, out), FOTA_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, NULL, 0, out), 0);
+    CHECK_EQ_INT(out[0], 0xe3);
+}
+
+/* ---- ECDSA P-256 ------------------------------------------------------ */
+
+/* RFC 6979 appendix A.2.5: P-256, SHA-256, message "sample". Both libraries
+ * sign deterministically, so both must produce exactly this signature. */
+static const char rfc_x[] = "C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721";
+static const char rfc_pub[] = "04"
+                              "60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6"
+                              "7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299";
+static const char rfc_sig[] = "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716"
+                              "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8";
+
+/* Deterministic "randomness" for mbedTLS key generation and blinding. */
+static uint64_t rng_state = 0x6a09e667f3bcc908ull;
+static int test_rng(void *ctx, unsigned char *out, size_t len)
+{
+    (void)ctx;
+    for (size_t i = 0; i < len; i++) {
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        out[i] = (uint8_t)(rng_state >> 24);
+    }
+    return 0;
+}
+
+struct keypair {
+    uint8_t priv[32];
+    uint8_t pub[FOTA_P256_PUBKEY_SIZE];
+};
+
+static int mbed_keygen(struct keypair *kp)
+{
+    mbedtls_ecp_keypair key;
+    size_t olen = 0;
+    int r;
+    mbedtls_ecp_keypair_init(&key);
+    r = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, &key, test_rng, NULL);
+    if (r == 0)
+        r = mbedtls_mpi_write_binary(&key.d, kp->priv, 32);
+    if (r == 0)
+        r = mbedtls_ecp_point_write_binary(&key.grp, &key.Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen,
+                                           kp->pub, sizeof kp->pub);
+    mbedtls_ecp_keypair_free(&key);
+    return r == 0 && olen == FOTA_P256_PUBKEY_SIZE ? 0 : -1;
+}
+
+static int mbed_sign(const uint8_t priv[32], const uint8_t hash[32], uint8_t sig[64])
+{
+    mbedtls_ecp_group grp;
+    mbedtls_mpi d, r, s;
+    int ret;
+    mbedtls_ecp_group_init(&grp);
+    mbedtls_mpi_init(&d);
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    ret = mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1);
+    if (ret == 0)
+        ret = mbedtls_mpi_read_binary(&d, priv, 32);
+    if (ret == 0)
+        ret = mbedtls_ecdsa_sign_det_ext(&grp, &r, &s, &d, hash, 32, MBEDTLS_MD_SHA256, test_rng,
+                                         NULL);
+    if (ret == 0)
+        ret = mbedtls_mpi_write_binary(&r, sig, 32);
+    if (ret == 0)
+        ret = mbedtls_mpi_write_binary(&s, sig + 32, 32);
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&d);
+    mbedtls_ecp_group_free(&grp);
+    return ret == 0 ? 0 : -1;
+}
+
+#ifdef FOTA_HAVE_BEARSSL
+static int bear_sign(const uint8_t priv[32], const uint8_t hash[32], uint8_t sig[64])
+{
+    unsigned char x[32];
+    br_ec_private_key sk;
+    memcpy(x, priv, 32);
+    sk.curve = BR_EC_secp256r1;
+    sk.x = x;
+    sk.xlen = 32;
+    return br_ecdsa_i31_sign_raw(&br_ec_p256_m31, &br_sha256_vtable, hash, &sk, sig) == 64 ? 0
+                                                                                         : -1;
+}
+#endif
+
+/* 0 from every backend, or the same error from every backend. */
+static void check_all(const uint8_t *pub, const uint8_t *hash, const uint8_t *sig, int want,
+                      const char *what)
+{
+    for (size_t b = 0; b < N_BACKENDS; b++) {
+        int r = backends[b].c->p256_verify(pub, hash, sig);
+        CHECK_EQ_INT(r, want);
+        if (r != want)
+            printf("  %s: %s: got %d, want %d\n", backends[b].name, what, r, want);
+    }
+}
+
+static void test_rfc6979_vector(void)
+{
+    uint8_t priv[32], pub[65], want[64], hash[32], sig[64];
+    CHECK_EQ_INT(unhex(rfc_x, priv, 32), 0);
+    CHECK_EQ_INT(unhex(rfc_pub, pub, 65), 0);
+    CHECK_EQ_INT(unhex(rfc_sig, want, 64), 0);
+    CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, "sample", 6, hash), 0);
+
+    check_all(pub, hash, want, 0, "RFC 6979 signature");
+    CHECK_EQ_INT(mbed_sign(priv, hash, sig), 0);
+    CHECK_MEM(sig, want, 64);
+#ifdef FOTA_HAVE_BEARSSL
+    memset(sig, 0, sizeof sig);
+    CHECK_EQ_INT(bear_sign(priv, hash, sig), 0);
+    CHECK_MEM(sig, want, 64);
+#endif
+}
+
+static void test_signatures_across_backends(void)
+{
+    for (int i = 0; i < 6; i++) {
+        struct keypair kp, other;
+        uint8_t msg[40], hash[32], hash2[32], sig[64], bad[64];
+
+        CHECK_EQ_INT(mbed_keygen(&kp), 0);
+        CHECK_EQ_INT(mbed_keygen(&other), 0);
+        test_rng(NULL, msg, sizeof msg);
+        CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, msg, sizeof msg, hash), 0);
+
+        /* made with mbedTLS, checked by all */
+        CHECK_EQ_INT(mbed_sign(kp.priv, hash, sig), 0);
+        check_all(kp.pub, hash, sig, 0, "mbedTLS signature");
+        check_all(other.pub, hash, sig, FOTA_ERR_SIGNATURE, "other key");
+        memcpy(hash2, hash, 32);
+        hash2[i % 32] ^= 0x01;
+        check_all(kp.pub, hash2, sig, FOTA_ERR_SIGNATURE, "other hash");
+        memcpy(bad, sig, 64);
+        bad[i * 5 % 64] ^= 0x80;
+        check_all(kp.pub, hash, bad, FOTA_ERR_SIGNATURE, "flipped signature bit");
+        memcpy(bad, sig + 32, 32); /* r and s swapped */
+        memcpy(bad + 32, sig, 32);
+        check_all(kp.pub, hash, bad, FOTA_ERR_SIGNATURE, "r and s swapped");
+        memset(bad, 0, 64);
+        check_all(kp.pub, hash, bad, FOTA_ERR_SIGNATURE, "zero signature");
+
+#ifdef FOTA_HAVE_BEARSSL
+        /* and the other way round: made with BearSSL */
+        CHECK_EQ_INT(bear_sign(kp.priv, hash, sig), 0);
+        check_all(kp.pub, hash, sig, 0, "BearSSL signature");
+#endif
+    }
+}
+
+static void test_out_of_range_signature(void)
+{
+    /* r = n (the group order) and s = n: outside [1, n-1] */
+    static const char n_hex[] = "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
+    uint8_t pub[65], hash[32], sig[64], n[32];
+    CHECK_EQ_INT(unhex(rfc_pub, pub, 65), 0);
+    CHECK_EQ_INT(unhex(rfc_sig, sig, 64), 0);
+    CHECK_EQ_INT(unhex(n_hex, n, 32), 0);
+    CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, "sample", 6, hash), 0);
+    memcpy(sig, n, 32);
+    check_all(pub, hash, sig, FOTA_ERR_SIGNATURE, "r = n");
+    CHECK_EQ_INT(unhex(rfc_sig, sig, 64), 0);
+    memcpy(sig + 32, n, 32);
+    check_all(pub, hash, sig, FOTA_ERR_SIGNATURE, "s = n");
+    memset(sig, 0xff, 64);
+    check_all(pub, hash, sig, FOTA_ERR_SIGNATURE, "r, s > n");
+}
+
+static void test_invalid_public_keys(void)
+{
+    uint8_t good[65], pub[65], hash[32], sig[64];
+    CHECK_EQ_INT(unhex(rfc_pub, good, 65), 0);
+    CHECK_EQ_INT(unhex(rfc_sig, sig, 64), 0);
+    CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, "sample", 6, hash), 0);
+
+    memcpy(pub, good, 65);
+    pub[64] ^= 0x01; /* Y changed: not on the curve */
+    check_all(pub, hash, sig, FOTA_ERR_SIGNATURE, "point off the curve");
+    memcpy(pub, good, 65);
+    pub[1] ^= 0x01; /* X changed */
+    check_all(pub, hash, sig, FOTA_ERR_SIGNATURE, "point off the curve (X)");
+    memcpy(pub, good, 65);
+    pub[0] = 0x02; /* compressed-point prefix on 65 bytes */
+    check_all(pub, hash, sig, FOTA_ERR_SIGNATURE, "wrong point prefix");
+    memset(pub, 0, 65);
+    pub[0] = 0x04; /* (0, 0) */
+    check_all(pub, hash, sig, FOTA_ERR_SIGNATURE, "point (0,0)");
+    memset(pub, 0xff, 65);
+    pub[0] = 0x04; /* coordinates above p */
+    check_all(pub, hash, sig, FOTA_ERR_SIGNATURE, "coordinates >= p");
+    memset(pub, 0, 65); /* all zero, even the prefix */
+    check_all(pub, hash, sig, FOTA_ERR_SIGNATURE, "all-zero key");
+}
+
+static const struct test_case tests[] = {
+    TEST(test_sha256_vectors),
+    TEST(test_sha256_million_a_in_pieces),
+    TEST(test_sha256_args),
+    TEST(test_rfc6979_vector),
+    TEST(test_signatures_across_backends),
+    TEST(test_out_of_range_signature),
+    TEST(test_invalid_public_keys),
+};
+
+int main(void)
+{
+    printf("backends:");
+    for (size_t b = 0; b < N_BACKENDS; b++)
+        printf(" %s", backends[b].name);
+    printf("\n");
+    return test_main("crypto", tests, TEST_COUNT(tests));
+}
