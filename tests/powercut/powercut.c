@@ -1213,7 +1213,7 @@ static int load_image(const char *path, struct image *img)
         fprintf(stderr, "powercut: %s: version '%s' has no version code\n", path, img->version);
         return -1;
     }
-    fota_sha256(&fota_crypto_mbedtls, img->data, len, img->sha256);
+    fota_sha256_digest(&fota_crypto_mbedtls, img->data, len, img->sha256);
     return 0;
 }
 
