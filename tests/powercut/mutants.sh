@@ -66,14 +66,6 @@ MUTANTS = {
   '''            if (0) {
                 /* confirmed, but the floor was not raised before a reset */''',
   'agent forgets to raise the floor when the confirm outran the state save'),
- 'no-download-hash': ('src/agent.c',
-  '''    f->cfg->crypto->sha256_finish(&f->sha, got);
-    if (memcmp(got, f->manifest.sha256, 32) != 0) {
-        fota_hex(f->manifest.sha256, 8, want_hex);''',
-  '''    f->cfg->crypto->sha256_finish(&f->sha, got);
-    if (0) {
-        fota_hex(f->manifest.sha256, 8, want_hex);''',
-  'agent skips the hash of the downloaded bytes (read-back still checks)'),
 }
 if sys.argv[1] == 'list':
     print(' '.join(MUTANTS))

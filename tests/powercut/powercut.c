@@ -908,6 +908,25 @@ static void summary_line(const char *suite, uint64_t cases, double secs)
     fflush(stdout);
 }
 
+/* How the runs ended, beyond the failures: the expected rollbacks. */
+static void report_outcomes(void)
+{
+    if (w.crash)
+        fprintf(report,
+                "The crashing %s never ran in %llu runs (a cut in its trial boot before the "
+                "application started), ran once in %llu and twice in %llu (finding 2). ",
+                w.new_img.version, (unsigned long long)st.crash_boots[0],
+                (unsigned long long)st.crash_boots[1], (unsigned long long)st.crash_boots[2]);
+    else
+        fprintf(report,
+                "%llu cuts hit the new image's trial boot (the bootloader's pending-verify "
+                "on flash, the confirm not yet); after %llu of them the bootloader rolled back "
+                "and the agent rejected %s (finding 1); every other run ends with %s "
+                "confirmed. ",
+                (unsigned long long)st.window_cuts, (unsigned long long)st.trial_rejected,
+                w.new_img.version, w.new_img.version);
+}
+
 /* Every cut point x every mode, one cut each, then recovery. */
 static void suite_exhaustive(uint32_t n, uint32_t only_cut, int only_mode)
 {
@@ -934,7 +953,9 @@ static void suite_exhaustive(uint32_t n, uint32_t only_cut, int only_mode)
         }
     }
     double secs = seconds_since(&t0);
-    summary_line("every cut point", cases, secs);
+    char what[64];
+    snprintf(what, sizeof what, "every cut point (%u points x 3 modes)", (unsigned)n);
+    summary_line(what, cases, secs);
     if (report) {
         fprintf(report,
                 "**Every cut point x every mode:** %u cut points x 3 modes (before, torn, "
@@ -944,19 +965,7 @@ static void suite_exhaustive(uint32_t n, uint32_t only_cut, int only_mode)
                 (unsigned)n, (unsigned long long)cases, (unsigned long long)st.cuts,
                 (unsigned long long)st.boots, (unsigned long long)st.bricked,
                 (unsigned long long)st.unverified, (unsigned long long)st.failures);
-        if (w.crash)
-            fprintf(report,
-                    "The crashing release booted once in %llu runs and twice in %llu (cut "
-                    "between selecting the slot and clearing the finished download: see "
-                    "below). ",
-                    (unsigned long long)st.crash_boots[1], (unsigned long long)st.crash_boots[2]);
-        else
-            fprintf(report,
-                    "%llu cuts hit the new image's trial boot (PENDING_VERIFY, before its "
-                    "confirm reached flash); in %llu of them the bootloader rolled back and "
-                    "the agent rejected 2.0.0, by design (see below); every other run ends "
-                    "with the new image confirmed. ",
-                    (unsigned long long)st.window_cuts, (unsigned long long)st.trial_rejected);
+        report_outcomes();
         fprintf(report, "Time: %.1f s.\n\n", secs);
     }
 }
@@ -1044,9 +1053,11 @@ static void suite_random(uint32_t n, uint32_t count, uint32_t first, uint32_t ma
                     k < max_cuts ? "," : "");
         fprintf(report,
                 "), %llu power-ons checked; **%llu bricked, %llu unverified images run, %llu "
-                "failures**. Time: %.1f s.\n\n",
+                "failures**. ",
                 (unsigned long long)st.boots, (unsigned long long)st.bricked,
-                (unsigned long long)st.unverified, (unsigned long long)st.failures, secs);
+                (unsigned long long)st.unverified, (unsigned long long)st.failures);
+        report_outcomes();
+        fprintf(report, "Time: %.1f s.\n\n", secs);
     }
 }
 
@@ -1405,7 +1416,7 @@ int main(int argc, char **argv)
         fprintf(report, "A device with a history%s.\n\n", worn);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    uint64_t failures = 0;
+    uint64_t failures = 0, bricked = 0, unverified = 0, cuts = 0;
     memset(&st, 0, sizeof st);
     uint32_t n = reference_run();
     report_reference(n);
@@ -1413,20 +1424,27 @@ int main(int argc, char **argv)
         printf("powercut %s: the uncut scenario fails; nothing more is tried\n", w.scenario);
         return 1;
     }
-    if (exhaustive) {
-        suite_exhaustive(n, only_cut, only_mode);
+    for (int suite = 0; suite < 3; suite++) {
+        if (suite == 0 && exhaustive)
+            suite_exhaustive(n, only_cut, only_mode);
+        else if (suite == 1 && random_count)
+            suite_random(n, random_count, first, max_cuts, seed);
+        else if (suite == 2 && bad)
+            suite_bad_regions(bad_cuts);
+        else
+            continue;
         failures += st.failures;
+        bricked += st.bricked;
+        unverified += st.unverified;
+        cuts += st.cuts;
     }
-    if (random_count) {
-        suite_random(n, random_count, first, max_cuts, seed);
-        failures += st.failures;
-    }
-    if (bad) {
-        suite_bad_regions(bad_cuts);
-        failures += st.failures;
-    }
-    printf("powercut %s: %llu failures in %.1f s\n", w.scenario, (unsigned long long)failures,
-           seconds_since(&t0));
+    printf("powercut %s: %u cut points x 3 modes%s, %u random sequences, %s; %llu cuts, "
+           "%llu bricked, %llu unverified images run, %llu failures in %.1f s\n",
+           w.scenario, exhaustive ? (unsigned)n : 0u,
+           only_cut || only_mode ? " (only some tried)" : "", (unsigned)random_count,
+           bad ? "bad regions" : "no bad regions", (unsigned long long)cuts,
+           (unsigned long long)bricked, (unsigned long long)unverified,
+           (unsigned long long)failures, seconds_since(&t0));
     if (report)
         fclose(report);
     return failures ? 1 : 0;

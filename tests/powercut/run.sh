@@ -29,7 +29,10 @@
 #
 # Environment: FOTA_BIN and POWERCUT_BIN (ctest sets both; by default the
 # ones in ./build), POWERCUT_SEED (random sequences' seed, default 20261124),
-# POWERCUT_RANDOM (number of random sequences, default 1000).
+# POWERCUT_RANDOM (number of random sequences, default 1000), POWERCUT_ARGS
+# (more harness options, appended to every run: "--cut 266 --mode after
+# --verbose" narrows the every-cut-point runs to one cut and shows what the
+# device does; "--random 1 --first 168" reruns one random sequence).
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 : "${FOTA_BUILD:=$src/build}"
@@ -87,7 +90,8 @@ run_suite() {
     printf '`powercut %s`\n\n' "$*" | sed -e "s|$FOTA_TEST_TMP|\$TMP|g" >>"$fragment"
     t0=$(date +%s.%N)
     set +e
-    "$POWERCUT_BIN" "$@" "${common[@]}"
+    # shellcheck disable=SC2086 # POWERCUT_ARGS is a list of options
+    "$POWERCUT_BIN" "$@" "${common[@]}" ${POWERCUT_ARGS:-}
     rc=$?
     set -e
     t1=$(date +%s.%N)
