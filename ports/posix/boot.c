@@ -71,7 +71,7 @@ static int boot_set_next(void *ctx, int slot)
     int r = save(b);
     if (r < 0)
         b->data = old;
-    return r < 0 ? FOTA_ERR_BOOT : 0;
+    return r < 0 ? r : 0; /* FOTA_ERR_FLASH_*: the caller names the step */
 }
 
 static int boot_confirm(void *ctx)
@@ -83,11 +83,10 @@ static int boot_confirm(void *ctx)
         return 0;
     uint32_t old = b->data.state[b->running];
     b->data.state[b->running] = FOTA_IMG_VALID;
-    if (save(b) < 0) {
+    int r = save(b);
+    if (r < 0)
         b->data.state[b->running] = old;
-        return FOTA_ERR_BOOT;
-    }
-    return 0;
+    return r < 0 ? r : 0;
 }
 
 static int boot_rollback(void *ctx)
@@ -98,11 +97,10 @@ static int boot_rollback(void *ctx)
     struct fota_posix_bootdata old = b->data;
     b->data.state[b->running] = FOTA_IMG_ABORTED;
     b->data.active = (uint32_t)(1 - b->running);
-    if (save(b) < 0) {
+    int r = save(b);
+    if (r < 0)
         b->data = old;
-        return FOTA_ERR_BOOT;
-    }
-    return 0;
+    return r < 0 ? r : 0;
 }
 
 int fota_posix_boot_init(struct fota_posix_boot *b, struct fota_posix_flash *flash,
