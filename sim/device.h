@@ -32,6 +32,7 @@ struct sim_options {
     int verbose;         /* agent debug log */
     int progress;        /* print download progress */
     int64_t utc_now;     /* 0: the host clock; otherwise the device's trusted time */
+    int no_clock;        /* no trusted time at all (no RTC, no authenticated time source) */
 };
 
 enum sim_outcome {

@@ -38,6 +38,7 @@ static void usage(FILE *out)
             "  --deadline MS      total time per attempt [none]\n"
             "  --min-rate BPS     minimum download rate over 10 s windows [none]\n"
             "  --utc SECONDS      the device's trusted time (default: host clock)\n"
+            "  --no-clock         the device has no trusted time (expiry cannot be checked)\n"
             "  --quiet | --verbose\n"
             "\n"
             "Exit status: 0 up to date or updated, 1 update failed, 2 usage, 3 bricked,\n"
@@ -55,7 +56,8 @@ int cmd_sim(int argc, char **argv)
         {"backoff", required_argument, 0, 'B'},    {"timeout", required_argument, 0, 't'},
         {"deadline", required_argument, 0, 'D'},   {"min-rate", required_argument, 0, 'R'},
         {"utc", required_argument, 0, 'T'},        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},          {"checks", required_argument, 0, 'n'},          {"help", no_argument, 0, 'h'},
+        {"verbose", no_argument, 0, 'v'},          {"checks", required_argument, 0, 'n'},
+        {"no-clock", no_argument, 0, 'N'},       {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     static uint8_t keys[FOTA_MAX_KEYS][FOTA_P256_PUBKEY_SIZE];
     struct sim_options opt = {0};
@@ -96,6 +98,7 @@ int cmd_sim(int argc, char **argv)
         case 'D': opt.total_timeout_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
         case 'R': opt.min_bytes_per_s = (uint32_t)strtoul(optarg, NULL, 0); break;
         case 'T': opt.utc_now = strtoll(optarg, NULL, 0); break;
+        case 'N': opt.no_clock = 1; break;
         case 'q': opt.quiet = 1; opt.progress = 0; break;
         case 'v': opt.verbose = 1; break;
         case 'n': checks = strtoul(optarg, NULL, 0); break;
