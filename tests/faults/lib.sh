@@ -27,15 +27,48 @@
 #     faults_finish                write the table, then finish
 #
 # Ports change from run to run; the table shows them as PORT.
+#
+# Tables (also used by tests/attacks): each script writes its rows to
+# $FOTA_BUILD/KIND-table.d/PART.md and rebuilds $FOTA_BUILD/KIND-table.md
+# from all parts, in the order of their names.
+#     table_setup KIND PART        TABLE_ROWS is where rows go
+#     table_row CELLS...           one row (| in a cell is escaped)
+#     table_finish KIND COLUMNS... write the part and rebuild the table
 
 FAULT_SIZE=262144
 
-faults_setup() {
-    TABLE_DIR=${FOTA_BUILD:-$FOTA_TEST_TMP}/faults-table.d
+table_setup() {
+    TABLE_DIR=${FOTA_BUILD:-$FOTA_TEST_TMP}/$1-table.d
     mkdir -p "$TABLE_DIR"
-    TABLE_PART=$TABLE_DIR/$1.md
+    TABLE_PART=$TABLE_DIR/$2.md
     TABLE_ROWS=$FOTA_TEST_TMP/rows.md
     : >"$TABLE_ROWS"
+}
+
+table_row() {
+    local c line="|"
+    for c in "$@"; do
+        line="$line ${c//|/\\|} |"
+    done
+    printf '%s\n' "$line" >>"$TABLE_ROWS"
+}
+
+table_finish() {
+    local kind=$1 c head="|" rule="|"
+    shift
+    for c in "$@"; do
+        head="$head $c |"
+        rule="$rule --- |"
+    done
+    cp "$TABLE_ROWS" "$TABLE_PART"
+    local table=${TABLE_DIR%/*}/$kind-table.md
+    { printf '%s\n%s\n' "$head" "$rule"; cat "$TABLE_DIR"/*.md; } >"$table.tmp.$$"
+    mv "$table.tmp.$$" "$table"
+    note "rows written to $TABLE_PART; the whole table is $table"
+}
+
+faults_setup() {
+    table_setup faults "$1"
     prepare_release $FAULT_SIZE
     start_fota_serve "$WWW"
     ORIGIN_PORT=$SERVE_PORT
@@ -195,17 +228,11 @@ row() {
     else
         err="none"
     fi
-    printf '| %s | %s | %s | %s |\n' "$CASE" "$what" "${err//|/\\|}" "$done_" >>"$TABLE_ROWS"
+    table_row "$CASE" "$what" "$err" "$done_"
 }
 
 faults_finish() {
-    cp "$TABLE_ROWS" "$TABLE_PART"
-    local table=${TABLE_DIR%/*}/faults-table.md
-    {
-        printf '| fault | what the device did | error it reported | completed after the fault cleared |\n'
-        printf '| --- | --- | --- | --- |\n'
-        cat "$TABLE_DIR"/*.md
-    } >"$table.tmp.$$" && mv "$table.tmp.$$" "$table"
-    note "table rows written to $TABLE_PART; whole table in $table"
+    table_finish faults "fault" "what the device did" "error it reported" \
+        "completed after the fault cleared"
     finish
 }
