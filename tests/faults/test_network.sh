@@ -66,6 +66,21 @@ expect_updated
 row "kept the bytes already hashed and written" \
     "yes: 206 for the missing $((FAULT_SIZE - $(resumed_at))) bytes only"
 
+fault_case "connection reset twice in the image (two connections in a row)"
+start_faultproxy "$ORIGIN_PORT" reset --arg 100000 --times 2
+route manifest "$PROXY_URL"
+sim_device "$DEVICE_URL" --timeout 1000 --attempts 4
+expect_failure FOTA_ERR_RECV "receiving the image" "failed at offset"
+expect_eq "$(retries | wc -l)" 2 "$CASE: two retries, one per reset"
+ranges=""
+for at in $(sed -n 's/.*server continues at offset \([0-9]*\)$/\1/p' "$SIM_OUT"); do
+    wait_line "$ORIGIN_LOG" "demo-2.0.0.bin 206 $((FAULT_SIZE - at)) range=\"bytes=$at-\"" "$ORIGIN_PID" >/dev/null &&
+        pass "$CASE: a 206 from byte $at" || fail "$CASE: no 206 from byte $at"
+    ranges="$ranges${ranges:+, }$at-"
+done
+expect_updated
+row "continued each time from the last byte it had" "yes: 206 twice (bytes $ranges)"
+
 fault_case "connection closed (FIN) in the middle of the image"
 start_faultproxy "$ORIGIN_PORT" truncate --arg 150000 --times 1
 route manifest "$PROXY_URL"
