@@ -25,7 +25,7 @@ image_from() {
     route image "$1"
     cp "$WWW/$PRODUCT/firmware/$PRODUCT-2.0.0.bin" "$EVIL/$PRODUCT/firmware/"
     head -c $EXTRA /dev/zero | tr '\0' 'A' >>"$EVIL/$PRODUCT/firmware/$PRODUCT-2.0.0.bin"
-    rm -rf "$WORK/dev"
+    rm -rf "${WORK:?}/dev"
 }
 
 # nothing_past_signed: the 'A's never reached slot 1.
@@ -77,7 +77,7 @@ for mode in chunked http10-close; do
 done
 
 attack "endless data" "the image repeated without end"
-rm -rf "$WORK/dev"
+rm -rf "${WORK:?}/dev"
 start_badserver endless --dir "$WWW"
 sim_device "$BAD_URL/$PRODUCT/manifest.txt" --attempts 2
 # The manifest itself comes from the endless server here: it must fit the

@@ -41,13 +41,13 @@ slot_blank 1 0 262144 && pass "$CASE: the update slot was never written" || fail
 attack_row "keeps serving a manifest past its signed expiry, so the device never learns of newer releases" \
     "the signed expires: field, compared with the device's trusted time"
 # Control: the same manifest before its expiry is accepted.
-rm -rf "$WORK/dev"
+rm -rf "${WORK:?}/dev"
 sim_device "$URL" --utc 978220800   # 2000-12-31T00:00:00Z
 expect_sim 0 "result: updated 1.0.0 -> 2.0.0 and confirmed" \
     "control: a device whose trusted time is before the expiry installs it"
 
 attack "freeze" "an expired manifest, device without trusted time"
-rm -rf "$WORK/dev"
+rm -rf "${WORK:?}/dev"
 sim_device "$URL" --no-clock
 expect_sim 0 "result: updated 1.0.0 -> 2.0.0 and confirmed" \
     "$CASE: a device without trusted time cannot check expiry and installs the expired release"

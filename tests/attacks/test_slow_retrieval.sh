@@ -11,6 +11,7 @@ require_tools curl
 attacks_setup 5-slow-retrieval
 
 fresh_release
+ORIGIN_URL=$SERVE_URL
 release "$FW2"
 # 10 bytes/s: the manifest alone would take a minute, and a read never waits
 # longer than 0.1 s, so the read timeout (5 s here) never fires.
@@ -25,7 +26,7 @@ attack_row "sends a few bytes per second, each read just inside the read timeout
     "the minimum rate: below it over a 10 s window the device drops the connection"
 
 attack "slow retrieval" "10 bytes/s, device deadline 2 s per attempt"
-rm -rf "$WORK/dev"
+rm -rf "${WORK:?}/dev"
 sim_device "$PROXY_URL/$PRODUCT/manifest.txt" --timeout 5000 --deadline 2000 --attempts 2
 expect_refused FOTA_ERR_DEADLINE "manifest download from 127.0.0.1:PORT passed its 2000 ms deadline"
 expect_backoff
@@ -40,21 +41,18 @@ attack_row "as above" \
 # counted into the rate window (on_image_body), so any manifest that takes
 # 10 s or more is "too slow: 0 bytes/s" whatever its rate.
 attack "slow retrieval" "control: a manifest at 50 bytes/s, device minimum 10 bytes/s"
-rm -rf "$WORK/dev"
+rm -rf "${WORK:?}/dev"
 start_faultproxy "$SERVE_PORT" trickle --arg 50
-rm -rf "${WWW:?}/$PRODUCT"
-release "$FW2" --url "$SERVE_URL/$PRODUCT/firmware/$PRODUCT-2.0.0.bin"
+route image "$SERVE_URL"   # the image straight from the origin
 sim_device "$PROXY_URL/$PRODUCT/manifest.txt" --timeout 5000 --min-rate 10 --attempts 1 --max-boots 1
 expect_eq "$(failure_code)" "" "$CASE: a manifest arriving above the minimum rate is not refused as too slow"
 expect_contains "$(cat "$SIM_OUT")" "update: 2.0.0 verified and activated" "$CASE: the update goes ahead"
 
 attack "slow retrieval" "the image at 20 KiB/s, device deadline 3 s"
-rm -rf "$WORK/dev"
+rm -rf "${WORK:?}/dev"
 start_faultproxy "$SERVE_PORT" trickle --arg 20480
-route_url=$PROXY_URL
-rm -rf "${WWW:?}/$PRODUCT"
-release "$FW2" --url "$route_url/$PRODUCT/firmware/$PRODUCT-2.0.0.bin"
-sim_device "$SERVE_URL/$PRODUCT/manifest.txt" --timeout 5000 --deadline 3000 --attempts 1
+route image "$PROXY_URL"
+sim_device "$DEVICE_URL" --timeout 5000 --deadline 3000 --attempts 1
 expect_refused FOTA_ERR_DEADLINE "image download from 127.0.0.1:PORT passed its 3000 ms deadline"
 expect_not_activated 1.0.0 "$CASE: 1.0.0 keeps running, no slot was selected"
 attack_row "lets the manifest through and slows the image" \

@@ -81,7 +81,7 @@ fault_case() {
     CASE=$1
     CASE_OUT=
     printf '\n== %s\n' "$CASE"
-    rm -rf "$WORK/dev"
+    rm -rf "${WORK:?}/dev"
     LOG_MARK=$(wc -l <"$ORIGIN_LOG")
 }
 

@@ -31,7 +31,7 @@ sed 's/^/    | /' "$SIM_OUT"
 expect_failure FOTA_ERR_CONNECT_REFUSED "TCP connect to 127.0.0.1:PORT refused"
 expect_backoff
 expect_updated
-row "retried while the port refused connections" \
+row "TCP connect refused: nothing listened yet" \
     "yes: the first attempt after the server came up"
 
 # ---- faultproxy faults on the whole check (manifest and image) -------------------

@@ -75,7 +75,7 @@ fi
 fault_case "429 Too Many Requests with Retry-After: 2 on the image"
 touch "$FLAGS/429"
 route image "$NGINX_URL"
-rm -rf "$WORK/dev"
+rm -rf "${WORK:?}/dev"
 run_and_clear_on_retry 429 --attempts 6
 expect_failure FOTA_ERR_HTTP_STATUS "server answered unexpected status 429"
 expect_backoff
