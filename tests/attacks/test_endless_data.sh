@@ -76,7 +76,7 @@ for mode in chunked http10-close; do
         "the agent counts body bytes against the signed size and refuses the read that goes past it"
 done
 
-attack "endless data" "the image repeated without end"
+attack "endless data" "a manifest body that never ends"
 rm -rf "${WORK:?}/dev"
 start_badserver endless --dir "$WWW"
 sim_device "$BAD_URL/$PRODUCT/manifest.txt" --attempts 2
