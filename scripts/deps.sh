@@ -13,16 +13,30 @@ if [ "$what" = all ]; then
          gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf
          qemu-system-misc dpkg-dev)
 fi
+SUDO=
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+# The emulated-target tests build BearSSL from Debian's source package
+# (apt-get source): that needs a deb-src entry for the same mirror.
+if [ "$what" = all ] && ! grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo "deps: adding deb-src entries beside the deb ones (for apt-get source bearssl)"
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+      $SUDO tee /etc/apt/sources.list.d/fota-debian-src.sources >/dev/null
+  else
+    grep -E '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' |
+      $SUDO tee /etc/apt/sources.list.d/fota-debian-src.list >/dev/null
+  fi
+  need_update=1
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  [ -n "${need_update:-}" ] && $SUDO apt-get update -qq
   exit 0
 fi
 echo "deps: installing ${missing[*]}"
-SUDO=
-if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

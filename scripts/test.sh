@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs missing Debian packages, builds, and runs
-# every ctest label twice: a normal build (gcc), then every test but the fuzz
-# and emulated-target ones again under AddressSanitizer + UBSan (clang), and
-# the end-to-end tests once more under valgrind. Ends with one line
+# every ctest label twice: a normal build (gcc), then every test but the
+# emulated-target ones again under AddressSanitizer + UBSan (clang), with the
+# libFuzzer targets run for a bounded time, and the end-to-end tests once more
+# under valgrind. Ends with one line
 # "N passed, N failed" over all runs.
 # Usage: scripts/test.sh            (FOTA_QUICK=1: the normal build only)
 set -uo pipefail
@@ -40,8 +41,9 @@ run_ctest() {
 run_ctest "normal build (gcc, RelWithDebInfo): all labels" "$top/build" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo --
 if [ "${FOTA_QUICK:-0}" != 1 ]; then
-    run_ctest "sanitizers (clang, ASan + UBSan): all but fuzz and target" "$top/build-asan" \
-        -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DFOTA_SANITIZE=ON -- -LE 'fuzz|target'
+    run_ctest "sanitizers (clang, ASan + UBSan) and bounded fuzzing: all but target" \
+        "$top/build-asan" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DFOTA_SANITIZE=ON \
+        -DFOTA_FUZZ=ON -- -LE target
     FOTA_VALGRIND=1 run_ctest "valgrind: end-to-end tests" "$top/build" -- -L e2e
 fi
 printf '\ntests: %d passed, %d failed\n' "$passed" "$failed"

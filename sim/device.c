@@ -236,7 +236,7 @@ int sim_device_check(struct sim_device *d)
     say(d, "  check: %s\n", d->opt->manifest_url);
     int r = fota_run(&d->agent);
     d->transport_used = fota_transport_used(&d->agent);
-    const struct fota_manifest *m = fota_manifest(&d->agent);
+    const struct fota_manifest *m = fota_last_manifest(&d->agent);
     switch (r) {
     case FOTA_NO_UPDATE:
         say(d, "  check: up to date (%s)\n", d->version);

@@ -738,7 +738,6 @@ static int on_image_body(struct fota *f, const uint8_t *data, size_t len)
     if ((r = slot_write(f, data, (uint32_t)len)) < 0)
         return r;
     f->offset += (uint32_t)len;
-    f->window_bytes += (uint32_t)len;
     if (f->cfg->progress)
         f->cfg->progress(f->cfg->ctx, f->offset, size);
     if (f->written - f->persisted_at >= cfg_or(f->cfg->persist_every, 65536) &&
@@ -827,6 +826,7 @@ static int do_recv(struct fota *f)
         f->rx_len = (size_t)n;
         f->rx_pos = 0;
         f->resp_bytes += (uint32_t)n;
+        f->window_bytes += (uint32_t)n; /* every byte counts: headers, manifest, image */
     }
     /* Parse what is buffered: each call consumes bytes or reports an event */
     /* until it needs more input: DONE may follow the last body byte with no
@@ -1111,7 +1111,7 @@ const char *fota_last_message(const struct fota *f)
     return f ? f->msg : "";
 }
 
-const struct fota_manifest *fota_manifest(const struct fota *f)
+const struct fota_manifest *fota_last_manifest(const struct fota *f)
 {
     return f ? &f->manifest : NULL;
 }

@@ -3,7 +3,7 @@
 
 #include "fota/error.h"
 
-int fota_sha256(const struct fota_crypto *c, const void *data, size_t len, uint8_t out[32])
+int fota_sha256_digest(const struct fota_crypto *c, const void *data, size_t len, uint8_t out[32])
 {
     struct fota_sha256 ctx;
     if (!c || !out || (!data && len))

@@ -250,7 +250,7 @@ int fota_esp_image_verify(const uint8_t *data, size_t len, const struct fota_cry
         if (len - pos < sizeof digest)
             return FOTA_ERR_IMAGE_SIZE;
         if (crypto) {
-            r = fota_sha256(crypto, data, pos, digest);
+            r = fota_sha256_digest(crypto, data, pos, digest);
             if (r != 0)
                 return r;
             out->hash_ok = memcmp(digest, data + pos, sizeof digest) == 0;

@@ -12,6 +12,8 @@
 #include "fota/error.h"
 #include "fota/http.h"
 #include "fota/url.h"
+#include "text.h"
+#include "writer.h"
 
 /* Bounds on the header block (status line, fields, and any 1xx responses
  * before it) and, separately, on the chunked trailer section. */
@@ -40,16 +42,6 @@ enum parser_state {
 #define F_KEEP_ALIVE 0x04u /* Connection: keep-alive */
 #define F_CHUNKED 0x08u    /* Transfer-Encoding: chunked */
 
-static char ascii_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 static int is_ows(char c)
 {
     return c == ' ' || c == '\t';
@@ -61,17 +53,6 @@ static int is_tchar(char c)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
         return 1;
     return c != '\0' && memchr("!#$%&'*+-.^_`|~", c, 15) != NULL;
-}
-
-/* Case-insensitive: does s[0..n) equal the lower-case literal `lit`? */
-static int equals_lit_ci(const char *s, size_t n, const char *lit)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (lit[i] == '\0' || ascii_lower(s[i]) != lit[i])
-            return 0;
-    }
-    return lit[n] == '\0';
 }
 
 /* Decimal digits only, at least one, no overflow. */
@@ -643,40 +624,6 @@ int fota_http_eof(struct fota_http_parser *p)
 
 /* ---- Request ------------------------------------------------------------- */
 
-struct writer {
-    char *out;
-    size_t size;
-    size_t len;
-    int overflow;
-};
-
-static void put(struct writer *w, const char *s, size_t n)
-{
-    if (w->overflow || n >= w->size - w->len) {
-        w->overflow = 1;
-        return;
-    }
-    memcpy(w->out + w->len, s, n);
-    w->len += n;
-}
-
-static void put_str(struct writer *w, const char *s)
-{
-    put(w, s, strlen(s));
-}
-
-static void put_u64(struct writer *w, uint64_t v)
-{
-    char digits[20];
-    size_t n = 0;
-    do {
-        digits[sizeof digits - 1 - n] = (char)('0' + (unsigned)(v % 10u));
-        v /= 10u;
-        n++;
-    } while (v != 0 && n < sizeof digits);
-    put(w, digits + sizeof digits - n, n);
-}
-
 /* Text that goes into the request: no control characters (no CR/LF
  * injection), and no spaces where `no_space`. */
 static int clean_text(const char *s, size_t n, int no_space)
@@ -693,8 +640,7 @@ static int clean_text(const char *s, size_t n, int no_space)
 int fota_http_format_get(char *out, size_t out_size, const struct fota_url *url,
                          const char *user_agent, uint64_t range_start, const char *if_none_match)
 {
-    struct writer w;
-    int ipv6;
+    struct fota_writer w = {out, out_size, 0, 0};
 
     if (out == NULL || out_size == 0 || url == NULL || url->host == NULL || url->host_len == 0 ||
         url->path == NULL || url->path_len == 0 || url->path[0] != '/' ||
@@ -703,42 +649,28 @@ int fota_http_format_get(char *out, size_t out_size, const struct fota_url *url,
         (if_none_match != NULL && !clean_text(if_none_match, strlen(if_none_match), 0)))
         return FOTA_ERR_INVALID_ARG;
 
-    w.out = out;
-    w.size = out_size;
-    w.len = 0;
-    w.overflow = 0;
-    ipv6 = memchr(url->host, ':', url->host_len) != NULL;
-
-    put_str(&w, "GET ");
-    put(&w, url->path, url->path_len);
-    put_str(&w, " HTTP/1.1\r\nHost: ");
-    if (ipv6)
-        put_str(&w, "[");
-    put(&w, url->host, url->host_len);
-    if (ipv6)
-        put_str(&w, "]");
-    if (url->port != (url->tls ? 443 : 80)) {
-        put_str(&w, ":");
-        put_u64(&w, url->port);
-    }
-    put_str(&w, "\r\n");
+    fota_put_str(&w, "GET ");
+    fota_put(&w, url->path, url->path_len);
+    fota_put_str(&w, " HTTP/1.1\r\nHost: ");
+    fota_put_authority(&w, url);
+    fota_put_str(&w, "\r\n");
     if (user_agent != NULL && user_agent[0] != '\0') {
-        put_str(&w, "User-Agent: ");
-        put_str(&w, user_agent);
-        put_str(&w, "\r\n");
+        fota_put_str(&w, "User-Agent: ");
+        fota_put_str(&w, user_agent);
+        fota_put_str(&w, "\r\n");
     }
-    put_str(&w, "Accept: */*\r\nConnection: keep-alive\r\n");
+    fota_put_str(&w, "Accept: */*\r\nConnection: keep-alive\r\n");
     if (range_start > 0) {
-        put_str(&w, "Range: bytes=");
-        put_u64(&w, range_start);
-        put_str(&w, "-\r\n");
+        fota_put_str(&w, "Range: bytes=");
+        fota_put_uint(&w, range_start);
+        fota_put_str(&w, "-\r\n");
     }
     if (if_none_match != NULL && if_none_match[0] != '\0') {
-        put_str(&w, "If-None-Match: ");
-        put_str(&w, if_none_match);
-        put_str(&w, "\r\n");
+        fota_put_str(&w, "If-None-Match: ");
+        fota_put_str(&w, if_none_match);
+        fota_put_str(&w, "\r\n");
     }
-    put_str(&w, "\r\n");
+    fota_put_str(&w, "\r\n");
     if (w.overflow)
         return FOTA_ERR_BUFFER_TOO_SMALL;
     out[w.len] = '\0';

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fota/error.h"
+#include "text.h"
 
 /* ---- Chips ---------------------------------------------------------------- */
 
@@ -46,11 +47,6 @@ static int str_eq(const char *a, const char *b)
     return n == strlen(b) && memcmp(a, b, n) == 0;
 }
 
-static char lower_ascii(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 int fota_chip_from_name(const char *name, size_t len)
 {
     char norm[16];
@@ -62,7 +58,7 @@ int fota_chip_from_name(const char *name, size_t len)
             continue;
         if (n + 1 >= sizeof norm)
             return -1;
-        norm[n++] = lower_ascii(name[i]);
+        norm[n++] = ascii_lower(name[i]);
     }
     norm[n] = 0;
     for (int c = 0; c < FOTA_CHIP_COUNT; c++)
@@ -391,7 +387,7 @@ int fota_key_id(const struct fota_crypto *c, const uint8_t pubkey[FOTA_P256_PUBK
     int r;
     if (!c || !pubkey || !out)
         return FOTA_ERR_INVALID_ARG;
-    r = fota_sha256(c, pubkey, FOTA_P256_PUBKEY_SIZE, hash);
+    r = fota_sha256_digest(c, pubkey, FOTA_P256_PUBKEY_SIZE, hash);
     if (r != 0)
         return r;
     memcpy(out, hash, FOTA_KEY_ID_SIZE);
@@ -413,7 +409,7 @@ int fota_manifest_verify(const struct fota_manifest *m, const char *text,
             return r;
         if (memcmp(id, m->key_id, sizeof id) != 0)
             continue;
-        r = fota_sha256(crypto, text, m->signed_len, hash);
+        r = fota_sha256_digest(crypto, text, m->signed_len, hash);
         if (r != 0)
             return r;
         return crypto->p256_verify(pubkeys[k], hash, m->signature);

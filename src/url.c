@@ -10,6 +10,8 @@
 
 #include "fota/error.h"
 #include "fota/url.h"
+#include "text.h"
+#include "writer.h"
 
 /* Longest URL accepted (parse and resolve, inputs and result). */
 #define URL_LEN_MAX 4096
@@ -21,37 +23,6 @@ static size_t bounded_len(const char *s)
     while (n <= URL_LEN_MAX && s[n] != '\0')
         n++;
     return n;
-}
-
-static char ascii_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static int is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int is_hex(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* Case-insensitive: does s[0..n) equal the lower-case literal `lit`? */
-static int equals_lit_ci(const char *s, size_t n, const char *lit)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (lit[i] == '\0' || ascii_lower(s[i]) != lit[i])
-            return 0;
-    }
-    return lit[n] == '\0';
 }
 
 /* Length of a scheme ("ALPHA *( ALPHA / DIGIT / + / - / . )" then ':') at
@@ -313,49 +284,11 @@ int fota_url_host(const struct fota_url *u, char *out, size_t out_size)
 
 /* ---- Resolution ---------------------------------------------------------- */
 
-struct writer {
-    char *out;
-    size_t size;
-    size_t len;
-    int overflow;
-};
-
-static void put(struct writer *w, const char *s, size_t n)
-{
-    if (w->overflow || n >= w->size - w->len) {
-        w->overflow = 1;
-        return;
-    }
-    memcpy(w->out + w->len, s, n);
-    w->len += n;
-}
-
-static void put_u16(struct writer *w, uint16_t v)
-{
-    char digits[5];
-    size_t n = 0;
-    do {
-        digits[sizeof digits - 1 - n] = (char)('0' + v % 10u);
-        v = (uint16_t)(v / 10u);
-        n++;
-    } while (v != 0 && n < sizeof digits);
-    put(w, digits + sizeof digits - n, n);
-}
-
 /* "http://host[:port]" with the port only when it is not the default. */
-static void put_origin(struct writer *w, const struct fota_url *u)
+static void put_origin(struct fota_writer *w, const struct fota_url *u)
 {
-    int ipv6 = memchr(u->host, ':', u->host_len) != NULL;
-    put(w, u->tls ? "https://" : "http://", u->tls ? 8 : 7);
-    if (ipv6)
-        put(w, "[", 1);
-    put(w, u->host, u->host_len);
-    if (ipv6)
-        put(w, "]", 1);
-    if (u->port != (u->tls ? 443 : 80)) {
-        put(w, ":", 1);
-        put_u16(w, u->port);
-    }
+    fota_put(w, u->tls ? "https://" : "http://", u->tls ? 8 : 7);
+    fota_put_authority(w, u);
 }
 
 /*
@@ -438,15 +371,13 @@ static void walk_path(struct seg_walk *wk, const char *dir, size_t dir_len, cons
 }
 
 /* Appends the dot-free merge of dir + rel to w: count, check, write. */
-static void put_merged_path(struct writer *w, const char *dir, size_t dir_len, const char *rel,
+static void put_merged_path(struct fota_writer *w, const char *dir, size_t dir_len, const char *rel,
                             size_t rel_len)
 {
     struct seg_walk count = {0, 0, NULL}, write = {0, 0, NULL};
+    /* total >= 1: the last segment of rel is never dropped (a final "." or
+     * ".." becomes a trailing '/'), so the result always starts with '/'. */
     walk_path(&count, dir, dir_len, rel, rel_len);
-    if (count.total == 0) {
-        put(w, "/", 1); /* every segment was removed */
-        return;
-    }
     if (w->overflow || count.total >= w->size - w->len) {
         w->overflow = 1;
         return;
@@ -478,7 +409,7 @@ static int ranges_overlap(const char *a, size_t a_len, const char *b, size_t b_l
 int fota_url_resolve(const char *base, const char *ref, char *out, size_t out_size)
 {
     struct fota_url b, r, check;
-    struct writer w;
+    struct fota_writer w;
     size_t ref_n, path_end, query_end, slen;
 
     if (base == NULL || ref == NULL || out == NULL || out_size == 0)
@@ -512,13 +443,13 @@ int fota_url_resolve(const char *base, const char *ref, char *out, size_t out_si
         split_ref(r.path, r.path_len, &path_end, &query_end);
         put_origin(&w, &r);
         put_merged_path(&w, "", 0, r.path + 1, path_end - 1);
-        put(&w, r.path + path_end, query_end - path_end);
+        fota_put(&w, r.path + path_end, query_end - path_end);
     } else {
         split_ref(ref, ref_n, &path_end, &query_end);
         put_origin(&w, &b);
         if (path_end > 0 && ref[0] == '/') {
             put_merged_path(&w, "", 0, ref + 1, path_end - 1);
-            put(&w, ref + path_end, query_end - path_end);
+            fota_put(&w, ref + path_end, query_end - path_end);
         } else if (path_end > 0) {
             /* Relative path: merged with the base path up to its last '/'. */
             size_t dir_len, bp_end, bq_end;
@@ -527,16 +458,16 @@ int fota_url_resolve(const char *base, const char *ref, char *out, size_t out_si
             while (dir_len > 0 && b.path[dir_len - 1] != '/')
                 dir_len--;
             put_merged_path(&w, b.path, dir_len, ref, path_end);
-            put(&w, ref + path_end, query_end - path_end);
+            fota_put(&w, ref + path_end, query_end - path_end);
         } else {
             /* "?q", "#f" or "": the base path, with the ref's query if any. */
             size_t bp_end, bq_end;
             split_ref(b.path, b.path_len, &bp_end, &bq_end);
-            put(&w, b.path, bp_end);
+            fota_put(&w, b.path, bp_end);
             if (query_end > path_end)
-                put(&w, ref + path_end, query_end - path_end);
+                fota_put(&w, ref + path_end, query_end - path_end);
             else
-                put(&w, b.path + bp_end, bq_end - bp_end);
+                fota_put(&w, b.path + bp_end, bq_end - bp_end);
         }
     }
     if (w.overflow)

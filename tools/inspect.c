@@ -152,7 +152,7 @@ static int check_local_image(const char *manifest_path, const struct fota_manife
     data = util_read_file(path, &len);
     if (!data)
         return 1;
-    fota_sha256(&fota_crypto_mbedtls, data, len, hash);
+    fota_sha256_digest(&fota_crypto_mbedtls, data, len, hash);
     free(data);
     bad = len != m->size || memcmp(hash, m->sha256, 32) != 0;
     if (bad) {

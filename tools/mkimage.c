@@ -241,7 +241,7 @@ int cmd_mkimage(int argc, char **argv)
         for (size_t b = 0; b < 8 && i + b < data_len; b++)
             data[i + b] = (uint8_t)(r >> (8 * b));
     }
-    fota_sha256(&fota_crypto_mbedtls, data, data_len, desc + 144); /* app_elf_sha256 */
+    fota_sha256_digest(&fota_crypto_mbedtls, data, data_len, desc + 144); /* app_elf_sha256 */
 
     /* Checksum over all segment data, then the appended hash */
     for (size_t i = 0; i < FOTA_ESP_APP_DESC_SIZE; i++)
@@ -251,7 +251,7 @@ int cmd_mkimage(int argc, char **argv)
     pos = SEG1_DATA_OFFSET + data_len;
     ck = pos | 15;
     img[ck] = sum;
-    fota_sha256(&fota_crypto_mbedtls, img, ck + 1, img + ck + 1);
+    fota_sha256_digest(&fota_crypto_mbedtls, img, ck + 1, img + ck + 1);
     if (ck + 1 + 32 != size) { /* the layout arithmetic above is the contract */
         fprintf(stderr, "fota mkimage: internal error: image is %zu bytes, not %u\n", ck + 33,
                 size);
@@ -262,7 +262,7 @@ int cmd_mkimage(int argc, char **argv)
     rc = util_write_file(out_path, img, size) == 0 ? 0 : 1;
     if (rc == 0) {
         uint8_t file_hash[32];
-        fota_sha256(&fota_crypto_mbedtls, img, size, file_hash);
+        fota_sha256_digest(&fota_crypto_mbedtls, img, size, file_hash);
         util_hex(file_hash, 32, hex);
         printf("wrote %s: %s application '%s' version %s, secure_version %u, %u bytes, sha256 "
                "%s\n",

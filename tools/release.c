@@ -424,7 +424,7 @@ int cmd_release(int argc, char **argv)
     }
 
     /* The manifest text, signed over every byte before the signature line */
-    fota_sha256(&fota_crypto_mbedtls, fw, fw_len, hash);
+    fota_sha256_digest(&fota_crypto_mbedtls, fw, fw_len, hash);
     util_hex(hash, 32, hex);
     n = (size_t)snprintf(text, sizeof text,
                          "fota-manifest: %d\nproduct: %s\nchip: %s\nversion: %s\n"
@@ -442,7 +442,7 @@ int cmd_release(int argc, char **argv)
         fprintf(stderr, "fota release: manifest longer than %d bytes\n", MANIFEST_MAX);
         goto out;
     }
-    fota_sha256(&fota_crypto_mbedtls, text, n, hash);
+    fota_sha256_digest(&fota_crypto_mbedtls, text, n, hash);
     if (keys_sign(&key, hash, sig) != 0)
         goto out;
     util_hex(sig, sizeof sig, hex);

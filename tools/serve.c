@@ -30,16 +30,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <mbedtls/sha256.h>
 #include <microhttpd.h>
 
 #include "cli.h"
+#include "fota/crypto.h"
 #include "util.h"
 
 #define SERVE_THREADS 4
@@ -87,9 +88,10 @@ static int hash_file(int fd, char out[ETAG_SIZE])
     uint8_t *buf = malloc(CHUNK);
     if (!buf)
         return ENOMEM;
-    mbedtls_sha256_context sha;
-    mbedtls_sha256_init(&sha);
-    int err = mbedtls_sha256_starts_ret(&sha, 0) ? EIO : 0;
+    const struct fota_crypto *c = &fota_crypto_mbedtls;
+    struct fota_sha256 sha;
+    int started = c->sha256_start(&sha) == 0;
+    int err = started ? 0 : EIO;
     for (off_t off = 0; !err;) {
         ssize_t n = pread(fd, buf, CHUNK, off);
         if (n < 0 && errno == EINTR)
@@ -98,15 +100,14 @@ static int hash_file(int fd, char out[ETAG_SIZE])
             err = errno;
         else if (n == 0)
             break;
-        else if (mbedtls_sha256_update_ret(&sha, buf, (size_t)n))
+        else if (c->sha256_update(&sha, buf, (size_t)n))
             err = EIO;
         else
             off += n;
     }
     uint8_t digest[32];
-    if (!err && mbedtls_sha256_finish_ret(&sha, digest))
-        err = EIO;
-    mbedtls_sha256_free(&sha);
+    if (started && c->sha256_finish(&sha, digest) != 0) /* also releases the context */
+        err = err ? err : EIO;
     free(buf);
     if (!err) {
         char hex[65];
@@ -788,7 +789,7 @@ static int open_listener(const char *addr, unsigned port, int *is_v6, unsigned *
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (*is_v6)
         setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(s, (struct sockaddr *)&ss, len) != 0 || listen(s, 128) != 0) {
+    if (bind(s, (struct sockaddr *)&ss, len) != 0 || listen(s, 1024) != 0) {
         fprintf(stderr, "fota serve: cannot listen on %s port %u: %s\n", addr, port,
                 strerror(errno));
         close(s);
@@ -804,6 +805,32 @@ static int open_listener(const char *addr, unsigned port, int *is_v6, unsigned *
     }
     *bound_port = ntohs(*is_v6 ? v6->sin6_port : v4->sin_port);
     return s;
+}
+
+/* How many connections to take at once. libmicrohttpd's default is
+ * FD_SETSIZE - 4 (1020), a select() limit that epoll and poll do not have;
+ * there the bound is the descriptor limit, raised to its hard maximum, at
+ * two descriptors per connection (socket and file). 0 keeps the default. */
+static unsigned connection_limit(void)
+{
+    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) != MHD_YES &&
+        MHD_is_feature_supported(MHD_FEATURE_POLL) != MHD_YES)
+        return 0;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
+        if (want > rl.rlim_cur) {
+            struct rlimit raised = {want, rl.rlim_max};
+            if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+                rl.rlim_cur = want;
+        }
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576)
+        rl.rlim_cur = 1048576;
+    unsigned limit = rl.rlim_cur > 128 ? (unsigned)((rl.rlim_cur - 64) / 2) : 0;
+    return limit > 1020 ? limit : 0;
 }
 
 /* "--name value" or "--name=value"; advances *i past what it used. Sets
@@ -913,6 +940,7 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned max_connections = connection_limit();
     if (is_v6)
         flags |= MHD_USE_IPv6;
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -922,6 +950,7 @@ int cmd_serve(int argc, char **argv)
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_IDLE_TIMEOUT_S,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
+        max_connections ? MHD_OPTION_CONNECTION_LIMIT : MHD_OPTION_END, max_connections,
         MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "fota serve: cannot start the HTTP server (libmicrohttpd) on %s port %u\n",

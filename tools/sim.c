@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "device.h"
+#include "sim_transports.h"
 #include "fota/esp_image.h"
 #include "keys.h"
 #include "util.h"
@@ -40,6 +41,12 @@ static void usage(FILE *out)
             "  --utc SECONDS      the device's trusted time (default: host clock)\n"
             "  --no-clock         the device has no trusted time (expiry cannot be checked)\n"
             "  --quiet | --verbose\n"
+            "  --ca FILE          trusted CA (PEM bundle or DER) for https:// URLs\n"
+            "  --modem TTY        a SIM800 modem on TTY (e.g. sim800sim's pty): transport\n"
+            "                     \"gsm\", tried after \"wifi\"\n"
+            "  --apn APN          the modem's access point name [internet]\n"
+            "  --wifi-down        \"wifi\" fails every connect (fallback tests)\n"
+            "  --no-wifi          only \"gsm\"\n"
             "\n"
             "Exit status: 0 up to date or updated, 1 update failed, 2 usage, 3 bricked,\n"
             "4 rolled back, 5 update available (--check-only).\n");
@@ -58,9 +65,14 @@ int cmd_sim(int argc, char **argv)
         {"utc", required_argument, 0, 'T'},        {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},          {"checks", required_argument, 0, 'n'},
         {"no-clock", no_argument, 0, 'N'},       {"help", no_argument, 0, 'h'},
+        /* transports (sim/sim800/sim_transports.h) */
+        {"ca", required_argument, 0, 1001},        {"modem", required_argument, 0, 1002},
+        {"apn", required_argument, 0, 1003},       {"wifi-down", no_argument, 0, 1004},
+        {"no-wifi", no_argument, 0, 1005},
         {0, 0, 0, 0}};
     static uint8_t keys[FOTA_MAX_KEYS][FOTA_P256_PUBKEY_SIZE];
     struct sim_options opt = {0};
+    struct sim_transport_options topt = {0};
     const char *dir = "./fota-sim-device", *factory = NULL, *chip = "esp32";
     unsigned long slot_size = 2u << 20, max_boots = 8, checks = 1;
     int c;
@@ -102,6 +114,11 @@ int cmd_sim(int argc, char **argv)
         case 'q': opt.quiet = 1; opt.progress = 0; break;
         case 'v': opt.verbose = 1; break;
         case 'n': checks = strtoul(optarg, NULL, 0); break;
+        case 1001: topt.ca_file = optarg; break;
+        case 1002: topt.modem_tty = optarg; break;
+        case 1003: topt.apn = optarg; break;
+        case 1004: topt.wifi_down = 1; break;
+        case 1005: topt.no_wifi = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -153,6 +170,17 @@ int cmd_sim(int argc, char **argv)
         free(img);
     }
 
+    static struct sim_transports transports;
+    char terr[256];
+    topt.tls_check_time = opt.utc_now == 0; /* the host clock is trusted */
+    if (sim_transports_setup(&transports, &topt, terr, sizeof terr) < 0) {
+        fprintf(stderr, "fota sim: %s\n", terr);
+        return 2;
+    }
+    for (size_t i = 0; i < transports.n; i++)
+        opt.transports[i] = transports.list[i];
+    opt.n_transports = transports.n;
+
     static struct sim_device dev;
     sim_device_init(&dev, &opt, &flash, &layout);
     int r = sim_device_run(&dev, (uint32_t)max_boots);
@@ -171,7 +199,7 @@ int cmd_sim(int argc, char **argv)
                dev.version, tr);
         break;
     case SIM_AVAILABLE:
-        printf("result: update available: %s, running %s\n", fota_manifest(&dev.agent)->version,
+        printf("result: update available: %s, running %s\n", fota_last_manifest(&dev.agent)->version,
                dev.version);
         break;
     case SIM_ROLLED_BACK:
@@ -186,6 +214,7 @@ int cmd_sim(int argc, char **argv)
                fota_strerror(dev.error), dev.message);
         break;
     }
+    sim_transports_free(&transports);
     fota_posix_flash_close(&flash);
     static const int status[] = {0, 0, 5, 1, 3, 4};
     return r >= 0 && r <= SIM_ROLLED_BACK ? status[r] : 1;

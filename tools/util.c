@@ -187,7 +187,7 @@ void util_image_examine(const uint8_t *data, size_t len, struct util_image *out)
     struct fota_esp_header h, app;
 
     memset(out, 0, sizeof *out);
-    fota_sha256(&fota_crypto_mbedtls, data, len, out->file_sha256);
+    fota_sha256_digest(&fota_crypto_mbedtls, data, len, out->file_sha256);
     if (fota_esp_header_parse(data, len, &h) != 0) {
         out->kind = UTIL_IMAGE_RAW;
         return;

@@ -42,7 +42,7 @@ extern const struct fota_crypto fota_crypto_mbedtls;
 extern const struct fota_crypto fota_crypto_bearssl;
 
 /* One-shot SHA-256 through a backend. Returns 0 or FOTA_ERR_CRYPTO. */
-int fota_sha256(const struct fota_crypto *c, const void *data, size_t len, uint8_t out[32]);
+int fota_sha256_digest(const struct fota_crypto *c, const void *data, size_t len, uint8_t out[32]);
 
 #ifdef __cplusplus
 }

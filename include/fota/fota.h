@@ -289,7 +289,7 @@ int fota_last_error(const struct fota *f);
 const char *fota_last_message(const struct fota *f);
 
 /* The verified manifest of the last check (valid after FOTA_UPDATE_*). */
-const struct fota_manifest *fota_manifest(const struct fota *f);
+const struct fota_manifest *fota_last_manifest(const struct fota *f);
 
 /* Name of the transport that carried the last exchange, or NULL. */
 const char *fota_transport_used(const struct fota *f);

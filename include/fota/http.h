@@ -75,8 +75,10 @@ void fota_http_parser_init(struct fota_http_parser *p, char *line, size_t line_s
 
 /* Parse input. Consumes a prefix of in[0..len), stores how much in *consumed,
  * and returns an event (enum fota_http_event) or a negative FOTA_ERR_*:
- * FOTA_ERR_HTTP_PARSE, FOTA_ERR_HTTP_HEADER_TOO_LONG. Call again with the
- * remaining input until it returns FOTA_HTTP_NEED_MORE or FOTA_HTTP_DONE.
+ * FOTA_ERR_HTTP_PARSE, FOTA_ERR_HTTP_HEADER_TOO_LONG, FOTA_ERR_HTTP_STATUS
+ * (101 Switching Protocols). Call again with the remaining input until it
+ * returns FOTA_HTTP_NEED_MORE or FOTA_HTTP_DONE, also when no input is left
+ * after HEADERS: a response without a body reports DONE without input.
  * Bytes after DONE belong to the next response and are not consumed. */
 int fota_http_parse(struct fota_http_parser *p, const uint8_t *in, size_t len, size_t *consumed,
                     const uint8_t **body, size_t *body_len);

@@ -31,7 +31,8 @@ int fota_url_parse(const char *s, struct fota_url *out);
 /* Resolve `ref` (absolute URL, "//host/..", "/abs/path" or "relative/path")
  * against the absolute URL `base`, writing a NUL-terminated absolute URL to
  * out[0..out_size). Dot segments in relative references are removed.
- * Returns the length written, FOTA_ERR_URL or FOTA_ERR_BUFFER_TOO_SMALL. */
+ * Returns the length written, FOTA_ERR_URL or FOTA_ERR_BUFFER_TOO_SMALL
+ * (FOTA_ERR_INVALID_ARG when out overlaps base or ref). */
 int fota_url_resolve(const char *base, const char *ref, char *out, size_t out_size);
 
 /* Copy the host as a NUL-terminated string. Returns 0 or FOTA_ERR_BUFFER_TOO_SMALL. */

@@ -17,7 +17,8 @@
 # and BADSERVER_BIN default to $FOTA_BUILD/tests/tools/{faultproxy,badserver}.
 #
 # Servers: every start_* function starts one process bound to loopback on a
-# free port, waits until it answers HTTP, records its pid, and exports
+# free port, waits until it is ready (it answers HTTP, or printed its
+# "listening on" line), records its pid for cleanup, and exports
 #   start_fota_serve DIR [ARGS...]  -> SERVE_PORT SERVE_URL SERVE_PID SERVE_LOG
 #                                      (SERVE_LOG: its stderr = the access log)
 #   start_nginx DIR [ADDR [SNIPPET]]-> NGINX_PORT NGINX_URL NGINX_PID NGINX_DIR
@@ -37,14 +38,17 @@
 # exits for any reason, and all temporary files are removed (set
 # FOTA_KEEP_TMP=1 to keep them for debugging; the path is printed).
 #
-# Checks never stop the script: pass/fail count, and finish reports. A
+# Checks never stop the script: pass MSG / fail MSG (and the expect_*
+# helpers, which call them) count, and finish reports. A
 # script that exits before calling finish (an unexpected error under set -e)
 # counts as failed. Skip (exit 77) only when a tool is truly missing.
 #
-# Other helpers: free_port, wait_http URL, http ARGS... (curl with sane
-# defaults), http_code URL [CURL ARGS...], http_raw PORT REQUEST,
-# split_http_response RAW HEADERS BODY, slice FILE OFFSET LENGTH, expect_eq, expect_ne,
-# expect_contains, expect_file_eq, skip, require_tools, note.
+# Other helpers (each documented where it is defined): free_port,
+# wait_http URL [PID], wait_line FILE REGEX PID, http ARGS... (curl with sane
+# defaults), http_code URL [CURL ARGS...], http_raw PORT REQUEST (exact bytes
+# over a raw socket), split_http_response RAW HEADERS BODY, slice FILE OFFSET
+# LENGTH, expect_eq, expect_ne, expect_contains, expect_file_eq, skip,
+# require_tools, note.
 
 set -euo pipefail
 
@@ -167,17 +171,18 @@ free_port() {
     return 1
 }
 
-# http ARGS...: curl, silent but showing errors, bounded in time, never
+# http ARGS...: curl, silent but showing errors, bounded in time, no URL
+# globbing (so [::1] works), never
 # following redirects unless asked. Fails (non-zero) only on transport errors.
 http() {
-    curl -sS --max-time 20 --connect-timeout 5 "$@"
+    curl -gsS --max-time 20 --connect-timeout 5 "$@"
 }
 
 # http_code URL [CURL ARGS...]: print just the status code (000 = no answer).
 http_code() {
     local url=$1
     shift
-    curl -s -o /dev/null --max-time 20 --connect-timeout 5 -w '%{http_code}' "$@" "$url" || true
+    curl -gs -o /dev/null --max-time 20 --connect-timeout 5 -w '%{http_code}' "$@" "$url" || true
 }
 
 # http_raw PORT REQUEST [HOST]: send REQUEST bytes as they are (write the
@@ -213,7 +218,7 @@ slice() {
 wait_http() {
     local url=$1 pid=${2:-} i code
     for i in $(seq 1 100); do
-        code=$(curl -s -o /dev/null --max-time 1 -w '%{http_code}' "$url" 2>/dev/null || true)
+        code=$(curl -gs -o /dev/null --max-time 1 -w '%{http_code}' "$url" 2>/dev/null || true)
         [ "$code" != "000" ] && [ -n "$code" ] && return 0
         if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
             return 1

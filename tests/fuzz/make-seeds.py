@@ -46,6 +46,8 @@ http("pipelined", b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
      b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo", max_read=31)
 http("range-unsatisfied", b"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */1234\r\n"
      b"Content-Length: 0\r\n\r\n")
+http("range-open", b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/*\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\n\r\n", max_read=9)
 http("head", b"HTTP/1.1 200 OK\r\nContent-Length: 262144\r\nETag: \"x\"\r\n\r\n", head=1)
 http("bare-lf", b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nContent-Length: 9\n\n"
      b"3\nabc\n0\n\n", line=1, max_read=4)

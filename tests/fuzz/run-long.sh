@@ -34,9 +34,9 @@ shift $((OPTIND - 1))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(http url manifest esp_image)
 
-# Largest input per target: room for long header blocks and bodies (http),
-# a URL pair at the 4096-character limit (url), manifests and small images.
-declare -A max_len=([http]=16384 [url]=8193 [manifest]=4096 [esp_image]=4096)
+# Largest input per target: past the 32 KiB header block limit (http), a URL
+# pair at the 4096-character limit (url), manifests and small images.
+declare -A max_len=([http]=40000 [url]=8193 [manifest]=4096 [esp_image]=4096)
 
 dir="$build/tests/fuzz"
 mkdir -p "$dir/logs" "$dir/artifacts"
@@ -71,9 +71,12 @@ for t in "${targets[@]}"; do
     printf '%-10s %-7s %12s %8s %10s %6s %7s\n' "$t" "$result" "${execs:-?}" "$elapsed" \
         "$rate" "${cov:-?}" "$files"
     if [ $rc -ne 0 ]; then
-        echo "--- $t exited with $rc; last lines of $log:" >&2
-        tail -n 40 "$log" >&2
-        ls -1 "$dir/artifacts/$t-"* 2>/dev/null | sed 's/^/reproduce: '"fuzz_$t"' /' >&2 || true
+        echo "--- $t exited with $rc; from $log:" >&2
+        first=$(grep -n -m1 -E 'ERROR:|runtime error|deadly signal|==[0-9]+==' "$log" | cut -d: -f1)
+        sed -n "${first:-1},\$p" "$log" | grep -v '^  0x\|^=>0x\|^Shadow\|^  [A-Z].*: *[0-9a-f]\{2\}' |
+            head -n 40 >&2
+        grep -E '^SUMMARY|Test unit written' "$log" >&2 || true
+        ls -1 "$dir/artifacts/$t-"* 2>/dev/null | sed "s|^|reproduce: $exe |" >&2 || true
     fi
 done
 exit $status

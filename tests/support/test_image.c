@@ -69,6 +69,6 @@ size_t test_image_build(uint8_t *buf, size_t cap, uint16_t chip_id, const char *
     while ((o + 1) % 16)
         buf[o++] = 0;
     buf[o++] = sum;
-    fota_sha256(crypto, buf, o, buf + o);
+    fota_sha256_digest(crypto, buf, o, buf + o);
     return o + 32;
 }

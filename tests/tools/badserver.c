@@ -56,6 +56,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "listen.h"
+
 #define HEAD_MAX 65536
 #define TARGET_MAX 2048
 #define SILENT_MAX_MS (10 * 60 * 1000)
@@ -744,20 +746,10 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
-    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
-    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) || listen(ls, 64) ||
-        getsockname(ls, (struct sockaddr *)&sa, &sl)) {
-        fprintf(stderr, "badserver: cannot listen on 127.0.0.1:%" PRIu64 ": %s\n", port,
-                strerror(errno));
+    int ls = listen_loopback("badserver", port);
+    if (ls < 0)
         return 1;
-    }
-    printf("badserver: listening on 127.0.0.1:%u\n", ntohs(sa.sin_port));
-    fflush(stdout);
     if (times == UINT64_MAX)
         logf_("mode %s arg %" PRIu64 " on every request, files from %s", modes[mode].name,
               mode_arg, dir ? dir : "(none)");

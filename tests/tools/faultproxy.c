@@ -62,6 +62,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "listen.h"
+
 #define BUF_SIZE 65536
 #define CONTROL_MAX 256
 
@@ -561,20 +563,10 @@ int main(int argc, char **argv)
     target_text = target;
 
     signal(SIGPIPE, SIG_IGN);
-    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
-    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)listen_port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) || listen(ls, 64) ||
-        getsockname(ls, (struct sockaddr *)&sa, &sl)) {
-        fprintf(stderr, "faultproxy: cannot listen on 127.0.0.1:%" PRIu64 ": %s\n", listen_port,
-                strerror(errno));
+    int ls = listen_loopback("faultproxy", listen_port);
+    if (ls < 0)
         return 1;
-    }
-    printf("faultproxy: listening on 127.0.0.1:%u\n", ntohs(sa.sin_port));
-    fflush(stdout);
     logf_("relaying to %s, mode %s arg %" PRIu64 ", %s", target, mode_info[current.mode].name,
           current.arg, current.times == UINT64_MAX ? "every connection" : "limited connections");
 

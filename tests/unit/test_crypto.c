@@ -73,7 +73,7 @@ static void test_sha256_vectors(void)
             uint8_t want[32], got[32];
             CHECK_EQ_INT(unhex(v[i].hex, want, 32), 0);
             memset(got, 0, sizeof got);
-            CHECK_EQ_INT(fota_sha256(backends[b].c, v[i].msg, strlen(v[i].msg), got), 0);
+            CHECK_EQ_INT(fota_sha256_digest(backends[b].c, v[i].msg, strlen(v[i].msg), got), 0);
             CHECK_MEM(got, want, 32);
             if (memcmp(got, want, 32) != 0)
                 printf("  %s: SHA-256(\"%s\") wrong\n", backends[b].name, v[i].msg);
@@ -111,9 +111,9 @@ static void test_sha256_million_a_in_pieces(void)
 static void test_sha256_args(void)
 {
     uint8_t out[32];
-    CHECK_EQ_INT(fota_sha256(NULL, "x", 1, out), FOTA_ERR_INVALID_ARG);
-    CHECK_EQ_INT(fota_sha256(&fota_crypto_mbedtls, NULL, 1, out), FOTA_ERR_INVALID_ARG);
-    CHECK_EQ_INT(fota_sha256(&fota_crypto_mbedtls, NULL, 0, out), 0);
+    CHECK_EQ_INT(fota_sha256_digest(NULL, "x", 1, out), FOTA_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, NULL, 1, out), FOTA_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, NULL, 0, out), 0);
     CHECK_EQ_INT(out[0], 0xe3);
 }
 
@@ -221,7 +221,7 @@ static void test_rfc6979_vector(void)
     CHECK_EQ_INT(unhex(rfc_x, priv, 32), 0);
     CHECK_EQ_INT(unhex(rfc_pub, pub, 65), 0);
     CHECK_EQ_INT(unhex(rfc_sig, want, 64), 0);
-    CHECK_EQ_INT(fota_sha256(&fota_crypto_mbedtls, "sample", 6, hash), 0);
+    CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, "sample", 6, hash), 0);
 
     check_all(pub, hash, want, 0, "RFC 6979 signature");
     CHECK_EQ_INT(mbed_sign(priv, hash, sig), 0);
@@ -242,7 +242,7 @@ static void test_signatures_across_backends(void)
         CHECK_EQ_INT(mbed_keygen(&kp), 0);
         CHECK_EQ_INT(mbed_keygen(&other), 0);
         test_rng(NULL, msg, sizeof msg);
-        CHECK_EQ_INT(fota_sha256(&fota_crypto_mbedtls, msg, sizeof msg, hash), 0);
+        CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, msg, sizeof msg, hash), 0);
 
         /* made with mbedTLS, checked by all */
         CHECK_EQ_INT(mbed_sign(kp.priv, hash, sig), 0);
@@ -276,7 +276,7 @@ static void test_out_of_range_signature(void)
     CHECK_EQ_INT(unhex(rfc_pub, pub, 65), 0);
     CHECK_EQ_INT(unhex(rfc_sig, sig, 64), 0);
     CHECK_EQ_INT(unhex(n_hex, n, 32), 0);
-    CHECK_EQ_INT(fota_sha256(&fota_crypto_mbedtls, "sample", 6, hash), 0);
+    CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, "sample", 6, hash), 0);
     memcpy(sig, n, 32);
     check_all(pub, hash, sig, FOTA_ERR_SIGNATURE, "r = n");
     CHECK_EQ_INT(unhex(rfc_sig, sig, 64), 0);
@@ -291,7 +291,7 @@ static void test_invalid_public_keys(void)
     uint8_t good[65], pub[65], hash[32], sig[64];
     CHECK_EQ_INT(unhex(rfc_pub, good, 65), 0);
     CHECK_EQ_INT(unhex(rfc_sig, sig, 64), 0);
-    CHECK_EQ_INT(fota_sha256(&fota_crypto_mbedtls, "sample", 6, hash), 0);
+    CHECK_EQ_INT(fota_sha256_digest(&fota_crypto_mbedtls, "sample", 6, hash), 0);
 
     memcpy(pub, good, 65);
     pub[64] ^= 0x01; /* Y changed: not on the curve */

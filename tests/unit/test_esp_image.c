@@ -272,7 +272,7 @@ static size_t build_esp32(uint16_t chip_id, unsigned segs, uint32_t seg_len, int
     pos |= 15;
     img[pos++] = sum;
     if (hash) {
-        fota_sha256(crypto, img, pos, img + pos);
+        fota_sha256_digest(crypto, img, pos, img + pos);
         pos += 32;
     }
     return pos;

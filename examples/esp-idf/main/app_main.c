@@ -1,0 +1,150 @@
+/*
+ * fota example: check for a signed update every CONFIG_FOTA_CHECK_INTERVAL_S
+ * seconds, stop the interrupt handler and the timer before the flash is
+ * written, and confirm a new image only after a health check (otherwise the
+ * bootloader rolls it back on the next reset).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "driver/gpio.h"
+#include "esp_app_desc.h"
+#include "esp_event.h"
+#include "esp_log.h"
+#include "esp_netif.h"
+#include "esp_system.h"
+#include "esp_timer.h"
+#include "fota-signing.pub.h" /* fota keygen -o main/fota-signing */
+#include "fota_esp_idf.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
+#include "nvs_flash.h"
+#include "protocol_examples_common.h"
+
+#define BUTTON_GPIO GPIO_NUM_9 /* BOOT button on ESP32-C3 boards; GPIO 0 on ESP32 */
+#define LED_GPIO GPIO_NUM_8
+#define HEALTH_DEADLINE_S 60
+
+static const char *TAG = "app";
+static struct fota_esp_idf fota;
+static esp_timer_handle_t blink_timer;
+static volatile uint32_t button_presses;
+
+static void IRAM_ATTR button_isr(void *arg)
+{
+    (void)arg;
+    button_presses++;
+}
+
+static void blink(void *arg)
+{
+    static int on;
+    (void)arg;
+    gpio_set_level(LED_GPIO, on ^= 1);
+}
+
+static void start_peripherals(void)
+{
+    gpio_reset_pin(LED_GPIO);
+    gpio_set_direction(LED_GPIO, GPIO_MODE_OUTPUT);
+    gpio_config_t button = {
+        .pin_bit_mask = 1ULL << BUTTON_GPIO,
+        .mode = GPIO_MODE_INPUT,
+        .pull_up_en = GPIO_PULLUP_ENABLE,
+        .intr_type = GPIO_INTR_NEGEDGE,
+    };
+    gpio_config(&button);
+    gpio_install_isr_service(0);
+    gpio_isr_handler_add(BUTTON_GPIO, button_isr, NULL);
+    const esp_timer_create_args_t args = {.callback = blink, .name = "blink"};
+    esp_timer_create(&args, &blink_timer);
+    esp_timer_start_periodic(blink_timer, 500 * 1000);
+}
+
+/* Runs once before the first flash erase of an update: nothing that runs
+ * from flash or touches it may fire while the flash is being written. */
+static int stop_peripherals(void *ctx)
+{
+    (void)ctx;
+    ESP_LOGI(TAG, "update starting: detaching the button interrupt, stopping the timer");
+    gpio_isr_handler_remove(BUTTON_GPIO);
+    gpio_uninstall_isr_service();
+    esp_timer_stop(blink_timer);
+    return 0;
+}
+
+static void progress(void *ctx, uint32_t done, uint32_t total)
+{
+    (void)ctx;
+    ESP_LOGI(TAG, "update: %u of %u bytes", (unsigned)done, (unsigned)total);
+}
+
+/* What "healthy" means is the application's call: here the network came up
+ * and the main loop runs. A real product also checks its sensors, its cloud
+ * connection, ... */
+static bool healthy(void)
+{
+    esp_netif_t *netif = esp_netif_get_default_netif();
+    esp_netif_ip_info_t ip;
+    return netif && esp_netif_get_ip_info(netif, &ip) == ESP_OK && ip.ip.addr != 0;
+}
+
+void app_main(void)
+{
+    esp_err_t e = nvs_flash_init();
+    if (e == ESP_ERR_NVS_NO_FREE_PAGES || e == ESP_ERR_NVS_NEW_VERSION_FOUND) {
+        ESP_ERROR_CHECK(nvs_flash_erase());
+        e = nvs_flash_init();
+    }
+    ESP_ERROR_CHECK(e);
+    ESP_ERROR_CHECK(esp_netif_init());
+    ESP_ERROR_CHECK(esp_event_loop_create_default());
+    start_peripherals();
+
+    const esp_app_desc_t *app = esp_app_get_description();
+    uint32_t code = 0;
+    if (fota_version_code(app->version, strlen(app->version), &code) != 0)
+        ESP_LOGW(TAG, "version '%s' is not a fota version (1.2.3 or 2019081901)", app->version);
+    struct fota_esp_idf_options options = {
+        .product = "demo-board",
+        .version = app->version,
+        .version_code = code,
+        .pubkeys = &fota_pubkey,
+        .n_pubkeys = 1,
+        .pre_update = stop_peripherals,
+        .progress = progress,
+    };
+    if (fota_esp_idf_init(&fota, &options) != 0)
+        ESP_LOGE(TAG, "fota disabled: %s", fota_last_message(&fota.agent));
+
+    /* Network up (WiFi or Ethernet as set in menuconfig "Example Connection"). */
+    e = example_connect();
+
+    if (fota.agent.cfg && fota_running_state(&fota.agent) == FOTA_IMG_PENDING_VERIFY) {
+        ESP_LOGI(TAG, "first boot of version %s: health check", app->version);
+        bool ok = false;
+        for (int i = 0; i < HEALTH_DEADLINE_S && !ok; i++) {
+            ok = e == ESP_OK && healthy();
+            if (!ok)
+                vTaskDelay(pdMS_TO_TICKS(1000));
+        }
+        if (!ok) {
+            ESP_LOGE(TAG, "health check failed: rolling back");
+            fota_rollback(&fota.agent);
+            esp_restart();
+        }
+        if (fota_confirm(&fota.agent) != 0)
+            ESP_LOGE(TAG, "confirm failed: %s", fota_last_message(&fota.agent));
+        else
+            ESP_LOGI(TAG, "version %s confirmed", app->version);
+    }
+
+    if (fota.agent.cfg)
+        fota_esp_idf_start_task(&fota);
+
+    for (;;) {
+        ESP_LOGI(TAG, "running %s, button pressed %u times", app->version,
+                 (unsigned)button_presses);
+        vTaskDelay(pdMS_TO_TICKS(10000));
+    }
+}

@@ -1,0 +1,11 @@
+/* The fault tools' listening socket: 127.0.0.1 only, port 0 = any free one;
+ * prints "<prog>: listening on 127.0.0.1:PORT" (the line lib.sh waits for). */
+#ifndef FOTA_TOOLS_LISTEN_H
+#define FOTA_TOOLS_LISTEN_H
+
+#include <stdint.h>
+
+/* Returns the listening socket, or -1 after printing why to stderr. */
+int listen_loopback(const char *prog, uint64_t port);
+
+#endif
