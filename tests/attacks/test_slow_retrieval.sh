@@ -37,9 +37,9 @@ attack_row "as above" \
 # Control: the guard must not cut a link that is slow but above the minimum.
 # A manifest at 50 bytes/s (12 s for its ~600 bytes) with a minimum of
 # 10 bytes/s must arrive; the image comes straight from the origin.
-# With src/agent.c as of this test this FAILS: only image body bytes are
-# counted into the rate window (on_image_body), so any manifest that takes
-# 10 s or more is "too slow: 0 bytes/s" whatever its rate.
+# Before 6d0464f this failed: only image body bytes were
+# counted into the rate window (on_image_body), so any manifest that took
+# 10 s or more was "too slow: 0 bytes/s" whatever its rate.
 attack "slow retrieval" "control: a manifest at 50 bytes/s, device minimum 10 bytes/s"
 rm -rf "${WORK:?}/dev"
 start_faultproxy "$SERVE_PORT" trickle --arg 50
