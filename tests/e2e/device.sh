@@ -86,4 +86,3 @@ expect_not_activated() {
         fail "$2 (boots: $boots; $(grep -m1 -E 'activated in slot|^result:' "$SIM_OUT"))"
     fi
 }
-
