@@ -60,7 +60,8 @@ table_finish() {
         head="$head $c |"
         rule="$rule --- |"
     done
-    cp "$TABLE_ROWS" "$TABLE_PART"
+    # parts and table are replaced by rename: scripts run in parallel
+    cp "$TABLE_ROWS" "$TABLE_PART.tmp.$$" && mv "$TABLE_PART.tmp.$$" "$TABLE_PART"
     local table=${TABLE_DIR%/*}/$kind-table.md
     { printf '%s\n%s\n' "$head" "$rule"; cat "$TABLE_DIR"/*.md; } >"$table.tmp.$$"
     mv "$table.tmp.$$" "$table"
