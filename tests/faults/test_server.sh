@@ -138,31 +138,31 @@ row "stopped at its manifest buffer; final (a manifest that does not fit will no
 
 # ---- Redirects ---------------------------------------------------------------------------
 fault_case "redirect loop on the manifest (A -> B -> A ...)"
-start_badserver redirect-loop --dir "$WWW" --times 18
+start_badserver redirect-loop --dir "$WWW" --times 6
 route manifest "$BAD_URL"
 sim_device "$DEVICE_URL" --timeout 1000 --attempts 3
 expect_failure FOTA_ERR_HTTP_REDIRECTS "more than 5 redirects fetching manifest"
 expect_sim 1 "result: update failed, running 1.0.0" "$CASE: the check ends with FOTA_ERR_HTTP_REDIRECTS"
 expect_not_activated 1.0.0 "$CASE: 1.0.0 keeps running"
-expect_eq "$(bad_requests redirect-loop)" 18 "$CASE: bounded: 3 attempts of 6 requests (5 redirects followed)"
+expect_eq "$(bad_requests redirect-loop)" 6 "$CASE: final: one attempt of 6 requests (5 redirects followed), not retried"
 next_check --timeout 1000 --attempts 3
 expect_updated
-row "followed 5 redirects, then stopped; the agent treats a loop as transient (src/error.c) and repeats it per attempt: 3 attempts, 18 requests" \
-    "ends with the error while the loop lasts; yes at the next check"
+row "followed 5 redirects, then stopped; a loop is a server misconfiguration, so it is final for this check: 6 requests, no retry" \
+    "**final** for this check; yes at the next check"
 
 fault_case "redirect to itself on the image"
-start_badserver redirect-self --dir "$WWW" --times 18
+start_badserver redirect-self --dir "$WWW" --times 6
 route image "$BAD_URL"
 sim_device "$DEVICE_URL" --timeout 1000 --attempts 3
 expect_failure FOTA_ERR_HTTP_REDIRECTS "more than 5 redirects fetching image"
 expect_sim 1 "result: update failed, running 1.0.0" "$CASE: the check ends with FOTA_ERR_HTTP_REDIRECTS"
 expect_not_activated 1.0.0 "$CASE: 1.0.0 keeps running"
 slot_blank 1 0 $FAULT_SIZE && pass "$CASE: nothing was written" || fail "$CASE: slot 1 was written"
-expect_eq "$(bad_requests redirect-self)" 18 "$CASE: bounded: 3 attempts of 6 requests"
+expect_eq "$(bad_requests redirect-self)" 6 "$CASE: final: one attempt of 6 requests"
 next_check --timeout 1000 --attempts 3
 expect_updated
-row "as above: 5 redirects per attempt, 3 attempts; nothing written" \
-    "ends with the error while the loop lasts; yes at the next check"
+row "as above: 5 redirects, then final; nothing written" \
+    "**final** for this check; yes at the next check"
 
 fault_case "302 without Location"
 transient_case manifest redirect-no-location 1 FOTA_ERR_HTTP_NO_LOCATION "server answered 302 without Location"

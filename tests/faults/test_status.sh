@@ -52,13 +52,12 @@ row "access denied is final: credentials do not fix themselves" \
     "**final** for this check; yes at the next check"
 
 # docs/agent.md: "4xx answers ... are final". 410 Gone says the file is gone
-# for good, more final than 404. The agent maps every 4xx other than 401,
-# 403 and 404 to FOTA_ERR_HTTP_STATUS, which src/error.c calls transient.
+# for good: FOTA_ERR_HTTP_CLIENT, not retried.
 fault_case "410 Gone on the manifest"
 touch "$FLAGS/410"
 route manifest "$NGINX_URL"
 sim_device "$DEVICE_URL" --timeout 1000 --attempts 4
-expect_failure FOTA_ERR_HTTP_STATUS "server answered unexpected status 410"
+expect_failure FOTA_ERR_HTTP_CLIENT "server answered 410"
 expect_final
 rm -f "$FLAGS/410"
 next_check --timeout 1000 --attempts 4
@@ -66,18 +65,18 @@ expect_updated
 if [ "$(retries | wc -l)" -eq 0 ]; then
     row "final, as docs/agent.md says of every 4xx" "**final** for this check; yes at the next check"
 else
-    row "**deviation**: retried as transient although docs/agent.md calls every 4xx final (410 maps to FOTA_ERR_HTTP_STATUS, transient in src/error.c)" \
+    row "**deviation**: retried as transient although docs/agent.md calls every 4xx final" \
         "ends with the error after its attempts; yes at the next check"
 fi
 
 # 429 Too Many Requests with Retry-After: 2 on the image. The device must not
-# come back before 2 s; the agent honours Retry-After only for 5xx.
+# come back before 2 s: FOTA_ERR_HTTP_BUSY is transient and honours Retry-After.
 fault_case "429 Too Many Requests with Retry-After: 2 on the image"
 touch "$FLAGS/429"
 route image "$NGINX_URL"
 rm -rf "${WORK:?}/dev"
 run_and_clear_on_retry 429 --attempts 6
-expect_failure FOTA_ERR_HTTP_STATUS "server answered unexpected status 429"
+expect_failure FOTA_ERR_HTTP_BUSY "server answered 429 (busy"
 expect_backoff
 delay=$(retries | head -1 | sed -E 's/.* in ([0-9]+) ms/\1/')
 [ -n "$delay" ] && [ "$delay" -ge 2000 ] &&
@@ -87,7 +86,7 @@ expect_updated
 if [ -n "$delay" ] && [ "$delay" -ge 2000 ]; then
     row "waited as long as the server asked" "yes, once the limit was lifted"
 else
-    row "**deviation**: ignored Retry-After (the agent honours it for 5xx only) and came back before the server allowed" \
+    row "**deviation**: ignored Retry-After and came back before the server allowed" \
         "yes, once the limit was lifted"
 fi
 
