@@ -52,7 +52,14 @@ static void on_log(void *ctx, int level, const char *msg)
     static const char *tag[] = {"error", "warn", "info", "debug"};
     if (level == FOTA_LOG_DEBUG && !d->opt->verbose)
         return;
-    say(d, "  fota %s: %s\n", tag[level & 3], msg);
+    /* Warnings and errors of a check (retries, transport fallback, the final
+     * failure) are about the agent's last error: name its code, so a log
+     * says which error each retry was for. */
+    int err = fota_last_error(&d->agent);
+    if (level <= FOTA_LOG_WARN && err < 0)
+        say(d, "  fota %s: %s [%s]\n", tag[level & 3], msg, fota_strerror(err));
+    else
+        say(d, "  fota %s: %s\n", tag[level & 3], msg);
 }
 
 static void on_progress(void *ctx, uint32_t done, uint32_t total)
@@ -81,6 +88,8 @@ static int on_pre_update(void *ctx)
 static int device_utc(void *ctx, int64_t *t)
 {
     const struct sim_device *d = ctx;
+    if (d->opt->no_clock)
+        return -1; /* the agent then cannot judge expiry */
     if (d->opt->utc_now)
         *t = d->opt->utc_now;
     else

@@ -647,6 +647,12 @@ static int on_headers(struct fota *f)
             log_msg(f, FOTA_LOG_INFO, "server continues at offset %u", (unsigned)f->offset);
             return FOTA_RUNNING;
         }
+        if (st == 200 && h->framing == FOTA_HTTP_FRAMING_LENGTH && h->content_length != size)
+            return fail(f, FOTA_ERR_HTTP_LENGTH,
+                        "server sends %u bytes for %s but the manifest signs %u",
+                        (unsigned)(h->content_length > 0xFFFFFFFFu ? 0xFFFFFFFFu
+                                                                   : h->content_length),
+                        f->buf.url, (unsigned)size);
         if (st == 416 || (st == 200 && f->offset > 0)) {
             /* no resume from this server: start over */
             log_msg(f, FOTA_LOG_INFO, "server answered %u to a Range request: starting over", st);
@@ -660,20 +666,19 @@ static int on_headers(struct fota *f)
             }
             return FOTA_RUNNING;
         }
-        if (st == 200) {
-            if (h->framing == FOTA_HTTP_FRAMING_LENGTH && h->content_length != size)
-                return fail(f, FOTA_ERR_HTTP_LENGTH,
-                            "server sends %u bytes for %s but the manifest signs %u",
-                            (unsigned)(h->content_length > 0xFFFFFFFFu ? 0xFFFFFFFFu
-                                                                       : h->content_length),
-                            f->buf.url, (unsigned)size);
+        if (st == 200)
             return FOTA_RUNNING;
-        }
     }
     if (st == 404)
         return fail(f, FOTA_ERR_HTTP_NOT_FOUND, "server answered 404 Not Found for %s", f->buf.url);
     if (st == 401 || st == 403)
         return fail(f, FOTA_ERR_HTTP_FORBIDDEN, "server answered %u (access denied) for %s", st,
+                    f->buf.url);
+    if (st == 429 || st == 408)
+        return fail(f, FOTA_ERR_HTTP_BUSY, "server answered %u (busy: try later) for %s", st,
+                    f->buf.url);
+    if (st >= 400 && st < 500)
+        return fail(f, FOTA_ERR_HTTP_CLIENT, "server answered %u for %s: refused as final", st,
                     f->buf.url);
     if (st >= 500)
         return fail(f, FOTA_ERR_HTTP_SERVER, "server answered %u for %s", st, f->buf.url);
@@ -775,19 +780,20 @@ static int finish_image(struct fota *f)
 static int do_recv(struct fota *f)
 {
     uint32_t t = now(f);
-    if (f->cfg->total_timeout_ms && t - f->op_started > f->cfg->total_timeout_ms) {
+    uint32_t deadline = cfg_or(f->cfg->total_timeout_ms, 3600000u);
+    uint32_t min_rate = cfg_or(f->cfg->min_bytes_per_s, 16);
+    if (deadline != FOTA_NO_LIMIT && t - f->op_started > deadline) {
         close_conn(f);
         return fail(f, FOTA_ERR_DEADLINE, "%s download from %s:%u passed its %u ms deadline",
-                    what(f), f->host, (unsigned)f->port, (unsigned)f->cfg->total_timeout_ms);
+                    what(f), f->host, (unsigned)f->port, (unsigned)deadline);
     }
-    if (f->cfg->min_bytes_per_s && t - f->window_start >= SLOW_WINDOW_MS) {
+    if (min_rate != FOTA_NO_LIMIT && t - f->window_start >= SLOW_WINDOW_MS) {
         uint32_t rate = f->window_bytes / ((t - f->window_start) / 1000u);
-        if (rate < f->cfg->min_bytes_per_s) {
+        if (rate < min_rate) {
             close_conn(f);
             return fail(f, FOTA_ERR_TOO_SLOW,
                         "%s download from %s:%u too slow: %u bytes/s, minimum %u", what(f),
-                        f->host, (unsigned)f->port, (unsigned)rate,
-                        (unsigned)f->cfg->min_bytes_per_s);
+                        f->host, (unsigned)f->port, (unsigned)rate, (unsigned)min_rate);
         }
         f->window_start = t;
         f->window_bytes = 0;
@@ -1018,7 +1024,7 @@ static int after_error(struct fota *f, int err)
     f->rng ^= f->rng << 5;
     delay = delay / 2 + f->rng % (delay / 2 + 1);
     uint32_t ra = f->http.resp.retry_after_s;
-    if (err == FOTA_ERR_HTTP_SERVER && ra) {
+    if ((err == FOTA_ERR_HTTP_SERVER || err == FOTA_ERR_HTTP_BUSY) && ra) {
         uint32_t ra_ms = ra > cap / 1000 ? cap : ra * 1000;
         if (ra_ms > delay)
             delay = ra_ms;

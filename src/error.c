@@ -67,6 +67,10 @@ const char *fota_strerror(int err)
         return "FOTA_ERR_HTTP_SERVER";
     case FOTA_ERR_HTTP_RANGE:
         return "FOTA_ERR_HTTP_RANGE";
+    case FOTA_ERR_HTTP_CLIENT:
+        return "FOTA_ERR_HTTP_CLIENT";
+    case FOTA_ERR_HTTP_BUSY:
+        return "FOTA_ERR_HTTP_BUSY";
     case FOTA_ERR_MANIFEST_PARSE:
         return "FOTA_ERR_MANIFEST_PARSE";
     case FOTA_ERR_MANIFEST_TOO_LARGE:
@@ -141,10 +145,10 @@ int fota_err_is_transient(int err)
     case FOTA_ERR_HTTP_PARSE:
     case FOTA_ERR_HTTP_HEADER_TOO_LONG:
     case FOTA_ERR_HTTP_STATUS:
-    case FOTA_ERR_HTTP_REDIRECTS:
     case FOTA_ERR_HTTP_NO_LOCATION:
     case FOTA_ERR_HTTP_LENGTH:
     case FOTA_ERR_HTTP_SERVER:
+    case FOTA_ERR_HTTP_BUSY:
     case FOTA_ERR_HTTP_RANGE:
     /* Bytes damaged in transit: download again. */
     case FOTA_ERR_IMAGE_SIZE:

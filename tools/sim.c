@@ -36,9 +36,10 @@ static void usage(FILE *out)
             "  --attempts N       attempts per check [5]\n"
             "  --backoff MS       first retry delay [1000]\n"
             "  --timeout MS       connect and read timeout [10000]\n"
-            "  --deadline MS      total time per attempt [none]\n"
-            "  --min-rate BPS     minimum download rate over 10 s windows [none]\n"
+            "  --deadline MS      total time per attempt [3600000]\n"
+            "  --min-rate BPS     minimum download rate over 10 s windows [16]\n"
             "  --utc SECONDS      the device's trusted time (default: host clock)\n"
+            "  --no-clock         the device has no trusted time (expiry cannot be checked)\n"
             "  --quiet | --verbose\n"
             "  --ca FILE          trusted CA (PEM bundle or DER) for https:// URLs\n"
             "  --modem TTY        a SIM800 modem on TTY (e.g. sim800sim's pty): transport\n"
@@ -62,7 +63,8 @@ int cmd_sim(int argc, char **argv)
         {"backoff", required_argument, 0, 'B'},    {"timeout", required_argument, 0, 't'},
         {"deadline", required_argument, 0, 'D'},   {"min-rate", required_argument, 0, 'R'},
         {"utc", required_argument, 0, 'T'},        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},          {"checks", required_argument, 0, 'n'},          {"help", no_argument, 0, 'h'},
+        {"verbose", no_argument, 0, 'v'},          {"checks", required_argument, 0, 'n'},
+        {"no-clock", no_argument, 0, 'N'},       {"help", no_argument, 0, 'h'},
         /* transports (sim/sim800/sim_transports.h) */
         {"ca", required_argument, 0, 1001},        {"modem", required_argument, 0, 1002},
         {"apn", required_argument, 0, 1003},       {"wifi-down", no_argument, 0, 1004},
@@ -72,12 +74,14 @@ int cmd_sim(int argc, char **argv)
     struct sim_options opt = {0};
     struct sim_transport_options topt = {0};
     const char *dir = "./fota-sim-device", *factory = NULL, *chip = "esp32";
-    unsigned long slot_size = 2u << 20, max_boots = 8, checks = 1;
+    uint32_t slot_size = 2u << 20, max_boots = 8, checks = 1, utc = 0;
     int c;
 
     opt.progress = 1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    int opt_index = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, &opt_index)) != -1) {
+        uint32_t *num = NULL;
         switch (c) {
         case 'u': opt.manifest_url = optarg; break;
         case 'k':
@@ -97,20 +101,21 @@ int cmd_sim(int argc, char **argv)
         case 'c': chip = optarg; break;
         case 'd': dir = optarg; break;
         case 'f': factory = optarg; break;
-        case 's': slot_size = strtoul(optarg, NULL, 0); break;
-        case 'b': max_boots = strtoul(optarg, NULL, 0); break;
+        case 's': num = &slot_size; break;
+        case 'b': num = &max_boots; break;
         case 'C': opt.check_only = 1; break;
-        case 'a': opt.max_attempts = (uint32_t)strtoul(optarg, NULL, 0); break;
-        case 'B': opt.backoff_base_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
+        case 'a': num = &opt.max_attempts; break;
+        case 'B': num = &opt.backoff_base_ms; break;
         case 't':
-            opt.connect_timeout_ms = opt.read_timeout_ms = (uint32_t)strtoul(optarg, NULL, 0);
+            num = &opt.read_timeout_ms;
             break;
-        case 'D': opt.total_timeout_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
-        case 'R': opt.min_bytes_per_s = (uint32_t)strtoul(optarg, NULL, 0); break;
-        case 'T': opt.utc_now = strtoll(optarg, NULL, 0); break;
+        case 'D': num = &opt.total_timeout_ms; break;
+        case 'R': num = &opt.min_bytes_per_s; break;
+        case 'T': num = &utc; break;
+        case 'N': opt.no_clock = 1; break;
         case 'q': opt.quiet = 1; opt.progress = 0; break;
         case 'v': opt.verbose = 1; break;
-        case 'n': checks = strtoul(optarg, NULL, 0); break;
+        case 'n': num = &checks; break;
         case 1001: topt.ca_file = optarg; break;
         case 1002: topt.modem_tty = optarg; break;
         case 1003: topt.apn = optarg; break;
@@ -119,7 +124,14 @@ int cmd_sim(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
+        if (num && util_parse_u32(optarg, num) < 0) {
+            fprintf(stderr, "fota sim: --%s '%s' is not a number 0..4294967295\n",
+                    longopts[opt_index].name, optarg);
+            return 2;
+        }
     }
+    opt.connect_timeout_ms = opt.read_timeout_ms;
+    opt.utc_now = utc;
     if (!opt.manifest_url || !opt.product || opt.n_pubkeys == 0 || optind != argc) {
         fprintf(stderr, "fota sim: --url, --key and --product are required\n");
         usage(stderr);
@@ -158,8 +170,8 @@ int cmd_sim(int argc, char **argv)
         if (!img)
             return 2;
         if (sim_factory_program(&flash, &layout, img, (uint32_t)len) < 0) {
-            fprintf(stderr, "fota sim: %s (%zu bytes) does not fit a %lu-byte slot\n", factory,
-                    len, slot_size);
+            fprintf(stderr, "fota sim: %s (%zu bytes) does not fit a %u-byte slot\n", factory,
+                    len, (unsigned)slot_size);
             free(img);
             return 2;
         }
@@ -181,7 +193,7 @@ int cmd_sim(int argc, char **argv)
     static struct sim_device dev;
     sim_device_init(&dev, &opt, &flash, &layout);
     int r = sim_device_run(&dev, (uint32_t)max_boots);
-    for (unsigned long i = 1; i < checks && (r == SIM_UP_TO_DATE || r == SIM_UPDATED); i++) {
+    for (uint32_t i = 1; i < checks && (r == SIM_UP_TO_DATE || r == SIM_UPDATED); i++) {
         int c2 = sim_device_check(&dev);
         if (c2 != SIM_UP_TO_DATE)
             r = c2 == SIM_UPDATED ? SIM_AVAILABLE : c2; /* would need a reboot: report it */

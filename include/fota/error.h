@@ -52,6 +52,8 @@ enum fota_err {
     FOTA_ERR_HTTP_FORBIDDEN = -38,  /* 401 / 403 */
     FOTA_ERR_HTTP_SERVER = -39,     /* 5xx */
     FOTA_ERR_HTTP_RANGE = -40,      /* Content-Range does not match the request */
+    FOTA_ERR_HTTP_CLIENT = -41,     /* another 4xx: the request will not succeed as is */
+    FOTA_ERR_HTTP_BUSY = -42,       /* 429 Too Many Requests / 408: try again later */
 
     /* Manifest */
     FOTA_ERR_MANIFEST_PARSE = -50,

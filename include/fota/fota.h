@@ -36,6 +36,7 @@ extern "C" {
 #define FOTA_MSG_MAX 192 /* last error message, NUL included */
 #define FOTA_MAX_TRANSPORTS 4
 #define FOTA_MAX_KEYS 4
+#define FOTA_NO_LIMIT 0xFFFFFFFFu /* for limits in struct fota_config */
 
 /* ---- Port interface ---------------------------------------------------- */
 
@@ -149,8 +150,10 @@ struct fota_config {
     /* Limits; 0 selects the default in brackets. */
     uint32_t connect_timeout_ms; /* [10000] */
     uint32_t read_timeout_ms;    /* [10000] every single read */
-    uint32_t total_timeout_ms;   /* [0 = none] whole check+download, per attempt */
-    uint32_t min_bytes_per_s;    /* [0 = none] slow-retrieval guard, over 10 s windows */
+    /* Slow retrieval (TUF): a server feeding a byte just inside every read
+     * timeout must not hold the device for hours. FOTA_NO_LIMIT turns off. */
+    uint32_t total_timeout_ms;   /* [3600000] whole check+download, per attempt */
+    uint32_t min_bytes_per_s;    /* [16] over 10 s windows */
     uint32_t max_attempts;       /* [5] per fota_start() */
     uint32_t backoff_base_ms;    /* [1000] doubled each retry, plus jitter */
     uint32_t backoff_max_ms;     /* [60000] */

@@ -54,3 +54,35 @@ expect_sim() {
         fail "$what (exit $SIM_RC, wanted $rc and '$text')"
     fi
 }
+
+# ---- State of the simulated device after a run --------------------------------
+# Its flash is $WORK/dev/flash.bin; with the default 2 MiB slots slot 0 starts
+# at 0x10000 and slot 1 at 0x210000 (sim/device.c, fota_posix_layout_default).
+SLOT_ADDR=(0x10000 0x210000)
+
+# slot_holds SLOT FILE: slot SLOT begins with exactly the bytes of FILE.
+slot_holds() {
+    local n
+    n=$(stat -c %s "$2")
+    cmp -s <(slice "$WORK/dev/flash.bin" $((SLOT_ADDR[$1])) "$n") "$2"
+}
+
+# slot_blank SLOT OFFSET LENGTH: those bytes of slot SLOT are all erased (0xFF).
+slot_blank() {
+    local left
+    left=$(slice "$WORK/dev/flash.bin" $((SLOT_ADDR[$1] + $2)) "$3" | tr -d '\377' | wc -c)
+    [ "$left" -eq 0 ]
+}
+
+# expect_not_activated VERSION DESCRIPTION: the last sim run selected no new
+# slot (no activation, no reboot: one boot only) and VERSION still runs.
+expect_not_activated() {
+    local boots
+    boots=$(grep -c '^boot #' "$SIM_OUT" || true)
+    if ! grep -q 'activated in slot' "$SIM_OUT" && [ "$boots" -eq 1 ] &&
+        grep -q "^result: .*running $1\b" "$SIM_OUT"; then
+        pass "$2"
+    else
+        fail "$2 (boots: $boots; $(grep -m1 -E 'activated in slot|^result:' "$SIM_OUT"))"
+    fi
+}

@@ -192,6 +192,7 @@ int main(int argc, char **argv)
     int r = ca ? fota_tls_init(&tls, &cfg, &tap.transport) : 0;
     if (r != 0) {
         test_report(r, &tls.transport);
+        free_own(ca);
         return 1;
     }
     const struct fota_transport *t = ca ? &tls.transport : &tap.transport;
