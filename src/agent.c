@@ -22,7 +22,7 @@
 #include "fota/esp_image.h"
 #include "msg.h"
 
-#define PERSIST_LAYOUT 1u
+
 #define SLOW_WINDOW_MS 10000u
 
 enum phase {
@@ -86,7 +86,7 @@ static int persist_save(struct fota *f)
     int r = fota_record_save(&f->store, &f->persist);
     if (r < 0)
         return fail(f, r, "saving agent state at flash 0x%x failed (%s)",
-                    (unsigned)f->cfg->state_addr, fota_strerror(r));
+                    (unsigned)(f->cfg->state_addr + f->store.next), fota_strerror(r));
     return 0;
 }
 
@@ -118,6 +118,30 @@ static int check_config(const struct fota_config *c, const struct fota_buffers *
     return 0;
 }
 
+/* We run the old slot although an image was activated in the other: did the
+ * bootloader roll it back, or did a power cut stop the activation before the
+ * slot was selected? Without slot states: an activation is unfinished exactly
+ * while the download is marked complete (do_activate clears it right after
+ * selecting the slot), which takes a rollback for an unfinished activation
+ * when the cut fell between those two writes (the image then boots once
+ * more). With slot states: aborted now and not before the switch is a
+ * rollback; not aborted is an unfinished activation. */
+static int pending_was_rolled_back(struct fota *f)
+{
+    const struct fota_boot *b = f->cfg->boot;
+    const struct fota_persist *p = &f->persist;
+    int st;
+    if (b->slot_state && p->pending_prev_state >= 0 &&
+        b->slot_state(b->ctx, p->pending_slot, &st) == 0) {
+        if (st != FOTA_IMG_ABORTED)
+            return 0;
+        if (p->pending_prev_state != FOTA_IMG_ABORTED)
+            return 1;
+        /* aborted before and after: the same question as without states */
+    }
+    return !(p->dl_size != 0 && p->dl_offset == p->dl_size);
+}
+
 int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_buffers *buf)
 {
     if (!f)
@@ -137,8 +161,9 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
         return fail(f, FOTA_ERR_BOOT, "reading the boot state failed (%s)", fota_strerror(r));
 
     clear_download(&f->persist);
-    f->persist.version = PERSIST_LAYOUT;
+    f->persist.version = FOTA_PERSIST_LAYOUT;
     f->persist.pending_slot = -1;
+    f->persist.pending_prev_state = -1;
     if (cfg->state_size) {
         r = fota_record_init(&f->store, cfg->flash, cfg->state_addr, cfg->state_size,
                              sizeof f->persist);
@@ -150,7 +175,7 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
         if (r == FOTA_ERR_FLASH_READ)
             return fail(f, r, "reading agent state at flash 0x%x failed",
                         (unsigned)cfg->state_addr);
-        if (r == 0 && loaded.version == PERSIST_LAYOUT)
+        if (r == 0 && loaded.version == FOTA_PERSIST_LAYOUT)
             f->persist = loaded;
         else
             log_msg(f, FOTA_LOG_INFO, "no saved agent state: starting fresh");
@@ -173,14 +198,13 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
                 p->pending_slot = -1;
                 dirty = 1;
             }
-        } else if (!(p->dl_size != 0 && p->dl_offset == p->dl_size)) {
-            /* we are back in the old slot and no activation is unfinished:
-             * the new image was rolled back */
+        } else if (pending_was_rolled_back(f)) {
             log_msg(f, FOTA_LOG_WARN, "version code %u was rolled back; it will not be retried",
                     (unsigned)p->pending_version);
             p->rejected_version = p->pending_version;
             p->pending_version = 0;
             p->pending_slot = -1;
+            clear_download(p);
             dirty = 1;
         }
         if (dirty && (r = persist_save(f)) < 0)
@@ -659,7 +683,14 @@ static int on_headers(struct fota *f)
             f->offset = f->written = f->erased_to = f->tail_len = 0;
             f->header_checked = 0;
             f->cfg->crypto->sha256_start(&f->sha);
-            f->persist.dl_offset = 0;
+            f->persisted_at = 0;
+            if (f->persist.dl_offset != 0) {
+                /* the saved progress must not outlive the sectors it names */
+                f->persist.dl_offset = 0;
+                int r = persist_save(f);
+                if (r < 0)
+                    return r;
+            }
             if (st == 416) {
                 close_conn(f);
                 f->phase = PH_CONNECT;
@@ -941,6 +972,11 @@ static int do_activate(struct fota *f)
     p->pending_version = f->manifest.version_code;
     p->pending_security = f->manifest.security_counter;
     p->pending_slot = f->target_slot;
+    p->pending_prev_state = -1;
+    const struct fota_boot *b = f->cfg->boot;
+    int st;
+    if (b->slot_state && b->slot_state(b->ctx, f->target_slot, &st) == 0)
+        p->pending_prev_state = st;
     if ((r = persist_save(f)) < 0)
         return r;
     /* 2. One atomic boot-data write selects the slot for one trial boot. */

@@ -82,6 +82,10 @@ struct fota_boot {
     /* Mark the running slot aborted and select the other one; the caller
      * reboots. */
     int (*rollback)(void *ctx);
+    /* Optional (NULL if the platform cannot tell): the state of any slot.
+     * Lets the agent tell an image the bootloader rolled back from an
+     * activation that a power cut interrupted. */
+    int (*slot_state)(void *ctx, int slot, int *state);
 };
 
 /* A network link. connect() opens host:port (TLS when `tls`); recv() returns
@@ -176,8 +180,10 @@ struct fota_buffers {
 
 /* ---- Persistent agent state --------------------------------------------- */
 
+#define FOTA_PERSIST_LAYOUT 2u /* bumped whenever struct fota_persist changes */
+
 struct fota_persist {
-    uint32_t version;            /* layout version of this struct */
+    uint32_t version;            /* FOTA_PERSIST_LAYOUT */
     uint32_t last_sequence;      /* highest manifest sequence accepted */
     uint32_t security_floor;     /* anti-rollback: lowest security counter accepted */
     /* The image activated and not yet confirmed (pending_version 0: none).
@@ -186,6 +192,7 @@ struct fota_persist {
     uint32_t pending_version;
     uint32_t pending_security;
     int32_t pending_slot;
+    int32_t pending_prev_state;  /* that slot's state before the switch; -1 unknown */
     uint32_t rejected_version;   /* version code that was rolled back; not retried */
     /* Download in progress (dl_size 0: none). */
     uint8_t dl_sha256[32];       /* identifies the image being downloaded */

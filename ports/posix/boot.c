@@ -103,6 +103,15 @@ static int boot_rollback(void *ctx)
     return r < 0 ? r : 0;
 }
 
+static int boot_slot_state(void *ctx, int slot, int *state)
+{
+    struct fota_posix_boot *b = ctx;
+    if (slot < 0 || slot > 1)
+        return FOTA_ERR_INVALID_ARG;
+    *state = (int)b->data.state[slot];
+    return 0;
+}
+
 int fota_posix_boot_init(struct fota_posix_boot *b, struct fota_posix_flash *flash,
                          const struct fota_posix_layout *layout, const struct fota_crypto *crypto)
 {
@@ -116,6 +125,7 @@ int fota_posix_boot_init(struct fota_posix_boot *b, struct fota_posix_flash *fla
     b->iface.set_next = boot_set_next;
     b->iface.confirm = boot_confirm;
     b->iface.rollback = boot_rollback;
+    b->iface.slot_state = boot_slot_state;
     return fota_record_init(&b->otadata, &flash->iface, layout->otadata_addr,
                             layout->otadata_size, sizeof b->data);
 }

@@ -216,6 +216,7 @@ static struct {
     uint32_t slot_size;
     int verbose;
     int strict_rollback;       /* a crashing release may boot only once */
+    int slot1_aborted;         /* history: slot 1 holds an earlier rolled-back release */
     /* the device */
     struct image old_img, new_img;
     struct fota_posix_layout layout;
@@ -538,7 +539,7 @@ static void check_state(const char *when)
               (unsigned)seq);
     tr.state_seen = 1;
     tr.state_seq = seq;
-    if (p.version != 1) {
+    if (p.version != FOTA_PERSIST_LAYOUT) {
         failf("%s: agent state has layout version %u", when, (unsigned)p.version);
         return;
     }
@@ -558,9 +559,10 @@ static void check_state(const char *when)
     if (w.crash && p.security_floor != 0)
         failf("%s: the floor rose to %u for an image that never confirmed", when,
               (unsigned)p.security_floor);
-    if (p.rejected_version != 0 && p.rejected_version != nw->version_code)
+    uint32_t earlier = w.slot1_aborted ? 1500000u : 0u; /* rejected before this update */
+    if (p.rejected_version != earlier && p.rejected_version != nw->version_code)
         failf("%s: rejected version %u is not the new one", when, (unsigned)p.rejected_version);
-    if (!w.crash && p.rejected_version != 0 && !tr.window)
+    if (!w.crash && p.rejected_version == nw->version_code && !tr.window)
         failf("%s: the good new version %u was rejected with no cut during its trial boot", when,
               (unsigned)p.rejected_version);
 
@@ -733,7 +735,7 @@ static void check_end(int outcome)
         return;
     }
     if (runs_new) {
-        if (p.security_floor != w.new_security || p.rejected_version != 0)
+        if (p.security_floor != w.new_security || p.rejected_version != (w.slot1_aborted ? 1500000u : 0u))
             failf("the new image runs but floor is %u (expected %u), rejected version %u",
                   (unsigned)p.security_floor, (unsigned)w.new_security,
                   (unsigned)p.rejected_version);
@@ -780,17 +782,21 @@ static void prefill_state(uint8_t *flash_copy, uint32_t records)
 {
     struct fota_persist p;
     memset(&p, 0, sizeof p);
-    p.version = 1;
+    p.version = FOTA_PERSIST_LAYOUT;
     p.last_sequence = w.old_sequence;
     p.pending_slot = -1;
+    p.pending_prev_state = -1;
     p.dl_slot = -1;
+    if (w.slot1_aborted)
+        p.rejected_version = 1500000; /* a 1.500.0 that was rolled back */
     prefill(flash_copy, w.layout.state_addr, w.layout.state_size, &p, sizeof p, records);
 }
 
 /* Boot data with the running slot 0 confirmed. */
 static void prefill_boot(uint8_t *flash_copy, uint32_t records)
 {
-    struct fota_posix_bootdata b = {0, {FOTA_IMG_VALID, FOTA_IMG_UNDEFINED}};
+    struct fota_posix_bootdata b = {
+        0, {FOTA_IMG_VALID, w.slot1_aborted ? FOTA_IMG_ABORTED : FOTA_IMG_UNDEFINED}};
     prefill(flash_copy, w.layout.otadata_addr, w.layout.otadata_size, &b, sizeof b, records);
 }
 
@@ -1257,6 +1263,8 @@ static void usage(FILE *out)
             "  --worn-state N        the agent state journal starts N records short of\n"
             "                        wrapping around (default: blank)\n"
             "  --worn-boot N         the same for the boot data journal\n"
+            "  --slot1-aborted       slot 1 holds a release rolled back earlier (aborted,\n"
+            "                        its version rejected): the update reuses that slot\n"
             "  --strict-rollback     fail when a crashing release boots more than once\n"
             "  --report FILE         append a markdown section with the results\n"
             "  --no-map              leave the operation map out of the report\n"
@@ -1278,6 +1286,7 @@ int main(int argc, char **argv)
         {"seed", required_argument, 0, 's'},       {"bad-regions", no_argument, 0, 'b'},
         {"bad-cuts", no_argument, 0, 'B'},         {"report", required_argument, 0, 'R'},
         {"no-map", no_argument, 0, 'M'},           {"strict-rollback", no_argument, 0, 'T'},  {"worn-state", required_argument, 0, 'W'}, {"worn-boot", required_argument, 0, 'w'},
+        {"slot1-aborted", no_argument, 0, 'A'},
         {"verbose", no_argument, 0, 'v'},          {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *url = NULL, *key = NULL, *old_path = NULL, *new_path = NULL, *product = "demo";
@@ -1334,6 +1343,7 @@ int main(int argc, char **argv)
         case 'T': w.strict_rollback = 1; break;
         case 'W': worn_state = v; break;
         case 'w': worn_boot = v; break;
+        case 'A': w.slot1_aborted = 1; break;
         case 'v': w.verbose = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -1368,6 +1378,14 @@ int main(int argc, char **argv)
     }
     w.old_sequence = w.new_sequence - 1;
     char worn[160] = "";
+    if (w.slot1_aborted) { /* the history lives in the journals */
+        if (worn_state == UINT32_MAX)
+            worn_state = journal_capacity(w.layout.state_size, sizeof(struct fota_persist)) - 1;
+        if (worn_boot == UINT32_MAX)
+            worn_boot =
+                journal_capacity(w.layout.otadata_size, sizeof(struct fota_posix_bootdata)) - 1;
+        APPEND(worn, "; slot 1 holds a release rolled back earlier");
+    }
     if (worn_state != UINT32_MAX) {
         uint32_t cap = journal_capacity(w.layout.state_size, sizeof(struct fota_persist));
         if (worn_state >= cap) {

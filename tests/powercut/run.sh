@@ -111,7 +111,11 @@ for suite in "${suites[@]}"; do
         run_suite "1.0.0 -> 2.0.0, journals wrapping at the download and the switch" \
             --url "$GOOD_URL" --new "$FW2" --exhaustive --worn-state 10 --worn-boot 0
         run_suite "1.0.0 -> 2.0.0, journals wrapping at the activation and the first boot" \
-            --url "$GOOD_URL" --new "$FW2" --exhaustive --worn-state 17 --worn-boot 1 ;;
+            --url "$GOOD_URL" --new "$FW2" --exhaustive --worn-state 17 --worn-boot 1
+        # slot 1 still marked aborted from an earlier rolled-back release: a
+        # cut before the switch must not be taken for a rollback of 2.0.0
+        run_suite "1.0.0 -> 2.0.0 into a slot that holds an earlier rolled-back release" \
+            --url "$GOOD_URL" --new "$FW2" --exhaustive --slot1-aborted ;;
     rollback)
         run_suite "1.0.0 -> a 2.0.0 that crashes before confirming: every cut point, every mode, and random sequences" \
             --url "$CRASH_URL" --new "$CRASH_FW" --crash --exhaustive \

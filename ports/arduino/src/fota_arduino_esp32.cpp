@@ -84,6 +84,22 @@ int slot_of(const esp_partition_t *part)
     return -1;
 }
 
+/* ESP-IDF's image state of a partition as enum fota_img_state. */
+int partition_state(const esp_partition_t *part)
+{
+    esp_ota_img_states_t st;
+    if (esp_ota_get_state_partition(part, &st) != ESP_OK)
+        return FOTA_IMG_UNDEFINED;
+    switch (st) {
+    case ESP_OTA_IMG_NEW: return FOTA_IMG_NEW;
+    case ESP_OTA_IMG_PENDING_VERIFY: return FOTA_IMG_PENDING_VERIFY;
+    case ESP_OTA_IMG_VALID: return FOTA_IMG_VALID;
+    case ESP_OTA_IMG_INVALID:
+    case ESP_OTA_IMG_ABORTED: return FOTA_IMG_ABORTED;
+    default: return FOTA_IMG_UNDEFINED;
+    }
+}
+
 int boot_running(void *, int *slot, int *state)
 {
     const esp_partition_t *running = esp_ota_get_running_partition();
@@ -93,20 +109,16 @@ int boot_running(void *, int *slot, int *state)
         *state = FOTA_IMG_UNDEFINED;
         return 0;
     }
-    esp_ota_img_states_t st;
     *slot = s;
-    if (esp_ota_get_state_partition(running, &st) != ESP_OK)
-        *state = FOTA_IMG_UNDEFINED;
-    else if (st == ESP_OTA_IMG_NEW)
-        *state = FOTA_IMG_NEW;
-    else if (st == ESP_OTA_IMG_PENDING_VERIFY)
-        *state = FOTA_IMG_PENDING_VERIFY;
-    else if (st == ESP_OTA_IMG_VALID)
-        *state = FOTA_IMG_VALID;
-    else if (st == ESP_OTA_IMG_INVALID || st == ESP_OTA_IMG_ABORTED)
-        *state = FOTA_IMG_ABORTED;
-    else
-        *state = FOTA_IMG_UNDEFINED;
+    *state = partition_state(running);
+    return 0;
+}
+
+int boot_slot_state(void *, int slot, int *state)
+{
+    if (slot < 0 || slot > 1 || !port.slot[slot])
+        return FOTA_ERR_INVALID_ARG;
+    *state = partition_state(port.slot[slot]);
     return 0;
 }
 
@@ -179,7 +191,8 @@ int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, 
         return FOTA_ERR_NOT_SUPPORTED;
     }
     port.flash = {NULL, flash_read, flash_write, flash_erase, SPI_FLASH_SEC_SIZE, 16};
-    port.boot = {NULL, boot_running, boot_slot_info, boot_set_next, boot_confirm, boot_rollback};
+    port.boot = {NULL,          boot_running,  boot_slot_info, boot_set_next,
+                 boot_confirm,  boot_rollback, boot_slot_state};
     out->flash = &port.flash;
     out->boot = &port.boot;
     out->crypto = &fota_crypto_mbedtls;

@@ -140,6 +140,17 @@ static int boot_slot_info(void *ctx, int slot, struct fota_slot *out)
     return 0;
 }
 
+static int boot_slot_state(void *ctx, int slot, int *state)
+{
+    struct fota_esp_idf *p = ctx;
+    esp_ota_img_states_t st;
+    if (slot < 0 || slot > 1 || !p->slot[slot])
+        return FOTA_ERR_INVALID_ARG;
+    *state = esp_ota_get_state_partition(p->slot[slot], &st) == ESP_OK ? img_state(st)
+                                                                        : FOTA_IMG_UNDEFINED;
+    return 0;
+}
+
 static int boot_set_next(void *ctx, int slot)
 {
     struct fota_esp_idf *p = ctx;
@@ -308,6 +319,7 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
         .set_next = boot_set_next,
         .confirm = boot_confirm,
         .rollback = boot_rollback,
+        .slot_state = boot_slot_state,
     };
     fota_esp_idf_net_init(&p->net, &p->transport, o->ca_pem);
 
