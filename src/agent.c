@@ -90,6 +90,22 @@ static int persist_save(struct fota *f)
     return 0;
 }
 
+static void clear_pending(struct fota_persist *p)
+{
+    p->pending_version = 0;
+    p->pending_security = 0;
+    p->pending_slot = -1;
+    p->pending_prev_state = -1;
+}
+
+/* The activated image confirmed itself: the floor rises to its counter. */
+static void settle_confirmed(struct fota_persist *p)
+{
+    if (p->pending_security > p->security_floor)
+        p->security_floor = p->pending_security;
+    clear_pending(p);
+}
+
 static void clear_download(struct fota_persist *p)
 {
     memset(p->dl_sha256, 0, sizeof p->dl_sha256);
@@ -161,9 +177,8 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
         return fail(f, FOTA_ERR_BOOT, "reading the boot state failed (%s)", fota_strerror(r));
 
     clear_download(&f->persist);
+    clear_pending(&f->persist);
     f->persist.version = FOTA_PERSIST_LAYOUT;
-    f->persist.pending_slot = -1;
-    f->persist.pending_prev_state = -1;
     if (cfg->state_size) {
         r = fota_record_init(&f->store, cfg->flash, cfg->state_addr, cfg->state_size,
                              sizeof f->persist);
@@ -191,19 +206,14 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
                 dirty = 1;
             }
             if (f->running_state == FOTA_IMG_VALID) {
-                /* confirmed, but the floor was not raised before a reset */
-                if (p->pending_security > p->security_floor)
-                    p->security_floor = p->pending_security;
-                p->pending_version = 0;
-                p->pending_slot = -1;
+                settle_confirmed(p); /* confirmed, but reset before the floor rose */
                 dirty = 1;
             }
         } else if (pending_was_rolled_back(f)) {
             log_msg(f, FOTA_LOG_WARN, "version code %u was rolled back; it will not be retried",
                     (unsigned)p->pending_version);
             p->rejected_version = p->pending_version;
-            p->pending_version = 0;
-            p->pending_slot = -1;
+            clear_pending(p);
             clear_download(p);
             dirty = 1;
         }
@@ -226,10 +236,7 @@ int fota_confirm(struct fota *f)
     f->running_state = FOTA_IMG_VALID;
     struct fota_persist *p = &f->persist;
     if (p->pending_version != 0 && p->pending_slot == f->running_slot) {
-        if (p->pending_security > p->security_floor)
-            p->security_floor = p->pending_security;
-        p->pending_version = 0;
-        p->pending_slot = -1;
+        settle_confirmed(p);
         clear_download(p);
         return persist_save(f);
     }
