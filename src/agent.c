@@ -486,21 +486,23 @@ static int save_progress(struct fota *f)
 
 /* ---- Handling the manifest --------------------------------------------------- */
 
-static void set_url_from_config(struct fota *f)
+/* The manifest URL of the configuration, "{mac}" replaced, into buf.url. */
+static int set_url_from_config(struct fota *f)
 {
-    /* manifest_url with "{mac}" replaced */
     const char *src = f->cfg->manifest_url, *mark = strstr(src, "{mac}");
-    size_t n = 0, cap = f->buf.url_size - 1;
-    for (const char *s = src; *s && n < cap; s++) {
-        if (s == mark && f->cfg->mac) {
-            for (const char *m = f->cfg->mac; *m && n < cap; m++)
-                f->buf.url[n++] = *m;
-            s += 4;
-            continue;
-        }
-        f->buf.url[n++] = *s;
-    }
-    f->buf.url[n] = '\0';
+    const char *mac = mark ? f->cfg->mac : NULL;
+    size_t head = mac ? (size_t)(mark - src) : strlen(src);
+    size_t mac_len = mac ? strlen(mac) : 0;
+    const char *rest = mac ? mark + 5 : src + head;
+    size_t rest_len = strlen(rest);
+    if (head + mac_len + rest_len >= f->buf.url_size)
+        return fail(f, FOTA_ERR_BUFFER_TOO_SMALL,
+                    "manifest URL does not fit the %u-byte URL buffer", (unsigned)f->buf.url_size);
+    memcpy(f->buf.url, src, head);
+    if (mac_len)
+        memcpy(f->buf.url + head, mac, mac_len);
+    memcpy(f->buf.url + head + mac_len, rest, rest_len + 1);
+    return 0;
 }
 
 static int check_manifest(struct fota *f)
@@ -1012,7 +1014,9 @@ static int begin_attempt(struct fota *f)
         /* keep what was downloaded; continue with Range */
         memcpy(f->buf.url, f->manifest.url, strlen(f->manifest.url) + 1);
     } else {
-        set_url_from_config(f);
+        int r = set_url_from_config(f);
+        if (r < 0)
+            return r;
     }
     f->phase = PH_CONNECT;
     return FOTA_RUNNING;
@@ -1040,7 +1044,8 @@ int fota_start(struct fota *f)
     f->msg[0] = '\0';
     f->result = FOTA_RUNNING;
     log_msg(f, FOTA_LOG_DEBUG, "check started");
-    return begin_attempt(f) == FOTA_RUNNING ? 0 : FOTA_ERR_INVALID_ARG;
+    int b = begin_attempt(f);
+    return b == FOTA_RUNNING ? 0 : b;
 }
 
 /* After a failure: retry with exponential backoff and jitter, or give up. */
