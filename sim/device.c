@@ -137,6 +137,7 @@ static void setup_agent_config(struct sim_device *d)
     c->version_code = d->version_code;
     c->version = d->version;
     c->manifest_url = o->manifest_url;
+    c->mac = o->mac;
     c->user_agent = "fota-sim/" FOTA_VERSION_STRING;
     c->pubkeys = o->pubkeys;
     c->n_pubkeys = o->n_pubkeys;

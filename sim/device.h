@@ -20,6 +20,7 @@ struct sim_device;
 
 struct sim_options {
     const char *manifest_url;
+    const char *mac;     /* replaces "{mac}" in the URL; NULL: none */
     const char *product;
     int chip;
     const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE];

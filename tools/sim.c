@@ -24,6 +24,7 @@ static void usage(FILE *out)
             "(or rolls back when the new image crashes before confirming).\n"
             "\n"
             "  --url URL          manifest URL (may contain {mac})\n"
+            "  --mac MAC          this device's MAC, 12 upper-case hex digits, for {mac}\n"
             "  --key FILE         trusted public key (.pub or .key PEM; repeatable, up to 4)\n"
             "  --product ID       this device's product id\n"
             "  --chip NAME        this device's chip [esp32]\n"
@@ -68,7 +69,7 @@ int cmd_sim(int argc, char **argv)
         /* transports (sim/sim800/sim_transports.h) */
         {"ca", required_argument, 0, 1001},        {"modem", required_argument, 0, 1002},
         {"apn", required_argument, 0, 1003},       {"wifi-down", no_argument, 0, 1004},
-        {"no-wifi", no_argument, 0, 1005},
+        {"no-wifi", no_argument, 0, 1005},         {"mac", required_argument, 0, 1006},
         {0, 0, 0, 0}};
     static uint8_t keys[FOTA_MAX_KEYS][FOTA_P256_PUBKEY_SIZE];
     struct sim_options opt = {0};
@@ -113,6 +114,7 @@ int cmd_sim(int argc, char **argv)
         case 'R': num = &opt.min_bytes_per_s; break;
         case 'T': num = &utc; break;
         case 'N': opt.no_clock = 1; break;
+        case 1006: opt.mac = optarg; break;
         case 'q': opt.quiet = 1; opt.progress = 0; break;
         case 'v': opt.verbose = 1; break;
         case 'n': num = &checks; break;

@@ -35,4 +35,13 @@ url=$SERVE_URL/$PRODUCT/manifest.txt
 sim_device "$url" --checks 3
 expect_sim 0 "result: up to date, running 1.0.0" "three periodic checks stay up to date"
 expect_eq "$(grep -c 'manifest.txt.* 304 ' "$SERVE_LOG" || true)" 2 "the second and third checks get 304 Not Modified"
+# Per-device manifests, as people host BASE/<MAC>.version today: "{mac}" in
+# the manifest URL becomes this device's MAC.
+prepare_release
+release "$FW2"
+cp -r "$WWW/$PRODUCT" "$WWW/24A160B2C3D4"
+start_fota_serve "$WWW"
+sim_device "$SERVE_URL/{mac}/manifest.txt" --mac 24A160B2C3D4
+expect_sim 0 "result: updated 1.0.0 -> 2.0.0 and confirmed" "{mac} in the manifest URL: the device updates from its own manifest"
+expect_contains "$(cat "$SERVE_LOG")" "GET /24A160B2C3D4/manifest.txt 200" "the request named the device's MAC"
 finish
