@@ -746,7 +746,6 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
-    int one = 1;
     int ls = listen_loopback("badserver", port);
     if (ls < 0)
         return 1;
@@ -758,14 +757,9 @@ int main(int argc, char **argv)
               modes[mode].name, mode_arg, times, dir ? dir : "(none)");
 
     for (;;) {
-        int fd = accept(ls, NULL, NULL);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            fprintf(stderr, "badserver: accept: %s\n", strerror(errno));
+        int fd = accept_client(ls, "badserver", NULL, NULL);
+        if (fd < 0)
             return 1;
-        }
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         struct conn *c = calloc(1, sizeof *c);
         if (!c) {
             close(fd);
@@ -775,14 +769,9 @@ int main(int argc, char **argv)
         pthread_mutex_lock(&lock);
         c->id = ++conn_seq;
         pthread_mutex_unlock(&lock);
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &attr, serve_conn, c) != 0) {
+        if (spawn_detached(serve_conn, c) != 0) {
             close(fd);
             free(c);
         }
-        pthread_attr_destroy(&attr);
     }
 }

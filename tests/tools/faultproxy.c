@@ -563,7 +563,6 @@ int main(int argc, char **argv)
     target_text = target;
 
     signal(SIGPIPE, SIG_IGN);
-    int one = 1;
     int ls = listen_loopback("faultproxy", listen_port);
     if (ls < 0)
         return 1;
@@ -572,15 +571,10 @@ int main(int argc, char **argv)
 
     for (;;) {
         struct sockaddr_storage peer;
-        socklen_t pl = sizeof peer;
-        int cfd = accept(ls, (struct sockaddr *)&peer, &pl);
-        if (cfd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            fprintf(stderr, "faultproxy: accept: %s\n", strerror(errno));
+        unsigned pl = 0;
+        int cfd = accept_client(ls, "faultproxy", &peer, &pl);
+        if (cfd < 0)
             return 1;
-        }
-        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         struct conn *c = calloc(1, sizeof *c);
         if (!c) {
             close(cfd);
@@ -589,7 +583,7 @@ int main(int argc, char **argv)
         c->cfd = cfd;
         c->ufd = -1;
         char h[INET6_ADDRSTRLEN] = "?", p[8] = "?";
-        getnameinfo((struct sockaddr *)&peer, pl, h, sizeof h, p, sizeof p,
+        getnameinfo((struct sockaddr *)&peer, (socklen_t)pl, h, sizeof h, p, sizeof p,
                     NI_NUMERICHOST | NI_NUMERICSERV);
         snprintf(c->peer, sizeof c->peer, "%s:%s", h, p);
 
@@ -613,15 +607,10 @@ int main(int argc, char **argv)
             free(c);
             continue;
         }
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &attr, relay, c) != 0) {
+        if (spawn_detached(relay, c) != 0) {
             logf_("conn %" PRIu64 ": cannot start a thread", c->id);
             close(cfd);
             free(c);
         }
-        pthread_attr_destroy(&attr);
     }
 }

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,4 +31,34 @@ int listen_loopback(const char *prog, uint64_t port)
     printf("%s: listening on 127.0.0.1:%u\n", prog, ntohs(sa.sin_port));
     fflush(stdout);
     return ls;
+}
+
+int accept_client(int ls, const char *prog, struct sockaddr_storage *peer, unsigned *peer_len)
+{
+    for (;;) {
+        socklen_t pl = sizeof(struct sockaddr_storage);
+        int fd = accept(ls, (struct sockaddr *)peer, peer ? &pl : NULL);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            fprintf(stderr, "%s: accept: %s\n", prog, strerror(errno));
+            return -1;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (peer_len)
+            *peer_len = (unsigned)pl;
+        return fd;
+    }
+}
+
+int spawn_detached(void *(*fn)(void *), void *arg)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int r = pthread_create(&t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return r == 0 ? 0 : -1;
 }

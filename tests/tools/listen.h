@@ -8,4 +8,13 @@
 /* Returns the listening socket, or -1 after printing why to stderr. */
 int listen_loopback(const char *prog, uint64_t port);
 
+struct sockaddr_storage;
+
+/* The next connection (TCP_NODELAY set), retrying interrupted accepts; -1
+ * after printing why. `peer` may be NULL. */
+int accept_client(int ls, const char *prog, struct sockaddr_storage *peer, unsigned *peer_len);
+
+/* Run fn(arg) on a detached thread. Returns 0, or -1 (the caller frees arg). */
+int spawn_detached(void *(*fn)(void *), void *arg);
+
 #endif
