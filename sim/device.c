@@ -78,6 +78,14 @@ static void on_progress(void *ctx, uint32_t done, uint32_t total)
     }
 }
 
+static void on_event(void *ctx, int event, const struct fota *f)
+{
+    const struct sim_device *d = ctx;
+    (void)f;
+    if (d->opt->verbose)
+        say(d, "  event: %s\n", fota_event_name(event));
+}
+
 static int on_pre_update(void *ctx)
 {
     const struct sim_device *d = ctx;
@@ -162,6 +170,7 @@ static void setup_agent_config(struct sim_device *d)
     c->random = fota_posix_random;
     c->log = on_log;
     c->progress = on_progress;
+    c->event = on_event;
     c->pre_update = on_pre_update;
     c->connect_timeout_ms = o->connect_timeout_ms;
     c->read_timeout_ms = o->read_timeout_ms;

@@ -65,6 +65,20 @@ static int fail(struct fota *f, int err, const char *fmt, ...)
     return err;
 }
 
+const char *fota_event_name(int event)
+{
+    static const char *names[] = {"checking",  "no-update", "update-available", "downloading",
+                                  "retrying",  "verified",  "activated",        "confirmed",
+                                  "rolled-back", "failed"};
+    return event >= 0 && event <= FOTA_EV_FAILED ? names[event] : "unknown";
+}
+
+static void emit(struct fota *f, int event)
+{
+    if (f->cfg->event)
+        f->cfg->event(f->cfg->ctx, event, f);
+}
+
 static const char *what(const struct fota *f)
 {
     return f->fetching_image ? "image" : "manifest";
@@ -198,6 +212,7 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
 
     /* Settle what happened to the image activated last time. */
     struct fota_persist *p = &f->persist;
+    int rolled_back = 0;
     if (p->pending_version != 0) {
         int dirty = 0;
         if (p->pending_slot == f->running_slot) {
@@ -216,10 +231,13 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
             clear_pending(p);
             clear_download(p);
             dirty = 1;
+            rolled_back = 1;
         }
         if (dirty && (r = persist_save(f)) < 0)
             return r;
     }
+    if (rolled_back)
+        emit(f, FOTA_EV_ROLLED_BACK);
     return 0;
 }
 
@@ -238,8 +256,10 @@ int fota_confirm(struct fota *f)
     if (p->pending_version != 0 && p->pending_slot == f->running_slot) {
         settle_confirmed(p);
         clear_download(p);
-        return persist_save(f);
+        if ((r = persist_save(f)) < 0)
+            return r;
     }
+    emit(f, FOTA_EV_CONFIRMED);
     return 0;
 }
 
@@ -588,6 +608,7 @@ static int start_image(struct fota *f)
         p->dl_offset <= m->size) {
         log_msg(f, FOTA_LOG_INFO, "resuming %s at offset %u of %u", m->version,
                 (unsigned)p->dl_offset, (unsigned)m->size);
+        emit(f, FOTA_EV_DOWNLOADING);
         f->phase = PH_REHASH;
         return FOTA_RUNNING;
     }
@@ -598,6 +619,7 @@ static int start_image(struct fota *f)
     f->persisted_at = 0;
     log_msg(f, FOTA_LOG_INFO, "downloading %s: %u bytes into slot %d", m->version,
             (unsigned)m->size, f->target_slot);
+    emit(f, FOTA_EV_DOWNLOADING);
     memcpy(f->buf.url, m->url, (size_t)n + 1);
     f->redirects = 0;
     f->phase = PH_CONNECT;
@@ -934,6 +956,7 @@ message_done:
     log_msg(f, FOTA_LOG_INFO, "update available: %s (code %u), running %s (code %u)",
             f->manifest.version, (unsigned)f->manifest.version_code,
             f->cfg->version ? f->cfg->version : "?", (unsigned)f->cfg->version_code);
+    emit(f, FOTA_EV_UPDATE_AVAILABLE);
     if (f->cfg->check_only) {
         f->phase = PH_DONE;
         return FOTA_UPDATE_AVAILABLE;
@@ -967,6 +990,7 @@ static int do_readback(struct fota *f)
     }
     log_msg(f, FOTA_LOG_INFO, "verified %u bytes, SHA-256 matches the signed manifest",
             (unsigned)size);
+    emit(f, FOTA_EV_VERIFIED);
     f->phase = PH_ACTIVATE;
     return FOTA_RUNNING;
 }
@@ -999,6 +1023,7 @@ static int do_activate(struct fota *f)
         return r;
     log_msg(f, FOTA_LOG_INFO, "slot %d activated: reboot to run %s", f->target_slot,
             f->manifest.version);
+    emit(f, FOTA_EV_ACTIVATED);
     f->phase = PH_DONE;
     return FOTA_UPDATE_READY;
 }
@@ -1044,6 +1069,7 @@ int fota_start(struct fota *f)
     f->msg[0] = '\0';
     f->result = FOTA_RUNNING;
     log_msg(f, FOTA_LOG_DEBUG, "check started");
+    emit(f, FOTA_EV_CHECKING);
     int b = begin_attempt(f);
     return b == FOTA_RUNNING ? 0 : b;
 }
@@ -1058,6 +1084,7 @@ static int after_error(struct fota *f, int err)
         log_msg(f, FOTA_LOG_ERROR, "%s", f->msg);
         f->phase = PH_DONE;
         f->result = err;
+        emit(f, FOTA_EV_FAILED);
         return err;
     }
     uint32_t base = cfg_or(f->cfg->backoff_base_ms, 1000), cap = cfg_or(f->cfg->backoff_max_ms, 60000);
@@ -1081,6 +1108,7 @@ static int after_error(struct fota *f, int err)
             (unsigned)(max - 1), (unsigned)delay);
     f->wait_until = now(f) + delay;
     f->phase = PH_WAIT;
+    emit(f, FOTA_EV_RETRYING);
     return FOTA_RUNNING;
 }
 
@@ -1127,6 +1155,8 @@ int fota_step(struct fota *f)
         close_conn(f); /* a check ends with no connection left open */
         f->phase = PH_DONE;
         f->result = r;
+        if (r == FOTA_NO_UPDATE)
+            emit(f, FOTA_EV_NO_UPDATE);
     }
     return r;
 }

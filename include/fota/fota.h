@@ -108,7 +108,27 @@ struct fota_transport {
 
 enum fota_log_level { FOTA_LOG_ERROR = 0, FOTA_LOG_WARN, FOTA_LOG_INFO, FOTA_LOG_DEBUG };
 
+/* Milestones, for status reports to a server or a display: what happened,
+ * in a form a program can act on (the log has the same in words). */
+enum fota_event {
+    FOTA_EV_CHECKING = 0,     /* a check started */
+    FOTA_EV_NO_UPDATE,        /* nothing newer (304 or the same version) */
+    FOTA_EV_UPDATE_AVAILABLE, /* a newer manifest verified: fota_last_manifest() */
+    FOTA_EV_DOWNLOADING,      /* the image download started or resumed */
+    FOTA_EV_RETRYING,         /* a transient failure: fota_last_error(); backing off */
+    FOTA_EV_VERIFIED,         /* size and SHA-256 match, read back from flash */
+    FOTA_EV_ACTIVATED,        /* the slot boots next: reboot to run it */
+    FOTA_EV_CONFIRMED,        /* the running image was confirmed */
+    FOTA_EV_ROLLED_BACK,      /* found at init: the last image was rolled back */
+    FOTA_EV_FAILED,           /* the check ended with fota_last_error() */
+};
+
+/* "checking", "no-update", ... */
+const char *fota_event_name(int event);
+
 /* ---- Configuration ----------------------------------------------------- */
+
+struct fota;
 
 struct fota_config {
     /* Identity of this device and of the firmware running now. */
@@ -147,6 +167,8 @@ struct fota_config {
     uint32_t (*random)(void *ctx);                   /* optional, for backoff jitter */
     void (*log)(void *ctx, int level, const char *msg);           /* optional */
     void (*progress)(void *ctx, uint32_t done, uint32_t total);   /* optional */
+    /* Optional: milestones (enum fota_event); `f` may be queried inside. */
+    void (*event)(void *ctx, int event, const struct fota *f);
     /* Runs once before the first flash erase of an update: detach interrupts,
      * stop peripherals. A non-zero return aborts the update. Optional. */
     int (*pre_update)(void *ctx);

@@ -13,8 +13,9 @@ sim_device "$url"
 "$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 2.0.0 --size 262144 \
     --marker FOTA-SIM-CRASH -o "$WORK/bad.bin" >/dev/null
 release "$WORK/bad.bin"
-sim_device "$url"
+sim_device "$url" --verbose
 expect_sim 4 "result: rolled back; running 1.0.0" "an image that never confirms is rolled back"
+expect_contains "$(cat "$SIM_OUT")" "event: rolled-back" "the agent reports the rollback as an event"
 expect_contains "$(cat "$SIM_OUT")" "crashed before confirming" "the bad image booted once"
 expect_contains "$(cat "$SIM_OUT")" "was never confirmed: rolled back" "the bootloader rolled back"
 expect_contains "$(cat "$SIM_OUT")" "FOTA_ERR_REJECTED_VERSION" "the rolled-back version is not installed again"

@@ -35,6 +35,15 @@ url=$SERVE_URL/$PRODUCT/manifest.txt
 sim_device "$url" --checks 3
 expect_sim 0 "result: up to date, running 1.0.0" "three periodic checks stay up to date"
 expect_eq "$(grep -c 'manifest.txt.* 304 ' "$SERVE_LOG" || true)" 2 "the second and third checks get 304 Not Modified"
+# The event callback reports the milestones, in order, for status reports.
+prepare_release
+release "$FW2"
+start_fota_serve "$WWW"
+sim_device "$SERVE_URL/$PRODUCT/manifest.txt" --verbose
+events=$(sed -n 's/^  event: //p' "$SIM_OUT" | tr '\n' ' ')
+expect_eq "$events" "confirmed checking update-available downloading verified activated confirmed checking no-update " \
+    "events: confirmed (factory), checking, update-available, downloading, verified, activated, confirmed, checking, no-update"
+
 # Per-device manifests, as people host BASE/<MAC>.version today: "{mac}" in
 # the manifest URL becomes this device's MAC.
 prepare_release
