@@ -241,6 +241,14 @@ static void progress(void *ctx, uint32_t done, uint32_t total)
         p->user_progress(p->user_ctx, done, total);
 }
 
+static void forward_event(void *ctx, int ev, const struct fota *f)
+{
+    struct fota_esp_idf *p = ctx;
+    ESP_LOGD(TAG, "event: %s", fota_event_name(ev));
+    if (p->user_event)
+        p->user_event(p->user_ctx, ev, f);
+}
+
 static int this_chip(void)
 {
 #if defined(CONFIG_IDF_TARGET_ESP32)
@@ -325,6 +333,7 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
 
     p->user_pre_update = o->pre_update;
     p->user_progress = o->progress;
+    p->user_event = o->event;
     p->user_ctx = o->ctx;
     p->cfg = (struct fota_config){
         .product = o->product,
@@ -348,6 +357,7 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
         .random = random_u32,
         .log = log_msg,
         .progress = progress,
+        .event = forward_event,
         .pre_update = pre_update,
         .connect_timeout_ms = CONFIG_FOTA_CONNECT_TIMEOUT_MS,
         .read_timeout_ms = CONFIG_FOTA_READ_TIMEOUT_MS,

@@ -48,7 +48,9 @@ struct fota_esp_idf_options {
      * the update. Optional. */
     int (*pre_update)(void *ctx);
     void (*progress)(void *ctx, uint32_t done, uint32_t total); /* optional */
-    void *ctx;                 /* passed to pre_update and progress */
+    /* Milestones (enum fota_event), e.g. to report status to a server. Optional. */
+    void (*event)(void *ctx, int event, const struct fota *f);
+    void *ctx;                 /* passed to pre_update, progress and event */
     uint8_t check_only;        /* report FOTA_UPDATE_AVAILABLE, do not download */
 };
 
@@ -73,6 +75,7 @@ struct fota_esp_idf {
     const esp_partition_t *state;   /* CONFIG_FOTA_STATE_PARTITION_LABEL */
     int (*user_pre_update)(void *ctx);
     void (*user_progress)(void *ctx, uint32_t done, uint32_t total);
+    void (*user_event)(void *ctx, int event, const struct fota *f);
     void *user_ctx;
     char mac[13];
     uint8_t rx[CONFIG_FOTA_RX_BUFFER_SIZE];
