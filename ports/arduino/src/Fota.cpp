@@ -148,11 +148,17 @@ static int pre_update(void *ctx)
     return static_cast<Fota *>(ctx)->preUpdate();
 }
 
+static void on_event(void *ctx, int event, const struct fota *)
+{
+    static_cast<Fota *>(ctx)->forwardEvent(event);
+}
+
 /* ---- Fota ----------------------------------------------------------------------- */
 
 Fota::Fota(Client &client) : Fota(client, client) {}
 
-Fota::Fota(Client &plain, Client &secure) : _userPreUpdate(NULL), _userCtx(NULL)
+Fota::Fota(Client &plain, Client &secure)
+    : _userPreUpdate(NULL), _userEvent(NULL), _userCtx(NULL)
 {
     memset(&_agent, 0, sizeof _agent);
     memset(&_cfg, 0, sizeof _cfg);
@@ -163,6 +169,12 @@ Fota::Fota(Client &plain, Client &secure) : _userPreUpdate(NULL), _userCtx(NULL)
 int Fota::preUpdate()
 {
     return _userPreUpdate ? _userPreUpdate(_userCtx) : 0;
+}
+
+void Fota::forwardEvent(int event)
+{
+    if (_userEvent)
+        _userEvent(_userCtx, event, &_agent);
 }
 
 int Fota::begin(const FotaOptions &o)
@@ -179,6 +191,7 @@ int Fota::begin(const FotaOptions &o)
     snprintf(_mac, sizeof _mac, "%02X%02X%02X%02X%02X%02X", mac[0], mac[1], mac[2], mac[3],
              mac[4], mac[5]);
     _userPreUpdate = o.preUpdate;
+    _userEvent = o.onEvent;
     _userCtx = o.ctx;
 
     memset(&_cfg, 0, sizeof _cfg);
@@ -203,6 +216,7 @@ int Fota::begin(const FotaOptions &o)
     _cfg.random = random_u32;
     _cfg.log = log_msg;
     _cfg.pre_update = pre_update;
+    _cfg.event = on_event;
 
     _buffers.rx = _rx;
     _buffers.rx_size = sizeof _rx;

@@ -69,7 +69,10 @@ struct FotaOptions {
     const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE];
     size_t nPubkeys;
     int (*preUpdate)(void *ctx); /* detach interrupts, stop peripherals; != 0 aborts */
-    void *ctx;
+    /* Milestones (enum fota_event: checking, activated, confirmed, failed ...),
+     * e.g. to report status to a server. Optional. */
+    void (*onEvent)(void *ctx, int event, const struct fota *f);
+    void *ctx;                   /* passed to preUpdate and onEvent */
 };
 
 /* State of one Client used as a fota transport (C callbacks into C++). */
@@ -107,6 +110,7 @@ class Fota {
 
     /* Called by the C port; public for it only. */
     int preUpdate();
+    void forwardEvent(int event);
 
   private:
     struct fota _agent;
@@ -115,6 +119,7 @@ class Fota {
     struct fota_transport _transport;
     FotaClientLink _link;
     int (*_userPreUpdate)(void *ctx);
+    void (*_userEvent)(void *ctx, int event, const struct fota *f);
     void *_userCtx;
     char _mac[13];
     uint8_t _rx[FOTA_RX_BUFFER_SIZE];

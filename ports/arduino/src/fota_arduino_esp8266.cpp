@@ -179,7 +179,9 @@ int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, 
     port.staging_addr = sketch;
     port.staging_size = port.record_addr - sketch;
     port.flash = {NULL, flash_read, flash_write, flash_erase, kSector, 4};
-    port.boot = {NULL, boot_running, boot_slot_info, boot_set_next, boot_confirm, boot_rollback};
+    /* no slot_state: eboot keeps no per-slot state to ask */
+    port.boot = {NULL,         boot_running,  boot_slot_info, boot_set_next,
+                 boot_confirm, boot_rollback, NULL};
     if (fota_record_init(&port.store, &port.flash, port.record_addr, 2 * kSector,
                          sizeof port.rec) != 0)
         return FOTA_ERR_INVALID_ARG;
