@@ -56,7 +56,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "listen.h"
+#include "tool.h"
 
 #define HEAD_MAX 65536
 #define TARGET_MAX 2048
@@ -115,16 +115,7 @@ static const char *dir;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t request_seq, conn_seq;
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "badserver: %s\n", line);
-}
+#define logf_(...) tool_log("badserver", __VA_ARGS__)
 
 /* ---- I/O -------------------------------------------------------------------- */
 
@@ -662,19 +653,6 @@ static void usage(FILE *out)
     for (size_t i = 0; i < MODE_COUNT; i++)
         fprintf(out, " %s", modes[i].name);
     fprintf(out, "\n");
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 int main(int argc, char **argv)

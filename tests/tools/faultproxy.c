@@ -62,7 +62,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "listen.h"
+#include "tool.h"
 
 #define BUF_SIZE 65536
 #define CONTROL_MAX 256
@@ -109,16 +109,7 @@ static char control_seen[CONTROL_MAX];
 static struct addrinfo *target_ai;
 static const char *target_text;
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "faultproxy: %s\n", line); /* one call: lines do not mix */
-}
+#define logf_(...) tool_log("faultproxy", __VA_ARGS__)
 
 static int parse_mode(const char *s, enum mode *out)
 {
@@ -128,19 +119,6 @@ static int parse_mode(const char *s, enum mode *out)
             return 0;
         }
     return -1;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* "MODE [K [N]]" -> fault. Returns 0 or -1 with a reason in `why`. */

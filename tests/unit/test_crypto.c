@@ -18,6 +18,7 @@
 #include "fota/crypto.h"
 #include "fota/error.h"
 #include "harness.h"
+#include "support/test_hex.h"
 #include "mbedtls/bignum.h"
 #include "mbedtls/ecdsa.h"
 #include "mbedtls/ecp.h"
@@ -35,27 +36,6 @@ static const struct {
 #endif
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
-
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = s[2 * i + k];
-            v <<= 4;
-            if (c >= '0' && c <= '9')
-                v |= (unsigned)(c - '0');
-            else if (c >= 'a' && c <= 'f')
-                v |= (unsigned)(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F')
-                v |= (unsigned)(c - 'A' + 10);
-            else
-                return -1;
-        }
-        out[i] = (uint8_t)v;
-    }
-    return s[2 * n] == 0 ? 0 : -1;
-}
 
 /* ---- SHA-256 --------------------------------------------------------- */
 

@@ -1,8 +1,10 @@
 #define _GNU_SOURCE
-#include "listen.h"
+#include "tool.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -61,4 +63,27 @@ int spawn_detached(void *(*fn)(void *), void *arg)
     int r = pthread_create(&t, &attr, fn, arg);
     pthread_attr_destroy(&attr);
     return r == 0 ? 0 : -1;
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+void tool_log(const char *prog, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s\n", prog, line);
 }
