@@ -11,7 +11,7 @@
 
 #include "fota/fota.h"
 #include "fota/sim800.h"
-#include "fota/tls.h"
+#include "fota_tls.h"
 #include "fota_posix.h"
 #include "pty_uart.h"
 

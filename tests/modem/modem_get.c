@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fota/sim800.h"
-#include "fota/tls.h"
+#include "fota_tls.h"
 #include "http_get.h"
 #include "pty_uart.h"
 
