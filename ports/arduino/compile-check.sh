@@ -367,9 +367,9 @@ PY
               -DMBEDTLS_CONFIG_FILE=\"mbedtls/esp_config.h\" -include $s/sdkconfig.h
               -include $s/sdkconfig_lwip.h $lwip $incs"
         for f in "$root"/src/*.c "$root"/ports/crypto/mbedtls.c "$root"/ports/esp32/*.c \
-            "$root"/ports/esp-idf/fota/*.c; do
+            "$root"/ports/modem/*.c "$root"/ports/esp-idf/fota/*.c; do
             run "esp-idf C ${f#"$root"/}" riscv64-unknown-elf-gcc $idf_cflags -std=gnu17 $CWARN \
-                -I"$root/include" -I"$root/src" -I"$root/ports/esp32" \
+                -I"$root/include" -I"$root/src" -I"$root/ports/esp32" -I"$root/ports/modem" \
                 -I"$root/ports/esp-idf/fota/include" -c "$f"
         done
     fi

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "fota/fota.h"
-#include "fota/sim800.h"
+#include "fota_sim800.h"
 #include "fota_tls.h"
 #include "fota_posix.h"
 #include "pty_uart.h"
