@@ -1014,6 +1014,20 @@ static int do_activate(struct fota *f)
         return r;
     /* 2. One atomic boot-data write selects the slot for one trial boot. */
     r = f->cfg->boot->set_next(f->cfg->boot->ctx, f->target_slot);
+    if (r == FOTA_ERR_IMAGE_REJECTED) {
+        /* The platform will never boot this image (and may have erased the
+         * slot): keeping it "complete and pending" would redo this at every
+         * check. Reject the version like a rolled-back one. */
+        p->rejected_version = p->pending_version;
+        clear_pending(p);
+        clear_download(p);
+        if ((r = persist_save(f)) < 0)
+            return r;
+        return fail(f, FOTA_ERR_IMAGE_REJECTED,
+                    "the platform refused to boot %s from slot %d (signature, chip revision "
+                    "or secure version): version code %u rejected",
+                    f->manifest.version, f->target_slot, (unsigned)f->manifest.version_code);
+    }
     if (r < 0)
         return fail(f, FOTA_ERR_BOOT, "selecting slot %d for the next boot failed (%s)",
                     f->target_slot, fota_strerror(r));

@@ -103,6 +103,8 @@ const char *fota_strerror(int err)
         return "FOTA_ERR_IMAGE_SIZE";
     case FOTA_ERR_IMAGE_HASH:
         return "FOTA_ERR_IMAGE_HASH";
+    case FOTA_ERR_IMAGE_REJECTED:
+        return "FOTA_ERR_IMAGE_REJECTED";
     case FOTA_ERR_FLASH_READ:
         return "FOTA_ERR_FLASH_READ";
     case FOTA_ERR_FLASH_WRITE:

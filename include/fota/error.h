@@ -74,6 +74,10 @@ enum fota_err {
     FOTA_ERR_IMAGE_CHIP = -71,      /* image is built for another chip */
     FOTA_ERR_IMAGE_SIZE = -72,      /* received size differs from the signed size */
     FOTA_ERR_IMAGE_HASH = -73,      /* SHA-256 differs from the signed one */
+    /* The platform will not boot the verified image (ESP-IDF: Secure Boot
+     * signature, chip revision, secure_version below the eFuse counter):
+     * the agent rejects the version and does not download it again. */
+    FOTA_ERR_IMAGE_REJECTED = -74,
 
     /* Flash, boot and state */
     FOTA_ERR_FLASH_READ = -80,

@@ -16,21 +16,41 @@
 #include "esp_log.h"
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
 #include "sdkconfig.h"
+#if ESP_IDF_VERSION >= ESP_IDF_VERSION_VAL(5, 0, 0)
 #include "spi_flash_mmap.h" /* SPI_FLASH_SEC_SIZE */
+#else
+/* ESP-IDF 4.4 (arduino-esp32 2.x): spi_flash_mmap.h does not exist yet */
+#include "esp_spi_flash.h"
+#endif
 
 static const char *TAG = "fota";
 
 /* ---- Flash: absolute addresses, only inside the slots and the state ---- */
 
+static int same_partition(const esp_partition_t *a, const esp_partition_t *b)
+{
+    return a && b && a->address == b->address;
+}
+
+/* The partition that holds [addr, addr+len), or NULL. `writing`: never the
+ * partition the app runs from, whatever the caller believes. */
 static const esp_partition_t *partition_at(struct fota_esp32 *p, uint32_t addr, uint32_t len,
-                                           uint32_t *offset)
+                                           int writing, uint32_t *offset)
 {
     const esp_partition_t *parts[3] = {p->slot[0], p->slot[1], p->state};
     for (int i = 0; i < 3; i++) {
         const esp_partition_t *part = parts[i];
         if (part && addr >= part->address && addr - part->address <= part->size &&
             len <= part->size - (addr - part->address)) {
+            if (writing && same_partition(part, esp_ota_get_running_partition())) {
+                ESP_LOGE(TAG, "refusing to change flash 0x%08x+%u: %s is the partition this "
+                              "app runs from",
+                         (unsigned)addr, (unsigned)len, part->label);
+                return NULL;
+            }
             *offset = addr - part->address;
             return part;
         }
@@ -40,10 +60,42 @@ static const esp_partition_t *partition_at(struct fota_esp32 *p, uint32_t addr, 
     return NULL;
 }
 
+/* A download is about to overwrite `part` from its start. If the inactive
+ * otadata entry still describes the image that was there, a rollback of the
+ * running app (or its failure to confirm) would make the bootloader select
+ * this half-written slot, and esp_ota_get_state_partition would report the
+ * old image's state for it. esp_ota_begin invalidates that entry since
+ * ESP-IDF 5.5 (commit c9ea30e6, IDF issue 14808; there only with rollback
+ * enabled); this port writes through esp_partition_*, so it does the same,
+ * in every configuration: the entry describes bytes that are going away. */
+static int invalidate_stale_entry(const esp_partition_t *part)
+{
+    esp_ota_img_states_t st;
+    if (esp_ota_get_state_partition(part, &st) != ESP_OK ||
+        same_partition(part, esp_ota_get_boot_partition()))
+        return 0; /* no entry for this slot, or the active one (the slot boots next) */
+#if ESP_IDF_VERSION >= ESP_IDF_VERSION_VAL(5, 5, 0)
+    esp_err_t e = esp_ota_invalidate_inactive_ota_data_slot();
+    const char *what = "esp_ota_invalidate_inactive_ota_data_slot";
+#else
+    /* Before 5.5 the only call that drops the inactive entry also erases the
+     * slot it names: this one, which the download erases anyway. */
+    esp_err_t e = esp_ota_erase_last_boot_app_partition();
+    const char *what = "esp_ota_erase_last_boot_app_partition";
+#endif
+    if (e != ESP_OK) {
+        ESP_LOGE(TAG, "%s (stale otadata entry of %s): %s", what, part->label,
+                 esp_err_to_name(e));
+        return FOTA_ERR_FLASH_ERASE;
+    }
+    ESP_LOGI(TAG, "invalidated the otadata entry of the image that was in %s", part->label);
+    return 0;
+}
+
 static int flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
     uint32_t off;
-    const esp_partition_t *part = partition_at(ctx, addr, len, &off);
+    const esp_partition_t *part = partition_at(ctx, addr, len, 0, &off);
     if (!part)
         return FOTA_ERR_INVALID_ARG;
     esp_err_t e = esp_partition_read(part, off, buf, len);
@@ -58,7 +110,7 @@ static int flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 static int flash_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
     uint32_t off;
-    const esp_partition_t *part = partition_at(ctx, addr, len, &off);
+    const esp_partition_t *part = partition_at(ctx, addr, len, 1, &off);
     if (!part)
         return FOTA_ERR_INVALID_ARG;
     esp_err_t e = esp_partition_write(part, off, buf, len);
@@ -73,9 +125,15 @@ static int flash_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 static int flash_erase(void *ctx, uint32_t addr, uint32_t len)
 {
     uint32_t off;
-    const esp_partition_t *part = partition_at(ctx, addr, len, &off);
+    struct fota_esp32 *p = ctx;
+    const esp_partition_t *part = partition_at(p, addr, len, 1, &off);
     if (!part)
         return FOTA_ERR_INVALID_ARG;
+    if (off == 0 && part != p->state) {
+        int r = invalidate_stale_entry(part);
+        if (r < 0)
+            return r;
+    }
     esp_err_t e = esp_partition_erase_range(part, off, len);
     if (e != ESP_OK) {
         ESP_LOGE(TAG, "esp_partition_erase_range(%s, 0x%x, %u): %s", part->label,
@@ -159,6 +217,17 @@ static int boot_set_next(void *ctx, int slot)
      * sectors with sequence numbers); with rollback enabled the image boots
      * as pending-verify. */
     esp_err_t e = esp_ota_set_boot_partition(p->slot[slot]);
+    if (e == ESP_ERR_OTA_VALIDATE_FAILED || e == ESP_ERR_OTA_SMALL_SEC_VER) {
+        /* The image is the signed one (the agent checked its SHA-256 and read
+         * it back), but this chip will not boot it: esp_image_verify refused
+         * it (Secure Boot signature missing or not trusted, chip revision
+         * outside the image's range), or its secure_version is below the
+         * eFuse counter, in which case ESP-IDF has erased the slot. Trying
+         * again cannot help: the agent rejects the version. */
+        ESP_LOGE(TAG, "esp_ota_set_boot_partition(%s): %s: this chip refuses the image",
+                 p->slot[slot]->label, esp_err_to_name(e));
+        return FOTA_ERR_IMAGE_REJECTED;
+    }
     if (e != ESP_OK) {
         ESP_LOGE(TAG, "esp_ota_set_boot_partition(%s): %s", p->slot[slot]->label,
                  esp_err_to_name(e));
@@ -169,7 +238,12 @@ static int boot_set_next(void *ctx, int slot)
 
 static int boot_confirm(void *ctx)
 {
-    (void)ctx;
+    struct fota_esp32 *p = ctx;
+    if (slot_of(p, esp_ota_get_running_partition()) < 0) {
+        /* A factory app has no otadata entry to mark (ESP-IDF answers
+         * "Running firmware is factory"): it is valid by definition. */
+        return 0;
+    }
     esp_err_t e = esp_ota_mark_app_valid_cancel_rollback();
     if (e != ESP_OK) {
         ESP_LOGE(TAG, "esp_ota_mark_app_valid_cancel_rollback: %s", esp_err_to_name(e));
@@ -193,6 +267,22 @@ static int boot_rollback(void *ctx)
         return FOTA_ERR_BOOT;
     }
     return 0;
+}
+
+/* ---- Waiting ------------------------------------------------------------- */
+
+void fota_esp32_delay_ms(uint32_t ms)
+{
+    /* pdMS_TO_TICKS multiplies in 32-bit TickType_t: ms * configTICK_RATE_HZ
+     * wraps above 2^32 (11.9 h at 100 Hz; a 1-day check interval became about
+     * 8 minutes). Pieces of an hour stay below that up to 1000 Hz. */
+    const uint32_t piece = 3600u * 1000u;
+    while (ms > 0) {
+        uint32_t step = ms > piece ? piece : ms;
+        TickType_t ticks = pdMS_TO_TICKS(step);
+        vTaskDelay(ticks > 0 ? ticks : 1);
+        ms -= step;
+    }
 }
 
 /* ---- Setup ---------------------------------------------------------------- */

@@ -31,7 +31,7 @@ struct fota_esp32 {
     const esp_partition_t *state;   /* the agent's state partition */
     uint32_t state_addr;            /* for fota_config.state_addr / state_size */
     uint32_t state_size;
-    char detail[128];               /* why init failed, in words */
+    char detail[192];               /* why init failed, in words */
 };
 
 /* Find ota_0, ota_1 and the data partition labelled `state_label`, and fill
@@ -41,6 +41,10 @@ int fota_esp32_init(struct fota_esp32 *p, const char *state_label);
 
 /* enum fota_chip of the chip this is built for (CONFIG_IDF_TARGET_*). */
 int fota_esp32_chip(void);
+
+/* Sleep the calling task for `ms` milliseconds (at least one tick), also
+ * for waits longer than pdMS_TO_TICKS can convert. */
+void fota_esp32_delay_ms(uint32_t ms);
 
 #ifdef __cplusplus
 }

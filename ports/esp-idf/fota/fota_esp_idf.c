@@ -29,8 +29,7 @@ static uint32_t now_ms(void *ctx)
 static void delay_ms(void *ctx, uint32_t ms)
 {
     (void)ctx;
-    TickType_t ticks = pdMS_TO_TICKS(ms);
-    vTaskDelay(ticks > 0 ? ticks : 1);
+    fota_esp32_delay_ms(ms);
 }
 
 static uint32_t random_u32(void *ctx)
@@ -170,7 +169,8 @@ static void check_task(void *arg)
             vTaskDelay(pdMS_TO_TICKS(500)); /* let the log drain */
             esp_restart();
         }
-        vTaskDelay(pdMS_TO_TICKS((uint32_t)CONFIG_FOTA_CHECK_INTERVAL_S * 1000u));
+        /* Kconfig caps the interval at 30 days: the milliseconds fit 32 bits */
+        fota_esp32_delay_ms((uint32_t)CONFIG_FOTA_CHECK_INTERVAL_S * 1000u);
     }
 }
 
