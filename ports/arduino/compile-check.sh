@@ -316,9 +316,26 @@ EOF
         riscv/include heap/include log/include esp_timer/include esp_partition/include app_update/include \
         bootloader_support/include bootloader_support/bootloader_flash/include esp_app_format/include \
         esp_bootloader_format/include spi_flash/include esp_mm/include esp_security/include efuse/include \
-        efuse/$chip/include esp_hw_support/mspi_timing_tuning/include mbedtls/port/include mbedtls/mbedtls/include; do
+        efuse/$chip/include esp_hw_support/mspi_timing_tuning/include mbedtls/port/include mbedtls/mbedtls/include \
+        freertos/include freertos/include/esp_additions freertos/include/esp_additions/freertos \
+        freertos/port/riscv/include freertos/port/riscv/include/freertos; do
         [ -d "$idf/$d" ] && incs="$incs -isystem $idf/$d"
     done
+    # ESP-IDF 4.4 (arduino-esp32 2.x): newlib's platform_include/sys/reent.h
+    # includes the next sys/reent.h, which picolibc does not have; a stand-in
+    # after every other folder declares the struct the headers name.
+    if [ -f "$idf/newlib/platform_include/sys/reent.h" ] && [ ! -d "$idf/esp_partition" ]; then
+        mkdir -p "$s/after/sys"
+        printf '#pragma once\nstruct _reent { int _errno; };\n' >"$s/after/sys/reent.h"
+        printf '#include <sys/reent.h>\n' >"$s/after/reent.h"
+        incs="$incs -isystem $s/after"
+        # ESP-IDF 4.4's log macros print esp_log_timestamp() (uint32_t) with
+        # %u: right for its own GCC 8, where uint32_t is unsigned int, wrong
+        # for Debian's riscv64-elf GCC, where it is unsigned long. The v5.5.1
+        # check keeps -Wformat on our own format strings.
+        CWARN="$CWARN -Wno-format"
+        CXXWARN="$CXXWARN -Wno-format"
+    fi
     # RVHAL_EXCM_LEVEL_CLIC: an SoC-caps value a full IDF build generates.
     defs="-DESP_PLATFORM -D_GNU_SOURCE -DRVHAL_EXCM_LEVEL_CLIC=3 -DARDUINO=10819 -DARDUINO_ARCH_ESP32 -DESP32
           -DARDUINO_ESP32C3_DEV -DMBEDTLS_CONFIG_FILE=\"mbedtls/esp_config.h\""
@@ -372,6 +389,20 @@ PY
                 -I"$root/include" -I"$root/src" -I"$root/ports/esp32" -I"$root/ports/modem" \
                 -I"$root/ports/esp-idf/fota/include" -c "$f"
         done
+        # The example, when the tree has IDF's examples/common_components
+        # (protocol_examples_common), with its Kconfig defaults for the C3.
+        pec=$sdk/examples/common_components/protocol_examples_common/include
+        if [ -d "$pec" ]; then
+            printf '#define CONFIG_EXAMPLE_BUTTON_GPIO 9\n#define CONFIG_EXAMPLE_LED_GPIO -1\n' >"$s/example_config.h"
+            # IDF builds examples with -Wall -Wextra -Werror, not our prototype rules
+            run "esp-idf C examples/esp-idf/main/app_main.c" riscv64-unknown-elf-gcc $idf_cflags -std=gnu17 \
+                $CXXWARN -include "$s/example_config.h" -isystem "$pec" -isystem "$idf/esp_driver_gpio/include" \
+                -isystem "$idf/nvs_flash/include" -isystem "$idf/esp_app_format/include" \
+                -I"$root/include" -I"$root/ports/esp32" -I"$root/ports/esp-idf/fota/include" \
+                -I"$tmp/sketch" -c "$root/examples/esp-idf/main/app_main.c"
+        else
+            echo "skip: examples/esp-idf/main/app_main.c ($pec missing)"
+        fi
     fi
     ;;
 *)

@@ -76,8 +76,11 @@ void setup()
     if (r != 0)
         Serial.printf("fota: %s: %s\n", fota_strerror(r), fota.lastMessage());
 
-    if (fota.state() == FOTA_IMG_PENDING_VERIFY) {
-        Serial.println("first boot of a new version: health check");
+    /* Not confirmed yet: PENDING_VERIFY with rollback, NEW under a bootloader
+     * without rollback, UNDEFINED with rollback off (or on ESP8266). Each
+     * needs the confirm, which also raises the anti-rollback floor. */
+    if (fota.state() != FOTA_IMG_VALID) {
+        Serial.println("running an unconfirmed version: health check");
         if (healthy()) {
             r = fota.confirm();
             Serial.printf("confirm: %s\n", r == 0 ? "ok" : fota.lastMessage());

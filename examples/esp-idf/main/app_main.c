@@ -1,8 +1,9 @@
 /*
  * fota example: check for a signed update every CONFIG_FOTA_CHECK_INTERVAL_S
- * seconds, stop the interrupt handler and the timer before the flash is
- * written, and confirm a new image only after a health check (otherwise the
- * bootloader rolls it back on the next reset).
+ * seconds while an interrupt counts button presses and a timer blinks an LED
+ * (pins per target: main/Kconfig.projbuild), and confirm an unconfirmed image
+ * only after a health check (with rollback, the bootloader rolls it back on
+ * the next reset otherwise). Partition table: partitions.csv.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,8 +22,8 @@
 #include "nvs_flash.h"
 #include "protocol_examples_common.h"
 
-#define BUTTON_GPIO GPIO_NUM_9 /* BOOT button on ESP32-C3 boards; GPIO 0 on ESP32 */
-#define LED_GPIO GPIO_NUM_8
+#define BUTTON_GPIO CONFIG_EXAMPLE_BUTTON_GPIO /* -1: none */
+#define LED_GPIO CONFIG_EXAMPLE_LED_GPIO       /* -1: none */
 #define HEALTH_DEADLINE_S 60
 
 static const char *TAG = "app";
@@ -43,34 +44,31 @@ static void blink(void *arg)
     gpio_set_level(LED_GPIO, on ^= 1);
 }
 
+/* Nothing here is stopped for an update: ESP-IDF itself disables the cache
+ * and every interrupt not marked IRAM-safe during each flash operation, and
+ * the handler above is IRAM_ATTR (gpio_install_isr_service(ESP_INTR_FLAG_IRAM)),
+ * so no pre-update hook is needed, and none can leave the device without its
+ * interrupts when an update fails. */
 static void start_peripherals(void)
 {
-    gpio_reset_pin(LED_GPIO);
-    gpio_set_direction(LED_GPIO, GPIO_MODE_OUTPUT);
-    gpio_config_t button = {
-        .pin_bit_mask = 1ULL << BUTTON_GPIO,
-        .mode = GPIO_MODE_INPUT,
-        .pull_up_en = GPIO_PULLUP_ENABLE,
-        .intr_type = GPIO_INTR_NEGEDGE,
-    };
-    gpio_config(&button);
-    gpio_install_isr_service(0);
-    gpio_isr_handler_add(BUTTON_GPIO, button_isr, NULL);
-    const esp_timer_create_args_t args = {.callback = blink, .name = "blink"};
-    esp_timer_create(&args, &blink_timer);
-    esp_timer_start_periodic(blink_timer, 500 * 1000);
-}
-
-/* Runs once before the first flash erase of an update: nothing that runs
- * from flash or touches it may fire while the flash is being written. */
-static int stop_peripherals(void *ctx)
-{
-    (void)ctx;
-    ESP_LOGI(TAG, "update starting: detaching the button interrupt, stopping the timer");
-    gpio_isr_handler_remove(BUTTON_GPIO);
-    gpio_uninstall_isr_service();
-    esp_timer_stop(blink_timer);
-    return 0;
+    if (LED_GPIO >= 0) {
+        gpio_reset_pin(LED_GPIO);
+        gpio_set_direction(LED_GPIO, GPIO_MODE_OUTPUT);
+        const esp_timer_create_args_t args = {.callback = blink, .name = "blink"};
+        esp_timer_create(&args, &blink_timer);
+        esp_timer_start_periodic(blink_timer, 500 * 1000);
+    }
+    if (BUTTON_GPIO >= 0) {
+        gpio_config_t button = {
+            .pin_bit_mask = 1ULL << BUTTON_GPIO,
+            .mode = GPIO_MODE_INPUT,
+            .pull_up_en = GPIO_PULLUP_ENABLE,
+            .intr_type = GPIO_INTR_NEGEDGE,
+        };
+        gpio_config(&button);
+        gpio_install_isr_service(ESP_INTR_FLAG_IRAM);
+        gpio_isr_handler_add(BUTTON_GPIO, button_isr, NULL);
+    }
 }
 
 static void progress(void *ctx, uint32_t done, uint32_t total)
@@ -111,7 +109,6 @@ void app_main(void)
         .version_code = code,
         .pubkeys = &fota_pubkey,
         .n_pubkeys = 1,
-        .pre_update = stop_peripherals,
         .progress = progress,
     };
     if (fota_esp_idf_init(&fota, &options) != 0)
@@ -120,20 +117,30 @@ void app_main(void)
     /* Network up (WiFi or Ethernet as set in menuconfig "Example Connection"). */
     e = example_connect();
 
-    if (fota.agent.cfg && fota_running_state(&fota.agent) == FOTA_IMG_PENDING_VERIFY) {
-        ESP_LOGI(TAG, "first boot of version %s: health check", app->version);
+    /* Not confirmed yet: PENDING_VERIFY with rollback; NEW when the
+     * bootloader was built without rollback; UNDEFINED with rollback off or
+     * from a factory app. Each needs the confirm, which also raises the
+     * anti-rollback floor (and is a no-op once the image is VALID). */
+    int state = fota.agent.cfg ? fota_running_state(&fota.agent) : FOTA_IMG_VALID;
+    if (state != FOTA_IMG_VALID) {
+        ESP_LOGI(TAG, "version %s is not confirmed yet: health check", app->version);
         bool ok = false;
         for (int i = 0; i < HEALTH_DEADLINE_S && !ok; i++) {
             ok = e == ESP_OK && healthy();
             if (!ok)
                 vTaskDelay(pdMS_TO_TICKS(1000));
         }
-        if (!ok) {
+        if (!ok && state == FOTA_IMG_PENDING_VERIFY) {
             ESP_LOGE(TAG, "health check failed: rolling back");
-            fota_rollback(&fota.agent);
-            esp_restart();
+            if (fota_rollback(&fota.agent) == 0)
+                esp_restart();
+            ESP_LOGE(TAG, "rollback failed: %s", fota_last_message(&fota.agent));
         }
-        if (fota_confirm(&fota.agent) != 0)
+        if (!ok) {
+            /* no rollback in this configuration: keep running unconfirmed,
+             * so the floor does not rise to this version's counter */
+            ESP_LOGE(TAG, "health check failed; this configuration cannot roll back");
+        } else if (fota_confirm(&fota.agent) != 0)
             ESP_LOGE(TAG, "confirm failed: %s", fota_last_message(&fota.agent));
         else
             ESP_LOGI(TAG, "version %s confirmed", app->version);

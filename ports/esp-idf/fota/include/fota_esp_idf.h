@@ -4,10 +4,10 @@
  *   static struct fota_esp_idf fota;          // ~7 KB with the default buffers
  *   struct fota_esp_idf_options o = {
  *       .product = "demo-board", .version = "1.2.0", .version_code = 1002000,
- *       .pubkeys = keys, .n_pubkeys = 1, .pre_update = stop_peripherals,
+ *       .pubkeys = keys, .n_pubkeys = 1,
  *   };
  *   fota_esp_idf_init(&fota, &o);   // after the network is up
- *   ...health check passed:          fota_confirm(&fota.agent);
+ *   ...not FOTA_IMG_VALID and the health check passed: fota_confirm(&fota.agent);
  *   fota_esp_idf_start_task(&fota); // checks every CONFIG_FOTA_CHECK_INTERVAL_S
  *
  * Slots are the app partitions ota_0 and ota_1 (slot 0 and 1); the boot
@@ -16,9 +16,10 @@
  * rolled back. The agent's journaled state lives in the data partition
  * CONFIG_FOTA_STATE_PARTITION_LABEL (two or more sectors), e.g.
  *   fota_state, data, 0x40, , 0x2000,
- * Flash writes go through esp_partition_write / esp_partition_erase_range and
- * only inside these three partitions. Running from a factory partition, the
- * port reports slot 1 (state undefined) so that the update goes to ota_0.
+ * Flash and boot control are ports/esp32 (shared with the Arduino adapter):
+ * writes only inside these three partitions and never in the running one.
+ * Running from a factory partition, the port reports slot 1 (state
+ * undefined) so that the update goes to ota_0.
  */
 #ifndef FOTA_ESP_IDF_H
 #define FOTA_ESP_IDF_H
@@ -43,9 +44,11 @@ struct fota_esp_idf_options {
     size_t n_pubkeys;
     const char *ca_pem;        /* https: CA certificate (PEM); NULL: the IDF
                                 * certificate bundle (CONFIG_FOTA_TLS_CRT_BUNDLE) */
-    /* Runs once before the first flash erase of an update: detach interrupt
-     * handlers, stop peripherals and tasks that touch flash. Non-zero aborts
-     * the update. Optional. */
+    /* Runs once before the first flash erase of an update. Optional, and
+     * rarely needed on ESP-IDF, which itself disables the cache and the
+     * interrupts not marked IRAM-safe during each flash operation; whatever
+     * it stops must be restarted if the update fails (event FOTA_EV_FAILED).
+     * Non-zero aborts the update. */
     int (*pre_update)(void *ctx);
     void (*progress)(void *ctx, uint32_t done, uint32_t total); /* optional */
     /* Milestones (enum fota_event), e.g. to report status to a server. Optional. */
