@@ -234,7 +234,8 @@ int sim_device_boot_once(struct sim_device *d)
                                                                   sizeof d->url, d->manifest,
                                                                   sizeof d->manifest});
     if (r < 0)
-        return failed(d, r, d->agent.msg[0] ? d->agent.msg : "agent configuration rejected");
+        return failed(d, r, fota_last_message(&d->agent)[0] ? fota_last_message(&d->agent)
+                                                        : "agent configuration rejected");
     int st = fota_running_state(&d->agent);
     if (st != FOTA_IMG_VALID) {
         if ((r = fota_confirm(&d->agent)) < 0)
