@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "esp_log.h"
+#include "fota/record.h"
 
 #define SECTOR 4096u
 #define OTADATA_ADDR 0x9000u
@@ -206,21 +207,10 @@ const char *fake_esp_idf_log(void)
 
 /* ---- otadata (bootloader_common_loader.c) -------------------------------------- */
 
-static uint32_t crc32_le(uint32_t crc, const uint8_t *buf, size_t len)
-{
-    /* esp_rom_crc32_le: reflected CRC-32 (0xEDB88320) */
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= buf[i];
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
 static uint32_t select_crc(const esp_ota_select_entry_t *s)
 {
-    return crc32_le(UINT32_MAX, (const uint8_t *)&s->ota_seq, 4);
+    /* esp_rom_crc32_le is the same reflected CRC-32 (0xEDB88320) as fota's */
+    return fota_crc32(UINT32_MAX, &s->ota_seq, 4);
 }
 
 static int select_invalid(const esp_ota_select_entry_t *s)

@@ -153,30 +153,29 @@ static void test_one_day_wait_is_one_day(void)
 
 /* ---- finding 8: rollback off, old bootloader, factory app ----------------------- */
 
-static void test_rollback_disabled_boots_undefined_and_confirms(void)
+/* An update in a rollback configuration: the state the new image boots in,
+ * and that confirming it makes it VALID. */
+static void boots_as_then_confirms(int app_rollback, int bootloader_rollback, int expected)
 {
     int st;
-    device(0, 0, 1);
+    device(0, app_rollback, bootloader_rollback);
     CHECK_EQ_INT(write_slot(1, "2.0.0", 0), 0);
     CHECK_EQ_INT(port.boot.set_next(port.boot.ctx, 1), 0);
     CHECK_EQ_STR(fake_esp_idf_power_on(), "ota_1");
     CHECK_EQ_INT(running(&st), 1);
-    CHECK_EQ_INT(st, FOTA_IMG_UNDEFINED);
+    CHECK_EQ_INT(st, expected);
     CHECK_EQ_INT(port.boot.confirm(port.boot.ctx), 0);
     CHECK_EQ_INT(slot_state(1), FOTA_IMG_VALID);
 }
 
+static void test_rollback_disabled_boots_undefined_and_confirms(void)
+{
+    boots_as_then_confirms(0, 1, FOTA_IMG_UNDEFINED);
+}
+
 static void test_old_bootloader_leaves_new_and_confirms(void)
 {
-    int st;
-    device(0, 1, 0);
-    CHECK_EQ_INT(write_slot(1, "2.0.0", 0), 0);
-    CHECK_EQ_INT(port.boot.set_next(port.boot.ctx, 1), 0);
-    CHECK_EQ_STR(fake_esp_idf_power_on(), "ota_1");
-    CHECK_EQ_INT(running(&st), 1);
-    CHECK_EQ_INT(st, FOTA_IMG_NEW);
-    CHECK_EQ_INT(port.boot.confirm(port.boot.ctx), 0);
-    CHECK_EQ_INT(slot_state(1), FOTA_IMG_VALID);
+    boots_as_then_confirms(1, 0, FOTA_IMG_NEW);
 }
 
 static void test_confirm_on_factory_app(void)
