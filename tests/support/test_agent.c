@@ -231,6 +231,26 @@ size_t aw_count_events(const struct agent_world *w, int event)
     return n;
 }
 
+static const struct aw_event *nth_retry(const struct agent_world *w, size_t n)
+{
+    for (size_t i = 0; i < w->n_events; i++)
+        if (w->events[i].event == FOTA_EV_RETRYING && n-- == 0)
+            return &w->events[i];
+    return NULL;
+}
+
+int aw_retry_error(const struct agent_world *w, size_t n)
+{
+    const struct aw_event *e = nth_retry(w, n);
+    return e ? e->error : 1;
+}
+
+uint32_t aw_retry_at(const struct agent_world *w, size_t n)
+{
+    const struct aw_event *e = nth_retry(w, n);
+    return e ? e->at_ms : 0;
+}
+
 int aw_slot_holds(const struct agent_world *w, int slot, const uint8_t *data, size_t len)
 {
     return memcmp(w->flash.mem + w->layout.slot_addr[slot], data, len) == 0;

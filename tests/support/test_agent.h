@@ -140,6 +140,11 @@ size_t aw_conn_add(struct agent_world *w, struct mem_conn *c, const char *status
 /* Events seen: how many of `event` since setup. */
 size_t aw_count_events(const struct agent_world *w, int event);
 
+/* The error of the n-th (0-based) retry, and when it was decided (the
+ * RETRYING event); 1 and 0 when there was none. */
+int aw_retry_error(const struct agent_world *w, size_t n);
+uint32_t aw_retry_at(const struct agent_world *w, size_t n);
+
 /* Does the flash slot hold exactly these bytes? */
 int aw_slot_holds(const struct agent_world *w, int slot, const uint8_t *data, size_t len);
 
