@@ -26,6 +26,19 @@ static const char *header_value(const char *req, const char *name, size_t *len)
     return NULL;
 }
 
+/* "bytes=N-" (the only form the agent sends): 1 and N, or 0. No sscanf:
+ * picolibc's pulls in floating point, which the lx106 build lacks. */
+static int range_start(const char *v, size_t len, unsigned long *first)
+{
+    size_t i = 6;
+    if (len < 8 || memcmp(v, "bytes=", 6) != 0)
+        return 0;
+    *first = 0;
+    for (; i < len && v[i] >= '0' && v[i] <= '9' && *first < 100000000ul; i++)
+        *first = *first * 10 + (unsigned long)(v[i] - '0');
+    return i > 6 && i + 1 == len && v[i] == '-';
+}
+
 static int origin_serve(void *ctx, const char *host, uint16_t port, const char *req,
                         size_t req_len, struct mem_response *out)
 {
@@ -62,7 +75,7 @@ static int origin_serve(void *ctx, const char *host, uint16_t port, const char *
         if (inm && f->etag && strlen(f->etag) == vlen && memcmp(inm, f->etag, vlen) == 0) {
             o->served[MEM_ORIGIN_304]++;
             n = snprintf(o->head, sizeof o->head, "HTTP/1.1 304 Not Modified\r\n%s\r\n", etag);
-        } else if (range && sscanf(range, "bytes=%lu-", &first) == 1 && first > 0) {
+        } else if (range && range_start(range, vlen, &first) && first > 0) {
             if (first >= f->len) {
                 o->served[MEM_ORIGIN_416]++;
                 n = snprintf(o->head, sizeof o->head,

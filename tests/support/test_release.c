@@ -17,13 +17,22 @@ static const uint8_t other_priv[32] = {
 
 int test_release_pubkey(int other, uint8_t out[FOTA_P256_PUBKEY_SIZE])
 {
-    uint8_t x[32], kbuf[BR_EC_KBUF_PUB_MAX_SIZE];
-    br_ec_private_key sk = {BR_EC_secp256r1, x, 32};
-    br_ec_public_key pk;
-    memcpy(x, other ? other_priv : trusted_priv, 32);
-    if (br_ec_compute_pub(&br_ec_p256_m31, &pk, kbuf, &sk) != FOTA_P256_PUBKEY_SIZE)
-        return -1;
-    memcpy(out, pk.q, FOTA_P256_PUBKEY_SIZE);
+    /* computed once per key: a scalar multiplication is slow on the
+     * emulated targets */
+    static uint8_t cache[2][FOTA_P256_PUBKEY_SIZE];
+    static int have[2];
+    int k = other != 0;
+    if (!have[k]) {
+        uint8_t x[32], kbuf[BR_EC_KBUF_PUB_MAX_SIZE];
+        br_ec_private_key sk = {BR_EC_secp256r1, x, 32};
+        br_ec_public_key pk;
+        memcpy(x, k ? other_priv : trusted_priv, 32);
+        if (br_ec_compute_pub(&br_ec_p256_m31, &pk, kbuf, &sk) != FOTA_P256_PUBKEY_SIZE)
+            return -1;
+        memcpy(cache[k], pk.q, FOTA_P256_PUBKEY_SIZE);
+        have[k] = 1;
+    }
+    memcpy(out, cache[k], FOTA_P256_PUBKEY_SIZE);
     return 0;
 }
 

@@ -108,7 +108,9 @@ static void test_manifest_headers_cut_at_every_byte(void)
 }
 
 /* The image's header block cut at byte k; the retry gets the whole image.
- * (Stalls and resets take the same path as for the manifest.) */
+ * A short header block, and only closes (stalls and resets take the same
+ * path as for the manifest): every case verifies a signature, which is
+ * slow on the emulated targets. */
 static void test_image_headers_cut_at_every_byte(void)
 {
     size_t n = 0;
@@ -118,7 +120,8 @@ static void test_image_headers_cut_at_every_byte(void)
         for (size_t k = 1;; k++) {
             fresh();
             aw_conn_manifest(&w);
-            struct mem_conn *c = aw_conn(&w, "200 OK", HEADERS, w.image, w.image_len);
+            struct mem_conn *c =
+                aw_conn(&w, "200 OK", "Connection: close\r\n", w.image, w.image_len);
             size_t hl = head_len(c);
             c->cut_at = k;
             c->end = end;
@@ -133,7 +136,7 @@ static void test_image_headers_cut_at_every_byte(void)
                 break;
         }
     }
-    CHECK(n > 150);
+    CHECK(n > 50);
     printf("  %u image header cuts\n", (unsigned)n);
 }
 
