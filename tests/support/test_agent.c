@@ -156,19 +156,25 @@ void aw_release_with(struct agent_world *w, struct test_release *r)
                                             w->crypto);
 }
 
+void aw_release_fields(struct test_release *r, const char *version, uint32_t sequence)
+{
+    static char url[64];
+    snprintf(url, sizeof url, "firmware/demo-%s.bin", version);
+    memset(r, 0, sizeof *r);
+    r->product = "demo";
+    r->chip = "esp32";
+    r->version = version;
+    r->sequence = sequence;
+    r->url = url;
+}
+
 void aw_release(struct agent_world *w, const char *version, uint32_t security,
                 uint32_t sequence)
 {
-    static char url[64];
+    struct test_release r;
     w->image_len = aw_build_image(w->image, sizeof w->image, version, 0, 2);
-    snprintf(url, sizeof url, "firmware/demo-%s.bin", version);
-    struct test_release r = {0};
-    r.product = "demo";
-    r.chip = "esp32";
-    r.version = version;
+    aw_release_fields(&r, version, sequence);
     r.security_counter = security;
-    r.sequence = sequence;
-    r.url = url;
     aw_release_with(w, &r);
 }
 
@@ -226,6 +232,15 @@ struct mem_conn *aw_conn_manifest(struct agent_world *w)
 struct mem_conn *aw_conn_image(struct agent_world *w)
 {
     return aw_conn(w, "200 OK", "Connection: close\r\n", w->image, w->image_len);
+}
+
+size_t aw_head_len(const struct mem_conn *c)
+{
+    const uint8_t *r = c->resp[0].head;
+    for (size_t i = 0; i + 3 < c->resp[0].head_len; i++)
+        if (memcmp(r + i, "\r\n\r\n", 4) == 0)
+            return i + 4;
+    return 0;
 }
 
 size_t aw_count_events(const struct agent_world *w, int event)

@@ -105,8 +105,11 @@ int aw_check(struct agent_world *w);
 void aw_release(struct agent_world *w, const char *version, uint32_t security,
                 uint32_t sequence);
 
-/* The same with every field given (r->image and r->image_len are filled
- * from w->image). */
+/* The fields aw_release uses, for a test to change some of them. */
+void aw_release_fields(struct test_release *r, const char *version, uint32_t sequence);
+
+/* Sign a manifest with every field given (r->image and r->image_len are
+ * filled from w->image). */
 void aw_release_with(struct agent_world *w, struct test_release *r);
 
 /* Build an ESP image of `version` for raw chip id `chip_id` into buf. */
@@ -136,6 +139,9 @@ struct mem_conn *aw_conn_image(struct agent_world *w);
  * length, 0 when out of room. */
 size_t aw_conn_add(struct agent_world *w, struct mem_conn *c, const char *status,
                    const char *headers, const void *body, size_t body_len);
+
+/* Bytes before the body in a scripted connection's first response. */
+size_t aw_head_len(const struct mem_conn *c);
 
 /* Events seen: how many of `event` since setup. */
 size_t aw_count_events(const struct agent_world *w, int event);

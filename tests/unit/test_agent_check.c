@@ -177,12 +177,8 @@ static void test_untrusted_key_refused(void)
 {
     fresh();
     w.image_len = aw_build_image(w.image, sizeof w.image, "2.0.0", 0, 2);
-    struct test_release r = {0};
-    r.product = "demo";
-    r.chip = "esp32";
-    r.version = "2.0.0";
-    r.sequence = 2;
-    r.url = "firmware/demo-2.0.0.bin";
+    struct test_release r;
+    aw_release_fields(&r, "2.0.0", 2);
     r.other_key = 1;
     aw_release_with(&w, &r);
     aw_conn_manifest(&w);
@@ -195,12 +191,9 @@ static void test_manifest_for_other_chip_refused(void)
 {
     fresh();
     w.image_len = aw_build_image(w.image, sizeof w.image, "2.0.0", 5, 2);
-    struct test_release r = {0};
-    r.product = "demo";
+    struct test_release r;
+    aw_release_fields(&r, "2.0.0", 2);
     r.chip = "esp32c3";
-    r.version = "2.0.0";
-    r.sequence = 2;
-    r.url = "firmware/demo-2.0.0.bin";
     aw_release_with(&w, &r);
     aw_conn_manifest(&w);
     CHECK_EQ_INT(aw_check(&w), FOTA_ERR_WRONG_CHIP);
@@ -241,12 +234,8 @@ static void test_image_larger_than_slot_refused(void)
 {
     fresh();
     w.image_len = aw_build_image(w.image, sizeof w.image, "2.0.0", 0, 2);
-    struct test_release r = {0};
-    r.product = "demo";
-    r.chip = "esp32";
-    r.version = "2.0.0";
-    r.sequence = 2;
-    r.url = "firmware/demo-2.0.0.bin";
+    struct test_release r;
+    aw_release_fields(&r, "2.0.0", 2);
     r.size = AW_SLOT + 1;
     aw_release_with(&w, &r);
     aw_conn_manifest(&w);

@@ -26,15 +26,6 @@
 
 static struct agent_world w;
 
-static size_t head_len(const struct mem_conn *c)
-{
-    const uint8_t *r = c->resp[0].head;
-    for (size_t i = 0; i + 3 < c->resp[0].head_len; i++)
-        if (memcmp(r + i, "\r\n\r\n", 4) == 0)
-            return i + 4;
-    return 0;
-}
-
 static int transient_failure(int err)
 {
     return err == FOTA_ERR_CLOSED || err == FOTA_ERR_TIMEOUT || err == FOTA_ERR_RECV ||
@@ -86,7 +77,7 @@ static void test_manifest_headers_cut_at_every_byte(void)
         for (size_t k = 0;; k++) {
             fresh();
             struct mem_conn *c = aw_conn(&w, "200 OK", HEADERS, w.manifest, w.manifest_len);
-            size_t hl = head_len(c);
+            size_t hl = aw_head_len(c);
             c->cut_at = k ? k : (size_t)-1; /* 0 would mean "no cut" */
             if (k == 0)
                 c->n_resp = 0; /* nothing at all */
@@ -122,7 +113,7 @@ static void test_image_headers_cut_at_every_byte(void)
             aw_conn_manifest(&w);
             struct mem_conn *c =
                 aw_conn(&w, "200 OK", "Connection: close\r\n", w.image, w.image_len);
-            size_t hl = head_len(c);
+            size_t hl = aw_head_len(c);
             c->cut_at = k;
             c->end = end;
             aw_conn_image(&w);

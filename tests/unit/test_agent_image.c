@@ -80,12 +80,8 @@ static void test_wrong_chip_image_refused_before_erase(void)
     size_t n = aw_build_image(other, sizeof other, "2.0.0", 5, 2);
     memcpy(w.image, other, n);
     w.image_len = n;
-    struct test_release r = {0};
-    r.product = "demo";
-    r.chip = "esp32";
-    r.version = "2.0.0";
-    r.sequence = 2;
-    r.url = "firmware/demo-2.0.0.bin";
+    struct test_release r;
+    aw_release_fields(&r, "2.0.0", 2);
     aw_release_with(&w, &r);
     aw_conn_manifest(&w);
     aw_conn_image(&w);
@@ -104,12 +100,8 @@ static void test_wrong_chip_image_byte_by_byte(void)
     fresh();
     size_t n = aw_build_image(w.image, sizeof w.image, "2.0.0", 2, 2);
     w.image_len = n;
-    struct test_release r = {0};
-    r.product = "demo";
-    r.chip = "esp32";
-    r.version = "2.0.0";
-    r.sequence = 2;
-    r.url = "firmware/demo-2.0.0.bin";
+    struct test_release r;
+    aw_release_fields(&r, "2.0.0", 2);
     aw_release_with(&w, &r);
     aw_conn_manifest(&w);
     struct mem_conn *c = aw_conn_image(&w);
@@ -123,12 +115,8 @@ static void test_not_an_esp_image_refused_before_erase(void)
 {
     fresh();
     w.image[0] = 0x7F; /* not the 0xE9 magic */
-    struct test_release r = {0};
-    r.product = "demo";
-    r.chip = "esp32";
-    r.version = "2.0.0";
-    r.sequence = 2;
-    r.url = "firmware/demo-2.0.0.bin";
+    struct test_release r;
+    aw_release_fields(&r, "2.0.0", 2);
     aw_release_with(&w, &r);
     aw_conn_manifest(&w);
     aw_conn_image(&w);

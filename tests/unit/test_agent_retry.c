@@ -41,15 +41,6 @@ static uint32_t gap(size_t n)
     return UINT32_MAX;
 }
 
-static size_t head_len(const struct mem_conn *c)
-{
-    const uint8_t *r = c->resp[0].head;
-    for (size_t i = 0; i + 3 < c->resp[0].head_len; i++)
-        if (memcmp(r + i, "\r\n\r\n", 4) == 0)
-            return i + 4;
-    return 0;
-}
-
 enum { RAW, STATUS };
 
 /* A failing first connection for the manifest. */
@@ -167,7 +158,7 @@ static void test_every_image_failure_is_retried_after_backoff(void)
         case FOTA_ERR_TIMEOUT:
             c = aw_conn_image(&w);
             if (c) {
-                c->cut_at = head_len(c) + 3000;
+                c->cut_at = aw_head_len(c) + 3000;
                 c->end = errs[i] == FOTA_ERR_CLOSED ? MEM_END_CLOSE : MEM_END_STALL;
             }
             break;
