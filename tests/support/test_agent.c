@@ -85,8 +85,8 @@ void aw_setup(struct agent_world *w, const struct fota_crypto *crypto)
     image_crypto = w->crypto = crypto;
     w->clock.now = 1000;
     w->random_value = 0x12345678u;
-    fota_posix_layout_default(&w->layout, AW_SLOT, AW_SECTOR);
-    fota_posix_flash_open_buf(&w->flash, mem, w->layout.flash_size, AW_SECTOR, AW_WRITE_UNIT);
+    sim_layout_default(&w->layout, AW_SLOT, AW_SECTOR);
+    sim_flash_open_buf(&w->flash, mem, w->layout.flash_size, AW_SECTOR, AW_WRITE_UNIT);
     w->counted = w->flash.iface;
     w->counted.write = counted_write;
     w->counted.erase = counted_erase;
@@ -96,7 +96,7 @@ void aw_setup(struct agent_world *w, const struct fota_crypto *crypto)
         factory_len = aw_build_image(factory, sizeof factory, "1.0.0", 0, 1);
     memcpy(w->old_image, factory, sizeof factory);
     w->old_len = factory_len;
-    fota_posix_flash_load(&w->flash, w->layout.slot_addr[0], w->old_image, (uint32_t)w->old_len);
+    sim_flash_load(&w->flash, w->layout.slot_addr[0], w->old_image, (uint32_t)w->old_len);
     mem_transport_init(&w->net, "wifi", &w->clock);
     mem_transport_init(&w->net2, "gsm", &w->clock);
     test_release_pubkey(0, w->pubkey[0]);
@@ -127,8 +127,8 @@ void aw_setup(struct agent_world *w, const struct fota_crypto *crypto)
 int aw_power_on(struct agent_world *w)
 {
     struct fota_esp_header h;
-    fota_posix_boot_init(&w->boot, &w->flash, &w->layout, w->crypto);
-    if (fota_posix_bootloader(&w->boot) != FOTA_POSIX_BOOTED)
+    sim_boot_init(&w->boot, &w->flash, &w->layout, w->crypto);
+    if (sim_bootloader(&w->boot) != SIM_BOOTED)
         return FOTA_ERR_BOOT;
     const uint8_t *img = w->flash.mem + w->layout.slot_addr[w->boot.running];
     if (fota_esp_header_parse(img, w->layout.slot_size, &h) < 0 || !h.has_app_desc)

@@ -1,7 +1,7 @@
 /*
  * A whole device for the agent's C tests, without sockets or files: a RAM
- * NOR flash and the simulated ESP-IDF bootloader (fota_posix.h, both plain
- * C), a factory image 1.0.0 in slot 0, the scripted in-memory transport
+ * NOR flash and the simulated ESP-IDF bootloader (sim/flash.h, sim/boot.h,
+ * both plain C), a factory image 1.0.0 in slot 0, the scripted in-memory transport
  * (mem_transport.h, optionally with the in-memory origin), a fake clock,
  * really signed manifests (test_release.h) and images (test_image.h). The
  * tests drive the agent through its public API only (fota.h).
@@ -22,7 +22,8 @@
 #include <stdint.h>
 
 #include "fota/fota.h"
-#include "fota_posix.h"
+#include "boot.h"
+#include "flash.h"
 #include "mem_origin.h"
 #include "mem_transport.h"
 #include "test_clock.h"
@@ -48,10 +49,10 @@ struct aw_event {
 struct agent_world {
     struct test_clock clock; /* first: cfg.ctx points at the world */
     const struct fota_crypto *crypto; /* verifies, hashes, boots */
-    struct fota_posix_layout layout;
-    struct fota_posix_flash flash;
+    struct sim_layout layout;
+    struct sim_flash flash;
     struct fota_flash counted; /* flash.iface, counting operations per region */
-    struct fota_posix_boot boot;
+    struct sim_boot boot;
     struct mem_transport net;  /* transports[0], "wifi" */
     struct mem_transport net2; /* "gsm", when a test adds it */
     struct mem_origin origin;
