@@ -57,7 +57,8 @@ static int mem_connect(void *ctx, const char *host, uint16_t port, int tls, uint
 static int request_done(struct mem_transport *t)
 {
     uint32_t n = t->requests++;
-    t->req[t->req_len < sizeof t->req ? t->req_len : sizeof t->req - 1] = '\0';
+    size_t len = t->req_len < sizeof t->req ? t->req_len : sizeof t->req - 1; /* as kept */
+    t->req[len] = '\0';
     if (n < MEM_MAX_LOG) {
         struct mem_request_log *l = &t->request_log[n];
         memcpy(l->text, t->req, sizeof l->text);
@@ -67,7 +68,7 @@ static int request_done(struct mem_transport *t)
     if (t->served) {
         struct mem_response r;
         memset(&r, 0, sizeof r);
-        int e = t->serve(t->serve_ctx, t->host, t->port, t->req, t->req_len, &r);
+        int e = t->serve(t->serve_ctx, t->host, t->port, t->req, len, &r);
         if (e < 0)
             return e;
         t->cur.resp[0] = r;
