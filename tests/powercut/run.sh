@@ -17,14 +17,14 @@
 #              data, each uncut and cut at every operation in every mode
 #   all        all four
 #
-# Two more suites show known agent issues (docs/powercut.md, "Findings");
-# their ctest entries are disabled until the agent is fixed:
+# Two more suites guard agent issues found and fixed (docs/powercut.md,
+# "Findings" 2 and 3):
 #   norange    every cut point and random sequences against a server that
-#              ignores Range (answers 200): a progress record claims bytes a
-#              restarted download has already erased
+#              ignores Range (answers 200): a progress record must not claim
+#              bytes a restarted download has already erased
 #   strict     the crashing release may boot only once: a cut between
-#              selecting its slot and clearing the finished download makes
-#              the agent install it a second time
+#              selecting its slot and clearing the finished download must
+#              not make the agent install it a second time
 #
 # --report FILE   write the harness's markdown sections to FILE
 # --doc FILE      rewrite the generated part of FILE (docs/powercut.md)
