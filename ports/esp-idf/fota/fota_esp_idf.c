@@ -19,6 +19,7 @@
 #include "spi_flash_mmap.h" /* SPI_FLASH_SEC_SIZE */
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+#include "fota_crypto_backends.h"
 
 static const char *TAG = "fota";
 
