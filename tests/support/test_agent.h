@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "fota/fota.h"
+#include "fota_crypto_backends.h"
 #include "boot.h"
 #include "flash.h"
 #include "mem_origin.h"
