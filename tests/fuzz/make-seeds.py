@@ -137,3 +137,27 @@ write("esp_image", "esp8266-app", finish(
     [(0x40100000, b"\x12\xc1\xf0" * 6), (0x3FFE8000, b"data" * 4)], 0))
 write("esp_image", "esp32-header-only", esp32_header(3, 0x000D, 1)[:24])
 write("esp_image", "raw", b"not an image at all, raw bytes\n")
+
+# ---- fuzz_record: geometry bytes, plants (6 bytes each), then (op, arg)
+#      pairs: op % 5 = 0 power-on, 1 save, 2 save with a failing operation,
+#      3 save with a power cut, 4 find another length.
+def record(name, sectors, sector_shift, ws_index, data_len, plants, ops):
+    head = bytes([sectors - 2, sector_shift | (ws_index << 2), data_len - 1, len(plants)])
+    write("record", name, head + b"".join(plants) + bytes(ops))
+
+
+def copy(slot, seq, fill):
+    return bytes([0, slot & 0xFF, slot >> 8, seq & 0xFF, seq >> 8, fill])
+
+
+saves = [1, 0] * 40
+record("blank-saves", 2, 0, 1, 76, [], saves + [0, 0])
+# the issue 15 shape: fill the region (3 sectors of 512 bytes, 5 copies each),
+# fail the save at the wrap, cut the next one after its erase
+record("wrap-fail-then-cut", 3, 1, 1, 76, [], [1, 0] * 15 + [2, 1, 3, 0x20, 0, 0])
+record("planted-copies", 4, 1, 2, 40, [copy(0, 5, 0xAA), copy(3, 9, 0xBB), copy(7, 2, 0xCC)],
+       [0, 0, 1, 0, 3, 0x11, 1, 0, 2, 0x12, 1, 0, 0, 0])
+record("garbage-sector", 2, 0, 0, 16, [bytes([2, 0, 0x5A, 0, 0, 0]), copy(20, 3, 1)],
+       [1, 0, 1, 0, 3, 0x10, 1, 0])
+record("legacy-length", 3, 0, 1, 76, [bytes([3, 2, 0, 71, 1, 0x42])], [4, 71, 1, 0, 4, 71, 0, 0])
+record("sequence-exhausted", 2, 0, 1, 8, [copy(1, 0xFFFF, 7)], [1, 0, 1, 0, 0, 0])
