@@ -53,6 +53,28 @@ http("bare-lf", b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nContent-Length: 9
      b"3\nabc\n0\n\n", line=1, max_read=4)
 http("long-line", b"HTTP/1.1 404 Not Found\r\nX-Long: " + b"x" * 300 + b"\r\n\r\n", line=3)
 
+# issue 15: framing shapes parsers in front of a device may split differently
+http("smuggle-bare-lf", b"HTTP/1.1 200 OK\r\nDummy: x\nContent-Length: 23\r\n\r\n"
+     b"HTTP/1.1 200 OK\r\n\r\nsmuggled", max_read=5)
+http("lf-then-crlf", b"HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\nok", max_read=3)
+http("empty-lines-before-status", b"\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n\r\n"
+     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", max_read=2)
+http("chunk-ext-grammar", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"2 ; a = b;c;d=\"x;\\\" y\"\r\nok\r\n1;e=\"\"\r\n!\r\n0\r\n\r\n", max_read=4)
+http("chunk-ext-unbalanced", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"2;a=\"x\r\nok\r\n0\r\n\r\n", max_read=6)
+http("chunk-size-space", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"a \r\n0123456789\r\n0\r\n\r\n")
+http("many-interim", b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" * 17
+     + b"HTTP/1.1 204 No Content\r\n\r\n", max_read=30)
+# issue 9: headers the agent does not use, of any length; a long Location
+http("long-unneeded-headers", b"HTTP/1.1 200 OK\r\nSet-Cookie: s=" + b"c" * 3000
+     + b"\r\nContent-Security-Policy: " + b"default-src 'self'; " * 60
+     + b"\r\nContent-Length: 2\r\n\r\nok", line=1, max_read=31)
+http("long-location", b"HTTP/1.1 302 Found\r\nLocation: https://cdn.example.com/fw.bin?sig="
+     + b"a" * 180 + b"\r\nLocation: https://cdn.example.com/fw.bin?sig=" + b"a" * 180
+     + b"  \r\nContent-Length: 0\r\n\r\n", line=0, loc=255, max_read=9)
+
 # ---- fuzz_url: byte 0 = resolve buffer size (0: 4096), then base NUL ref.
 def url(name, base, ref, size=0):
     write("url", name, bytes([size]) + base + b"\0" + ref)
