@@ -221,6 +221,10 @@ struct fota_persist {
     uint32_t dl_size;
     uint32_t dl_offset;          /* bytes in the slot, sector-aligned */
     int32_t dl_slot;
+    /* The manifest last acted on: its ETag (empty: none) and the CRC-32 of
+     * the URL it came from, for If-None-Match after a reboot. */
+    uint32_t manifest_url_crc;
+    char manifest_etag[FOTA_HTTP_ETAG_MAX + 1];
 };
 
 /* ---- The agent --------------------------------------------------------- */
