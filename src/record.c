@@ -72,6 +72,7 @@ int fota_record_init(struct fota_record_store *s, const struct fota_flash *flash
     s->data_len = data_len;
     s->slot_len = slot;
     s->newest = NO_COPY;
+    s->failed_at = NO_COPY;
     return FOTA_OK;
 }
 
@@ -200,8 +201,10 @@ static int find_next(struct fota_record_store *s)
         target = (sector + 1) % sectors;
     }
     s->next = target * ss;
-    if (s->flash->erase(s->flash->ctx, s->addr + s->next, ss) < 0)
+    if (s->flash->erase(s->flash->ctx, s->addr + s->next, ss) < 0) {
+        s->failed_at = s->next;
         return FOTA_ERR_FLASH_ERASE;
+    }
     s->have_next = 1;
     return FOTA_OK;
 }
@@ -214,8 +217,12 @@ int fota_record_save(struct fota_record_store *s, const void *data)
 
     if (s->seq == UINT32_MAX)
         return FOTA_ERR_STATE_CORRUPT; /* 2^32 saves: no higher sequence to write */
-    if (!s->have_next && (r = find_next(s)) < 0)
+    s->failed_at = NO_COPY;
+    if (!s->have_next && (r = find_next(s)) < 0) {
+        if (s->failed_at == NO_COPY)
+            s->failed_at = s->next;
         return r;
+    }
     uint32_t seq = s->seq + 1, n = 12 + s->data_len, at = s->next;
     memset(buf, 0xFF, s->slot_len);
     put_u32(buf, RECORD_MAGIC);
@@ -231,12 +238,19 @@ int fota_record_save(struct fota_record_store *s, const void *data)
     s->have_next = 0;
     s->next = at + s->slot_len;
     s->seq = seq;
+    s->failed_at = at;
     if (s->flash->write(s->flash->ctx, s->addr + at, buf, s->slot_len) < 0)
         return FOTA_ERR_FLASH_WRITE;
     if (s->flash->read(s->flash->ctx, s->addr + at, check, s->slot_len) < 0)
         return FOTA_ERR_FLASH_READ;
     if (memcmp(check, buf, s->slot_len) != 0)
         return FOTA_ERR_FLASH_VERIFY;
+    s->failed_at = NO_COPY;
     s->newest = at;
     return FOTA_OK;
+}
+
+uint32_t fota_record_position(const struct fota_record_store *s)
+{
+    return s->addr + (s->failed_at != NO_COPY ? s->failed_at : s->next);
 }

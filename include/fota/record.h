@@ -33,6 +33,7 @@ struct fota_record_store {
     uint32_t newest;     /* offset of the newest valid copy (UINT32_MAX: none);
                             its sector is never erased */
     uint32_t next;       /* offset in the region for the next copy */
+    uint32_t failed_at;  /* offset where the last save failed (UINT32_MAX: it did not) */
     uint8_t have_next;   /* `next` is known to be erased */
 };
 
@@ -64,6 +65,10 @@ int fota_record_find(const struct fota_record_store *s, uint32_t data_len, void 
  * new length exists. The next save goes to the sector after it and never
  * erases the sector that holds it. Returns 0 or FOTA_ERR_INVALID_ARG. */
 int fota_record_keep(struct fota_record_store *s, uint32_t off);
+
+/* Flash address where the next copy goes; after a failed save, where the
+ * save failed (for the caller's message). */
+uint32_t fota_record_position(const struct fota_record_store *s);
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib), chainable from crc = 0. */
 uint32_t fota_crc32(uint32_t crc, const void *data, size_t len);

@@ -8,14 +8,14 @@
 #include "fota/error.h"
 #include "fota/fota.h"
 #include "fota/persist.h"
-#include "fota_posix.h"
+#include "flash.h"
 #include "harness.h"
 
 #define SECTOR 4096u
 #define REGION (3 * SECTOR)
 
 static uint8_t mem[REGION];
-static struct fota_posix_flash flash;
+static struct sim_flash flash;
 static jmp_buf power_on;
 
 static void cut(void *ctx)
@@ -166,7 +166,7 @@ static void test_migrate_layout2(void)
     for (size_t m = 0; m < 3; m++) {
         for (uint32_t k = 1; k <= 2; k++) {
             static struct fota_record_store s;
-            fota_posix_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
+            sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
             old_agent_saves(76, raw, 3); /* all in sector 0, where a fresh store starts */
             CHECK_EQ_INT(fota_record_init(&s, &flash.iface, 0, REGION, FOTA_PERSIST_RECORD_LEN),
                          0);
@@ -202,7 +202,7 @@ static void test_migrate_layout1(void)
     a.manifest_url_crc = 0;
     a.manifest_etag[0] = '\0';
     raw_layout1(&a, raw);
-    fota_posix_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
+    sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
     old_agent_saves(72, raw, 3);
     CHECK_EQ_INT(load(&b, 0, &source), 0);
     CHECK_EQ_INT(source, FOTA_PERSIST_MIGRATED_1);
@@ -227,7 +227,7 @@ static void test_never_lower_across_layouts(void)
     two.last_sequence = 2;
     raw_layout1(&one, raw1);
     raw_layout2(&two, raw2);
-    fota_posix_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
+    sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
     {
         /* layout 1 copies in sector 0 and 1, then layout 2's fresh start,
          * which erased sector 0 (where the store starts over) */
@@ -378,7 +378,7 @@ static void test_unreadable_state(void)
     uint8_t rec[FOTA_PERSIST_RECORD_LEN];
     int source = -1;
 
-    fota_posix_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
+    sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
     CHECK_EQ_INT(load(&b, 4, &source), 0);
     CHECK_EQ_INT(source, FOTA_PERSIST_FRESH);
     CHECK_EQ_INT(b.security_floor, 4);
@@ -398,7 +398,7 @@ static void test_unreadable_state(void)
         struct fota_persist old;
         uint8_t raw[76];
         struct fota_record_store s;
-        fota_posix_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
+        sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
         sample(&old);
         raw_layout2(&old, raw);
         old_agent_saves(76, raw, 2);
@@ -425,7 +425,7 @@ static void test_floor_minimum(void)
     struct fota_record_store s;
     int source;
     sample(&a); /* floor 3 */
-    fota_posix_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
+    sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
     fota_record_init(&s, &flash.iface, 0, REGION, FOTA_PERSIST_RECORD_LEN);
     fota_record_load(&s, rec);
     CHECK_EQ_INT(fota_persist_save(&s, &a), 0);

@@ -17,7 +17,7 @@
 
 #include "fota/error.h"
 #include "fota/fota.h"
-#include "fota_posix.h"
+#include "flash.h"
 #include "harness.h"
 
 #define SECTOR 4096u
@@ -25,7 +25,7 @@
 #define LEN_MAX 240u
 
 static uint8_t mem[SECTORS_MAX * SECTOR], snapshot[SECTORS_MAX * SECTOR];
-static struct fota_posix_flash flash;
+static struct sim_flash flash;
 static jmp_buf power_on;
 
 /* The store sees the simulator through this wrapper, which can make one
@@ -168,7 +168,7 @@ static void run_region(uint32_t sectors, uint32_t data_len)
 
     g.sectors = sectors;
     g.data_len = data_len;
-    fota_posix_flash_open_buf(&flash, mem, sectors * SECTOR, SECTOR, 4);
+    sim_flash_open_buf(&flash, mem, sectors * SECTOR, SECTOR, 4);
     faulty = flash.iface;
     faulty.ctx = NULL;
     faulty.read = faulty_read;
