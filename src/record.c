@@ -80,10 +80,13 @@ int fota_record_init(struct fota_record_store *s, const struct fota_flash *flash
  * offset `off`. Returns 1 with its sequence when it is valid, 0 when not
  * (blank, torn, another length), or FOTA_ERR_FLASH_READ. */
 static int read_copy(const struct fota_record_store *s, uint32_t off, uint32_t data_len,
-                     uint32_t slot_len, uint8_t *buf, uint32_t *seq)
+                     uint32_t slot_len, uint8_t *buf, uint32_t *seq, int *port_err)
 {
-    if (s->flash->read(s->flash->ctx, s->addr + off, buf, slot_len) < 0)
+    int r = s->flash->read(s->flash->ctx, s->addr + off, buf, slot_len);
+    if (r < 0) {
+        *port_err = r;
         return FOTA_ERR_FLASH_READ;
+    }
     if (get_u32(buf) != RECORD_MAGIC || get_u32(buf + 8) != data_len)
         return 0;
     uint32_t n = 12 + data_len;
@@ -105,7 +108,7 @@ static int is_blank(const uint8_t *buf, uint32_t len)
  * grid of that length. Returns 1 (found: data, *seq, *off), 0 (none) or
  * FOTA_ERR_FLASH_READ. */
 static int find_newest(const struct fota_record_store *s, uint32_t data_len, void *data,
-                       uint32_t *seq, uint32_t *off)
+                       uint32_t *seq, uint32_t *off, int *port_err)
 {
     uint8_t buf[FOTA_RECORD_DATA_MAX + RECORD_OVERHEAD + FOTA_WRITE_SIZE_MAX];
     uint32_t ss = s->flash->sector_size, sectors = s->size / ss;
@@ -115,7 +118,7 @@ static int find_newest(const struct fota_record_store *s, uint32_t data_len, voi
     for (uint32_t k = 0; k < sectors; k++) {
         for (uint32_t i = 0; i < per; i++) {
             uint32_t at = k * ss + i * slot, copy_seq = 0;
-            int r = read_copy(s, at, data_len, slot, buf, &copy_seq);
+            int r = read_copy(s, at, data_len, slot, buf, &copy_seq, port_err);
             if (r < 0)
                 return r;
             if (r == 1 && (!found || copy_seq > *seq)) {
@@ -132,7 +135,8 @@ static int find_newest(const struct fota_record_store *s, uint32_t data_len, voi
 int fota_record_load(struct fota_record_store *s, void *data)
 {
     uint32_t seq = 0, off = 0;
-    int r = find_newest(s, s->data_len, data, &seq, &off);
+    s->port_err = 0;
+    int r = find_newest(s, s->data_len, data, &seq, &off, &s->port_err);
     if (r < 0)
         return r;
     s->have_next = 0;
@@ -154,7 +158,8 @@ int fota_record_find(const struct fota_record_store *s, uint32_t data_len, void 
     if (!s || !data || !seq || !off || data_len == 0 || data_len > FOTA_RECORD_DATA_MAX ||
         slot_len_for(s->flash, data_len) > s->flash->sector_size)
         return FOTA_ERR_INVALID_ARG;
-    int r = find_newest(s, data_len, data, seq, off);
+    int port_err = 0;
+    int r = find_newest(s, data_len, data, seq, off, &port_err);
     if (r < 0)
         return r;
     return r == 1 ? FOTA_OK : FOTA_ERR_STATE_CORRUPT;
@@ -170,6 +175,14 @@ int fota_record_keep(struct fota_record_store *s, uint32_t off)
     s->next = (off / s->flash->sector_size + 1) * s->flash->sector_size;
     s->have_next = 0;
     return FOTA_OK;
+}
+
+/* A flash call failed with the port's code `port_err`: keep it for the
+ * caller's message, return the store's code. */
+static int port_failed(struct fota_record_store *s, int port_err, int err)
+{
+    s->port_err = port_err;
+    return err;
 }
 
 /* Find where the next copy goes: the first blank slot after the newest copy
@@ -189,8 +202,9 @@ static int find_next(struct fota_record_store *s)
             for (uint32_t i = (s->next - sector * ss + s->slot_len - 1) / s->slot_len; i < per;
                  i++) {
                 uint32_t off = sector * ss + i * s->slot_len;
-                if (s->flash->read(s->flash->ctx, s->addr + off, buf, s->slot_len) < 0)
-                    return FOTA_ERR_FLASH_READ;
+                int r = s->flash->read(s->flash->ctx, s->addr + off, buf, s->slot_len);
+                if (r < 0)
+                    return port_failed(s, r, FOTA_ERR_FLASH_READ);
                 if (is_blank(buf, s->slot_len)) {
                     s->next = off;
                     s->have_next = 1;
@@ -201,9 +215,10 @@ static int find_next(struct fota_record_store *s)
         target = (sector + 1) % sectors;
     }
     s->next = target * ss;
-    if (s->flash->erase(s->flash->ctx, s->addr + s->next, ss) < 0) {
+    int r = s->flash->erase(s->flash->ctx, s->addr + s->next, ss);
+    if (r < 0) {
         s->failed_at = s->next;
-        return FOTA_ERR_FLASH_ERASE;
+        return port_failed(s, r, FOTA_ERR_FLASH_ERASE);
     }
     s->have_next = 1;
     return FOTA_OK;
@@ -218,6 +233,7 @@ int fota_record_save(struct fota_record_store *s, const void *data)
     if (s->seq == UINT32_MAX)
         return FOTA_ERR_STATE_CORRUPT; /* 2^32 saves: no higher sequence to write */
     s->failed_at = NO_COPY;
+    s->port_err = 0;
     if (!s->have_next && (r = find_next(s)) < 0) {
         if (s->failed_at == NO_COPY)
             s->failed_at = s->next;
@@ -239,10 +255,10 @@ int fota_record_save(struct fota_record_store *s, const void *data)
     s->next = at + s->slot_len;
     s->seq = seq;
     s->failed_at = at;
-    if (s->flash->write(s->flash->ctx, s->addr + at, buf, s->slot_len) < 0)
-        return FOTA_ERR_FLASH_WRITE;
-    if (s->flash->read(s->flash->ctx, s->addr + at, check, s->slot_len) < 0)
-        return FOTA_ERR_FLASH_READ;
+    if ((r = s->flash->write(s->flash->ctx, s->addr + at, buf, s->slot_len)) < 0)
+        return port_failed(s, r, FOTA_ERR_FLASH_WRITE);
+    if ((r = s->flash->read(s->flash->ctx, s->addr + at, check, s->slot_len)) < 0)
+        return port_failed(s, r, FOTA_ERR_FLASH_READ);
     if (memcmp(check, buf, s->slot_len) != 0)
         return FOTA_ERR_FLASH_VERIFY;
     s->failed_at = NO_COPY;

@@ -35,6 +35,7 @@ struct fota_record_store {
     uint32_t next;       /* offset in the region for the next copy */
     uint32_t failed_at;  /* offset where the last save failed (UINT32_MAX: it did not) */
     uint8_t have_next;   /* `next` is known to be erased */
+    int port_err;        /* the flash port's code at the last failure */
 };
 
 /* Set up a store. Returns 0 or FOTA_ERR_INVALID_ARG (region not aligned,
@@ -44,12 +45,13 @@ int fota_record_init(struct fota_record_store *s, const struct fota_flash *flash
 
 /* Load the newest valid copy into data[0..data_len). Returns 0,
  * FOTA_ERR_STATE_CORRUPT when no valid copy exists (a blank region), or
- * FOTA_ERR_FLASH_READ. */
+ * FOTA_ERR_FLASH_READ (the port's own code in s->port_err). */
 int fota_record_load(struct fota_record_store *s, void *data);
 
-/* Append a new copy. Returns 0 or FOTA_ERR_FLASH_* (after which the store
- * holds the new copy or the one before it, and the next save works), or
- * FOTA_ERR_STATE_CORRUPT when the sequence is exhausted (2^32 saves). */
+/* Append a new copy. Returns 0 or FOTA_ERR_FLASH_* (the port's own code
+ * of the failed call is in s->port_err; the store then holds the new copy or
+ * the one before it, and the next save works), or FOTA_ERR_STATE_CORRUPT
+ * when the sequence is exhausted (2^32 saves). */
 int fota_record_save(struct fota_record_store *s, const void *data);
 
 /* Migration from another record length (an earlier layout of the payload):
