@@ -377,10 +377,9 @@ int fota_session_next(struct fota_session *s, const struct fota_buffers *buf,
         fota_session_close(s);
         if (ev == FOTA_ERR_HTTP_HEADER_TOO_LONG)
             return fota_fail(rep, ev,
-                             "the header from %s:%u for the %s exceeds a limit: a value the "
-                             "agent uses over the %u-byte line buffer, a Location over the "
-                             "%u-byte manifest buffer, or more than 64 fields or 32 KiB",
-                             s->host, (unsigned)s->port, s->what, (unsigned)buf->line_size,
+                             "headers from %s:%u over a limit (a value over the %u-byte "
+                             "line buffer, Location over %u, or 64 fields / 32 KiB)",
+                             s->host, (unsigned)s->port, (unsigned)buf->line_size,
                              (unsigned)buf->manifest_size);
         return fota_fail(rep, ev, "malformed HTTP response from %s:%u for the %s", s->host,
                          (unsigned)s->port, s->what);
