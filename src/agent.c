@@ -75,6 +75,10 @@ const char *fota_event_name(int event)
 
 static void emit(struct fota *f, int event)
 {
+    uint32_t about = event == FOTA_EV_ROLLED_BACK ? f->persist.rejected_version
+                     : event == FOTA_EV_CONFIRMED ? f->cfg->version_code
+                                                  : f->manifest.version_code;
+    fota_checkin_outcome_note(&f->outcome, event, f->last_err, about);
     if (f->cfg->event)
         f->cfg->event(f->cfg->ctx, event, f);
 }
@@ -184,6 +188,7 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
         return r;
     }
     f->buf = *buf;
+    fota_checkin_outcome_init(&f->outcome);
     f->rng = cfg->random ? cfg->random(cfg->ctx) : now(f) | 1u;
 
     r = cfg->boot->running(cfg->boot->ctx, &f->running_slot, &f->running_state);
@@ -381,6 +386,24 @@ static int do_connect(struct fota *f)
     return FOTA_RUNNING;
 }
 
+/* The check-in header fields (fota/checkin.h) on a manifest request. */
+static int append_checkin(struct fota *f, int len)
+{
+    const struct fota_config *c = f->cfg;
+    struct fota_checkin ci = {c->device_id ? c->device_id : c->mac, c->product, c->version_code,
+                              f->persist.last_sequence, c->image_sha256, f->outcome};
+    int n = fota_checkin_append(f->buf.line, f->buf.line_size, (size_t)len, &ci);
+    if (n == FOTA_ERR_BUFFER_TOO_SMALL)
+        return fail(f, n, "manifest request with check-in headers does not fit the %u-byte line "
+                          "buffer",
+                    (unsigned)f->buf.line_size);
+    if (n < 0)
+        return fail(f, FOTA_ERR_INVALID_ARG,
+                    "check-in: device id or product is empty, too long or has characters "
+                    "outside [A-Za-z0-9._:-] (id) / printable ASCII (product)");
+    return n;
+}
+
 static int do_send(struct fota *f)
 {
     struct fota_url u;
@@ -393,6 +416,8 @@ static int do_send(struct fota *f)
         return fail(f, FOTA_ERR_BUFFER_TOO_SMALL,
                     "request for %s does not fit the %u-byte line buffer", f->buf.url,
                     (unsigned)f->buf.line_size);
+    if (!f->fetching_image && (n = append_checkin(f, n)) < 0)
+        return n;
     uint32_t timeout = cfg_or(f->cfg->read_timeout_ms, 10000);
     size_t sent = 0;
     while (sent < (size_t)n) { /* bounded: each pass sends >= 1 byte or fails */

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fota/checkin.h"
 #include "fota/crypto.h"
 #include "fota/error.h"
 #include "fota/http.h"
@@ -141,6 +142,11 @@ struct fota_config {
     const char *manifest_url;
     const char *mac;           /* optional */
     const char *user_agent;    /* default "fota/<version>" */
+    /* Check-in (fota/checkin.h, docs/fleet.md): the id a fleet server knows
+     * this device by (NULL: `mac`), and the running image's SHA-256 (32
+     * bytes, the whole image file as released; NULL: not sent). Optional. */
+    const char *device_id;
+    const uint8_t *image_sha256;
 
     /* Trust: public keys (uncompressed P-256 points) allowed to sign manifests. */
     const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE];
@@ -278,6 +284,7 @@ struct fota {
     int running_state;
     uint32_t rng;
     char etag[FOTA_HTTP_ETAG_MAX + 1]; /* manifest ETag for If-None-Match */
+    struct fota_checkin_outcome outcome; /* last attempt, for the check-in */
     int result;              /* enum fota_result or error once finished */
     int last_err;
     char msg[FOTA_MSG_MAX];
