@@ -40,6 +40,7 @@
 #include <microhttpd.h>
 
 #include "cli.h"
+#include "fleet/fleet_serve.h"
 #include "fota/crypto.h"
 #include "util.h"
 
@@ -170,6 +171,7 @@ struct server {
     FILE *log; /* NULL with --quiet */
     pthread_mutex_t log_lock;
     struct etag_cache etags;
+    struct fleet_server *fleet; /* fleet mode (tools/fleet/), else NULL */
 };
 
 enum request_phase { PHASE_NEW = 0, PHASE_HEADERS_SEEN, PHASE_ANSWERED };
@@ -721,6 +723,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     rq->phase = PHASE_ANSWERED;
 
+    enum MHD_Result fleet_r;
+    if (srv->fleet && fleet_serve_request(srv->fleet, conn, rq->method, rq->target, rq->peer,
+                                          &rq->status, &rq->body_bytes, rq->note,
+                                          sizeof rq->note, &fleet_r))
+        return fleet_r;
     if (strlen(rq->target) >= TARGET_MAX) {
         snprintf(rq->note, sizeof rq->note, "request-target longer than %d bytes", TARGET_MAX);
         return send_status(conn, rq, MHD_HTTP_URI_TOO_LONG, NULL, NULL);
@@ -754,6 +761,7 @@ static void serve_usage(FILE *out)
             "  --access-log FILE  append one line per request to FILE (\"-\" = stdout;\n"
             "                     default stderr)\n"
             "  --quiet            no access log\n"
+            FLEET_SERVE_USAGE
             "Prints \"fota serve: listening on http://ADDR:PORT/ serving DIR\" once ready;\n"
             "stops on SIGINT or SIGTERM.\n");
 }
@@ -856,10 +864,14 @@ int cmd_serve(int argc, char **argv)
 {
     const char *dir = NULL, *bind_addr = "127.0.0.1", *log_path = NULL;
     unsigned port = 8080;
-    int quiet = 0, missing = 0;
+    int quiet = 0, missing = 0, fleet_opt;
+    struct fleet_serve_options fleet_opts = {0};
     for (int i = 1; i < argc && !missing; i++) {
         const char *v;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        if ((fleet_opt = fleet_serve_option(argc, argv, &i, &fleet_opts)) != 0) {
+            if (fleet_opt < 0)
+                return 2;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             serve_usage(stdout);
             return 0;
         } else if ((v = option_value(argc, argv, &i, "--port", &missing))) {
@@ -939,6 +951,11 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (fleet_opts.db && !(srv.fleet = fleet_serve_start(&fleet_opts))) {
+        close(listener);
+        close(srv.root_fd);
+        return 1;
+    }
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     unsigned max_connections = connection_limit();
     if (is_v6)
@@ -967,6 +984,7 @@ int cmd_serve(int argc, char **argv)
     while (sigwait(&stop, &sig) != 0) {
     }
     MHD_stop_daemon(d); /* joins the workers (logging what was in flight), closes listener */
+    fleet_serve_stop(srv.fleet);
     close(srv.root_fd);
     if (!quiet)
         fprintf(stderr, "fota serve: stopped by %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
