@@ -322,7 +322,7 @@ static int decide(struct fleet *f, struct fleet_device *dev, int64_t now, struct
 {
     struct fleet_store *s = f->store;
     memset(out, 0, sizeof *out);
-    note(out, "no rollout for this device");
+    snprintf(out->why, sizeof out->why, "no rollout for this device");
     if (dev->pinned_release) {
         int r = s->ops->release_get(s, dev->pinned_release, &out->rel);
         if (r < 0)
@@ -330,8 +330,8 @@ static int decide(struct fleet *f, struct fleet_device *dev, int64_t now, struct
         if (r == 0 && strcmp(out->rel.product, dev->product) == 0)
             out->have = 1;
         else
-            note(out, "pinned to release %" PRId64
-                     ", which is not a release of %s", dev->pinned_release, dev->product);
+            note(out, "pinned to release %" PRId64 ", which is not a release of %s",
+                 dev->pinned_release, dev->product);
         return 0;
     }
     struct choose_ctx c = {f, dev, now, out, 0};
