@@ -186,9 +186,11 @@ int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
         } else {
             r->state = ROLLOUT_COMPLETED;
             snprintf(r->reason, sizeof r->reason,
-                     "completed: %u of %u targeted devices succeeded", (unsigned)c.succeeded,
-                     (unsigned)targeted);
-            log_event(f, r, now, "%s", r->reason);
+                     "every wave done (%u of %u targeted devices had succeeded); the release "
+                     "is now offered to every device of the channel",
+                     (unsigned)c.succeeded, (unsigned)targeted);
+            log_event(f, r, now, "wave %u (%s) done: completed; %s", (unsigned)r->wave + 1, name,
+                      r->reason);
         }
         changed = 1;
     }

@@ -11,6 +11,7 @@
 
 #include "admin.h"
 #include "fleet.h"
+#include "fota/manifest.h"
 #include "keys.h"
 #include "util.h"
 
@@ -163,16 +164,12 @@ static int parse_checkin(const struct header_scan *h, struct fleet_report *r, ch
         return -1;
     }
     snprintf(r->id, sizeof r->id, "%s", h->value[H_ID]);
-    const char *p = h->value[H_PRODUCT];
-    size_t n = strlen(p);
-    int ok = n > 0 && n <= FLEET_PRODUCT_MAX;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = p[i] > 0x20 && p[i] < 0x7f;
-    if (!ok) {
-        snprintf(why, size, "Fota-Product is not 1..%d printable characters", FLEET_PRODUCT_MAX);
+    /* as fota release allows in product ids */
+    if (!fleet_valid_name(h->value[H_PRODUCT], FLEET_PRODUCT_MAX)) {
+        snprintf(why, size, "Fota-Product is not 1..%d of [A-Za-z0-9._-]", FLEET_PRODUCT_MAX);
         return -1;
     }
-    snprintf(r->product, sizeof r->product, "%s", p);
+    snprintf(r->product, sizeof r->product, "%s", h->value[H_PRODUCT]);
     if (parse_u32(h->value[H_VERSION], &r->version_code) < 0) {
         snprintf(why, size, "Fota-Version is not a decimal number 0..4294967295");
         return -1;
@@ -186,7 +183,7 @@ static int parse_checkin(const struct header_scan *h, struct fleet_report *r, ch
     }
     if (h->seen[H_IMAGE]) {
         const char *x = h->value[H_IMAGE];
-        ok = strlen(x) == 64;
+        int ok = strlen(x) == 64;
         for (size_t i = 0; ok && i < 64; i++)
             ok = (x[i] >= '0' && x[i] <= '9') || (x[i] >= 'a' && x[i] <= 'f') ||
                  (x[i] >= 'A' && x[i] <= 'F');
@@ -201,7 +198,7 @@ static int parse_checkin(const struct header_scan *h, struct fleet_report *r, ch
     if (h->seen[H_LAST]) {
         static const char *const events[] = {"confirmed", "rolled-back", "failed", "activated"};
         char ev[16], err[16], ver[16], extra;
-        ok = strlen(h->value[H_LAST]) < 64 &&
+        int ok = strlen(h->value[H_LAST]) < 64 &&
              sscanf(h->value[H_LAST], "%15s %15s %15s %c", ev, err, ver, &extra) == 3;
         int known = 0;
         for (size_t i = 0; ok && i < sizeof events / sizeof events[0]; i++)
@@ -255,13 +252,62 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
     return r;
 }
 
+/* The stock Arduino updater (ESP8266httpUpdate / ESP32 HTTPUpdate) says who
+ * it is in x-ESP8266-* / x-ESP32-* headers: record it, so those devices are
+ * in the fleet view too; serve.c answers the request as it always does.
+ * Its id is the station MAC, its product the first path segment. */
+static void record_stock(struct fleet_server *s, struct MHD_Connection *conn, const char *target,
+                         const char *peer, char *note, size_t note_size)
+{
+    static const char *const family[] = {"ESP8266", "ESP32"};
+    for (int i = 0; i < 2; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "x-%s-STA-MAC", family[i]);
+        const char *mac = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+        if (!mac)
+            continue;
+        struct fleet_report r;
+        memset(&r, 0, sizeof r);
+        /* "18:FE:34:A1:B2:C3" -> "18FE34A1B2C3", as fota's {mac} */
+        size_t n = 0;
+        for (const char *p = mac; *p && n < 12; p++)
+            if (*p != ':')
+                r.id[n++] = (char)(*p >= 'a' && *p <= 'f' ? *p - 'a' + 'A' : *p);
+        snprintf(name, sizeof name, "x-%s-version", family[i]);
+        const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+        const char *seg = target[0] == '/' ? target + 1 : target;
+        size_t sl = strcspn(seg, "/?#");
+        snprintf(r.product, sizeof r.product, "%.*s", (int)(sl < FLEET_PRODUCT_MAX ? sl : 0),
+                 seg);
+        if (!fleet_valid_id(r.id) || strlen(r.id) != 12 ||
+            !fleet_valid_name(r.product, FLEET_PRODUCT_MAX) ||
+            (ver && !fleet_valid_name(ver, FLEET_NAME_MAX))) {
+            snprintf(note, note_size, "fleet: stock %s check-in not recorded (malformed MAC, "
+                                      "path or version)", family[i]);
+            return;
+        }
+        snprintf(r.protocol, sizeof r.protocol, "%s-http-update", i ? "esp32" : "esp8266");
+        if (ver) {
+            snprintf(r.version, sizeof r.version, "%s", ver);
+            fota_version_code(ver, strlen(ver), &r.version_code);
+        }
+        snprintf(r.address, sizeof r.address, "%s", peer);
+        char err[300];
+        if (fleet_record(s->fleet, &r, fleet_now_ms(), err, sizeof err) < 0)
+            snprintf(note, note_size, "fleet: %.150s", err);
+        return;
+    }
+}
+
 int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, const char *method,
                         const char *target, const char *peer, unsigned *status,
                         uint64_t *body_bytes, char *note, size_t note_size,
                         enum MHD_Result *ret)
 {
-    if (!is_checkin_path(target))
+    if (!is_checkin_path(target)) {
+        record_stock(s, conn, target, peer, note, note_size);
         return 0;
+    }
     int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     struct header_scan h;
     memset(&h, 0, sizeof h);
