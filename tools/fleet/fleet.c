@@ -265,7 +265,18 @@ static int choose_rollout(void *ctx, const struct fleet_rollout *r)
     }
     if (found == 0) {
         if (m.state == MEMBER_SUCCEEDED) {
-            note(out, "up to date with rollout %" PRId64, r->id);
+            if (s->ops->release_get(s, r->release_id, &out->rel) != 0) {
+                c->err = -1;
+                return -1;
+            }
+            if (c->dev->version_code >= out->rel.version_code || r->state == ROLLOUT_ABORTED) {
+                note(out, "up to date with rollout %" PRId64, r->id);
+                return 1;
+            }
+            /* it ran the release and now runs an older one (flashed by
+             * hand): it is offered the release again */
+            out->have = out->admit = 1;
+            out->rollout = *r;
             return 1;
         }
         if (m.state == MEMBER_FAILED) {
