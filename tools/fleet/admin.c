@@ -508,7 +508,7 @@ struct plan_ctx {
     const struct fleet_release *bad_rel;
     struct fleet *f;
     struct fleet_release good;
-    int have_good;
+    int have_good, have_rollout_good;
     uint32_t max_sequence, max_code, max_security;
 };
 
@@ -517,6 +517,12 @@ static int plan_release_cb(void *ctx, const struct fleet_release *r)
     struct plan_ctx *p = ctx;
     if (strcmp(r->product, p->bad->product) != 0)
         return 0;
+    /* without a completed rollout before: the newest release below the bad one */
+    if (!p->have_rollout_good && r->version_code < p->bad_rel->version_code &&
+        (!p->have_good || r->version_code > p->good.version_code)) {
+        p->good = *r;
+        p->have_good = 1;
+    }
     if (r->sequence > p->max_sequence)
         p->max_sequence = r->sequence;
     if (r->version_code > p->max_code)
@@ -529,11 +535,12 @@ static int plan_release_cb(void *ctx, const struct fleet_release *r)
 static int plan_rollout_cb(void *ctx, const struct fleet_rollout *r)
 {
     struct plan_ctx *p = ctx;
-    if (p->have_good || r->id >= p->bad->id || r->state != ROLLOUT_COMPLETED ||
+    if (p->have_rollout_good || r->id >= p->bad->id || r->state != ROLLOUT_COMPLETED ||
         strcmp(r->channel, p->bad->channel) != 0)
         return 0;
-    p->have_good = p->f->store->ops->release_get(p->f->store, r->release_id, &p->good) == 0;
-    return p->have_good;
+    p->have_rollout_good = p->have_good =
+        p->f->store->ops->release_get(p->f->store, r->release_id, &p->good) == 0;
+    return p->have_rollout_good;
 }
 
 /* "Roll back a rollout": devices refuse lower versions, sequences and
@@ -552,21 +559,22 @@ static enum MHD_Result rollback_plan(struct fleet *f, struct MHD_Connection *con
     p.bad = r;
     p.bad_rel = &bad;
     p.f = f;
-    if (s->ops->release_list(s, plan_release_cb, &p) < 0 ||
-        s->ops->rollout_list(s, r->product, plan_rollout_cb, &p) < 0)
+    if (s->ops->rollout_list(s, r->product, plan_rollout_cb, &p) < 0 ||
+        s->ops->release_list(s, plan_release_cb, &p) < 0)
         return error_json(conn, 500, "%s", fleet_store_error(s));
     if (!p.have_good)
         return error_json(conn, 409,
                           "no completed rollout of %s on channel %s before rollout %" PRId64
-                          ": no known good release to go back to",
+                          " and no older release: no known good release to go back to",
                           r->product, r->channel, r->id);
     uint32_t code = p.max_code + 1, seq = p.max_sequence + 1;
     char cmd[1024];
+    /* the version string whose code is `code` (docs/manifest.md) */
     snprintf(cmd, sizeof cmd,
-             "fota release --key KEY.key --product %s --out DIR --version %s-r%u "
+             "fota release --key KEY.key --product %s --out DIR --version %u.%u.%u "
              "--version-code %u --sequence %u --security-counter %u FIRMWARE.bin",
-             r->product, p.good.version, (unsigned)code, (unsigned)code, (unsigned)seq,
-             (unsigned)p.max_security);
+             r->product, (unsigned)(code / 1000000), (unsigned)(code / 1000 % 1000),
+             (unsigned)(code % 1000), (unsigned)code, (unsigned)seq, (unsigned)p.max_security);
     json_t *j = json_pack(
         "{s:I, s:o, s:o, s:{s:I, s:I, s:I}, s:[s, s, s, s], s:s}", "rollout", (json_int_t)r->id,
         "bad_release", release_json(&bad, 0), "good_release", release_json(&p.good, 0),

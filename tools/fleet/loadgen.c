@@ -16,6 +16,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,19 +96,23 @@ static void usage(FILE *out)
             "usage: fota fleet sim --url MANIFEST_URL --key KEY.pub --product ID --factory IMAGE\n"
             "                      [--devices N] [--rounds N] [--jobs N] [--id-prefix P]\n"
             "                      [--rollback PCT] [--fail-verify PCT] [--chip C] [--slot-size B]\n"
+            "                      [--state DIR]\n"
             "Runs N simulated devices (default 100) with ids P0000, P0001, ... (default\n"
             "prefix \"dev-\"), each the real agent with its own flash in RAM, programmed\n"
             "with IMAGE. Every round boots each device until it settles and prints:\n"
             "  round R: N devices: U updated, B rolled back, F failed, D up to date; running V=n ...\n"
             "--rollback PCT: exactly PCT%% of the boots into a new image crash before\n"
             "confirming; --fail-verify PCT: PCT%% of the devices (every 100/PCT-th) have an\n"
-            "update slot that drops writes, so their read-back verification fails.\n");
+            "update slot that drops writes, so their read-back verification fails.\n"
+            "--state DIR: each device's flash is the file DIR/ID.flash and survives the run\n"
+            "(programmed with IMAGE when new); without it flash is RAM and every run starts\n"
+            "from the factory image.\n");
 }
 
 int fleet_sim_main(int argc, char **argv)
 {
     const char *url = NULL, *key = NULL, *product = NULL, *factory = NULL, *prefix = "dev-";
-    const char *chip = "esp32";
+    const char *chip = "esp32", *state = NULL;
     uint32_t n = 100, rounds = 1, jobs = 4, rollback = 0, fail_verify = 0, slot_size = 65536;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -124,6 +131,7 @@ int fleet_sim_main(int argc, char **argv)
         else if (!strcmp(a, "--factory")) factory = v;
         else if (!strcmp(a, "--id-prefix")) prefix = v;
         else if (!strcmp(a, "--chip")) chip = v;
+        else if (!strcmp(a, "--state")) state = v;
         else if (!strcmp(a, "--devices")) num = &n;
         else if (!strcmp(a, "--rounds")) num = &rounds;
         else if (!strcmp(a, "--jobs")) num = &jobs;
@@ -178,12 +186,25 @@ int fleet_sim_main(int argc, char **argv)
     f.rollback_pct = rollback;
     f.max_boots = 6;
     f.devs = calloc(n, sizeof *f.devs);
-    uint8_t *flash_mem = f.devs ? malloc((size_t)n * layout.flash_size) : NULL;
-    if (!flash_mem) {
+    uint8_t *flash_mem = f.devs && !state ? malloc((size_t)n * layout.flash_size) : NULL;
+    if (!f.devs || (!state && !flash_mem)) {
         fprintf(stderr, "fota fleet sim: out of memory for %u devices\n", (unsigned)n);
         free(f.devs);
         free(img);
         return 1;
+    }
+    if (state) {
+        /* one mapped file (and descriptor) per device */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (util_mkdirs(state) < 0) {
+            free(f.devs);
+            free(img);
+            return 2;
+        }
     }
     uint32_t bad_devices = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -203,10 +224,19 @@ int fleet_sim_main(int argc, char **argv)
         d->opt.quiet = 1;
         d->opt.booted = on_boot;
         d->opt.booted_ctx = d;
-        if (fota_posix_flash_open_buf(&d->flash, flash_mem + (size_t)i * layout.flash_size,
-                                      layout.flash_size, 4096, 4) < 0 ||
-            sim_factory_program(&d->flash, &layout, img, (uint32_t)img_len) < 0) {
-            fprintf(stderr, "fota fleet sim: device %s: flash setup failed\n", d->id);
+        char path[4096];
+        int fresh = 1, r;
+        if (state) {
+            snprintf(path, sizeof path, "%s/%s.flash", state, d->id);
+            fresh = access(path, F_OK) != 0;
+            r = fota_posix_flash_open(&d->flash, path, layout.flash_size, 4096, 4);
+        } else {
+            r = fota_posix_flash_open_buf(&d->flash, flash_mem + (size_t)i * layout.flash_size,
+                                          layout.flash_size, 4096, 4);
+        }
+        if (r < 0 || (fresh && sim_factory_program(&d->flash, &layout, img, (uint32_t)img_len) < 0)) {
+            fprintf(stderr, "fota fleet sim: device %s: flash setup failed: %s\n", d->id,
+                    d->flash.error);
             free(flash_mem);
             free(f.devs);
             free(img);
@@ -271,6 +301,8 @@ int fleet_sim_main(int argc, char **argv)
         if (count[SIM_BRICKED])
             status = 1;
     }
+    for (uint32_t i = 0; state && i < n; i++)
+        fota_posix_flash_close(&f.devs[i].flash);
     free(flash_mem);
     free(f.devs);
     return status;
