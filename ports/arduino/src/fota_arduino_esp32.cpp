@@ -207,4 +207,16 @@ void fota_arduino_station_mac(uint8_t mac[6])
     esp_read_mac(mac, ESP_MAC_WIFI_STA);
 }
 
+/* The running app partition, as long as its image (ESP.getSketchSize()
+ * walks the image format: segments, checksum, appended hash). */
+int fota_arduino_running_image(uint32_t *addr, uint32_t *len)
+{
+    const esp_partition_t *run = esp_ota_get_running_partition();
+    if (!run || slot_of(run) < 0)
+        return FOTA_ERR_NOT_SUPPORTED; /* only ota_0/ota_1 are readable by the port */
+    *addr = run->address;
+    *len = ESP.getSketchSize();
+    return 0;
+}
+
 #endif

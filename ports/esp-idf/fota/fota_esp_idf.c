@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "esp_idf_version.h"
+#include "esp_image_format.h"
 #include "esp_log.h"
 #include "esp_mac.h"
 #include "esp_ota_ops.h"
@@ -278,6 +279,33 @@ static int this_chip(void)
 
 /* ---- Setup ---------------------------------------------------------------- */
 
+/* SHA-256 of the running image as released (what a manifest signs): the
+ * bytes its image format covers, read from the running partition. */
+static int running_image_sha256(struct fota_esp_idf *p)
+{
+    const esp_partition_t *run = esp_ota_get_running_partition();
+    if (!run)
+        return -1;
+    const esp_partition_pos_t pos = {.offset = run->address, .size = run->size};
+    esp_image_metadata_t meta;
+    if (esp_image_get_metadata(&pos, &meta) != ESP_OK || meta.image_len > run->size)
+        return -1;
+    const struct fota_crypto *c = &fota_crypto_mbedtls;
+    struct fota_sha256 sha;
+    if (c->sha256_start(&sha) != 0)
+        return -1;
+    int r = 0;
+    for (uint32_t off = 0; off < meta.image_len && r == 0;) {
+        uint32_t n = meta.image_len - off < sizeof p->rx ? meta.image_len - off : sizeof p->rx;
+        if (esp_partition_read(run, off, p->rx, n) != ESP_OK)
+            r = -1;
+        else
+            c->sha256_update(&sha, p->rx, n);
+        off += n;
+    }
+    return c->sha256_finish(&sha, p->image_sha256) == 0 ? r : -1;
+}
+
 int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options *o)
 {
     if (!p || !o || !o->product || !o->pubkeys || o->n_pubkeys == 0)
@@ -342,6 +370,8 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
         .version = o->version,
         .manifest_url = o->manifest_url ? o->manifest_url : CONFIG_FOTA_MANIFEST_URL,
         .mac = p->mac[0] ? p->mac : NULL,
+        .device_id = o->device_id,
+        .image_sha256 = running_image_sha256(p) == 0 ? p->image_sha256 : NULL,
         .pubkeys = o->pubkeys,
         .n_pubkeys = o->n_pubkeys,
         .flash = &p->flash,
