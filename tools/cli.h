@@ -10,4 +10,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 
+/* fota serve's "--name value" / "--name=value" parser (serve.c). */
+const char *option_value(int argc, char **argv, int *i, const char *name, int *missing);
+
 #endif

@@ -842,8 +842,8 @@ static unsigned connection_limit(void)
 }
 
 /* "--name value" or "--name=value"; advances *i past what it used. Sets
- * *missing when the value is absent. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
+ * *missing when the value is absent. (Also parses the fleet options.) */
+const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
 {
     size_t n = strlen(name);
     if (strncmp(argv[*i], name, n) != 0)

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "admin.h"
+#include "cli.h"
 #include "fleet.h"
 #include "fota/manifest.h"
 #include "keys.h"
@@ -20,39 +21,22 @@ struct fleet_server {
     struct fleet_admin *admin;
 };
 
-static const char *value_of(int argc, char **argv, int *i, const char *name, int *bad)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != 0)
-        return NULL;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "fota serve: %s needs a value\n", name);
-        *bad = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 int fleet_serve_option(int argc, char **argv, int *i, struct fleet_serve_options *o)
 {
     int bad = 0;
     const char *v;
-    if ((v = value_of(argc, argv, i, "--fleet", &bad))) {
+    if ((v = option_value(argc, argv, i, "--fleet", &bad))) {
         o->db = v;
-    } else if (!bad && (v = value_of(argc, argv, i, "--admin-bind", &bad))) {
+    } else if (!bad && (v = option_value(argc, argv, i, "--admin-bind", &bad))) {
         o->admin_bind = v;
-    } else if (!bad && (v = value_of(argc, argv, i, "--admin-port", &bad))) {
+    } else if (!bad && (v = option_value(argc, argv, i, "--admin-port", &bad))) {
         uint32_t p;
         if (util_parse_u32(v, &p) < 0 || p > 65535) {
             fprintf(stderr, "fota serve: --admin-port %s: expected 0..65535\n", v);
             return -1;
         }
         o->admin_port = p;
-    } else if (!bad && (v = value_of(argc, argv, i, "--fleet-key", &bad))) {
+    } else if (!bad && (v = option_value(argc, argv, i, "--fleet-key", &bad))) {
         if (o->n_keys == sizeof o->keys / sizeof o->keys[0]) {
             fprintf(stderr, "fota serve: at most 4 --fleet-key\n");
             return -1;

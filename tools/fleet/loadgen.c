@@ -114,7 +114,7 @@ int fleet_sim_main(int argc, char **argv)
     const char *url = NULL, *key = NULL, *product = NULL, *factory = NULL, *prefix = "dev-";
     const char *chip = "esp32", *state = NULL;
     uint32_t n = 100, rounds = 1, jobs = 4, rollback = 0, fail_verify = 0, slot_size = 65536;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint32_t *num = NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -147,7 +147,6 @@ int fleet_sim_main(int argc, char **argv)
             fprintf(stderr, "fota fleet sim: %s '%s' is not a whole number\n", a, v);
             return 2;
         }
-        i++;
     }
     if (!url || !key || !product || !factory || n == 0 || n > 100000 || jobs == 0 || jobs > 64 ||
         rollback > 100 || fail_verify > 100 || strlen(prefix) > 30 || !fleet_valid_id(prefix)) {
