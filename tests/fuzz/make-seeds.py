@@ -137,3 +137,12 @@ write("esp_image", "esp8266-app", finish(
     [(0x40100000, b"\x12\xc1\xf0" * 6), (0x3FFE8000, b"data" * 4)], 0))
 write("esp_image", "esp32-header-only", esp32_header(3, 0x000D, 1)[:24])
 write("esp_image", "raw", b"not an image at all, raw bytes\n")
+
+# Check-in header fields (tools/fleet/checkin_parse.c): "Name: value" lines.
+write("checkin", "full", b"Fota-Id: 240AC4123456\nFota-Product: demo\nFota-Version: 1002000\n"
+      b"Fota-Sequence: 7\nFota-Image: "
+      b"b4d5e075f63a1c7a8d6d1e0d43790fe872f98fc7d56d7fcea969a9078db72633\n"
+      b"Fota-Last: rolled-back 0 2000000\n")
+write("checkin", "failed", b"Fota-Id: dev-1\nFota-Product: demo\nFota-Version: 0\n"
+      b"Fota-Last: failed -73 2000000\n")
+write("checkin", "duplicate", b"Fota-Id: a\nfota-id: b\nFota-Product: p\nFota-Version: 1\n")

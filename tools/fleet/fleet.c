@@ -31,34 +31,6 @@ const char *fleet_member_state_name(int state)
     return state >= 0 && state <= MEMBER_FAILED ? names[state] : "?";
 }
 
-static int id_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
-}
-
-int fleet_valid_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > FLEET_ID_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!id_char(s[i]) && s[i] != ':')
-            return 0;
-    return 1;
-}
-
-int fleet_valid_name(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!id_char(s[i]))
-            return 0;
-    return 1;
-}
-
 static uint32_t hash32(const char *prefix, const char *text)
 {
     const struct fota_crypto *c = &fota_crypto_mbedtls;

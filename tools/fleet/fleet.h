@@ -81,9 +81,21 @@ int fleet_open_wave(struct fleet *f, struct fleet_rollout *r, uint32_t index, in
 const char *fleet_rollout_state_name(int state);
 const char *fleet_member_state_name(int state);
 
-/* Text validation shared by the check-in parser and the admin API. */
+/* Text validation shared by the check-in parser and the admin API
+ * (checkin_parse.c). */
 int fleet_valid_id(const char *s);       /* 1..64 of [A-Za-z0-9._:-] */
 int fleet_valid_name(const char *s, size_t max); /* 1..max of [A-Za-z0-9._-] */
+
+/* The check-in header fields of one request (docs/fleet.md), parsed and
+ * checked into `out`: 0, or -1 with the reason in `why` (answer 400).
+ * Only names starting with "Fota-" matter; a field given twice, a missing
+ * Fota-Id / Fota-Product / Fota-Version, or any malformed value is refused. */
+struct fleet_header {
+    const char *name;
+    const char *value;
+};
+int fleet_checkin_parse(const struct fleet_header *h, size_t n, struct fleet_report *out,
+                        char *why, size_t why_size);
 
 int64_t fleet_now_ms(void);
 

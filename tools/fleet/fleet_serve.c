@@ -100,110 +100,30 @@ struct fleet *fleet_serve_fleet(struct fleet_server *s)
 
 /* ---- Check-in headers --------------------------------------------------------- */
 
-enum { H_ID, H_PRODUCT, H_VERSION, H_SEQUENCE, H_IMAGE, H_LAST, H_COUNT };
-static const char *const header_names[H_COUNT] = {"Fota-Id",       "Fota-Product", "Fota-Version",
-                                                  "Fota-Sequence", "Fota-Image",   "Fota-Last"};
+#define HEADERS_MAX 32
 
 struct header_scan {
-    const char *value[H_COUNT];
-    int seen[H_COUNT];
+    struct fleet_header h[HEADERS_MAX];
+    size_t n;
+    int overflow;
 };
 
+/* Collect the Fota-* fields (any case) for fleet_checkin_parse(). */
 static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                    const char *value)
 {
     (void)kind;
-    struct header_scan *h = cls;
-    for (int i = 0; i < H_COUNT; i++)
-        if (strcasecmp(key, header_names[i]) == 0) {
-            h->seen[i]++;
-            h->value[i] = value ? value : "";
-        }
+    struct header_scan *s = cls;
+    if (strncasecmp(key, "Fota-", 5) != 0)
+        return MHD_YES;
+    if (s->n == HEADERS_MAX) {
+        s->overflow = 1;
+        return MHD_NO;
+    }
+    s->h[s->n].name = key;
+    s->h[s->n].value = value ? value : "";
+    s->n++;
     return MHD_YES;
-}
-
-static int parse_u32(const char *s, uint32_t *out)
-{
-    return util_parse_u32(s, out) == 0 && s[0] && strlen(s) <= 10 ? 0 : -1;
-}
-
-/* Fill `r` from the headers; 0, or -1 with the reason in `why` (answer 400). */
-static int parse_checkin(const struct header_scan *h, struct fleet_report *r, char *why,
-                         size_t size)
-{
-    for (int i = 0; i < H_COUNT; i++)
-        if (h->seen[i] > 1) {
-            snprintf(why, size, "%s sent %d times", header_names[i], h->seen[i]);
-            return -1;
-        }
-    for (int i = 0; i <= H_VERSION; i++)
-        if (!h->seen[i]) {
-            snprintf(why, size, "check-in without %s (the fleet server needs %s, %s and %s)",
-                     header_names[i], header_names[H_ID], header_names[H_PRODUCT],
-                     header_names[H_VERSION]);
-            return -1;
-        }
-    if (!fleet_valid_id(h->value[H_ID])) {
-        snprintf(why, size, "Fota-Id is not 1..%d of [A-Za-z0-9._:-]", FLEET_ID_MAX);
-        return -1;
-    }
-    snprintf(r->id, sizeof r->id, "%s", h->value[H_ID]);
-    /* as fota release allows in product ids */
-    if (!fleet_valid_name(h->value[H_PRODUCT], FLEET_PRODUCT_MAX)) {
-        snprintf(why, size, "Fota-Product is not 1..%d of [A-Za-z0-9._-]", FLEET_PRODUCT_MAX);
-        return -1;
-    }
-    snprintf(r->product, sizeof r->product, "%s", h->value[H_PRODUCT]);
-    if (parse_u32(h->value[H_VERSION], &r->version_code) < 0) {
-        snprintf(why, size, "Fota-Version is not a decimal number 0..4294967295");
-        return -1;
-    }
-    if (h->seen[H_SEQUENCE]) {
-        if (parse_u32(h->value[H_SEQUENCE], &r->sequence) < 0) {
-            snprintf(why, size, "Fota-Sequence is not a decimal number 0..4294967295");
-            return -1;
-        }
-        r->has_sequence = 1;
-    }
-    if (h->seen[H_IMAGE]) {
-        const char *x = h->value[H_IMAGE];
-        int ok = strlen(x) == 64;
-        for (size_t i = 0; ok && i < 64; i++)
-            ok = (x[i] >= '0' && x[i] <= '9') || (x[i] >= 'a' && x[i] <= 'f') ||
-                 (x[i] >= 'A' && x[i] <= 'F');
-        if (!ok) {
-            snprintf(why, size, "Fota-Image is not 64 hex digits");
-            return -1;
-        }
-        for (size_t i = 0; i < 64; i++)
-            r->image[i] = (char)(x[i] >= 'A' && x[i] <= 'F' ? x[i] - 'A' + 'a' : x[i]);
-        r->image[64] = 0;
-    }
-    if (h->seen[H_LAST]) {
-        static const char *const events[] = {"confirmed", "rolled-back", "failed", "activated"};
-        char ev[16], err[16], ver[16], extra;
-        int ok = strlen(h->value[H_LAST]) < 64 &&
-             sscanf(h->value[H_LAST], "%15s %15s %15s %c", ev, err, ver, &extra) == 3;
-        int known = 0;
-        for (size_t i = 0; ok && i < sizeof events / sizeof events[0]; i++)
-            known |= strcmp(ev, events[i]) == 0;
-        char *end = NULL;
-        long e = 0;
-        if (ok) {
-            errno = 0;
-            e = strtol(err, &end, 10);
-        }
-        if (!ok || !known || errno || *end || e < -2147483647L - 1 || e > 2147483647L ||
-            parse_u32(ver, &r->last_version) < 0) {
-            snprintf(why, size, "Fota-Last is not \"EVENT ERROR VERSION-CODE\" with a known event");
-            return -1;
-        }
-        snprintf(r->last_event, sizeof r->last_event, "%s", ev);
-        r->last_error = (int32_t)e;
-        r->has_last = 1;
-    }
-    snprintf(r->protocol, sizeof r->protocol, "fota");
-    return 0;
 }
 
 static int is_checkin_path(const char *target)
@@ -305,7 +225,10 @@ int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, con
         return 1;
     }
     char why[200];
-    if (parse_checkin(&h, r, why, sizeof why) < 0) {
+    int bad = h.overflow ? (snprintf(why, sizeof why, "more than %d Fota-* header fields",
+                                     HEADERS_MAX), -1)
+                         : fleet_checkin_parse(h.h, h.n, r, why, sizeof why);
+    if (bad < 0) {
         char body[256];
         int n = snprintf(body, sizeof body, "400 Bad Request: %s\n", why);
         snprintf(note, note_size, "fleet: %s", why);
