@@ -252,8 +252,7 @@ static int choose_rollout(void *ctx, const struct fleet_rollout *r)
             return 1;
         }
         if (m.state == MEMBER_FAILED) {
-            snprintf(out->why, sizeof out->why,
-                     "failed in rollout %" PRId64 " (%s): not offered again", r->id, m.outcome);
+            note(out, "failed in rollout %" PRId64 " (%s): not offered again", r->id, m.outcome);
             return 1;
         }
         if (r->state == ROLLOUT_ABORTED)
@@ -272,10 +271,9 @@ static int choose_rollout(void *ctx, const struct fleet_rollout *r)
             break;
         default:
             if (rb >= r->waves[r->wave].threshold) {
-                snprintf(out->why, sizeof out->why,
-                         "not in wave %u of rollout %" PRId64 " (bucket %u, wave bound %u)",
-                         (unsigned)r->wave + 1, r->id, (unsigned)rb,
-                         (unsigned)r->waves[r->wave].threshold);
+                note(out, "not in wave %u of rollout %" PRId64 " (bucket %u, wave bound %u)",
+                     (unsigned)r->wave + 1, r->id, (unsigned)rb,
+                     (unsigned)r->waves[r->wave].threshold);
                 return 0;
             }
             if (r->per_minute) {
@@ -285,9 +283,8 @@ static int choose_rollout(void *ctx, const struct fleet_rollout *r)
                     return -1;
                 }
                 if (recent >= r->per_minute) {
-                    snprintf(out->why, sizeof out->why,
-                             "rollout %" PRId64 ": %u devices started in the last minute (limit %u)",
-                             r->id, (unsigned)recent, (unsigned)r->per_minute);
+                    note(out, "rollout %" PRId64 ": %u devices started in the last minute (limit %u)",
+                         r->id, (unsigned)recent, (unsigned)r->per_minute);
                     return 1;
                 }
             }
@@ -521,7 +518,7 @@ static int checkin_locked(struct fleet *f, const struct fleet_report *in, int64_
             m.rollout_id = dec.rollout.id;
             snprintf(m.device_id, sizeof m.device_id, "%s", d.id);
             m.wave = dec.rollout.wave;
-            m.offered = now;
+            m.offered = up_to_date ? 0 : now; /* only offers count against the start limit */
             outcome_text(&d, m.prior_outcome, sizeof m.prior_outcome);
             if (up_to_date) { /* already runs it (or newer): counts as done */
                 m.state = MEMBER_SUCCEEDED;
