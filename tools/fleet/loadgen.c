@@ -35,7 +35,7 @@ struct sim_fleet;
 struct fleet_dev {
     struct sim_fleet *fleet;
     struct sim_options opt;
-    struct fota_posix_flash flash;
+    struct sim_flash flash;
     struct sim_device dev;
     char id[40];
     int home;          /* slot of the confirmed image, -1 before the first boot */
@@ -169,7 +169,7 @@ int fleet_sim_main(int argc, char **argv)
     uint8_t *img = util_read_file(factory, &img_len);
     if (!img)
         return 2;
-    struct fota_posix_layout layout;
+    struct sim_layout layout;
     sim_layout(&layout, slot_size);
     if (img_len > layout.slot_size) {
         fprintf(stderr, "fota fleet sim: %s does not fit a %u-byte slot\n", factory,
@@ -228,9 +228,9 @@ int fleet_sim_main(int argc, char **argv)
         if (state) {
             snprintf(path, sizeof path, "%s/%s.flash", state, d->id);
             fresh = access(path, F_OK) != 0;
-            r = fota_posix_flash_open(&d->flash, path, layout.flash_size, 4096, 4);
+            r = sim_flash_open(&d->flash, path, layout.flash_size, 4096, 4);
         } else {
-            r = fota_posix_flash_open_buf(&d->flash, flash_mem + (size_t)i * layout.flash_size,
+            r = sim_flash_open_buf(&d->flash, flash_mem + (size_t)i * layout.flash_size,
                                           layout.flash_size, 4096, 4);
         }
         if (r < 0 || (fresh && sim_factory_program(&d->flash, &layout, img, (uint32_t)img_len) < 0)) {
@@ -301,7 +301,7 @@ int fleet_sim_main(int argc, char **argv)
             status = 1;
     }
     for (uint32_t i = 0; state && i < n; i++)
-        fota_posix_flash_close(&f.devs[i].flash);
+        sim_flash_close(&f.devs[i].flash);
     free(flash_mem);
     free(f.devs);
     return status;
