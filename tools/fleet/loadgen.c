@@ -8,10 +8,11 @@
  *   --fail-verify PCT  PCT% of the devices have a flash whose update slot
  *                      silently drops writes: the read-back check fails
  *
- * Each round boots every device once (until it settles: update, reboot,
- * confirm, check again), in --jobs threads, and prints what happened, which
- * is what the server decided: offered (updated / rolled back / failed) or
- * nothing (up to date).
+ * The first round powers every device on (it settles: check, update, reboot,
+ * confirm, check again); each later round is one periodic check of the
+ * running application, rebooting only into a new image; all in --jobs
+ * threads. Each round prints what happened, which is what the server
+ * decided: offered (updated / rolled back / failed) or nothing (up to date).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -40,6 +41,7 @@ struct fleet_dev {
     char id[40];
     int home;          /* slot of the confirmed image, -1 before the first boot */
     int outcome;       /* of the last round */
+    int running;       /* powered on: the next round is a periodic check */
 };
 
 struct sim_fleet {
@@ -86,7 +88,12 @@ static void *worker(void *arg)
         if (i >= f->n)
             return NULL;
         struct fleet_dev *fd = &f->devs[i];
-        fd->outcome = sim_device_run(&fd->dev, f->max_boots);
+        /* The first round powers the device on; later rounds are the running
+         * application's periodic checks (the agent keeps the outcome of the
+         * last one for the check-in), with a reboot only into a new image. */
+        if (!fd->running || (fd->outcome = sim_device_check(&fd->dev)) == SIM_UPDATED)
+            fd->outcome = sim_device_run(&fd->dev, f->max_boots);
+        fd->running = fd->outcome != SIM_BRICKED && fd->dev.slot >= 0;
     }
 }
 
@@ -99,7 +106,8 @@ static void usage(FILE *out)
             "                      [--state DIR]\n"
             "Runs N simulated devices (default 100) with ids P0000, P0001, ... (default\n"
             "prefix \"dev-\"), each the real agent with its own flash in RAM, programmed\n"
-            "with IMAGE. Every round boots each device until it settles and prints:\n"
+            "with IMAGE. Round 1 powers each device on; later rounds are periodic checks\n"
+            "(a reboot only into a new image). Every round prints:\n"
             "  round R: N devices: U updated, B rolled back, F failed, D up to date; running V=n ...\n"
             "--rollback PCT: exactly PCT%% of the boots into a new image crash before\n"
             "confirming; --fail-verify PCT: PCT%% of the devices (every 100/PCT-th) have an\n"
@@ -271,13 +279,13 @@ int fleet_sim_main(int argc, char **argv)
         uint32_t count[SIM_ROLLED_BACK + 1] = {0};
         char versions[MAX_VERSIONS][33];
         uint32_t vcount[MAX_VERSIONS] = {0}, nv = 0;
-        const char *last_error = NULL;
+        const struct sim_device *last_failed = NULL;
         for (uint32_t i = 0; i < n; i++) {
             struct fleet_dev *d = &f.devs[i];
             if (d->outcome >= 0 && d->outcome <= SIM_ROLLED_BACK)
                 count[d->outcome]++;
             if (d->outcome == SIM_FAILED || d->outcome == SIM_BRICKED)
-                last_error = d->dev.message;
+                last_failed = &d->dev;
             uint32_t v = 0;
             while (v < nv && strcmp(versions[v], d->dev.version) != 0)
                 v++;
@@ -294,8 +302,9 @@ int fleet_sim_main(int argc, char **argv)
         for (uint32_t v = 0; v < nv; v++)
             printf(" %s=%u", versions[v], (unsigned)vcount[v]);
         printf("\n");
-        if (last_error)
-            printf("  a failure: %s\n", last_error);
+        if (last_failed)
+            printf("  a failure: %s: %s\n", fota_strerror(last_failed->error),
+                   last_failed->message);
         fflush(stdout);
         if (count[SIM_BRICKED])
             status = 1;
