@@ -91,8 +91,15 @@ static void *worker(void *arg)
         /* The first round powers the device on; later rounds are the running
          * application's periodic checks (the agent keeps the outcome of the
          * last one for the check-in), with a reboot only into a new image. */
-        if (!fd->running || (fd->outcome = sim_device_check(&fd->dev)) == SIM_UPDATED)
+        if (!fd->running) {
             fd->outcome = sim_device_run(&fd->dev, f->max_boots);
+        } else if ((fd->outcome = sim_device_check(&fd->dev)) == SIM_UPDATED) {
+            char before[sizeof fd->dev.version];
+            memcpy(before, fd->dev.version, sizeof before);
+            fd->outcome = sim_device_run(&fd->dev, f->max_boots); /* into the new image */
+            if (fd->outcome == SIM_UP_TO_DATE && strcmp(before, fd->dev.version) != 0)
+                fd->outcome = SIM_UPDATED;
+        }
         fd->running = fd->outcome != SIM_BRICKED && fd->dev.slot >= 0;
     }
 }
