@@ -134,6 +134,38 @@ static int exec(struct sqlite_store *s, const char *sql, const char *what)
     return 0;
 }
 
+/* Every row of `st` read into a malloc'd array of `size`-byte records: the
+ * callers run their callbacks afterwards, when the statement is reset (a
+ * callback may run other queries). Returns the row count or FLEET_ERR. */
+static long collect_rows(struct sqlite_store *s, sqlite3_stmt *st, size_t size,
+                         void (*read)(sqlite3_stmt *, void *), const char *what, void **out)
+{
+    unsigned char *rows = NULL;
+    size_t n = 0, cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            unsigned char *more = realloc(rows, cap * size);
+            if (!more) {
+                sqlite3_reset(st);
+                free(rows);
+                snprintf(s->base.error, sizeof s->base.error, "out of memory %s", what);
+                return FLEET_ERR;
+            }
+            rows = more;
+        }
+        read(st, rows + n++ * size);
+    }
+    sqlite3_reset(st);
+    if (r != SQLITE_DONE) {
+        free(rows);
+        return fail(s, "%s failed", what);
+    }
+    *out = rows;
+    return (long)n;
+}
+
 /* ---- Transactions --------------------------------------------------------- */
 
 static int sq_begin(struct fleet_store *b)
@@ -477,6 +509,11 @@ static void read_rollout(sqlite3_stmt *st, struct fleet_rollout *r)
     r->updated = sqlite3_column_int64(st, 17);
 }
 
+static void read_rollout_row(sqlite3_stmt *st, void *out)
+{
+    read_rollout(st, out);
+}
+
 static int sq_rollout_put(struct fleet_store *b, struct fleet_rollout *r)
 {
     struct sqlite_store *s = S(b);
@@ -539,31 +576,11 @@ static int sq_rollout_list(struct fleet_store *b, const char *product,
     if (!st)
         return FLEET_ERR;
     sqlite3_bind_text(st, 1, product, -1, SQLITE_TRANSIENT);
-    /* Read all rows first: the callback may run other queries. */
     struct fleet_rollout *rows = NULL;
-    size_t n = 0, cap = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct fleet_rollout *more = realloc(rows, cap * sizeof *rows);
-            if (!more) {
-                sqlite3_reset(st);
-                free(rows);
-                snprintf(s->base.error, sizeof s->base.error, "out of memory listing rollouts");
-                return FLEET_ERR;
-            }
-            rows = more;
-        }
-        read_rollout(st, &rows[n++]);
-    }
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE) {
-        free(rows);
-        return fail(s, "listing rollouts failed");
-    }
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++)
+    long n = collect_rows(s, st, sizeof *rows, read_rollout_row, "listing rollouts",
+                          (void **)&rows);
+    int rc = n < 0 ? FLEET_ERR : 0;
+    for (long i = 0; i < n && !rc; i++)
         rc = cb(ctx, &rows[i]);
     free(rows);
     return rc < 0 ? rc : 0;
@@ -615,6 +632,11 @@ static void read_member(sqlite3_stmt *st, struct fleet_member *m)
     text(st, 7, m->outcome, sizeof m->outcome);
 }
 
+static void read_member_row(sqlite3_stmt *st, void *out)
+{
+    read_member(st, out);
+}
+
 static int sq_member_get(struct fleet_store *b, int64_t rollout, const char *device,
                          struct fleet_member *out)
 {
@@ -655,31 +677,11 @@ static int sq_member_put(struct fleet_store *b, const struct fleet_member *m)
 static int member_rows(struct sqlite_store *s, sqlite3_stmt *st,
                        int (*cb)(void *, const struct fleet_member *), void *ctx)
 {
-    /* Collected first: the callback updates members. */
     struct fleet_member *rows = NULL;
-    size_t n = 0, cap = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4;
-            struct fleet_member *more = realloc(rows, cap * sizeof *rows);
-            if (!more) {
-                free(rows);
-                sqlite3_reset(st);
-                snprintf(s->base.error, sizeof s->base.error, "out of memory reading members");
-                return FLEET_ERR;
-            }
-            rows = more;
-        }
-        read_member(st, &rows[n++]);
-    }
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE) {
-        free(rows);
-        return fail(s, "reading rollout members failed");
-    }
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++)
+    long n = collect_rows(s, st, sizeof *rows, read_member_row, "reading rollout members",
+                          (void **)&rows);
+    int rc = n < 0 ? FLEET_ERR : 0;
+    for (long i = 0; i < n && !rc; i++)
         rc = cb(ctx, &rows[i]);
     free(rows);
     return rc < 0 ? rc : 0;
