@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fota/esp_image.h"
+#include "fota_crypto_backends.h"
 
 #define SIM_SECTOR 4096u
 #define SIM_WRITE_UNIT 4u /* ESP32 SPI flash programs in 4-byte units through esp_partition */
@@ -130,13 +131,9 @@ static int read_running(struct sim_device *d)
      * check-in: the bytes the image format covers. */
     struct fota_esp_verify v;
     d->has_image_sha256 = 0;
-    if (fota_esp_image_verify(img, d->layout.slot_size, &fota_crypto_mbedtls, &v) == 0) {
-        struct fota_sha256 sha;
-        fota_crypto_mbedtls.sha256_start(&sha);
-        fota_crypto_mbedtls.sha256_update(&sha, img, v.image_len);
-        fota_crypto_mbedtls.sha256_finish(&sha, d->image_sha256);
+    if (fota_esp_image_verify(img, d->layout.slot_size, &fota_crypto_mbedtls, &v) == 0 &&
+        fota_sha256_digest(&fota_crypto_mbedtls, img, v.image_len, d->image_sha256) == 0)
         d->has_image_sha256 = 1;
-    }
     return 0;
 }
 

@@ -8,6 +8,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_mkimage(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_errors(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 
 /* fota serve's "--name value" / "--name=value" parser (serve.c). */

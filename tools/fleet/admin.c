@@ -20,6 +20,7 @@
 #include "fleet.h"
 #include "fota/error.h"
 #include "fota/manifest.h"
+#include "fota_crypto_backends.h"
 #include "util.h"
 
 #define BODY_MAX 65536
@@ -201,11 +202,8 @@ static int auth_cb(void *ctx, const uint8_t hash[32])
 
 static void sha256_of(const char *text, uint8_t out[32])
 {
-    const struct fota_crypto *c = &fota_crypto_mbedtls;
-    struct fota_sha256 sha;
-    c->sha256_start(&sha);
-    c->sha256_update(&sha, text, strlen(text));
-    c->sha256_finish(&sha, out);
+    if (fota_sha256_digest(&fota_crypto_mbedtls, text, strlen(text), out) != 0)
+        memset(out, 0xFF, 32); /* matches no stored token hash */
 }
 
 /* 0: allowed; otherwise the status answered. */

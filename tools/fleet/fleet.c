@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "fota/crypto.h"
+#include "fota_crypto_backends.h"
 #include "util.h"
 
 int64_t fleet_now_ms(void)
@@ -33,13 +34,12 @@ const char *fleet_member_state_name(int state)
 
 static uint32_t hash32(const char *prefix, const char *text)
 {
-    const struct fota_crypto *c = &fota_crypto_mbedtls;
-    struct fota_sha256 sha;
+    char both[128];
     uint8_t d[32];
-    c->sha256_start(&sha);
-    c->sha256_update(&sha, prefix, strlen(prefix));
-    c->sha256_update(&sha, text, strlen(text));
-    c->sha256_finish(&sha, d);
+    int n = snprintf(both, sizeof both, "%s%s", prefix, text);
+    if (n < 0 || (size_t)n >= sizeof both ||
+        fota_sha256_digest(&fota_crypto_mbedtls, both, (size_t)n, d) != 0)
+        memset(d, 0, sizeof d); /* ids and prefixes are short: not reached */
     return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
 }
 
@@ -469,13 +469,9 @@ static int settle(struct fleet *f, const struct fleet_device *d, int64_t now)
 
 static void etag_of(const char *text, size_t len, char out[40])
 {
-    const struct fota_crypto *c = &fota_crypto_mbedtls;
-    struct fota_sha256 sha;
     uint8_t d[32];
     char hex[65];
-    c->sha256_start(&sha);
-    c->sha256_update(&sha, text, len);
-    c->sha256_finish(&sha, d);
+    fota_sha256_digest(&fota_crypto_mbedtls, text, len, d);
     util_hex(d, 32, hex);
     snprintf(out, 40, "\"%.32s\"", hex);
 }

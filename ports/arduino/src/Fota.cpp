@@ -185,18 +185,18 @@ static int running_image_sha256(const struct fota_arduino_platform &plat, uint8_
     if (fota_arduino_running_image(&addr, &len) < 0 || len == 0)
         return -1;
     struct fota_sha256 sha;
-    if (plat.crypto->sha256_start(&sha) != 0)
+    if (plat.crypto->sha256_start(plat.crypto->ctx, &sha) != 0)
         return -1;
     for (uint32_t off = 0; off < len;) {
         uint32_t n = len - off < size ? len - off : (uint32_t)size;
         if (plat.flash->read(plat.flash->ctx, addr + off, buf, n) < 0) {
-            plat.crypto->sha256_finish(&sha, out); /* releases the context */
+            plat.crypto->sha256_finish(plat.crypto->ctx, &sha, out); /* releases the context */
             return -1;
         }
-        plat.crypto->sha256_update(&sha, buf, n);
+        plat.crypto->sha256_update(plat.crypto->ctx, &sha, buf, n);
         off += n;
     }
-    return plat.crypto->sha256_finish(&sha, out) == 0 ? 0 : -1;
+    return plat.crypto->sha256_finish(plat.crypto->ctx, &sha, out) == 0 ? 0 : -1;
 }
 
 int Fota::begin(const FotaOptions &o)

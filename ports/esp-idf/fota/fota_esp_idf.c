@@ -15,6 +15,7 @@
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+#include "fota_crypto_backends.h"
 
 static const char *TAG = "fota";
 
@@ -82,17 +83,17 @@ static int running_image_sha256(struct fota_esp_idf *p)
         return -1;
     const struct fota_crypto *c = &fota_crypto_mbedtls;
     struct fota_sha256 sha;
-    if (c->sha256_start(&sha) != 0)
+    if (c->sha256_start(c->ctx, &sha) != 0)
         return -1;
     int r = 0;
     for (uint32_t off = 0; off < len && r == 0;) {
         uint32_t n = len - off < sizeof p->rx ? len - off : (uint32_t)sizeof p->rx;
         r = p->esp32.flash.read(p->esp32.flash.ctx, addr + off, p->rx, n);
         if (r == 0)
-            c->sha256_update(&sha, p->rx, n);
+            c->sha256_update(c->ctx, &sha, p->rx, n);
         off += n;
     }
-    return c->sha256_finish(&sha, p->image_sha256) == 0 ? r : -1;
+    return c->sha256_finish(c->ctx, &sha, p->image_sha256) == 0 ? r : -1;
 }
 
 int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options *o)
