@@ -245,11 +245,11 @@ struct fota {
     struct fota_buffers buf;
     int running_slot;
     int running_state;
-    struct fota_state state;
-    struct fota_update update;
-    struct fota_session session;
     struct fota_slot_writer writer;
+    struct fota_update update;
+    struct fota_state state;
     struct fota_report report; /* last failure */
+    struct fota_session session;
 };
 
 /* Check the configuration and buffers, load the persistent state and read
