@@ -164,6 +164,8 @@ static void setup_agent_config(struct sim_device *d)
     c->crypto = &fota_crypto_mbedtls;
     c->state_addr = d->layout.state_addr;
     c->state_size = d->layout.state_size;
+    c->security_floor_min = o->floor_min;
+    c->allow_insecure_redirect = o->allow_insecure_redirect ? 1 : 0;
     c->ctx = d;
     c->now_ms = fota_posix_now_ms;
     c->utc_now = device_utc;

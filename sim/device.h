@@ -37,6 +37,8 @@ struct sim_options {
     int progress;        /* print download progress */
     int64_t utc_now;     /* 0: the host clock; otherwise the device's trusted time */
     int no_clock;        /* no trusted time at all (no RTC, no authenticated time source) */
+    uint32_t floor_min;  /* the firmware's build-time anti-rollback floor */
+    int allow_insecure_redirect; /* follow https:// -> http:// redirects */
     /* Optional: called at every power-on once the bootloader has chosen a
      * slot (d->slot) or found none to boot (d->slot == -1), before the
      * application runs: the power-cut harness checks its invariants here. */

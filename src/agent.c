@@ -75,6 +75,15 @@ static int check_config(const struct fota_config *c, const struct fota_buffers *
     return 0;
 }
 
+/* Identifies the configured manifest URL (with its MAC) in the saved state. */
+static uint32_t config_url_crc(const struct fota_config *c)
+{
+    uint32_t crc = fota_crc32(0, c->manifest_url, strlen(c->manifest_url));
+    if (c->mac && strstr(c->manifest_url, "{mac}"))
+        crc = fota_crc32(crc, c->mac, strlen(c->mac));
+    return crc;
+}
+
 int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_buffers *buf)
 {
     if (!f)
@@ -96,6 +105,11 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
                          fota_strerror(r));
     if ((r = fota_state_load(&f->state, cfg, &f->report)) < 0)
         return r;
+    /* The manifest last found "nothing newer" at this URL: the first check
+     * after the reboot asks with its ETag and may get a 304. */
+    if (f->state.persist.manifest_etag[0] &&
+        f->state.persist.manifest_url_crc == config_url_crc(cfg))
+        fota_session_set_etag(&f->session, f->state.persist.manifest_etag);
 
     return fota_settle_trial(f);
 }
@@ -178,7 +192,11 @@ static int check_manifest(struct fota *f)
     char hex[2 * FOTA_KEY_ID_SIZE + 1];
     int line = 0, r;
 
+    char prev_etag[sizeof p->manifest_etag];
+    uint32_t prev_crc = p->manifest_url_crc;
+    memcpy(prev_etag, p->manifest_etag, sizeof prev_etag);
     fota_session_keep_etag(&f->session, 0); /* If-None-Match only after "nothing newer" */
+    p->manifest_etag[0] = '\0';              /* saved with the next change of state */
     r = fota_manifest_parse(f->buf.manifest, f->update.manifest_len, m, &line);
     if (r < 0)
         return fota_fail(rep, r, "manifest from %s is malformed at line %d", f->buf.url, line);
@@ -216,7 +234,16 @@ static int check_manifest(struct fota *f)
             return r;
     }
     if (m->version_code == c->version_code) {
+        const char *etag = fota_session_response(&f->session)->etag;
         fota_session_keep_etag(&f->session, 1);
+        if (etag[0]) { /* saved only when it changed: a check costs no flash write */
+            uint32_t crc = config_url_crc(c);
+            int same = crc == prev_crc && strcmp(etag, prev_etag) == 0;
+            memcpy(p->manifest_etag, etag, sizeof p->manifest_etag);
+            p->manifest_url_crc = crc;
+            if (!same && (r = fota_save_state(f)) < 0)
+                return r;
+        }
         return FOTA_NO_UPDATE;
     }
     if (m->version_code < c->version_code)

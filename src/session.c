@@ -56,11 +56,13 @@ void fota_session_begin(struct fota_session *s)
     s->tr_index = 0;
 }
 
-void fota_session_reget(struct fota_session *s, uint32_t range_from)
+void fota_session_set_etag(struct fota_session *s, const char *etag)
 {
-    fota_session_close(s);
-    s->range_from = range_from;
-    s->phase = PH_CONNECT;
+    size_t n = 0;
+    while (n < sizeof s->etag - 1 && etag[n] != '\0')
+        n++;
+    memcpy(s->etag, etag, n);
+    s->etag[n] = '\0';
 }
 
 /* ---- Connect ------------------------------------------------------------- */
@@ -301,6 +303,14 @@ static int follow_redirect(struct fota_session *s, const struct fota_buffers *bu
     if (n < 0 || (size_t)n >= buf->url_size)
         return fota_fail(rep, FOTA_ERR_URL, "redirect from %s to a malformed or too long URL",
                          buf->url);
+    /* The user asked for TLS: a redirect must not drop it silently. */
+    struct fota_url from, to;
+    if (fota_url_parse(buf->url, &from) == 0 && fota_url_parse(buf->line, &to) == 0 &&
+        from.tls && !to.tls && !s->cfg->allow_insecure_redirect)
+        return fota_fail(rep, FOTA_ERR_INSECURE_REDIRECT,
+                         "%u redirect from %s to %s, which is not HTTPS: refused (set "
+                         "allow_insecure_redirect to allow it)",
+                         h->status, buf->url, buf->line);
     fota_log(s->cfg, FOTA_LOG_INFO, "%u redirect to %s", h->status, buf->line);
     memcpy(buf->url, buf->line, (size_t)n + 1);
     fota_session_close(s);
@@ -332,8 +342,10 @@ int fota_session_next(struct fota_session *s, const struct fota_buffers *buf,
         fota_session_close(s);
         if (ev == FOTA_ERR_HTTP_HEADER_TOO_LONG)
             return fota_fail(rep, ev,
-                             "a header from %s:%u is longer than the %u-byte line buffer",
-                             s->host, (unsigned)s->port, (unsigned)buf->line_size);
+                             "headers from %s:%u over a limit (a value over the %u-byte "
+                             "line buffer, Location over %u, or 64 fields / 32 KiB)",
+                             s->host, (unsigned)s->port, (unsigned)buf->line_size,
+                             (unsigned)buf->manifest_size);
         return fota_fail(rep, ev, "malformed HTTP response from %s:%u for the %s", s->host,
                          (unsigned)s->port, s->what);
     }

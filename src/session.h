@@ -49,10 +49,6 @@ static inline void fota_session_get(struct fota_session *s, const char *what,
     s->phase = FOTA_SESSION_PH_CONNECT;
 }
 
-/* Ask for the same resource again, from range_from, on a new connection
- * (after a 416); the redirects already followed still count. */
-void fota_session_reget(struct fota_session *s, uint32_t range_from);
-
 /* Do this step's I/O: connect, send, or read when the parser needs input.
  * Returns FOTA_SESSION_WAIT, FOTA_SESSION_INPUT or a negative code. */
 int fota_session_advance(struct fota_session *s, const struct fota_buffers *buf,
@@ -82,6 +78,9 @@ static inline void fota_session_keep_etag(struct fota_session *s, int keep)
     else
         s->etag[0] = '\0';
 }
+
+/* Use `etag` (one saved across a reboot) for the next If-None-Match. */
+void fota_session_set_etag(struct fota_session *s, const char *etag);
 
 /* Name of the transport in use (or last tried), NULL if none. */
 static inline const char *fota_session_transport(const struct fota_session *s)

@@ -124,6 +124,13 @@ struct fota_config {
     uint32_t max_redirects;      /* [5] */
     uint32_t persist_every;      /* [65536] bytes between saved download progress */
     uint8_t check_only;          /* report FOTA_UPDATE_AVAILABLE, do not download */
+    /* A redirect from https:// to http:// is refused (FOTA_ERR_INSECURE_REDIRECT)
+     * unless this is set: the user asked for TLS. */
+    uint8_t allow_insecure_redirect;
+    /* The anti-rollback floor compiled into this firmware (typically its own
+     * security counter): the device is never bound by less, also when its
+     * saved state is lost or unreadable. */
+    uint32_t security_floor_min;
 };
 
 /* Caller-owned buffers. Sizes are the caller's choice within the minimums. */
@@ -140,10 +147,10 @@ struct fota_buffers {
 
 /* ---- Persistent agent state --------------------------------------------- */
 
-#define FOTA_PERSIST_LAYOUT 2u /* bumped whenever struct fota_persist changes */
-
+/* In memory only: on flash the state has a format of its own (persist.h,
+ * docs/state.md), so this struct may change freely. */
 struct fota_persist {
-    uint32_t version;            /* FOTA_PERSIST_LAYOUT */
+    uint32_t version;            /* FOTA_PERSIST_FORMAT of what was loaded */
     uint32_t last_sequence;      /* highest manifest sequence accepted */
     uint32_t security_floor;     /* anti-rollback: lowest security counter accepted */
     /* The image activated and not yet confirmed (pending_version 0: none).
@@ -159,6 +166,10 @@ struct fota_persist {
     uint32_t dl_size;
     uint32_t dl_offset;          /* bytes in the slot, sector-aligned */
     int32_t dl_slot;
+    /* The manifest last acted on: its ETag (empty: none) and the CRC-32 of
+     * the URL it came from, for If-None-Match after a reboot. */
+    uint32_t manifest_url_crc;
+    char manifest_etag[FOTA_HTTP_ETAG_MAX + 1];
 };
 
 /* ---- The agent --------------------------------------------------------- */
