@@ -104,7 +104,7 @@ struct fota_config {
 
     /* Platform callbacks; ctx is passed to each. now_ms is required. */
     void *ctx;
-    uint32_t (*now_ms)(void *ctx);                   /* monotonic milliseconds */
+    fota_now_ms_fn now_ms;                           /* monotonic milliseconds */
     int (*utc_now)(void *ctx, int64_t *unix_s);      /* optional: 0 if the time is trusted */
     void (*delay_ms)(void *ctx, uint32_t ms);        /* needed by fota_run() */
     uint32_t (*random)(void *ctx);                   /* optional, for backoff jitter */
@@ -263,11 +263,11 @@ struct fota {
     struct fota_buffers buf;
     int running_slot;
     int running_state;
-    struct fota_state state;
-    struct fota_update update;
-    struct fota_session session;
     struct fota_slot_writer writer;
+    struct fota_update update;
+    struct fota_state state;
     struct fota_report report; /* last failure */
+    struct fota_session session;
     struct fota_checkin checkin; /* who this is, for manifest requests (src/checkin.c) */
 };
 
