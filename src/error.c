@@ -103,6 +103,12 @@ const char *fota_strerror(int err)
         return "FOTA_ERR_IMAGE_SIZE";
     case FOTA_ERR_IMAGE_HASH:
         return "FOTA_ERR_IMAGE_HASH";
+    case FOTA_ERR_DELTA_CORRUPT:
+        return "FOTA_ERR_DELTA_CORRUPT";
+    case FOTA_ERR_DELTA_BASE:
+        return "FOTA_ERR_DELTA_BASE";
+    case FOTA_ERR_DELTA_UNSUPPORTED:
+        return "FOTA_ERR_DELTA_UNSUPPORTED";
     case FOTA_ERR_FLASH_READ:
         return "FOTA_ERR_FLASH_READ";
     case FOTA_ERR_FLASH_WRITE:

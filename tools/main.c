@@ -17,6 +17,9 @@ static const struct {
     {"mkimage", cmd_mkimage, "build a synthetic ESP32-format test image"},
     {"serve", cmd_serve, "serve a release directory over HTTP"},
     {"sim", cmd_sim, "run a simulated device that updates itself"},
+    {"delta", cmd_delta, "make a patch that rebuilds a new image from an old one"},
+    {"patch", cmd_patch, "apply a patch or compressed image with the device's decoder"},
+    {"compress", cmd_compress, "make a compressed image the device can decode"},
 };
 
 static void usage(FILE *out)

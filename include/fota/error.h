@@ -74,6 +74,9 @@ enum fota_err {
     FOTA_ERR_IMAGE_CHIP = -71,      /* image is built for another chip */
     FOTA_ERR_IMAGE_SIZE = -72,      /* received size differs from the signed size */
     FOTA_ERR_IMAGE_HASH = -73,      /* SHA-256 differs from the signed one */
+    FOTA_ERR_DELTA_CORRUPT = -74,   /* a patch or compressed image is malformed */
+    FOTA_ERR_DELTA_BASE = -75,      /* a patch for another base image than the running one */
+    FOTA_ERR_DELTA_UNSUPPORTED = -76, /* a patch format version or parameter not supported */
 
     /* Flash, boot and state */
     FOTA_ERR_FLASH_READ = -80,
