@@ -48,9 +48,8 @@ struct delta_state {
     uint8_t have_base;
     uint8_t state;
     uint8_t prev_op;
-    uint8_t prev_nonzero;
     uint8_t prev_byte;
-    uint32_t zrun;
+    struct dc_diff_state ds;
     uint32_t head_fill;  /* header bytes collected */
     uint32_t in_fill;    /* ring bytes the coder has not taken */
     uint32_t patch_pos;  /* patch bytes consumed */
@@ -66,8 +65,8 @@ struct delta_state {
     uint8_t head[FOTA_DELTA_HEADER_SIZE];
     uint8_t in_ring[DC_IN_RING];
     uint8_t history[FOTA_DELTA_OUT_HISTORY]; /* output before this call, by offset mod size */
-    uint8_t base_buf[128];
-    uint8_t out_buf[128];
+    uint8_t base_buf[64];
+    uint8_t out_buf[64];
 };
 
 _Static_assert(sizeof(struct delta_state) <= FOTA_DELTA_STATE_SIZE,
@@ -294,9 +293,8 @@ static void start_block(struct delta_state *s)
     s->rc.in_taken = 0;
     s->in_fill = 0;
     s->base_pos = s->out_pos;
-    s->zrun = 0;
+    memset(&s->ds, 0, sizeof s->ds);
     s->prev_op = DC_OP_DIFF;
-    s->prev_nonzero = 0;
     s->prev_byte = 0;
     s->state = ST_BLOCK_INIT;
 }
@@ -473,10 +471,8 @@ int fota_delta_run(struct fota_delta *d, const uint8_t *in, size_t in_len, size_
                     r = base_byte(s, s->base_pos, &old);
                     if (r != 0)
                         goto failed;
-                    diff = dc_diff(&s->rc, &s->m, s->zrun, s->prev_nonzero, 0);
+                    diff = dc_diff(&s->rc, &s->m, &s->ds, 0);
                     b = (uint8_t)(old + diff);
-                    s->zrun = diff ? 0 : s->zrun + 1;
-                    s->prev_nonzero = diff != 0;
                     s->base_pos++;
                 } else {
                     b = dc_lit(&s->rc, &s->m, s->prev_byte, 0);

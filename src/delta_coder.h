@@ -20,9 +20,9 @@
 
 #include "fota/delta.h"
 
-#define DC_PROB_BITS 11
+#define DC_PROB_BITS 12
 #define DC_PROB_ONE (1u << DC_PROB_BITS)
-#define DC_MOVE_BITS 5
+#define DC_PROB_MASK (DC_PROB_ONE - 1u)
 #define DC_TOP (1u << 24)
 
 /* Op kinds, coded at the start of every op. */
@@ -32,9 +32,9 @@ enum { DC_OP_DIFF = 0, DC_OP_LIT = 1, DC_OP_MATCH = 2 };
  * the leading one: the top DC_NUM_MODELLED of them modelled per slot, the rest
  * at probability 1/2. */
 #define DC_NUM_SLOTS 33
-#define DC_NUM_MODELLED 3
+#define DC_NUM_MODELLED 2
 struct dc_num {
-    uint16_t slot[2][64]; /* two contexts, chosen by the caller */
+    uint16_t slot[64];
     uint16_t high[DC_NUM_SLOTS][1u << DC_NUM_MODELLED];
 };
 
@@ -52,7 +52,7 @@ struct dc_models {
     uint16_t kind[3][3]; /* [previous kind][decision] */
     uint16_t seek_sign[2];
     struct dc_num num[DC_NUM_COUNT];
-    uint16_t zero[DC_ZRUN_CTX][4];
+    uint16_t zero[DC_ZRUN_CTX];
     uint16_t diff[DC_DIFF_CTX][256];
     uint16_t lit[1u << DC_LIT_CTX_BITS][256];
 };
@@ -62,6 +62,26 @@ static inline void dc_models_reset(struct dc_models *m)
     uint16_t *p = (uint16_t *)(void *)m;
     for (size_t i = 0; i < sizeof *m / sizeof *p; i++)
         p[i] = DC_PROB_ONE / 2;
+}
+
+/* A probability (of a 0) in the low 12 bits and in the top 4 how often it
+ * was used: new models adapt fast, settled ones slowly. */
+#ifndef DC_RATES
+#define DC_RATES 2, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4
+#endif
+static inline void dc_update(uint16_t *p, unsigned bit)
+{
+    static const uint8_t shift[16] = {DC_RATES};
+    unsigned n = *p >> DC_PROB_BITS, q = *p & DC_PROB_MASK;
+    if (bit)
+        q -= q >> shift[n];
+    else
+        q += (DC_PROB_ONE - q) >> shift[n];
+    if (q < 31)
+        q = 31;
+    if (q > DC_PROB_ONE - 31)
+        q = DC_PROB_ONE - 31;
+    *p = (uint16_t)((n < 15 ? n + 1 : 15) << DC_PROB_BITS | q);
 }
 
 /* Range coder state. The decoder reads its input from a ring the caller of
@@ -82,7 +102,7 @@ struct dc_rc {
 #endif
 };
 
-#define DC_IN_RING 256u /* power of two */
+#define DC_IN_RING 128u /* power of two */
 
 #ifdef FOTA_DELTA_ENCODER
 static inline void dc_shift_low(struct dc_rc *rc)
@@ -127,16 +147,15 @@ static inline uint8_t dc_next_byte(struct dc_rc *rc)
 /* One binary decision with an adaptive probability (of a 0). */
 static inline unsigned dc_bit(struct dc_rc *rc, uint16_t *p, unsigned bit)
 {
-    uint32_t bound = (rc->range >> DC_PROB_BITS) * *p;
+    uint32_t bound = (rc->range >> DC_PROB_BITS) * (*p & DC_PROB_MASK);
 #ifdef FOTA_DELTA_ENCODER
     if (!bit) {
         rc->range = bound;
-        *p = (uint16_t)(*p + ((DC_PROB_ONE - *p) >> DC_MOVE_BITS));
     } else {
         rc->low += bound;
         rc->range -= bound;
-        *p = (uint16_t)(*p - (*p >> DC_MOVE_BITS));
     }
+    dc_update(p, bit);
     if (rc->range < DC_TOP) {
         rc->range <<= 8;
         dc_shift_low(rc);
@@ -144,14 +163,13 @@ static inline unsigned dc_bit(struct dc_rc *rc, uint16_t *p, unsigned bit)
 #else
     if (rc->code < bound) {
         rc->range = bound;
-        *p = (uint16_t)(*p + ((DC_PROB_ONE - *p) >> DC_MOVE_BITS));
         bit = 0;
     } else {
         rc->code -= bound;
         rc->range -= bound;
-        *p = (uint16_t)(*p - (*p >> DC_MOVE_BITS));
         bit = 1;
     }
+    dc_update(p, bit);
     if (rc->range < DC_TOP) {
         rc->range <<= 8;
         rc->code = (rc->code << 8) | dc_next_byte(rc);
@@ -209,7 +227,8 @@ static inline uint32_t dc_number(struct dc_rc *rc, struct dc_num *n, unsigned ct
     for (uint32_t t = value; t; t >>= 1)
         slot++;
 #endif
-    slot = dc_tree(rc, n->slot[ctx & 1], 6, slot);
+    slot = dc_tree(rc, n->slot, 6, slot);
+    (void)ctx;
     if (slot > 32)
         return UINT32_MAX;
     if (slot <= 1)
@@ -230,13 +249,28 @@ static inline unsigned dc_kind(struct dc_rc *rc, struct dc_models *m, unsigned p
     return dc_bit(rc, &m->kind[prev][1], kind == DC_OP_MATCH) ? DC_OP_MATCH : DC_OP_LIT;
 }
 
-/* One diff byte (new - base, mod 256). zrun: equal bytes just before. */
-static inline uint8_t dc_diff(struct dc_rc *rc, struct dc_models *m, uint32_t zrun,
-                              unsigned prev_nonzero, uint8_t d)
+/* What the diff model remembers between bytes (reset with the models). */
+struct dc_diff_state {
+    uint32_t zrun; /* equal bytes just before */
+    uint8_t prev_nonzero;
+};
+
+/* One diff byte (new - base, mod 256): "zero" in the context of the run of
+ * zeros before it, else the byte in the context of whether the one before
+ * was zero too. */
+static inline uint8_t dc_diff(struct dc_rc *rc, struct dc_models *m, struct dc_diff_state *ds,
+                              uint8_t d)
 {
-    if (!dc_bit(rc, &m->zero[zrun < DC_ZRUN_CTX ? zrun : DC_ZRUN_CTX - 1][0], d != 0))
+    uint32_t z = ds->zrun < DC_ZRUN_CTX ? ds->zrun : DC_ZRUN_CTX - 1;
+    if (!dc_bit(rc, &m->zero[z], d != 0)) {
+        ds->zrun++;
+        ds->prev_nonzero = 0;
         return 0;
-    return (uint8_t)dc_tree(rc, m->diff[prev_nonzero & 1], 8, d);
+    }
+    d = (uint8_t)dc_tree(rc, m->diff[ds->prev_nonzero], 8, d);
+    ds->zrun = 0;
+    ds->prev_nonzero = 1;
+    return d;
 }
 
 /* One literal byte after `prev`. */

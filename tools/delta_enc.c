@@ -265,10 +265,12 @@ struct coder {
     struct dc_rc rc;
     struct dc_models m;
     const uint8_t *base, *t;
-    uint32_t base_pos, zrun;
-    unsigned prev_op, prev_nonzero;
+    uint32_t base_pos;
+    struct dc_diff_state ds;
+    unsigned prev_op;
     uint8_t prev_byte;
 };
+
 
 static void code_piece(struct coder *c, unsigned kind, uint32_t out, uint32_t len, uint32_t src)
 {
@@ -282,9 +284,7 @@ static void code_piece(struct coder *c, unsigned kind, uint32_t out, uint32_t le
         dc_number(&c->rc, &c->m.num[DC_NUM_DIFF_LEN], 0, len - 1);
         for (uint32_t i = 0; i < len; i++) {
             uint8_t d = (uint8_t)(c->t[out + i] - c->base[src + i]);
-            dc_diff(&c->rc, &c->m, c->zrun, c->prev_nonzero, d);
-            c->zrun = d ? 0 : c->zrun + 1;
-            c->prev_nonzero = d != 0;
+            dc_diff(&c->rc, &c->m, &c->ds, d);
         }
         c->base_pos = src + len;
     } else if (kind == DC_OP_LIT) {
@@ -361,9 +361,8 @@ int delta_encode(const uint8_t *base, size_t base_len, const uint8_t *target, si
         blk.n = 0;
         dc_enc_start(&c->rc, buf_put, &blk);
         c->base_pos = start;
-        c->zrun = 0;
+        memset(&c->ds, 0, sizeof c->ds);
         c->prev_op = DC_OP_DIFF;
-        c->prev_nonzero = 0;
         c->prev_byte = 0;
         while (k < ops.n && ops.v[k].out < end) {
             struct op *p = &ops.v[k];

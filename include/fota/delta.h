@@ -71,7 +71,7 @@ struct fota_delta_checkpoint {
 
 /* Decoder state, probability tables and buffers: opaque storage the caller
  * owns (src/delta.c lays it out; docs/delta.md breaks the bytes down). */
-#define FOTA_DELTA_STATE_SIZE 16384
+#define FOTA_DELTA_STATE_SIZE 8000
 struct fota_delta {
     union {
         uint64_t align_u64;
