@@ -5,7 +5,6 @@
  * the range coder and models of src/delta_coder.h (the ones the device
  * decodes with). Format: docs/delta.md.
  */
-#define FOTA_DELTA_ENCODER 1
 #include "delta_enc.h"
 
 #include <divsufsort.h>
@@ -13,10 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "delta_coder.h"
 #include "fota/crypto.h"
-#include "fota/delta.h"
-#include "fota/record.h"
+#include "fota/delta_encode.h"
+#include "fota/error.h"
 
 void delta_enc_defaults(struct delta_enc_opts *o)
 {
@@ -142,8 +140,8 @@ static int add_extra(struct ops *ops, struct lz *z, size_t from, size_t to)
     for (size_t p = from; p < to;) {
         size_t dist = 0, l = lz_find(z, p, to, &dist);
         if (l >= z->min_match) {
-            if (ops_add(ops, DC_OP_LIT, (uint32_t)lit, (uint32_t)(p - lit), 0) ||
-                ops_add(ops, DC_OP_MATCH, (uint32_t)p, (uint32_t)l, (uint32_t)dist))
+            if (ops_add(ops, FOTA_DELTA_OP_LIT, (uint32_t)lit, (uint32_t)(p - lit), 0) ||
+                ops_add(ops, FOTA_DELTA_OP_MATCH, (uint32_t)p, (uint32_t)l, (uint32_t)dist))
                 return -1;
             p += l;
             lit = p;
@@ -151,7 +149,7 @@ static int add_extra(struct ops *ops, struct lz *z, size_t from, size_t to)
             p++;
         }
     }
-    return ops_add(ops, DC_OP_LIT, (uint32_t)lit, (uint32_t)(to - lit), 0);
+    return ops_add(ops, FOTA_DELTA_OP_LIT, (uint32_t)lit, (uint32_t)(to - lit), 0);
 }
 
 static int parse_bsdiff(const uint8_t *old, size_t on, const uint8_t *nw, size_t nn,
@@ -217,7 +215,7 @@ static int parse_bsdiff(const uint8_t *old, size_t on, const uint8_t *nw, size_t
                 lenf += lens - overlap;
                 lenb -= lens;
             }
-            if (ops_add(ops, DC_OP_DIFF, (uint32_t)lastscan, (uint32_t)lenf, (uint32_t)lastpos) ||
+            if (ops_add(ops, FOTA_DELTA_OP_DIFF, (uint32_t)lastscan, (uint32_t)lenf, (uint32_t)lastpos) ||
                 add_extra(ops, z, (size_t)(lastscan + lenf), (size_t)(scan - lenb)))
                 goto out;
             lastscan = scan - lenb;
@@ -233,107 +231,20 @@ out:
 
 /* ---- Coding ------------------------------------------------------------------ */
 
-struct buf {
-    uint8_t *p;
-    size_t n, cap;
-    int oom;
-};
-
-static void buf_put(void *ctx, uint8_t byte)
-{
-    struct buf *b = ctx;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 65536;
-        uint8_t *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    b->p[b->n++] = byte;
-}
-
-static void buf_u32(struct buf *b, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        buf_put(b, (uint8_t)(v >> (8 * i)));
-}
-
-struct coder {
-    struct dc_rc rc;
-    struct dc_models m;
-    const uint8_t *base, *t;
-    uint32_t base_pos;
-    struct dc_diff_state ds;
-    unsigned prev_op;
-    uint8_t prev_byte;
-};
-
-
-static void code_piece(struct coder *c, unsigned kind, uint32_t out, uint32_t len, uint32_t src)
-{
-    dc_kind(&c->rc, &c->m, c->prev_op, kind);
-    if (kind == DC_OP_DIFF) {
-        int64_t seek = (int64_t)src - (int64_t)c->base_pos;
-        uint32_t mag = (uint32_t)(seek < 0 ? -seek : seek);
-        dc_number(&c->rc, &c->m.num[DC_NUM_SEEK], 0, mag);
-        if (mag)
-            dc_bit(&c->rc, &c->m.seek_sign[0], seek < 0);
-        dc_number(&c->rc, &c->m.num[DC_NUM_DIFF_LEN], 0, len - 1);
-        for (uint32_t i = 0; i < len; i++) {
-            uint8_t d = (uint8_t)(c->t[out + i] - c->base[src + i]);
-            dc_diff(&c->rc, &c->m, &c->ds, d);
-        }
-        c->base_pos = src + len;
-    } else if (kind == DC_OP_LIT) {
-        dc_number(&c->rc, &c->m.num[DC_NUM_LIT_LEN], 0, len - 1);
-        for (uint32_t i = 0; i < len; i++) {
-            dc_lit(&c->rc, &c->m, c->prev_byte, c->t[out + i]);
-            c->prev_byte = c->t[out + i];
-        }
-    } else {
-        dc_number(&c->rc, &c->m.num[DC_NUM_DIST], 0, src - 1);
-        dc_number(&c->rc, &c->m.num[DC_NUM_MATCH_LEN], 0, len - 1);
-    }
-    c->prev_byte = c->t[out + len - 1];
-    c->prev_op = kind;
-}
-
-static void write_header(struct buf *b, const uint8_t *base, size_t base_len, const uint8_t *t,
-                         size_t tn, unsigned block_shift)
-{
-    uint8_t h[FOTA_DELTA_HEADER_SIZE] = {'f', 'd', 'l', 't', FOTA_DELTA_FORMAT};
-    h[5] = base ? FOTA_DELTA_PATCH : FOTA_DELTA_COMPRESSED;
-    h[6] = (uint8_t)block_shift;
-    for (int i = 0; i < 4; i++) {
-        h[8 + i] = (uint8_t)(base_len >> (8 * i));
-        h[12 + i] = (uint8_t)(tn >> (8 * i));
-    }
-    if (base)
-        fota_sha256_digest(&fota_crypto_mbedtls, base, base_len, h + 16);
-    fota_sha256_digest(&fota_crypto_mbedtls, t, tn, h + 48);
-    uint32_t crc = fota_crc32(0, h, 80);
-    for (int i = 0; i < 4; i++)
-        h[80 + i] = (uint8_t)(crc >> (8 * i));
-    for (size_t i = 0; i < sizeof h; i++)
-        buf_put(b, h[i]);
-}
-
 int delta_encode(const uint8_t *base, size_t base_len, const uint8_t *target, size_t target_len,
                  const struct delta_enc_opts *o, uint8_t **patch, size_t *patch_len)
 {
     struct ops ops = {0};
     struct lz z = {0};
-    struct buf out = {0}, blk = {0};
-    struct coder *c = calloc(1, sizeof *c);
-    size_t bs = (size_t)1 << o->block_shift, k = 0;
-    int rc = -1;
+    struct fota_delta_header h = {0};
+    struct fota_delta_enc *e = malloc(sizeof *e);
+    struct fota_delta_op *piece = NULL;
+    uint8_t *out = NULL;
+    int rc = -1, r;
 
     if (base_len == 0)
         base = NULL;
-    if (!c || target_len > UINT32_MAX || base_len > UINT32_MAX ||
+    if (!e || target_len > UINT32_MAX || base_len > UINT32_MAX ||
         o->block_shift < FOTA_DELTA_MIN_BLOCK_SHIFT || o->block_shift > FOTA_DELTA_MAX_BLOCK_SHIFT ||
         o->min_match < 2) {
         fprintf(stderr, "fota delta: sizes or options out of range\n");
@@ -351,40 +262,54 @@ int delta_encode(const uint8_t *base, size_t base_len, const uint8_t *target, si
              : add_extra(&ops, &z, 0, target_len))
         goto oom;
 
-    write_header(&out, base, base_len, target, target_len, o->block_shift);
-    c->base = base;
-    c->t = target;
+    h.format = FOTA_DELTA_FORMAT;
+    h.kind = base ? FOTA_DELTA_PATCH : FOTA_DELTA_COMPRESSED;
+    h.block_shift = (uint8_t)o->block_shift;
+    h.base_size = (uint32_t)base_len;
+    h.target_size = (uint32_t)target_len;
+    if (base)
+        fota_sha256_digest(&fota_crypto_mbedtls, base, base_len, h.base_sha256);
+    fota_sha256_digest(&fota_crypto_mbedtls, target, target_len, h.target_sha256);
+
+    /* Worst case: every block at its bound. */
+    cap = FOTA_DELTA_HEADER_SIZE +
+          (target_len / bs + 1) * (FOTA_DELTA_BLOCK_HEADER_SIZE + FOTA_DELTA_BLOCK_MAX(bs));
+    out = malloc(cap);
+    piece = malloc((ops.n + 1) * sizeof *piece);
+    if (!out || !piece)
+        goto oom;
+    if (fota_delta_write_header(&h, out) != 0 || fota_delta_enc_init(e, &h, base, target) != 0) {
+        fprintf(stderr, "fota delta: internal error: header rejected\n");
+        goto out;
+    }
+    n = FOTA_DELTA_HEADER_SIZE;
     for (uint32_t b = 0; (size_t)b * bs < target_len; b++) {
         uint32_t start = (uint32_t)((size_t)b * bs);
         uint32_t end = (uint32_t)((size_t)start + bs < target_len ? start + bs : target_len);
-        dc_models_reset(&c->m);
-        blk.n = 0;
-        dc_enc_start(&c->rc, buf_put, &blk);
-        c->base_pos = start;
-        memset(&c->ds, 0, sizeof c->ds);
-        c->prev_op = DC_OP_DIFF;
-        c->prev_byte = 0;
+        size_t np = 0, len = 0;
+        /* The ops' pieces inside this block. */
         while (k < ops.n && ops.v[k].out < end) {
             struct op *p = &ops.v[k];
             uint32_t from = p->out > start ? p->out : start;
             uint32_t to = p->out + p->len < end ? p->out + p->len : end;
-            uint32_t skip = from - p->out;
-            code_piece(c, p->kind, from, to - from, p->kind == DC_OP_DIFF ? p->src + skip : p->src);
+            piece[np++] = (struct fota_delta_op){
+                p->kind, from, to - from, p->kind == FOTA_DELTA_OP_DIFF ? p->src + (from - p->out)
+                                                                         : p->src};
             if (p->out + p->len > end)
                 break; /* the rest of this op opens the next block */
             k++;
         }
-        dc_enc_finish(&c->rc);
-        buf_u32(&out, b);
-        buf_u32(&out, (uint32_t)blk.n);
-        for (size_t i = 0; i < blk.n; i++)
-            buf_put(&out, blk.p[i]);
+        r = fota_delta_enc_block(e, b, piece, np, out + n, cap - n, &len);
+        if (r != 0) {
+            fprintf(stderr, "fota delta: internal error coding block %u: %s\n", b,
+                    fota_strerror(r));
+            goto out;
+        }
+        n += len;
     }
-    if (out.oom || blk.oom)
-        goto oom;
-    *patch = out.p;
-    *patch_len = out.n;
-    out.p = NULL;
+    *patch = out;
+    *patch_len = n;
+    out = NULL;
     rc = 0;
     goto out;
 oom:
@@ -393,8 +318,8 @@ out:
     free(ops.v);
     free(z.head);
     free(z.prev);
-    free(out.p);
-    free(blk.p);
-    free(c);
+    free(out);
+    free(piece);
+    free(e);
     return rc;
 }
