@@ -26,7 +26,9 @@
 #define DC_TOP (1u << 24)
 
 /* Op kinds, coded at the start of every op. */
-enum { DC_OP_DIFF = 0, DC_OP_LIT = 1, DC_OP_MATCH = 2 };
+#define DC_OP_DIFF FOTA_DELTA_OP_DIFF
+#define DC_OP_LIT FOTA_DELTA_OP_LIT
+#define DC_OP_MATCH FOTA_DELTA_OP_MATCH
 
 /* Numbers: a slot (bit length, 0..32) from a 6-bit tree, then the bits below
  * the leading one: the top DC_NUM_MODELLED of them modelled per slot, the rest

@@ -28,9 +28,6 @@ struct enc_state {
 
 _Static_assert(sizeof(struct enc_state) <= FOTA_DELTA_ENC_STATE_SIZE,
                "FOTA_DELTA_ENC_STATE_SIZE too small for the encoder state");
-_Static_assert(FOTA_DELTA_OP_DIFF == DC_OP_DIFF && FOTA_DELTA_OP_LIT == DC_OP_LIT &&
-                   FOTA_DELTA_OP_MATCH == DC_OP_MATCH,
-               "op kinds are the coded values");
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -116,6 +113,7 @@ int fota_delta_enc_block(struct fota_delta_enc *e, uint32_t index, const struct 
 {
     struct enc_state *s;
     uint32_t size, start, end, pos;
+    size_t first;
 
     if (!e || (!ops && n_ops) || !out || !len)
         return FOTA_ERR_INVALID_ARG;
@@ -127,11 +125,14 @@ int fota_delta_enc_block(struct fota_delta_enc *e, uint32_t index, const struct 
     end = s->hdr.target_size - start > size ? start + size : s->hdr.target_size;
     if (cap < FOTA_DELTA_BLOCK_HEADER_SIZE + FOTA_DELTA_BLOCK_MAX((size_t)(end - start)))
         return FOTA_ERR_BUFFER_TOO_SMALL;
-    /* The ops tile the block and stay inside the images. */
-    pos = start;
-    for (size_t i = 0; i < n_ops; i++) {
+    /* The ops tile the whole target in order and stay inside the images;
+     * this block codes the parts of those that overlap it. */
+    pos = 0;
+    first = n_ops;
+    for (size_t i = 0; i < n_ops && pos < end; i++) {
         const struct fota_delta_op *op = &ops[i];
-        if (op->out != pos || op->len == 0 || op->len > end - pos || op->kind > DC_OP_MATCH)
+        if (op->out != pos || op->len == 0 || op->len > s->hdr.target_size - pos ||
+            op->kind > DC_OP_MATCH)
             return FOTA_ERR_INVALID_ARG;
         if (op->kind == DC_OP_DIFF &&
             (s->hdr.kind != FOTA_DELTA_PATCH || op->src > s->hdr.base_size ||
@@ -140,8 +141,10 @@ int fota_delta_enc_block(struct fota_delta_enc *e, uint32_t index, const struct 
         if (op->kind == DC_OP_MATCH && (op->src == 0 || op->src > op->out))
             return FOTA_ERR_INVALID_ARG;
         pos += op->len;
+        if (pos > start && first == n_ops)
+            first = i;
     }
-    if (pos != end)
+    if (pos < end)
         return FOTA_ERR_INVALID_ARG;
 
     dc_models_reset(&s->m);
@@ -153,8 +156,16 @@ int fota_delta_enc_block(struct fota_delta_enc *e, uint32_t index, const struct 
     s->cap = cap - FOTA_DELTA_BLOCK_HEADER_SIZE;
     s->n = 0;
     dc_enc_start(&s->rc, put_byte, s);
-    for (size_t i = 0; i < n_ops; i++)
-        code_op(s, &ops[i]);
+    for (size_t i = first; i < n_ops && ops[i].out < end; i++) {
+        struct fota_delta_op part = ops[i];
+        uint32_t from = part.out > start ? part.out : start;
+        uint32_t to = part.out + part.len < end ? part.out + part.len : end;
+        if (part.kind == DC_OP_DIFF)
+            part.src += from - part.out;
+        part.out = from;
+        part.len = to - from;
+        code_op(s, &part);
+    }
     dc_enc_finish(&s->rc);
     if (s->n > FOTA_DELTA_BLOCK_MAX((size_t)(end - start)) || s->n > s->cap)
         return FOTA_ERR_BUFFER_TOO_SMALL; /* cannot happen with these models */

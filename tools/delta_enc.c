@@ -25,15 +25,8 @@ void delta_enc_defaults(struct delta_enc_opts *o)
 
 /* ---- Ops ------------------------------------------------------------------ */
 
-struct op {
-    uint8_t kind;
-    uint32_t out; /* first output byte */
-    uint32_t len;
-    uint32_t src; /* DIFF: base offset; MATCH: distance back */
-};
-
 struct ops {
-    struct op *v;
+    struct fota_delta_op *v;
     size_t n, cap;
 };
 
@@ -43,13 +36,13 @@ static int ops_add(struct ops *o, unsigned kind, uint32_t out, uint32_t len, uin
         return 0;
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 1024;
-        struct op *v = realloc(o->v, cap * sizeof *v);
+        struct fota_delta_op *v = realloc(o->v, cap * sizeof *v);
         if (!v)
             return -1;
         o->v = v;
         o->cap = cap;
     }
-    o->v[o->n++] = (struct op){(uint8_t)kind, out, len, src};
+    o->v[o->n++] = (struct fota_delta_op){(uint8_t)kind, out, len, src};
     return 0;
 }
 
@@ -238,8 +231,8 @@ int delta_encode(const uint8_t *base, size_t base_len, const uint8_t *target, si
     struct lz z = {0};
     struct fota_delta_header h = {0};
     struct fota_delta_enc *e = malloc(sizeof *e);
-    struct fota_delta_op *piece = NULL;
     uint8_t *out = NULL;
+    size_t bs = (size_t)1 << o->block_shift, n = 0, cap;
     int rc = -1, r;
 
     if (base_len == 0)
@@ -275,8 +268,7 @@ int delta_encode(const uint8_t *base, size_t base_len, const uint8_t *target, si
     cap = FOTA_DELTA_HEADER_SIZE +
           (target_len / bs + 1) * (FOTA_DELTA_BLOCK_HEADER_SIZE + FOTA_DELTA_BLOCK_MAX(bs));
     out = malloc(cap);
-    piece = malloc((ops.n + 1) * sizeof *piece);
-    if (!out || !piece)
+    if (!out)
         goto oom;
     if (fota_delta_write_header(&h, out) != 0 || fota_delta_enc_init(e, &h, base, target) != 0) {
         fprintf(stderr, "fota delta: internal error: header rejected\n");
@@ -284,22 +276,8 @@ int delta_encode(const uint8_t *base, size_t base_len, const uint8_t *target, si
     }
     n = FOTA_DELTA_HEADER_SIZE;
     for (uint32_t b = 0; (size_t)b * bs < target_len; b++) {
-        uint32_t start = (uint32_t)((size_t)b * bs);
-        uint32_t end = (uint32_t)((size_t)start + bs < target_len ? start + bs : target_len);
-        size_t np = 0, len = 0;
-        /* The ops' pieces inside this block. */
-        while (k < ops.n && ops.v[k].out < end) {
-            struct op *p = &ops.v[k];
-            uint32_t from = p->out > start ? p->out : start;
-            uint32_t to = p->out + p->len < end ? p->out + p->len : end;
-            piece[np++] = (struct fota_delta_op){
-                p->kind, from, to - from, p->kind == FOTA_DELTA_OP_DIFF ? p->src + (from - p->out)
-                                                                         : p->src};
-            if (p->out + p->len > end)
-                break; /* the rest of this op opens the next block */
-            k++;
-        }
-        r = fota_delta_enc_block(e, b, piece, np, out + n, cap - n, &len);
+        size_t len = 0;
+        r = fota_delta_enc_block(e, b, ops.v, ops.n, out + n, cap - n, &len);
         if (r != 0) {
             fprintf(stderr, "fota delta: internal error coding block %u: %s\n", b,
                     fota_strerror(r));
@@ -319,7 +297,6 @@ out:
     free(z.head);
     free(z.prev);
     free(out);
-    free(piece);
     free(e);
     return rc;
 }

@@ -42,6 +42,13 @@ enum fota_delta_kind {
     FOTA_DELTA_PATCH = 1,      /* rebuilds the target from a base image */
 };
 
+/* What the ops of a block do (their coded kinds). */
+enum fota_delta_op_kind {
+    FOTA_DELTA_OP_DIFF = 0,  /* target[out..] = base[src..] + coded differences */
+    FOTA_DELTA_OP_LIT = 1,   /* target[out..] coded byte by byte */
+    FOTA_DELTA_OP_MATCH = 2, /* target[out..] = target[out - src ..] (src: distance) */
+};
+
 /* The patch header, as parsed. */
 struct fota_delta_header {
     uint8_t format;     /* FOTA_DELTA_FORMAT */

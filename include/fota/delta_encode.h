@@ -19,12 +19,6 @@
 extern "C" {
 #endif
 
-enum fota_delta_op_kind {
-    FOTA_DELTA_OP_DIFF = 0,  /* target[out..] = base[src..] + coded differences */
-    FOTA_DELTA_OP_LIT = 1,   /* target[out..] coded byte by byte */
-    FOTA_DELTA_OP_MATCH = 2, /* target[out..] = target[out - src ..] (src: distance) */
-};
-
 struct fota_delta_op {
     uint8_t kind;
     uint32_t out; /* offset of its first target byte */
@@ -54,7 +48,8 @@ int fota_delta_write_header(const struct fota_delta_header *h,
 int fota_delta_enc_init(struct fota_delta_enc *e, const struct fota_delta_header *h,
                         const uint8_t *base, const uint8_t *target);
 
-/* Code block `index`: `ops` cover its output bytes exactly, in order. Writes
+/* Code block `index`: `ops` tile the whole target in order (each starts where
+ * the one before ended); the block codes the parts of them inside it. Writes
  * the block header and the coded bytes to out[0..*len). Returns 0,
  * FOTA_ERR_INVALID_ARG for ops that do not fit the block or the images, or
  * FOTA_ERR_BUFFER_TOO_SMALL (cap below FOTA_DELTA_BLOCK_MAX of the block). */
