@@ -338,8 +338,7 @@ static int decode_op(struct delta_state *s)
     return 0;
 }
 
-/* The end of a block, once all its bytes are in: the coder must have taken
- * exactly those. */
+/* The end of a block: the coder must have taken exactly its bytes. */
 static int end_block(struct delta_state *s)
 {
     if (s->in_fill != 0)
@@ -432,7 +431,9 @@ int fota_delta_run(struct fota_delta *d, const uint8_t *in, size_t in_len, size_
         case ST_OP:
             used += fill_ring(s, in + used, in_len - used);
             if (s->out_pos == s->block_end) {
-                if (s->rc.in_taken + s->in_fill < s->payload)
+                /* The coder is done with the block: any byte it did not take
+                 * is corrupt; without one, wait for the rest to show that. */
+                if (s->in_fill == 0 && s->rc.in_taken < s->payload)
                     goto done;
                 r = end_block(s);
                 if (r != 0)

@@ -137,3 +137,41 @@ write("esp_image", "esp8266-app", finish(
     [(0x40100000, b"\x12\xc1\xf0" * 6), (0x3FFE8000, b"data" * 4)], 0))
 write("esp_image", "esp32-header-only", esp32_header(3, 0x000D, 1)[:24])
 write("esp_image", "raw", b"not an image at all, raw bytes\n")
+
+
+# ---- fuzz_delta: byte 0 = raw bit | (block shift - 12) << 1 | input chunk seed << 4,
+#      byte 1 = output chunk seed, bytes 2-3 = target size / 16, bytes 4-5 = base size,
+#      then the block stream (or, raw, a whole patch). The base is the target's
+#      fixed pattern. Patches come from the encoder: set FOTA_BIN to a built
+#      `fota` to write these seeds (they are skipped otherwise).
+def delta_seeds():
+    import subprocess
+    import tempfile
+    fota = os.environ.get("FOTA_BIN")
+    if not fota:
+        print("FOTA_BIN not set: delta seeds left as they are")
+        return
+    base = bytes(((i * 2654435761) % 2**32 >> 13) & 0xFF for i in range(20000))
+    target = bytearray(base[1000:9000] + b"new code " * 300 + base[200:6000] + base[3000:4000])
+    for i in range(0, len(target), 97):
+        target[i] ^= 0x40
+    target = bytes(target[: len(target) // 16 * 16])
+    with tempfile.TemporaryDirectory() as tmp:
+        def run(*args):
+            subprocess.run([fota, *args], check=True, stdout=subprocess.DEVNULL)
+        paths = {n: os.path.join(tmp, n) for n in ("base", "target", "patch", "packed")}
+        open(paths["base"], "wb").write(base)
+        open(paths["target"], "wb").write(target)
+        run("delta", paths["base"], paths["target"], "-o", paths["patch"], "--block-size", "4096")
+        run("compress", paths["target"], "-o", paths["packed"], "--block-size", "8192")
+        patch = open(paths["patch"], "rb").read()
+        packed = open(paths["packed"], "rb").read()
+    size16 = struct.pack("<H", len(target) // 16)
+    write("delta", "patch-blocks", bytes([0x50, 7]) + size16 + struct.pack("<H", len(base))
+          + patch[84:])
+    write("delta", "compressed-blocks", bytes([0x32, 200]) + size16 + struct.pack("<H", 0)
+          + packed[84:])
+    write("delta", "raw-patch", bytes([0x01, 3]) + size16 + struct.pack("<H", len(base)) + patch)
+
+
+delta_seeds()
