@@ -174,7 +174,8 @@ int fota_delta_resume(struct fota_delta *d, const struct fota_delta_header *hdr,
         hdr->block_shift > FOTA_DELTA_MAX_BLOCK_SHIFT)
         return FOTA_ERR_DELTA_UNSUPPORTED;
     if (cp->output_offset > hdr->target_size ||
-        (cp->output_offset & ((1u << hdr->block_shift) - 1u)) != 0 ||
+        ((cp->output_offset & ((1u << hdr->block_shift) - 1u)) != 0 &&
+         cp->output_offset != hdr->target_size) ||
         cp->patch_offset < FOTA_DELTA_HEADER_SIZE)
         return FOTA_ERR_INVALID_ARG;
     s->patch_pos = cp->patch_offset;
