@@ -30,7 +30,7 @@ pairs=$shared/testdata/delta-pairs
 [ -x "$fota" ] || { echo "delta.sh: $fota not built" >&2; exit 2; }
 [ -d "$pairs" ] || { echo "delta.sh: no $pairs (set FOTA_SHARED)" >&2; exit 2; }
 for t in bsdiff xdelta3 zstd xz gzip; do
-    command -v $t >/dev/null || { echo "delta.sh: $t missing (scripts/deps.sh bench)" >&2; exit 2; }
+    command -v $t >/dev/null || { echo "delta.sh: $t missing (scripts/deps.sh)" >&2; exit 2; }
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fota-delta-bench.XXXXXX")
