@@ -239,6 +239,10 @@ def core_externals(nm_tool, build):
 
 
 TRANSPORT_MODULES = {"sim800"}
+# Other optional modules in src/, measured and budgeted the same way: the delta
+# decoder (linked by devices that take patches or compressed images) and the
+# coding half of the delta encoder (host tools and tests).
+OPTIONAL_MODULES = {"delta": "delta decoder", "delta_encode": "delta encoder (coding)"}
 
 
 def transport_flash(data, name):
@@ -252,7 +256,8 @@ def collect(cpu, build, root):
     modules = {module_name(o): object_sizes(tools["size"], o) for o in objs}
     # Optional transports in src/ are linked only by devices that use them:
     # measured, reported and budgeted on their own, not as part of the core.
-    transports = {k: modules.pop(k) for k in list(modules) if k in TRANSPORT_MODULES}
+    transports = {k: modules.pop(k) for k in list(modules)
+                  if k in TRANSPORT_MODULES or k in OPTIONAL_MODULES}
     backend = {module_name(o): object_sizes(tools["size"], o)
                for o in find_files(build, ".obj", "fota_crypto_bearssl.dir")}
     total = {k: sum(m[k] for m in modules.values()) for k in ("text", "rodata", "data", "bss")}
@@ -362,8 +367,9 @@ def write_report(results, buffers, root, out):
         L.append("")
         L.append("Core flash (text + rodata + data): **%d bytes**." % flash_total(data))
         for name, t in sorted(data["transports"].items()):
-            L.append("Optional transport src/%s.c (linked only when used): text %d, rodata %d, "
-                     "data %d, bss %d; flash **%d bytes**." % (name, t["text"], t["rodata"],
+            L.append("Optional %s src/%s.c (linked only when used): text %d, rodata %d, "
+                     "data %d, bss %d; flash **%d bytes**." % (OPTIONAL_MODULES.get(name, "transport"),
+                                                              name, t["text"], t["rodata"],
                                                               t["data"], t["bss"],
                                                               transport_flash(data, name)))
         L.append("Symbols the core takes from the C library / libgcc: %s." % ", ".join(
