@@ -37,6 +37,12 @@ enum {
     ST_FAILED,
 };
 
+/* Bytes read through a callback, kept for the next ones. */
+struct read_cache {
+    uint32_t off, len;
+    uint8_t buf[64];
+};
+
 struct delta_state {
     struct fota_delta_io io;
     struct fota_delta_header hdr;
@@ -59,14 +65,11 @@ struct delta_state {
     uint32_t op_left;    /* bytes still to produce in the current op */
     uint32_t dist;       /* of the current match */
     uint32_t hist_from;  /* history holds nothing before this offset */
-    uint32_t base_buf_off, base_buf_len;
-    uint32_t out_buf_off, out_buf_len;
     struct dc_models m;
     uint8_t head[FOTA_DELTA_HEADER_SIZE];
     uint8_t in_ring[DC_IN_RING];
     uint8_t history[FOTA_DELTA_OUT_HISTORY]; /* output before this call, by offset mod size */
-    uint8_t base_buf[64];
-    uint8_t out_buf[64];
+    struct read_cache base_cache, out_cache;
 };
 
 _Static_assert(sizeof(struct delta_state) <= FOTA_DELTA_STATE_SIZE,
@@ -232,20 +235,23 @@ static int took(struct delta_state *s, uint32_t taken_before)
 
 /* ---- Sources ----------------------------------------------------------------- */
 
-static int base_byte(struct delta_state *s, uint32_t pos, uint8_t *out)
+/* The byte at `pos` through the cache, refilled with up to its size of
+ * bytes before `limit`. */
+static int cached_byte(struct read_cache *c, fota_delta_read_fn read, void *ctx, uint32_t pos,
+                       uint32_t limit, uint8_t *out)
 {
-    if (pos - s->base_buf_off >= s->base_buf_len || pos < s->base_buf_off) {
-        uint32_t n = s->hdr.base_size - pos;
+    if (pos < c->off || pos - c->off >= c->len) {
+        uint32_t n = limit - pos;
         int r;
-        if (n > sizeof s->base_buf)
-            n = sizeof s->base_buf;
-        r = s->io.read_base(s->io.ctx, pos, s->base_buf, n);
+        if (n > sizeof c->buf)
+            n = sizeof c->buf;
+        r = read(ctx, pos, c->buf, n);
         if (r != 0)
             return r < 0 ? r : FOTA_ERR_FLASH_READ;
-        s->base_buf_off = pos;
-        s->base_buf_len = n;
+        c->off = pos;
+        c->len = n;
     }
-    *out = s->base_buf[pos - s->base_buf_off];
+    *out = c->buf[pos - c->off];
     return 0;
 }
 
@@ -266,19 +272,7 @@ static int out_byte(struct delta_state *s, uint32_t src, const uint8_t *out, uin
         *b = s->history[src & (FOTA_DELTA_OUT_HISTORY - 1)];
         return 0;
     }
-    if (src - s->out_buf_off >= s->out_buf_len || src < s->out_buf_off) {
-        uint32_t n = hist_lo - src;
-        int r;
-        if (n > sizeof s->out_buf)
-            n = sizeof s->out_buf;
-        r = s->io.read_output(s->io.ctx, src, s->out_buf, n);
-        if (r != 0)
-            return r < 0 ? r : FOTA_ERR_FLASH_READ;
-        s->out_buf_off = src;
-        s->out_buf_len = n;
-    }
-    *b = s->out_buf[src - s->out_buf_off];
-    return 0;
+    return cached_byte(&s->out_cache, s->io.read_output, s->io.ctx, src, hist_lo, b);
 }
 
 /* ---- Ops ------------------------------------------------------------------------ */
@@ -470,7 +464,8 @@ int fota_delta_run(struct fota_delta *d, const uint8_t *in, size_t in_len, size_
                 before = s->rc.in_taken;
                 if (s->state == ST_DIFF) {
                     uint8_t diff;
-                    r = base_byte(s, s->base_pos, &old);
+                    r = cached_byte(&s->base_cache, s->io.read_base, s->io.ctx, s->base_pos,
+                                    s->hdr.base_size, &old);
                     if (r != 0)
                         goto failed;
                     diff = dc_diff(&s->rc, &s->m, &s->ds, 0);
