@@ -19,8 +19,8 @@
 void delta_enc_defaults(struct delta_enc_opts *o)
 {
     o->block_shift = 16;
-    o->min_match = 6;
-    o->bsdiff_slack = 8;
+    o->min_match = 4;
+    o->bsdiff_slack = 5;
 }
 
 /* ---- Ops ------------------------------------------------------------------ */
