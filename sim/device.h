@@ -37,6 +37,7 @@ struct sim_options {
     int progress;        /* print download progress */
     int64_t utc_now;     /* 0: the host clock; otherwise the device's trusted time */
     int no_clock;        /* no trusted time at all (no RTC, no authenticated time source) */
+    int no_delta;        /* no decoder memory: full images only, even when patches are offered */
     /* Optional: called at every power-on once the bootloader has chosen a
      * slot (d->slot) or found none to boot (d->slot == -1), before the
      * application runs: the power-cut harness checks its invariants here. */
@@ -65,6 +66,8 @@ struct sim_device {
     char line[1024];
     char url[1024];
     char manifest[2048];
+    struct fota_delta delta; /* patches and compressed images (docs/delta.md) */
+    uint8_t delta_out[4096];
     /* What runs now */
     int slot;
     char version[33];
