@@ -64,7 +64,9 @@ int fota_artifact_choose(struct fota *f)
             u->base_size = a->base_size;
             u->base_addr = running.addr;
             u->base_pos = 0;
-            f->cfg->crypto->sha256_start(&u->sha);
+            if (f->cfg->crypto->sha256_start(f->cfg->crypto->ctx, &u->sha) != 0)
+                return fota_fail(&f->report, FOTA_ERR_CRYPTO,
+                                 "SHA-256 start failed (hashing the running image)");
             u->phase = FOTA_PH_BASEHASH;
             return 1;
         }
@@ -94,11 +96,15 @@ int fota_artifact_hash_base(struct fota *f)
             return fota_fail(&f->report, FOTA_ERR_FLASH_READ,
                              "reading the running image at flash 0x%x failed",
                              (unsigned)(u->base_addr + u->base_pos));
-        f->cfg->crypto->sha256_update(&u->sha, f->buf.rx, n);
+        if (f->cfg->crypto->sha256_update(f->cfg->crypto->ctx, &u->sha, f->buf.rx, n) != 0)
+            return fota_fail(&f->report, FOTA_ERR_CRYPTO,
+                             "SHA-256 update failed (hashing the running image)");
         u->base_pos += n;
         return FOTA_RUNNING;
     }
-    f->cfg->crypto->sha256_finish(&u->sha, u->base_sha256);
+    if (f->cfg->crypto->sha256_finish(f->cfg->crypto->ctx, &u->sha, u->base_sha256) != 0)
+        return fota_fail(&f->report, FOTA_ERR_CRYPTO,
+                         "SHA-256 finish failed (hashing the running image)");
     u->base_known = 1;
     return fota_download_start(f); /* choose again, now knowing the base */
 }

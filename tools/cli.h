@@ -8,6 +8,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_mkimage(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_errors(int argc, char **argv);
 int cmd_delta(int argc, char **argv);
 int cmd_patch(int argc, char **argv);
 int cmd_compress(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fota/crypto.h"
+#include "fota_crypto_backends.h"
 #include "fota/delta.h"
 #include "fota/error.h"
 

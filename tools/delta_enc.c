@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fota/crypto.h"
+#include "fota_crypto_backends.h"
 #include "fota/delta_encode.h"
 #include "fota/error.h"
 

@@ -17,6 +17,7 @@ static const struct {
     {"mkimage", cmd_mkimage, "build a synthetic ESP32-format test image"},
     {"serve", cmd_serve, "serve a release directory over HTTP"},
     {"sim", cmd_sim, "run a simulated device that updates itself"},
+    {"errors", cmd_errors, "list the error codes: code, name, transient or final, meaning"},
     {"delta", cmd_delta, "make a patch that rebuilds a new image from an old one"},
     {"patch", cmd_patch, "apply a patch or compressed image with the device's decoder"},
     {"compress", cmd_compress, "make a compressed image the device can decode"},

@@ -7,6 +7,7 @@
 #include "delta_apply.h"
 #include "delta_enc.h"
 #include "fota/crypto.h"
+#include "fota_crypto_backends.h"
 #include "util.h"
 
 static int add(struct release_artifacts *r, int kind, const char *fw_dir, const char *name,

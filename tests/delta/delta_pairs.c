@@ -13,6 +13,7 @@
 #include "delta_apply.h"
 #include "delta_enc.h"
 #include "fota/crypto.h"
+#include "fota_crypto_backends.h"
 #include "fota/delta.h"
 #include "fota/error.h"
 #include "harness.h"

@@ -30,6 +30,7 @@
 #include "fota/esp_image.h"
 #include "keys.h"
 #include "util.h"
+#include "fota_crypto_backends.h"
 
 #define MAX_BOOTS 8u          /* per power cycle: plenty for update + reboot + rollback */
 #define MAX_FAIL_DETAILS 25   /* failures printed in full; the rest are counted */
