@@ -4,7 +4,8 @@
 # image (whose patch is no smaller) and a device without decoder memory take
 # the full image; a damaged patch falls back to the next artifact; a connection reset
 # mid-patch continues with Range in the same run; a power cut mid-patch
-# resumes after reboot from the last block the decoder finished.
+# resumes after reboot from the last block the decoder finished; a device
+# without a patch for its image takes the compressed image.
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/../e2e/device.sh"
 require_tools curl
@@ -93,4 +94,22 @@ resumed=$(sed -n 's/.*resuming 2.0.0 at offset \([0-9]*\) of.*/\1/p' "$SIM_OUT")
     pass "resumed at image offset $resumed (a block boundary)" || fail "no resume ('$resumed')"
 range=$(grep "$patch 206 " "$SERVE_LOG" | tail -1)
 expect_ne "$range" "" "the rest of the patch came with Range (206)"
+
+# 6. A compressible 2.0.0 (a long text marker) and no patch for the running
+# image: the compressed image
+text=$(printf 'fota compressible firmware text %04d; ' $(seq 2000))
+"$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 2.0.0 --seed 11 --size 131072 \
+    --marker "$text" -o "$WORK/fw-text-2.0.0.bin" >/dev/null
+rm -rf "$WORK/dev"
+WWW=$WORK/www-text
+release "$FW1"
+start_fota_serve "$WWW"
+sim_device "$SERVE_URL/$PRODUCT/manifest.txt" --max-boots 1 --check-only >/dev/null
+release "$WORK/fw-text-2.0.0.bin" --delta-from "$FW0"
+packed=$(ls "$WWW/$PRODUCT/firmware/" | grep '\.compressed$')
+sim_device "$SERVE_URL/$PRODUCT/manifest.txt" --verbose
+expect_sim 0 "result: updated 1.0.0 -> 2.0.0 and confirmed" "compressed image: updated"
+expect_contains "$(cat "$SIM_OUT")" "fetching the compressed image" "it chose the compressed image"
+expect_contains "$(cat "$SERVE_LOG")" "$packed 200 $(stat -c %s "$WWW/$PRODUCT/firmware/$packed")" \
+    "fota serve sent the compressed image"
 finish

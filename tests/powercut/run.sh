@@ -13,7 +13,8 @@
 #   badregion  bad flash regions in the target slot, agent state and boot
 #              data, each uncut and cut at every operation in every mode
 #   delta      every cut point x mode of 1.0.0 -> 2.0.0 by a patch (the
-#              release offers a patch from 1.0.0; docs/delta.md)
+#              release offers a patch from 1.0.0; docs/delta.md), and by a
+#              compressed image
 #   all        all five
 #
 # Two more suites show known agent issues (docs/powercut.md, "Findings");
@@ -151,6 +152,18 @@ for suite in "${suites[@]}"; do
                 --report "$fragment")
         run_suite "1.0.0 -> 2.0.0 by a patch: every cut point in every mode" \
             --url "$SERVE_URL/$PRODUCT/manifest.txt" --new "$DELTA_FW2" --exhaustive
+        # a compressible 2.0.0 (a long text marker) and no patch from 1.0.0:
+        # the compressed image
+        PACKED_FW2=$WORK/fw-packed-2.0.0.bin
+        "$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 2.0.0 --seed 11 \
+            --size 131072 --marker "$(printf 'fota compressible firmware text %04d; ' $(seq 2000))" \
+            -o "$PACKED_FW2" >/dev/null
+        WWW=$WORK/www-packed
+        release "$DELTA_FW1"
+        release "$PACKED_FW2" --security-counter 1 --compress
+        start_fota_serve "$WWW" --quiet
+        run_suite "1.0.0 -> 2.0.0 by a compressed image: every cut point in every mode" \
+            --url "$SERVE_URL/$PRODUCT/manifest.txt" --new "$PACKED_FW2" --exhaustive
         common=("${saved_common[@]}") ;;
     norange)
         start_python_http "$GOOD_WWW"
