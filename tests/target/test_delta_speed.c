@@ -18,6 +18,7 @@
 #include "fota/delta.h"
 #include "fota/delta_encode.h"
 #include "fota/error.h"
+#include "fota_crypto_backends.h"
 #include "harness.h"
 
 #ifndef FOTA_TEST_CRYPTO
