@@ -242,10 +242,9 @@ def core_externals(nm_tool, build):
 
 
 # Optional modules in src/, measured and budgeted on their own like the
-# modem driver: the delta decoder (linked by devices that take patches or
-# compressed images) and the coding half of the delta encoder (host tools and
-# tests).
-OPTIONAL_MODULES = {"delta": "delta decoder", "delta_encode": "delta encoder (coding)"}
+# modem driver: the coding half of the delta encoder (host tools and tests;
+# devices link only the decoder, which the agent uses and the core counts).
+OPTIONAL_MODULES = {"delta_encode": "delta encoder (coding)"}
 
 
 def transport_flash(data, name):
