@@ -82,6 +82,11 @@ write("manifest", "optional-fields",
 write("manifest", "absolute-url",
       manifest.replace(b"url: demo-board-1.2.0.bin",
                        b"url: https://fw.example.com/demo/app.bin") + sig)
+write("manifest", "artifacts",
+      manifest.replace(b"fota-manifest: 1", b"fota-manifest: 2")
+      + b"artifact: compressed 190000 " + b"ab" * 32 + b" demo-board-1.2.0.compressed\n"
+      + b"artifact: delta 20000 " + b"cd" * 32 + b" demo-board-1.2.0.from-1.patch 250000 "
+      + b"ef" * 32 + b"\n" + sig)
 write("manifest", "missing-signature", manifest)
 write("manifest", "version", b"v1.2.3-rc1")
 write("manifest", "date", b"2024-02-29T23:59:59Z")
