@@ -175,7 +175,6 @@ int fota_artifact_fallback(struct fota *f, int err)
     case FOTA_ERR_HTTP_FORBIDDEN:
     case FOTA_ERR_HTTP_CLIENT:
     case FOTA_ERR_HTTP_LENGTH:
-    case FOTA_ERR_HTTP_RANGE:
         break;
     default:
         return 0; /* the network or the device, not the artifact: retry as usual */

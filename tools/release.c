@@ -40,6 +40,8 @@ static void release_usage(FILE *out)
             "  --expires-in-days D | --expires YYYY-MM-DDTHH:MM:SSZ\n"
             "  --url URL              image URL (default: firmware/<product>-<version>.bin)\n"
             "  --allow-downgrade      release a version code not above the current one\n"
+            "  --strict               refuse a key file that group or others can access\n"
+            "                         (without it: a warning)\n"
             "  --delta-from OLD.bin   also publish a patch from OLD.bin (repeatable) and a\n"
             "                         compressed image (manifest format 2, docs/delta.md)\n"
             "  --compress             also publish a compressed image\n");
@@ -88,6 +90,7 @@ struct release_opts {
     uint32_t version_code, security_counter, sequence, expires_days;
     int have_version_code, have_security_counter, have_sequence, have_expires_days;
     int allow_downgrade;
+    int strict;
     const char *delta_from[FOTA_MANIFEST_MAX_ARTIFACTS];
     size_t n_delta_from;
     int compress;
@@ -108,6 +111,10 @@ static int parse_args(int argc, char **argv, struct release_opts *o)
         }
         if (!strcmp(a, "--allow-downgrade")) {
             o->allow_downgrade = 1;
+            continue;
+        }
+        if (!strcmp(a, "--strict")) {
+            o->strict = 1;
             continue;
         }
         if (!strcmp(a, "--compress")) {
@@ -256,6 +263,8 @@ int cmd_release(int argc, char **argv)
         return r == 1 ? 0 : r;
     if (!name_ok("product", o.product, FOTA_MANIFEST_PRODUCT_MAX, ""))
         return 2;
+    if (keys_check_private_mode("fota release", o.key, o.strict) != 0)
+        return 1;
     if (keys_load_private(o.key, &key) != 0)
         return 1;
     fw = util_read_file(o.firmware, &fw_len);
