@@ -242,10 +242,12 @@ int sim_device_boot_once(struct sim_device *d)
     }
 
     setup_agent_config(d);
-    int r = fota_init(&d->agent, &d->cfg, &(struct fota_buffers){d->rx, sizeof d->rx, d->line,
-                                                                  sizeof d->line, d->url,
-                                                                  sizeof d->url, d->manifest,
-                                                                  sizeof d->manifest});
+    int r = fota_init(&d->agent, &d->cfg,
+                      &(struct fota_buffers){d->rx, sizeof d->rx, d->line, sizeof d->line, d->url,
+                                             sizeof d->url, d->manifest, sizeof d->manifest,
+                                             d->opt->no_delta ? NULL : &d->delta,
+                                             d->opt->no_delta ? NULL : d->delta_out,
+                                             sizeof d->delta_out});
     if (r < 0)
         return failed(d, r, fota_last_message(&d->agent)[0] ? fota_last_message(&d->agent)
                                                         : "agent configuration rejected");

@@ -41,6 +41,7 @@ struct sim_options {
     int no_clock;        /* no trusted time at all (no RTC, no authenticated time source) */
     uint32_t floor_min;  /* the firmware's build-time anti-rollback floor */
     int allow_insecure_redirect; /* follow https:// -> http:// redirects */
+    int no_delta;        /* no decoder memory: full images only, even when patches are offered */
     /* Optional: called at every power-on once the bootloader has chosen a
      * slot (d->slot) or found none to boot (d->slot == -1), before the
      * application runs: the power-cut harness checks its invariants here. */
@@ -69,6 +70,8 @@ struct sim_device {
     char line[1024];
     char url[1024];
     char manifest[2048];
+    struct fota_delta delta; /* patches and compressed images (docs/delta.md) */
+    uint8_t delta_out[4096];
     /* What runs now */
     int slot;
     char version[33];

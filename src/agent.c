@@ -150,7 +150,8 @@ static int begin_attempt(struct fota *f)
     if (u->fetching_image) {
         /* keep what was downloaded; continue with Range */
         memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
-        fota_session_get(&f->session, "image", u->offset, 0);
+        fota_session_get(&f->session, u->artifact ? "patch" : "image",
+                         u->artifact ? u->patch_offset : u->offset, 0);
     } else {
         int r = set_url_from_config(f);
         if (r < 0)
@@ -345,6 +346,8 @@ int fota_start(struct fota *f)
     fota_slot_writer_init(&f->writer, f->cfg->flash, target, &slot);
     u->attempts = 0;
     u->fetching_image = 0;
+    u->artifact = 0;
+    u->artifact_failed = 0;
     f->report.err = 0;
     f->report.msg[0] = '\0';
     u->result = FOTA_RUNNING;
@@ -360,6 +363,12 @@ static int after_error(struct fota *f, int err)
     struct fota_update *u = &f->update;
     const struct fota_config *c = f->cfg;
     fota_session_close(&f->session);
+    if (fota_artifact_fallback(f, err)) {
+        u->wait_until = now(f); /* at once: the next attempt takes another artifact */
+        u->phase = FOTA_PH_WAIT;
+        fota_emit(f, FOTA_EV_RETRYING);
+        return FOTA_RUNNING;
+    }
     u->attempts++;
     uint32_t max = fota_cfg_or(c->max_attempts, FOTA_DEFAULT_MAX_ATTEMPTS);
     if (!fota_err_is_transient(err) || u->attempts >= max) {
@@ -416,6 +425,9 @@ int fota_step(struct fota *f)
         break;
     case FOTA_PH_REHASH:
         r = fota_download_rehash(f);
+        break;
+    case FOTA_PH_BASEHASH:
+        r = fota_artifact_hash_base(f);
         break;
     case FOTA_PH_READBACK:
         r = fota_download_readback(f);

@@ -29,7 +29,13 @@
 #define OFF_MANIFEST_URL_CRC 80u
 #define OFF_ETAG_LEN 84u
 #define OFF_ETAG 85u
-#define ETAG_END (OFF_ETAG + FOTA_HTTP_ETAG_MAX) /* 157: what this firmware writes */
+#define ETAG_END (OFF_ETAG + FOTA_HTTP_ETAG_MAX) /* 157 */
+/* Appended for patches and compressed images (issue 11, docs/delta.md) */
+#define OFF_DL_KIND ETAG_END                /* 157: u8 enum fota_artifact_kind, 0: full image */
+#define OFF_DL_BLOCK_SHIFT (ETAG_END + 1u)  /* 158: u8 */
+#define OFF_DL_ARTIFACT (ETAG_END + 2u)     /* 159: first 8 bytes of the artifact's SHA-256 */
+#define OFF_DL_PATCH_OFFSET (ETAG_END + 10u) /* 167: u32 */
+#define DELTA_END (ETAG_END + 14u)          /* 171: what this firmware writes */
 #define USED_MAX (FOTA_PERSIST_RECORD_LEN - 4u)
 
 /* Raw layouts 1 and 2: struct fota_persist as the compiler laid it out
@@ -90,7 +96,7 @@ void fota_persist_encode(const struct fota_persist *p, uint8_t *out)
 
     memset(out, 0, FOTA_PERSIST_RECORD_LEN);
     put_u32(out + OFF_FORMAT, FOTA_PERSIST_FORMAT);
-    put_u16(out + OFF_USED, (uint16_t)ETAG_END);
+    put_u16(out + OFF_USED, (uint16_t)DELTA_END);
     put_u16(out + OFF_RESERVED, 0);
     put_u32(out + OFF_LAST_SEQUENCE, p->last_sequence);
     put_u32(out + OFF_SECURITY_FLOOR, p->security_floor);
@@ -106,7 +112,11 @@ void fota_persist_encode(const struct fota_persist *p, uint8_t *out)
     put_u32(out + OFF_MANIFEST_URL_CRC, p->manifest_url_crc);
     out[OFF_ETAG_LEN] = (uint8_t)etag_len;
     memcpy(out + OFF_ETAG, p->manifest_etag, etag_len);
-    put_u32(out + ETAG_END, fota_crc32(0, out, ETAG_END));
+    out[OFF_DL_KIND] = p->dl_kind;
+    out[OFF_DL_BLOCK_SHIFT] = p->dl_block_shift;
+    memcpy(out + OFF_DL_ARTIFACT, p->dl_artifact_sha256, sizeof p->dl_artifact_sha256);
+    put_u32(out + OFF_DL_PATCH_OFFSET, p->dl_patch_offset);
+    put_u32(out + DELTA_END, fota_crc32(0, out, DELTA_END));
 }
 
 /* Slots are 0, 1 or -1 (none); slot states -1 (unknown) .. 4. */
@@ -153,7 +163,16 @@ int fota_persist_decode(const uint8_t *in, size_t len, struct fota_persist *p)
         memcpy(d.manifest_etag, in + OFF_ETAG, n);
         d.manifest_etag[n] = '\0';
     }
-    /* Fields a later firmware appended (used > ETAG_END) are left alone. */
+    if (used >= DELTA_END) { /* written by firmware that takes patches */
+        d.dl_kind = in[OFF_DL_KIND];
+        d.dl_block_shift = in[OFF_DL_BLOCK_SHIFT];
+        memcpy(d.dl_artifact_sha256, in + OFF_DL_ARTIFACT, sizeof d.dl_artifact_sha256);
+        d.dl_patch_offset = get_u32(in + OFF_DL_PATCH_OFFSET);
+        if (d.dl_kind > 2 || (d.dl_block_shift != 0 && (d.dl_block_shift < 12 ||
+                                                         d.dl_block_shift > 24)))
+            return FOTA_ERR_STATE_CORRUPT;
+    }
+    /* Fields a later firmware appended (used > DELTA_END) are left alone. */
     *p = d;
     return FOTA_OK;
 }

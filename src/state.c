@@ -6,9 +6,6 @@
 #include "fota/persist.h"
 #include "msg.h"
 
-
-
-
 int fota_state_load(struct fota_state *st, const struct fota_config *cfg,
                     struct fota_report *rep)
 {

@@ -44,6 +44,10 @@ static inline void fota_state_clear_download(struct fota_persist *p)
     p->dl_size = 0;
     p->dl_offset = 0;
     p->dl_slot = -1;
+    p->dl_kind = 0;
+    p->dl_block_shift = 0;
+    memset(p->dl_artifact_sha256, 0, sizeof p->dl_artifact_sha256);
+    p->dl_patch_offset = 0;
 }
 
 #endif

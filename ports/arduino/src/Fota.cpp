@@ -251,6 +251,10 @@ int Fota::begin(const FotaOptions &o)
     _buffers.url_size = sizeof _url;
     _buffers.manifest = _manifest;
     _buffers.manifest_size = sizeof _manifest;
+    /* No patch decoder in the Arduino adapter yet: full images only. */
+    _buffers.delta = nullptr;
+    _buffers.delta_out = nullptr;
+    _buffers.delta_out_size = 0;
     return fota_init(&_agent, &_cfg, &_buffers);
 }
 
