@@ -22,6 +22,8 @@ struct sim_device;
 struct sim_options {
     const char *manifest_url;
     const char *mac;     /* replaces "{mac}" in the URL; NULL: none */
+    const char *device_id; /* check-in id (config.device_id); NULL: the MAC */
+    int crash_new_images;  /* any image but the first one booted crashes (fleet tests) */
     const char *product;
     int chip;
     const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE];
@@ -72,6 +74,8 @@ struct sim_device {
     char version[33];
     char project[33];
     uint32_t version_code;
+    uint8_t image_sha256[32]; /* of the running image, for the check-in */
+    int has_image_sha256;
     uint32_t boots;
     /* The last update attempt */
     int error;

@@ -46,6 +46,11 @@ const char *fota_event_name(int event)
 
 void fota_emit(struct fota *f, int event)
 {
+    const struct fota_persist *p = &f->state.persist;
+    uint32_t about = event == FOTA_EV_ROLLED_BACK ? p->rejected_version
+                     : event == FOTA_EV_CONFIRMED ? f->cfg->version_code
+                                                  : f->update.manifest.version_code;
+    fota_checkin_outcome_note(&f->checkin.last, event, f->report.err, about);
     if (f->cfg->event)
         f->cfg->event(f->cfg->ctx, event, f);
 }
@@ -96,6 +101,7 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
         return r;
     }
     f->buf = *buf;
+    fota_checkin_outcome_init(&f->checkin.last);
     f->update.rng = cfg->random ? cfg->random(cfg->ctx) : now(f) | 1u;
     fota_session_init(&f->session, cfg);
 
@@ -150,6 +156,13 @@ static int begin_attempt(struct fota *f)
         if (r < 0)
             return r;
         fota_session_get(&f->session, "manifest", 0, 1);
+        struct fota_checkin *ci = &f->checkin; /* .last follows the events */
+        ci->device_id = f->cfg->device_id ? f->cfg->device_id : f->cfg->mac;
+        ci->product = f->cfg->product;
+        ci->version_code = f->cfg->version_code;
+        ci->sequence = f->state.persist.last_sequence;
+        ci->image_sha256 = f->cfg->image_sha256;
+        fota_session_checkin(&f->session, ci);
     }
     u->phase = FOTA_PH_EXCHANGE;
     return FOTA_RUNNING;

@@ -62,8 +62,14 @@ void fota_session_get(struct fota_session *s, const char *what, uint32_t range_f
     s->what = what;
     s->range_from = range_from;
     s->use_etag = (uint8_t)(use_etag != 0);
+    s->checkin = NULL;
     s->redirects = 0;
     s->phase = PH_CONNECT;
+}
+
+void fota_session_checkin(struct fota_session *s, const struct fota_checkin *c)
+{
+    s->checkin = c;
 }
 
 const struct fota_http_response *fota_session_response(const struct fota_session *s)
@@ -208,6 +214,16 @@ static int do_send(struct fota_session *s, const struct fota_buffers *buf,
         return fota_fail(rep, FOTA_ERR_BUFFER_TOO_SMALL,
                          "request for %s does not fit the %u-byte line buffer", buf->url,
                          (unsigned)buf->line_size);
+    if (s->checkin) {
+        n = fota_checkin_append(buf->line, buf->line_size, (size_t)n, s->checkin);
+        if (n == FOTA_ERR_BUFFER_TOO_SMALL)
+            return fota_fail(rep, n, "%s request with check-in headers does not fit the "
+                                     "%u-byte line buffer", s->what, (unsigned)buf->line_size);
+        if (n < 0)
+            return fota_fail(rep, FOTA_ERR_INVALID_ARG,
+                             "check-in: the device id (1..64 of [A-Za-z0-9._:-]) or the product "
+                             "(printable ASCII) is empty, too long or has other characters");
+    }
     size_t sent = 0;
     while (sent < (size_t)n) { /* bounded: each pass sends >= 1 byte or fails */
         int w = s->tr->send(s->tr->ctx, (const uint8_t *)buf->line + sent, (size_t)n - sent,

@@ -38,6 +38,10 @@ void fota_session_begin(struct fota_session *s);
 void fota_session_get(struct fota_session *s, const char *what, uint32_t range_from,
                       int use_etag);
 
+/* Add the check-in header fields (fota/checkin.h) to the request started by
+ * the last fota_session_get(), which clears them; `c` must stay valid. */
+void fota_session_checkin(struct fota_session *s, const struct fota_checkin *c);
+
 /* Do this step's I/O: connect, send, or read when the parser needs input.
  * Returns FOTA_SESSION_WAIT, FOTA_SESSION_INPUT or a negative code. */
 int fota_session_advance(struct fota_session *s, const struct fota_buffers *buf,

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fota/checkin.h"
 #include "fota/crypto.h"
 #include "fota/error.h"
 #include "fota/esp_image.h"
@@ -78,6 +79,11 @@ struct fota_config {
     const char *manifest_url;
     const char *mac;           /* optional */
     const char *user_agent;    /* default "fota/<version>" */
+    /* Check-in (fota/checkin.h, docs/fleet.md): the id a fleet server knows
+     * this device by (NULL: `mac`), and the running image's SHA-256 (32
+     * bytes, the whole image file as released; NULL: not sent). Optional. */
+    const char *device_id;
+    const uint8_t *image_sha256;
 
     /* Trust: public keys (uncompressed P-256 points) allowed to sign manifests. */
     const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE];
@@ -213,6 +219,7 @@ struct fota_session {
     uint32_t window_start;   /* slow-retrieval window */
     uint32_t window_bytes;
     char etag[FOTA_HTTP_ETAG_MAX + 1]; /* manifest ETag for If-None-Match */
+    const struct fota_checkin *checkin; /* header fields for this request, or NULL */
     struct fota_http_parser http;
 };
 
@@ -261,6 +268,7 @@ struct fota {
     struct fota_session session;
     struct fota_slot_writer writer;
     struct fota_report report; /* last failure */
+    struct fota_checkin checkin; /* who this is, for manifest requests (src/checkin.c) */
 };
 
 /* Check the configuration and buffers, load the persistent state and read

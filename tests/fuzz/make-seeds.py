@@ -183,3 +183,12 @@ record("garbage-sector", 2, 0, 0, 16, [bytes([2, 0, 0x5A, 0, 0, 0]), copy(20, 3,
        [1, 0, 1, 0, 3, 0x10, 1, 0])
 record("legacy-length", 3, 0, 1, 76, [bytes([3, 2, 0, 71, 1, 0x42])], [4, 71, 1, 0, 4, 71, 0, 0])
 record("sequence-exhausted", 2, 0, 1, 8, [copy(1, 0xFFFF, 7)], [1, 0, 1, 0, 0, 0])
+
+# Check-in header fields (tools/fleet/checkin_parse.c): "Name: value" lines.
+write("checkin", "full", b"Fota-Id: 240AC4123456\nFota-Product: demo\nFota-Version: 1002000\n"
+      b"Fota-Sequence: 7\nFota-Image: "
+      b"b4d5e075f63a1c7a8d6d1e0d43790fe872f98fc7d56d7fcea969a9078db72633\n"
+      b"Fota-Last: rolled-back 0 2000000\n")
+write("checkin", "failed", b"Fota-Id: dev-1\nFota-Product: demo\nFota-Version: 0\n"
+      b"Fota-Last: failed -73 2000000\n")
+write("checkin", "duplicate", b"Fota-Id: a\nfota-id: b\nFota-Product: p\nFota-Version: 1\n")

@@ -4,10 +4,9 @@
  * download but counts as an attempt and backs off; a 416 to a request
  * without Range is a final error.
  *
- * Issue 15 finding 1 is fixed (src/download.c): these pass, and fail on the
- * agent before the fix (a 416 restarted at once without counting an attempt:
- * a request storm). ISSUE_15_FIXED stays as the switch the test was written
- * with: at 0 a failure is reported as a skip (exit 77).
+ * Written before the fix as expected-to-fail (ISSUE_15_FIXED 0: a failure
+ * reported as a skip, exit 77, and a pass as a failure); issue 15's fix has
+ * landed, so ISSUE_15_FIXED is 1 and these are ordinary tests.
  */
 #include <stdint.h>
 #include <stdio.h>
