@@ -218,12 +218,8 @@ int fota_download_headers(struct fota *f)
             return fota_fail(&f->report, FOTA_ERR_HTTP_RANGE,
                              "server answered 416 to bytes %u- of %s: the download starts over",
                              (unsigned)resumed_at, f->buf.url);
-        /* a 200: the whole image follows in this answer; no new request,
-         * but an attempt all the same */
-        if (++u->attempts >= fota_cfg_or(f->cfg->max_attempts, FOTA_DEFAULT_MAX_ATTEMPTS))
-            return fota_fail(&f->report, FOTA_ERR_HTTP_RANGE,
-                             "server answered 200 to bytes %u- of %s on every attempt",
-                             (unsigned)resumed_at, f->buf.url);
+        /* a 200: the whole image follows in this very answer, no new
+         * request; the interruption that led to the resume was counted */
         return FOTA_RUNNING;
     }
     if (st == 200)
