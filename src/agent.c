@@ -46,6 +46,11 @@ const char *fota_event_name(int event)
 
 void fota_emit(struct fota *f, int event)
 {
+    const struct fota_persist *p = &f->state.persist;
+    uint32_t about = event == FOTA_EV_ROLLED_BACK ? p->rejected_version
+                     : event == FOTA_EV_CONFIRMED ? f->cfg->version_code
+                                                  : f->update.manifest.version_code;
+    fota_checkin_outcome_note(&f->checkin.last, event, f->report.err, about);
     if (f->cfg->event)
         f->cfg->event(f->cfg->ctx, event, f);
 }
@@ -96,6 +101,7 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
         return r;
     }
     f->buf = *buf;
+    fota_checkin_outcome_init(&f->checkin.last);
     f->update.rng = cfg->random ? cfg->random(cfg->ctx) : now(f) | 1u;
     fota_session_init(&f->session, cfg);
 
@@ -144,12 +150,20 @@ static int begin_attempt(struct fota *f)
     if (u->fetching_image) {
         /* keep what was downloaded; continue with Range */
         memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
-        fota_session_get(&f->session, "image", u->offset, 0);
+        fota_session_get(&f->session, u->artifact ? "patch" : "image",
+                         u->artifact ? u->patch_offset : u->offset, 0);
     } else {
         int r = set_url_from_config(f);
         if (r < 0)
             return r;
         fota_session_get(&f->session, "manifest", 0, 1);
+        struct fota_checkin *ci = &f->checkin; /* .last follows the events */
+        ci->device_id = f->cfg->device_id ? f->cfg->device_id : f->cfg->mac;
+        ci->product = f->cfg->product;
+        ci->version_code = f->cfg->version_code;
+        ci->sequence = f->state.persist.last_sequence;
+        ci->image_sha256 = f->cfg->image_sha256;
+        fota_session_checkin(&f->session, ci);
     }
     u->phase = FOTA_PH_EXCHANGE;
     return FOTA_RUNNING;
@@ -332,6 +346,8 @@ int fota_start(struct fota *f)
     fota_slot_writer_init(&f->writer, f->cfg->flash, target, &slot);
     u->attempts = 0;
     u->fetching_image = 0;
+    u->artifact = 0;
+    u->artifact_failed = 0;
     f->report.err = 0;
     f->report.msg[0] = '\0';
     u->result = FOTA_RUNNING;
@@ -347,6 +363,12 @@ static int after_error(struct fota *f, int err)
     struct fota_update *u = &f->update;
     const struct fota_config *c = f->cfg;
     fota_session_close(&f->session);
+    if (fota_artifact_fallback(f, err)) {
+        u->wait_until = now(f); /* at once: the next attempt takes another artifact */
+        u->phase = FOTA_PH_WAIT;
+        fota_emit(f, FOTA_EV_RETRYING);
+        return FOTA_RUNNING;
+    }
     u->attempts++;
     uint32_t max = fota_cfg_or(c->max_attempts, FOTA_DEFAULT_MAX_ATTEMPTS);
     if (!fota_err_is_transient(err) || u->attempts >= max) {
@@ -403,6 +425,9 @@ int fota_step(struct fota *f)
         break;
     case FOTA_PH_REHASH:
         r = fota_download_rehash(f);
+        break;
+    case FOTA_PH_BASEHASH:
+        r = fota_artifact_hash_base(f);
         break;
     case FOTA_PH_READBACK:
         r = fota_download_readback(f);

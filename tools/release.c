@@ -21,10 +21,11 @@
 #include "fota/esp_image.h"
 #include "fota/manifest.h"
 #include "keys.h"
+#include "release_artifacts.h"
 #include "util.h"
 #include "fota_crypto_backends.h"
 
-#define MANIFEST_MAX 2048
+#define MANIFEST_MAX 4096
 
 static void release_usage(FILE *out)
 {
@@ -40,7 +41,10 @@ static void release_usage(FILE *out)
             "  --url URL              image URL (default: firmware/<product>-<version>.bin)\n"
             "  --allow-downgrade      release a version code not above the current one\n"
             "  --strict               refuse a key file that group or others can access\n"
-            "                         (without it: a warning)\n");
+            "                         (without it: a warning)\n"
+            "  --delta-from OLD.bin   also publish a patch from OLD.bin (repeatable) and a\n"
+            "                         compressed image (manifest format 2, docs/delta.md)\n"
+            "  --compress             also publish a compressed image\n");
 }
 
 /* Product ids and versions become file names: keep them to a safe set. */
@@ -87,6 +91,9 @@ struct release_opts {
     int have_version_code, have_security_counter, have_sequence, have_expires_days;
     int allow_downgrade;
     int strict;
+    const char *delta_from[FOTA_MANIFEST_MAX_ARTIFACTS];
+    size_t n_delta_from;
+    int compress;
 };
 
 static int parse_args(int argc, char **argv, struct release_opts *o)
@@ -108,6 +115,23 @@ static int parse_args(int argc, char **argv, struct release_opts *o)
         }
         if (!strcmp(a, "--strict")) {
             o->strict = 1;
+            continue;
+        }
+        if (!strcmp(a, "--compress")) {
+            o->compress = 1;
+            continue;
+        }
+        if (!strcmp(a, "--delta-from")) {
+            if (++i >= argc) {
+                fprintf(stderr, "fota release: --delta-from needs a value\n");
+                return 2;
+            }
+            if (o->n_delta_from == FOTA_MANIFEST_MAX_ARTIFACTS - 1) {
+                fprintf(stderr, "fota release: at most %d --delta-from\n",
+                        FOTA_MANIFEST_MAX_ARTIFACTS - 1);
+                return 2;
+            }
+            o->delta_from[o->n_delta_from++] = argv[i];
             continue;
         }
         if (!strcmp(a, "--key"))
@@ -222,6 +246,7 @@ int cmd_release(int argc, char **argv)
     struct release_opts o;
     struct tool_key key;
     struct util_image img;
+    struct release_artifacts arts = {0};
     struct fota_manifest cur, check;
     const struct fota_esp_header *h = NULL;
     char version[FOTA_MANIFEST_VERSION_MAX + 1] = "", project[33] = "";
@@ -433,6 +458,12 @@ int cmd_release(int argc, char **argv)
         snprintf(url, sizeof url, "firmware/%s-%s.bin", o.product, version);
     }
 
+    /* Patches and the compressed image, each checked with the device's decoder */
+    if ((o.n_delta_from || o.compress) &&
+        release_artifacts_make(&arts, fw_dir, o.product, version, fw, fw_len,
+                               (const char *const *)o.delta_from, o.n_delta_from) != 0)
+        goto out;
+
     /* The manifest text, signed over every byte before the signature line */
     fota_sha256_digest(&fota_crypto_mbedtls, fw, fw_len, hash);
     util_hex(hash, 32, hex);
@@ -440,8 +471,11 @@ int cmd_release(int argc, char **argv)
                          "fota-manifest: %d\nproduct: %s\nchip: %s\nversion: %s\n"
                          "version-code: %u\nsecurity-counter: %u\nsequence: %u\nsize: %zu\n"
                          "sha256: %s\nurl: %s\n",
-                         FOTA_MANIFEST_FORMAT, o.product, fota_chip_name(chip), version,
-                         version_code, security_counter, sequence, fw_len, hex, url);
+                         arts.n ? FOTA_MANIFEST_FORMAT_ARTIFACTS : FOTA_MANIFEST_FORMAT,
+                         o.product, fota_chip_name(chip), version, version_code,
+                         security_counter, sequence, fw_len, hex, url);
+    if (n < sizeof text && release_artifacts_lines(&arts, text, sizeof text, &n) != 0)
+        n = sizeof text;
     if (project[0] && n < sizeof text)
         n += (size_t)snprintf(text + n, sizeof text - n, "project: %s\n", project);
     if (expires[0] && n < sizeof text)
@@ -470,7 +504,7 @@ int cmd_release(int argc, char **argv)
     }
 
     if (util_mkdirs(fw_dir) != 0 || write_image(fw_path, fw, fw_len) != 0 ||
-        util_write_file(manifest_path, text, n) != 0)
+        release_artifacts_write(&arts) != 0 || util_write_file(manifest_path, text, n) != 0)
         goto out;
 
     util_hex(check.sha256, 32, hex);
@@ -485,10 +519,12 @@ int cmd_release(int argc, char **argv)
     printf("  expires:          %s\n", expires[0] ? expires : "never");
     printf("  key id:           %s\n", key.id_hex);
     printf("  image:            %s\n", fw_path);
+    release_artifacts_print(&arts, fw_len);
     printf("  manifest:         %s\n", manifest_path);
     printf("  url:              %s\n", url);
     rc = 0;
 out:
+    release_artifacts_free(&arts);
     free(fw);
     keys_free(&key);
     return rc;

@@ -40,6 +40,7 @@
 #include <microhttpd.h>
 
 #include "cli.h"
+#include "fleet/fleet_serve.h"
 #include "fota/crypto.h"
 #include "serve_guard.h"
 #include "util.h"
@@ -175,6 +176,7 @@ struct server {
     FILE *log; /* NULL with --quiet */
     pthread_mutex_t log_lock;
     struct etag_cache etags;
+    struct fleet_server *fleet; /* fleet mode (tools/fleet/), else NULL */
 };
 
 enum request_phase { PHASE_NEW = 0, PHASE_HEADERS_SEEN, PHASE_ANSWERED };
@@ -745,6 +747,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     rq->phase = PHASE_ANSWERED;
 
+    enum MHD_Result fleet_r;
+    if (srv->fleet && fleet_serve_request(srv->fleet, conn, rq->method, rq->target, rq->peer,
+                                          &rq->status, &rq->body_bytes, rq->note,
+                                          sizeof rq->note, &fleet_r))
+        return fleet_r;
     if (strlen(rq->target) >= TARGET_MAX) {
         snprintf(rq->note, sizeof rq->note, "request-target longer than %d bytes", TARGET_MAX);
         return send_status(conn, rq, MHD_HTTP_URI_TOO_LONG, NULL, NULL);
@@ -784,6 +791,7 @@ static void serve_usage(FILE *out)
             "  --max-per-address N  connections from one client address (default 128)\n"
             "  --max-connections N  connections in all (default and maximum: what the\n"
             "                     descriptor limit allows)\n"
+            FLEET_SERVE_USAGE
             "Prints \"fota serve: listening on http://ADDR:PORT/ serving DIR\" once ready;\n"
             "stops on SIGINT or SIGTERM.\n");
 }
@@ -864,8 +872,8 @@ static unsigned connection_limit(void)
 }
 
 /* "--name value" or "--name=value"; advances *i past what it used. Sets
- * *missing when the value is absent. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
+ * *missing when the value is absent. (Also parses the fleet options.) */
+const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
 {
     size_t n = strlen(name);
     if (strncmp(argv[*i], name, n) != 0)
@@ -901,10 +909,14 @@ int cmd_serve(int argc, char **argv)
     const char *dir = NULL, *bind_addr = "127.0.0.1", *log_path = NULL;
     unsigned port = 8080;
     struct serve_guard_limits limits = {0, SERVE_PER_ADDRESS, SERVE_HEADER_TIMEOUT_S};
-    int quiet = 0, missing = 0;
+    int quiet = 0, missing = 0, fleet_opt;
+    struct fleet_serve_options fleet_opts = {0};
     for (int i = 1; i < argc && !missing; i++) {
         const char *v;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        if ((fleet_opt = fleet_serve_option(argc, argv, &i, &fleet_opts)) != 0) {
+            if (fleet_opt < 0)
+                return 2;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             serve_usage(stdout);
             return 0;
         } else if ((v = option_value(argc, argv, &i, "--port", &missing))) {
@@ -993,6 +1005,11 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (fleet_opts.db && !(srv.fleet = fleet_serve_start(&fleet_opts))) {
+        close(listener);
+        close(srv.root_fd);
+        return 1;
+    }
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     /* Our cap stays below libmicrohttpd's (which stays below the descriptor
      * limit), so that it is ours that refuses, and says so. */
@@ -1002,6 +1019,7 @@ int cmd_serve(int argc, char **argv)
         limits.max_connections = budget;
     struct serve_guard *guard = guard_start(&limits);
     if (!guard) {
+        fleet_serve_stop(srv.fleet);
         close(listener);
         close(srv.root_fd);
         return 1;
@@ -1021,6 +1039,7 @@ int cmd_serve(int argc, char **argv)
         MHD_OPTION_END);
     if (!d) {
         guard_stop(guard);
+        fleet_serve_stop(srv.fleet);
         fprintf(stderr, "fota serve: cannot start the HTTP server (libmicrohttpd) on %s port %u\n",
                 bind_addr, bound_port);
         close(listener);
@@ -1036,6 +1055,7 @@ int cmd_serve(int argc, char **argv)
     }
     MHD_stop_daemon(d); /* joins the workers (logging what was in flight), closes listener */
     guard_stop(guard);
+    fleet_serve_stop(srv.fleet);
     close(srv.root_fd);
     if (!quiet)
         fprintf(stderr, "fota serve: stopped by %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "\n"
             "  --url URL          manifest URL (may contain {mac})\n"
             "  --mac MAC          this device's MAC, 12 upper-case hex digits, for {mac}\n"
+            "  --id ID            the id it checks in with (default: the MAC)\n"
             "  --key FILE         trusted public key (.pub or .key PEM; repeatable, up to 4)\n"
             "  --product ID       this device's product id\n"
             "  --chip NAME        this device's chip [esp32]\n"
@@ -43,6 +44,7 @@ static void usage(FILE *out)
             "  --no-clock         the device has no trusted time (expiry cannot be checked)\n"
             "  --floor-min N      the firmware's build-time anti-rollback floor [0]\n"
             "  --allow-insecure-redirect  follow a redirect from https:// to http://\n"
+            "  --no-delta         full images only, even when the release offers patches\n"
             "  --quiet | --verbose\n"
             "  --ca FILE          trusted CA (PEM bundle or DER) for https:// URLs\n"
             "  --modem TTY        a SIM800 modem on TTY (e.g. sim800sim's pty): transport\n"
@@ -66,13 +68,14 @@ int cmd_sim(int argc, char **argv)
         {"backoff", required_argument, 0, 'B'},    {"timeout", required_argument, 0, 't'},
         {"deadline", required_argument, 0, 'D'},   {"min-rate", required_argument, 0, 'R'},
         {"utc", required_argument, 0, 'T'},        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},          {"checks", required_argument, 0, 'n'},
+        {"verbose", no_argument, 0, 'v'}, {"no-delta", no_argument, 0, 'Z'},          {"checks", required_argument, 0, 'n'},
         {"no-clock", no_argument, 0, 'N'},       {"help", no_argument, 0, 'h'},
         /* transports (sim/sim800/sim_transports.h) */
         {"ca", required_argument, 0, 1001},        {"modem", required_argument, 0, 1002},
         {"apn", required_argument, 0, 1003},       {"wifi-down", no_argument, 0, 1004},
         {"no-wifi", no_argument, 0, 1005},         {"mac", required_argument, 0, 1006},
         {"floor-min", required_argument, 0, 1007}, {"allow-insecure-redirect", no_argument, 0, 1008},
+        {"id", required_argument, 0, 1009},
         {0, 0, 0, 0}};
     static uint8_t keys[FOTA_MAX_KEYS][FOTA_P256_PUBKEY_SIZE];
     struct sim_options opt = {0};
@@ -120,8 +123,10 @@ int cmd_sim(int argc, char **argv)
         case 1006: opt.mac = optarg; break;
         case 1007: num = &opt.floor_min; break;
         case 1008: opt.allow_insecure_redirect = 1; break;
+        case 1009: opt.device_id = optarg; break;
         case 'q': opt.quiet = 1; opt.progress = 0; break;
         case 'v': opt.verbose = 1; break;
+        case 'Z': opt.no_delta = 1; break;
         case 'n': num = &checks; break;
         case 1001: topt.ca_file = optarg; break;
         case 1002: topt.modem_tty = optarg; break;

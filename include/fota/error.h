@@ -79,7 +79,10 @@ extern "C" {
     X(FOTA_ERR_IMAGE_CHIP, -71, FINAL, "image is built for another chip") \
     X(FOTA_ERR_IMAGE_SIZE, -72, TRANSIENT, "received size differs from the signed size") \
     X(FOTA_ERR_IMAGE_HASH, -73, TRANSIENT, "SHA-256 differs from the signed one") \
-    X(FOTA_ERR_IMAGE_REJECTED, -74, FINAL, "the platform refuses to boot the verified image") \
+    X(FOTA_ERR_DELTA_CORRUPT, -74, FINAL, "a patch or compressed image is malformed") \
+    X(FOTA_ERR_DELTA_BASE, -75, FINAL, "a patch for another base image than the running one") \
+    X(FOTA_ERR_DELTA_UNSUPPORTED, -76, FINAL, "a patch format version or parameter not supported") \
+    X(FOTA_ERR_IMAGE_REJECTED, -77, FINAL, "the platform refuses to boot the verified image") \
     /* Flash, boot and state */ \
     X(FOTA_ERR_FLASH_READ, -80, FINAL, "a flash read failed") \
     X(FOTA_ERR_FLASH_WRITE, -81, FINAL, "a flash write failed") \

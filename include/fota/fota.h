@@ -21,7 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fota/checkin.h"
 #include "fota/crypto.h"
+#include "fota/delta.h"
 #include "fota/error.h"
 #include "fota/esp_image.h"
 #include "fota/http.h"
@@ -78,6 +80,11 @@ struct fota_config {
     const char *manifest_url;
     const char *mac;           /* optional */
     const char *user_agent;    /* default "fota/<version>" */
+    /* Check-in (fota/checkin.h, docs/fleet.md): the id a fleet server knows
+     * this device by (NULL: `mac`), and the running image's SHA-256 (32
+     * bytes, the whole image file as released; NULL: not sent). Optional. */
+    const char *device_id;
+    const uint8_t *image_sha256;
 
     /* Trust: public keys (uncompressed P-256 points) allowed to sign manifests. */
     const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE];
@@ -98,7 +105,7 @@ struct fota_config {
 
     /* Platform callbacks; ctx is passed to each. now_ms is required. */
     void *ctx;
-    uint32_t (*now_ms)(void *ctx);                   /* monotonic milliseconds */
+    fota_now_ms_fn now_ms;                           /* monotonic milliseconds */
     int (*utc_now)(void *ctx, int64_t *unix_s);      /* optional: 0 if the time is trusted */
     void (*delay_ms)(void *ctx, uint32_t ms);        /* needed by fota_run() */
     uint32_t (*random)(void *ctx);                   /* optional, for backoff jitter */
@@ -143,6 +150,11 @@ struct fota_buffers {
     size_t url_size;
     char *manifest;    /* manifest text (>= 512) */
     size_t manifest_size;
+    /* Optional: patches and compressed images (docs/delta.md). Without them
+     * (NULL) the agent always downloads the full image. */
+    struct fota_delta *delta; /* the decoder's state */
+    uint8_t *delta_out;       /* its output, on the way to flash (>= 256) */
+    size_t delta_out_size;
 };
 
 /* ---- Persistent agent state --------------------------------------------- */
@@ -166,6 +178,13 @@ struct fota_persist {
     uint32_t dl_size;
     uint32_t dl_offset;          /* bytes in the slot, sector-aligned */
     int32_t dl_slot;
+    /* When the download is a patch or a compressed image (dl_kind: enum
+     * fota_artifact_kind, 0 for the full image): where its decoder can
+     * resume. dl_offset is then the checkpoint's output offset. */
+    uint8_t dl_kind;
+    uint8_t dl_block_shift;
+    uint8_t dl_artifact_sha256[8]; /* the first bytes of the artifact's SHA-256 */
+    uint32_t dl_patch_offset;
     /* The manifest last acted on: its ETag (empty: none) and the CRC-32 of
      * the URL it came from, for If-None-Match after a reboot. */
     uint32_t manifest_url_crc;
@@ -213,6 +232,7 @@ struct fota_session {
     uint32_t window_start;   /* slow-retrieval window */
     uint32_t window_bytes;
     char etag[FOTA_HTTP_ETAG_MAX + 1]; /* manifest ETag for If-None-Match */
+    const struct fota_checkin *checkin; /* header fields for this request, or NULL */
     struct fota_http_parser http;
 };
 
@@ -247,6 +267,15 @@ struct fota_update {
     uint32_t rng;
     int result;              /* enum fota_result or error once finished */
     uint8_t head[FOTA_ESP_HEADER_SIZE]; /* first image bytes, held until the header passes */
+    /* The artifact being fetched (src/artifact.c): 0 the full image, else
+     * 1 + its index in manifest.artifacts. */
+    uint8_t artifact;
+    uint8_t artifact_failed;  /* bit per artifact index: failed, skip it */
+    uint8_t decoded;          /* the decoder produced the whole image */
+    uint8_t base_known;       /* base_sha256 holds the hash of base_size running bytes */
+    uint32_t patch_offset;    /* artifact bytes received */
+    uint32_t base_size, base_pos, base_addr; /* the running image, as a patch's base */
+    uint8_t base_sha256[32];
     struct fota_manifest manifest;
     struct fota_sha256 sha;
 };
@@ -256,11 +285,12 @@ struct fota {
     struct fota_buffers buf;
     int running_slot;
     int running_state;
-    struct fota_state state;
-    struct fota_update update;
-    struct fota_session session;
     struct fota_slot_writer writer;
+    struct fota_update update;
+    struct fota_state state;
     struct fota_report report; /* last failure */
+    struct fota_session session;
+    struct fota_checkin checkin; /* who this is, for manifest requests (src/checkin.c) */
 };
 
 /* Check the configuration and buffers, load the persistent state and read

@@ -46,6 +46,11 @@ int fota_esp32_chip(void);
  * for waits longer than pdMS_TO_TICKS can convert. */
 void fota_esp32_delay_ms(uint32_t ms);
 
+/* Where the running image is (an address p->flash can read) and how many
+ * bytes its image format covers (segments, checksum, appended SHA-256): the
+ * released .bin, for the check-in's image SHA-256. 0 or FOTA_ERR_*. */
+int fota_esp32_running_image(const struct fota_esp32 *p, uint32_t *addr, uint32_t *len);
+
 #ifdef __cplusplus
 }
 #endif

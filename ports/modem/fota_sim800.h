@@ -54,9 +54,10 @@ struct fota_sim800_config {
     const char *user; /* NULL: "" */
     const char *pass; /* NULL: "" */
     const char *name; /* transport name; NULL: "gsm" */
-    /* The platform clock for the command deadlines (fota/port.h), as every
-     * driver gets it; required. */
-    const struct fota_clock *clock;
+    /* The platform clock for the command deadlines: the same now_ms and ctx
+     * as in struct fota_config (monotonic milliseconds, wrapping at 2^32). */
+    void *ctx;
+    uint32_t (*now_ms)(void *ctx);
     /* Timeouts; 0 selects the default in brackets (the SIM800 manual's
      * maximum response times where it gives one). */
     uint32_t cmd_timeout_ms;    /* [2000]  ordinary commands */
@@ -94,7 +95,8 @@ struct fota_sim800 {
 };
 
 /* Fill m->transport. line/rx are the caller's buffers (see above); cfg is
- * copied, its strings and clock are not (they must outlive m). Does not touch the UART. Returns 0 or FOTA_ERR_INVALID_ARG /
+ * copied, its strings are not (they must outlive m); cfg->now_ms is
+ * required. Does not touch the UART. Returns 0 or FOTA_ERR_INVALID_ARG /
  * FOTA_ERR_BUFFER_TOO_SMALL. */
 int fota_sim800_init(struct fota_sim800 *m, const struct fota_sim800_config *cfg,
                      const struct fota_uart *uart, char *line, size_t line_size, uint8_t *rx,

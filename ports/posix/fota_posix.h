@@ -25,8 +25,6 @@ void fota_posix_net_init(struct fota_posix_net *n, const char *name);
 
 /* ---- Platform callbacks (ctx unused) -------------------------------------- */
 uint32_t fota_posix_now_ms(void *ctx);
-/* fota_posix_now_ms as a struct fota_clock, for drivers (the modem). */
-extern const struct fota_clock fota_posix_clock;
 int fota_posix_utc_now(void *ctx, int64_t *unix_s);
 void fota_posix_delay_ms(void *ctx, uint32_t ms);
 uint32_t fota_posix_random(void *ctx);

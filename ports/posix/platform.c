@@ -42,5 +42,3 @@ uint32_t fota_posix_random(void *ctx)
     state ^= state << 5;
     return state;
 }
-
-const struct fota_clock fota_posix_clock = {.ctx = NULL, .now_ms = fota_posix_now_ms};

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "esp_log.h"
+#include "esp_image_format.h"
 #include "fota/record.h"
 
 #define SECTOR 4096u
@@ -580,4 +581,32 @@ const char *fake_esp_idf_power_on(void)
             return running->label;
         }
     return NULL;
+}
+
+/* ---- esp_image_format.c ---------------------------------------------------------- */
+
+esp_err_t esp_image_get_metadata(const esp_partition_pos_t *part, esp_image_metadata_t *meta)
+{
+    if (!part || !meta || part->offset + part->size > FLASH_SIZE || part->size < 24)
+        return ESP_ERR_INVALID_ARG;
+    const uint8_t *img = flash + part->offset;
+    if (img[0] != 0xE9)
+        return ESP_ERR_IMAGE_INVALID;
+    uint32_t at = 24;
+    for (int i = 0; i < img[1]; i++) {
+        if (at + 8 > part->size)
+            return ESP_ERR_IMAGE_INVALID;
+        const uint8_t *h = img + at + 4;
+        uint32_t len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
+                       (uint32_t)h[3] << 24;
+        if (len > part->size - at - 8)
+            return ESP_ERR_IMAGE_INVALID;
+        at += 8 + len;
+    }
+    at = (at + 1 + 15) / 16 * 16; /* the checksum byte, padded to 16 */
+    if (img[23] == 1)
+        at += 32; /* hash_appended */
+    meta->start_addr = part->offset;
+    meta->image_len = at;
+    return ESP_OK;
 }

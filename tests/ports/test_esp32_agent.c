@@ -175,7 +175,9 @@ static void boot(uint32_t running_code)
         .delay_ms = delay_ms,
         .max_attempts = 2,
     };
-    struct fota_buffers b = {rx, sizeof rx, line, sizeof line, url, sizeof url, mbuf, sizeof mbuf};
+    struct fota_buffers b = {.rx = rx, .rx_size = sizeof rx, .line = line, .line_size = sizeof line,
+                             .url = url, .url_size = sizeof url, .manifest = mbuf,
+                             .manifest_size = sizeof mbuf};
     CHECK_EQ_INT(fota_init(&agent, &cfg, &b), 0);
 }
 

@@ -11,5 +11,6 @@ typedef int esp_err_t;
 #define ESP_ERR_NOT_FOUND 0x105
 #define ESP_ERR_NOT_SUPPORTED 0x106
 #define ESP_ERR_FLASH_BASE 0x6000
+#define ESP_ERR_IMAGE_INVALID 0x2002
 const char *esp_err_to_name(esp_err_t code);
 #endif
