@@ -1,11 +1,13 @@
 /*
  * ESP8266 Arduino core glue: the core's flash, eboot command and layout for
- * the port logic in fota_esp8266_port.c.
+ * the port logic in fota_esp8266_port.c, and BearSSL's signature check on the
+ * core's second stack.
  */
 #if defined(ARDUINO_ARCH_ESP8266)
 
 #include <Arduino.h>
 #include <ESP8266WiFi.h>
+#include <StackThunk.h>
 #include <eboot_command.h>
 #include <flash_hal.h>
 
@@ -14,9 +16,32 @@
 
 extern "C" const struct fota_crypto fota_crypto_bearssl;
 
+/*
+ * The signature check needs about 3.7 KB of stack with BearSSL's i15/m15
+ * code (docs/targets.md, measured under QEMU by tests/target/
+ * test_esp8266_stack.c), but loop() runs on the 4 KB cont stack
+ * (cores/esp8266/cont.h, CONT_STACKSIZE) below loop_wrapper, the sketch's
+ * loop() and Fota::check(). The core runs its own BearSSL on a second stack
+ * for this reason (StackThunk.cpp, 6200 bytes from the heap, shared by every
+ * user and reference counted); the verification runs there too, entered by
+ * the core's make_stack_thunk (which checks the stack's canary afterwards).
+ */
+extern "C" int fota_esp8266_p256_verify(const uint8_t *pubkey, const uint8_t *hash,
+                                         const uint8_t *sig);
+extern "C" int thunk_fota_esp8266_p256_verify(const uint8_t *pubkey, const uint8_t *hash,
+                                               const uint8_t *sig);
+
+int fota_esp8266_p256_verify(const uint8_t *pubkey, const uint8_t *hash, const uint8_t *sig)
+{
+    return fota_crypto_bearssl.p256_verify(pubkey, hash, sig);
+}
+make_stack_thunk(fota_esp8266_p256_verify);
+
 namespace {
 
 struct fota_esp8266_port port;
+struct fota_crypto crypto;
+bool stack_ref;
 
 int hw_read(void *, uint32_t addr, void *buf, uint32_t len)
 {
@@ -62,9 +87,15 @@ int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, 
     int r = fota_esp8266_port_init(&port, &hw, detail, size);
     if (r < 0)
         return r;
+    if (!stack_ref) { /* allocates the second stack unless a TLS client already did */
+        stack_thunk_add_ref();
+        stack_ref = true;
+    }
+    crypto = fota_crypto_bearssl;
+    crypto.p256_verify = thunk_fota_esp8266_p256_verify;
     out->flash = &port.flash;
     out->boot = &port.boot;
-    out->crypto = &fota_crypto_bearssl;
+    out->crypto = &crypto;
     out->chip = FOTA_CHIP_ESP8266;
     out->state_addr = port.state_addr;
     out->state_size = 2 * FOTA_ESP8266_SECTOR;
