@@ -153,8 +153,24 @@ int fota_esp8266_port_init(struct fota_esp8266_port *p, const struct fota_esp826
     }
     p->state_addr = fs_start - 2 * SECTOR;
     p->record_addr = p->state_addr - 2 * SECTOR;
-    p->staging_addr = sketch;
-    p->staging_size = p->record_addr - sketch;
+    /* The staging area is the end of the free space (as Updater::begin
+     * stages), and starts no lower than half of the space: an image that
+     * fits it is never larger than its start, so eboot's copy to 0x0 never
+     * writes a sector it has still to read. eboot clears its command only
+     * after the copy, so a reset during the copy starts it again from the
+     * first sector: with overlapping ranges that re-reads sectors the first
+     * pass overwrote (an image larger than the running sketch, staged right
+     * after it, as this port did before). Not below the running sketch. */
+    uint32_t half = round_up(p->record_addr / 2);
+    p->staging_addr = sketch > half ? sketch : half;
+    p->staging_size = p->record_addr - p->staging_addr;
+    if (p->staging_size < 2 * SECTOR) {
+        snprintf(detail, detail_size,
+                 "no room for staging an update: the sketch (%u bytes) takes the space before the "
+                 "file system at 0x%x",
+                 (unsigned)sketch, (unsigned)fs_start);
+        return FOTA_ERR_TOO_BIG;
+    }
     p->flash = (struct fota_flash){p, flash_read, flash_write, flash_erase, SECTOR, 4};
     p->boot = (struct fota_boot){p,           boot_running,  boot_slot_info, boot_set_next,
                                  boot_confirm, boot_rollback, NULL};

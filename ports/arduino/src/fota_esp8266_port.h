@@ -16,6 +16,9 @@
  *
  * Flash map:  0x0 sketch | free ... | staging | boot record (2 sectors)
  *             | agent state (2 sectors) | FS_PHYS_ADDR: file system ...
+ * The staging area starts at max(end of the sketch, half of the space before
+ * the records), so eboot's copy of any image that fits never overlaps its
+ * own source, and a copy that a reset restarts reads intact sectors.
  */
 #ifndef FOTA_ESP8266_PORT_H
 #define FOTA_ESP8266_PORT_H
