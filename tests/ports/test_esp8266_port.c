@@ -428,6 +428,7 @@ static void powercut_suite(const char *name, uint32_t old_app, uint32_t new_app)
     CHECK_EQ_INT(bricked_removal, 0);
     CHECK_EQ_INT(not_updated, 0);
     CHECK_EQ_INT(fs_touched, 0);
+    CHECK_EQ_INT(floor_early, 0);
 }
 
 static void test_powercut_smaller_image(void)
@@ -479,7 +480,38 @@ static void test_staging_layout(void)
     CHECK(strstr(detail, "no room") != NULL);
 }
 
+/* Finding 5: the update is staged (FOTA_UPDATE_READY) but the power goes
+ * before the restart: RTC memory and eboot's command are lost, the old
+ * sketch boots. That must not count as the new image booting (pending,
+ * then confirmed, raising the floor); the update is downloaded again. */
+static void test_lost_eboot_command(void)
+{
+    make_builds(40000, 50000);
+    sim8266_serial_flash(&dev.chip, OLD);
+    sim8266_power_removed(&dev.chip);
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
+    CHECK_EQ_INT(app_run(&dev), APP_RESTART); /* staged, eboot command written */
+    CHECK(dev.chip.rtc.valid);
+    sim8266_power_removed(&dev.chip);         /* instead of the restart */
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
+    CHECK_EQ_INT(app_begin(&dev), 0);
+    CHECK(dev.port.staged_lost);
+    CHECK_EQ_INT(fota_running_state(&dev.agent), FOTA_IMG_UNDEFINED); /* as serial-flashed */
+    CHECK_EQ_INT(fota_persist_state(&dev.agent)->security_floor, 0);
+    CHECK_EQ_INT(fota_persist_state(&dev.agent)->rejected_version, 0);
+    uint32_t requests = srv.image_requests;
+    CHECK_EQ_INT(app_check(&dev), APP_RESTART); /* downloaded and staged again */
+    CHECK_EQ_INT(srv.image_requests, requests + 1);
+    CHECK_EQ_INT(fota_persist_state(&dev.agent)->security_floor, 0);
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), NEW); /* ESP.restart() this time */
+    CHECK_EQ_INT(app_begin(&dev), 0);           /* healthy: confirmed */
+    CHECK(!dev.port.staged_lost);
+    CHECK_EQ_INT(fota_running_state(&dev.agent), FOTA_IMG_VALID);
+    CHECK_EQ_INT(fota_persist_state(&dev.agent)->security_floor, NEW_COUNTER);
+}
+
 static const struct test_case tests[] = {
+    TEST(test_lost_eboot_command),
     TEST(test_staging_layout),
     TEST(test_powercut_smaller_image),
     TEST(test_powercut_equal_image),

@@ -87,6 +87,9 @@ int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, 
     int r = fota_esp8266_port_init(&port, &hw, detail, size);
     if (r < 0)
         return r;
+    if (port.staged_lost) /* Fota::begin logs this as a warning */
+        snprintf(detail, size, "the staged update was not applied: the power went before the "
+                 "restart (eboot's command lives in RTC memory); downloading it again");
     if (!stack_ref) { /* allocates the second stack unless a TLS client already did */
         stack_thunk_add_ref();
         stack_ref = true;

@@ -137,6 +137,38 @@ static int boot_rollback(void *ctx)
     return FOTA_ERR_NOT_SUPPORTED; /* eboot overwrote the previous sketch */
 }
 
+/* The logical slot that does not run is the staging area: eboot keeps no
+ * state for it, and nothing is ever rolled back (not FOTA_IMG_ABORTED), so
+ * the agent takes an activation that did not happen for an unfinished one
+ * and tries again, never for a rejected version. */
+static int boot_slot_state(void *ctx, int slot, int *state)
+{
+    struct fota_esp8266_port *p = ctx;
+    if (slot < 0 || slot > 1)
+        return FOTA_ERR_INVALID_ARG;
+    *state = (uint32_t)slot == p->rec.active ? (int)p->rec.state : FOTA_IMG_UNDEFINED;
+    return 0;
+}
+
+/* 1 when the sketch at 0x0 is, byte for byte, the image staged last (eboot
+ * copied it), 0 when not, FOTA_ERR_FLASH_READ. */
+static int running_is_staged(struct fota_esp8266_port *p)
+{
+    uint8_t a[128], b[128];
+    uint32_t size = p->rec.image_size;
+    if (size == 0 || size > p->staging_size)
+        return 0;
+    for (uint32_t off = 0; off < size; off += sizeof a) { /* bounded by the staging size */
+        uint32_t n = size - off < sizeof a ? size - off : (uint32_t)sizeof a;
+        if (p->hw.read(p->hw.ctx, off, a, n) < 0 ||
+            p->hw.read(p->hw.ctx, p->staging_addr + off, b, n) < 0)
+            return FOTA_ERR_FLASH_READ;
+        if (memcmp(a, b, n) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* ---- Init ------------------------------------------------------------------------- */
 
 int fota_esp8266_port_init(struct fota_esp8266_port *p, const struct fota_esp8266_hw *hw,
@@ -173,7 +205,7 @@ int fota_esp8266_port_init(struct fota_esp8266_port *p, const struct fota_esp826
     }
     p->flash = (struct fota_flash){p, flash_read, flash_write, flash_erase, SECTOR, 4};
     p->boot = (struct fota_boot){p,           boot_running,  boot_slot_info, boot_set_next,
-                                 boot_confirm, boot_rollback, NULL};
+                                 boot_confirm, boot_rollback, boot_slot_state};
     if (fota_record_init(&p->store, &p->flash, p->record_addr, 2 * SECTOR, sizeof p->rec) != 0) {
         snprintf(detail, detail_size, "boot record at 0x%x is not usable", (unsigned)p->record_addr);
         return FOTA_ERR_INVALID_ARG;
@@ -181,10 +213,20 @@ int fota_esp8266_port_init(struct fota_esp8266_port *p, const struct fota_esp826
     if (fota_record_load(&p->store, &p->rec) != 0) {
         p->rec = (struct fota_esp8266_record){0, FOTA_IMG_UNDEFINED, NO_SLOT, 0};
     } else if (p->rec.staged <= 1) {
-        /* eboot ran the copy before this boot: the staged image runs now,
-         * pending verification. */
-        p->rec.active = p->rec.staged;
-        p->rec.state = FOTA_IMG_PENDING_VERIFY;
+        /* An image was staged. Whether eboot copied it shows in the flash:
+         * its command lives in RTC memory, which a power removal before the
+         * restart erases (then the old sketch boots as if nothing happened). */
+        int copied = running_is_staged(p);
+        if (copied < 0) {
+            snprintf(detail, detail_size, "reading the sketch and the staged image failed");
+            return FOTA_ERR_BOOT;
+        }
+        if (copied) { /* the staged image runs now, pending verification */
+            p->rec.active = p->rec.staged;
+            p->rec.state = FOTA_IMG_PENDING_VERIFY;
+        } else {
+            p->staged_lost = 1;
+        }
         p->rec.staged = NO_SLOT;
         if (save_record(p) < 0) {
             snprintf(detail, detail_size, "saving the boot record at 0x%x failed",

@@ -64,6 +64,10 @@ struct fota_esp8266_port {
     struct fota_esp8266_record rec;
     struct fota_esp8266_hw hw;
     uint32_t staging_addr, staging_size, record_addr, state_addr;
+    /* Set by init: an image was staged, but eboot never copied it (power was
+     * removed before the restart and RTC memory lost eboot's command). The
+     * old sketch runs as before; the agent downloads the update again. */
+    uint8_t staged_lost;
 };
 
 /* Lay out the flash, load the boot record and settle what eboot did since
