@@ -510,7 +510,50 @@ static void test_lost_eboot_command(void)
     CHECK_EQ_INT(fota_persist_state(&dev.agent)->security_floor, NEW_COUNTER);
 }
 
+/* Finding 3: after FOTA_UPDATE_READY the application checks once more
+ * before it restarts, and the server has a newer release by then. The staged
+ * image belongs to eboot from the moment its command is written: a reset
+ * during a second download would have eboot copy a half-written image. */
+static void test_second_check_before_restart(void)
+{
+    make_builds(40000, 50000);
+    builds[2].bin = bins[2];
+    builds[2].len = sim8266_build_bin(bins[2], sizeof bins[2], 1, SIM8266_DOUT, 2, 60000, 33, 300);
+    builds[2].version_code = 300;
+    dev.chip.n_builds = 3;
+    sim8266_serial_flash(&dev.chip, OLD);
+    sim8266_power_removed(&dev.chip);
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
+    CHECK_EQ_INT(app_run(&dev), APP_RESTART);
+    uint32_t staging = dev.port.staging_addr, size = builds[NEW].len;
+    CHECK(memcmp(dev.chip.flash.mem + staging, builds[NEW].bin, size) == 0);
+    serve(&builds[2], 300, 3, 2); /* a newer release appears */
+    /* the second check, with a reset at the fourth flash operation it makes */
+    dev.chip.flash.on_cut = on_cut;
+    dev.chip.flash.cut_at = dev.chip.flash.ops + 4;
+    dev.chip.flash.cut_mode = FOTA_CUT_BEFORE;
+    uint32_t ops = dev.chip.flash.ops;
+    static volatile int r, cut;
+    cut = 0;
+    if (setjmp(cut_jmp) == 0)
+        r = app_check(&dev);
+    else
+        cut = 1;
+    dev.chip.flash.cut_at = 0;
+    printf("  second check: %s, %u flash operations: %s\n", cut ? "reset during it" : "returned",
+           (unsigned)(dev.chip.flash.ops - ops), cut ? "" : fota_last_message(&dev.agent));
+    CHECK(!cut);
+    CHECK(r < 0);
+    CHECK(memcmp(dev.chip.flash.mem + staging, builds[NEW].bin, size) == 0);
+    CHECK(dev.chip.rtc.valid);
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), NEW); /* the restart, or any reset */
+    CHECK_EQ_INT(app_begin(&dev), 0);
+    CHECK_EQ_INT(app_check(&dev), APP_RESTART); /* and now the newer one */
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), 2);
+}
+
 static const struct test_case tests[] = {
+    TEST(test_second_check_before_restart),
     TEST(test_lost_eboot_command),
     TEST(test_staging_layout),
     TEST(test_powercut_smaller_image),

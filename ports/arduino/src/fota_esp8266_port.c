@@ -27,11 +27,22 @@ static int flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
     return p->hw.read(p->hw.ctx, addr, buf, len);
 }
 
+/* Once eboot's command is written, the staged image is eboot's until the
+ * restart: a reset at any moment runs the copy, and eboot has no fallback,
+ * so a second download into the staging area (a second check before the
+ * restart) would have it copy a half-written image. */
+static int staged_image_locked(const struct fota_esp8266_port *p, uint32_t addr)
+{
+    return p->armed && addr < p->record_addr;
+}
+
 static int flash_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
     struct fota_esp8266_port *p = ctx;
     if (!in_writable(p, addr, len))
         return FOTA_ERR_INVALID_ARG; /* never the running sketch */
+    if (staged_image_locked(p, addr))
+        return FOTA_ERR_BUSY;
     return p->hw.write(p->hw.ctx, addr, buf, len);
 }
 
@@ -40,6 +51,8 @@ static int flash_erase(void *ctx, uint32_t addr, uint32_t len)
     struct fota_esp8266_port *p = ctx;
     if (!in_writable(p, addr, len))
         return FOTA_ERR_INVALID_ARG;
+    if (staged_image_locked(p, addr))
+        return FOTA_ERR_BUSY;
     for (uint32_t a = addr; a < addr + len; a += SECTOR) {
         int r = p->hw.erase_sector(p->hw.ctx, a);
         if (r < 0)
@@ -71,6 +84,8 @@ static int boot_slot_info(void *ctx, int slot, struct fota_slot *out)
     if ((uint32_t)slot == p->rec.active) {
         out->addr = 0;
         out->size = p->staging_addr;
+    } else if (p->armed) {
+        return FOTA_ERR_BUSY; /* staged for eboot: restart first */
     } else {
         out->addr = p->staging_addr;
         out->size = p->staging_size;
@@ -119,6 +134,7 @@ static int boot_set_next(void *ctx, int slot)
         return FOTA_ERR_BOOT;
     }
     p->hw.eboot_copy(p->hw.ctx, p->staging_addr, size);
+    p->armed = 1;
     return 0;
 }
 

@@ -68,6 +68,10 @@ struct fota_esp8266_port {
      * removed before the restart and RTC memory lost eboot's command). The
      * old sketch runs as before; the agent downloads the update again. */
     uint8_t staged_lost;
+    /* eboot's command is written: the staging area is read-only until the
+     * restart (set_next refuses nothing else; slot_info, erase and write of
+     * the staging area answer FOTA_ERR_BUSY). */
+    uint8_t armed;
 };
 
 /* Lay out the flash, load the boot record and settle what eboot did since
