@@ -212,6 +212,22 @@ static void delay_ms(void *ctx, uint32_t ms)
     ((struct device *)ctx)->clock += ms;
 }
 
+/* What the Arduino glue takes from the core, here from the simulated chip. */
+static void device_hw(struct device *d, struct fota_esp8266_hw *hw, uint32_t sketch_size)
+{
+    memset(hw, 0, sizeof *hw);
+    hw->ctx = d;
+    hw->read = hw_read;
+    hw->write = hw_write;
+    hw->erase_sector = hw_erase_sector;
+    hw->eboot_copy = hw_eboot_copy;
+    hw->sketch_size = sketch_size;
+    hw->fs_start = d->chip.fs_start;
+    hw->flash_mode = d->chip.flash.mem[2]; /* ESP.getFlashChipMode(): the header at 0x0 */
+    hw->check_flash_size = 1;
+    hw->flash_real_size = d->chip.flash.size;
+}
+
 enum app_result { APP_UP_TO_DATE = 0, APP_RESTART = 1 };
 
 /* The sketch: setup() (Fota::begin, confirm when pending: it is healthy) and
@@ -219,13 +235,8 @@ enum app_result { APP_UP_TO_DATE = 0, APP_RESTART = 1 };
  * Fota::restart(), APP_UP_TO_DATE, or the error. */
 static int app_begin(struct device *d)
 {
-    struct fota_esp8266_hw hw = {d,
-                                 hw_read,
-                                 hw_write,
-                                 hw_erase_sector,
-                                 hw_eboot_copy,
-                                 sim8266_sketch_size(&d->chip),
-                                 d->chip.fs_start};
+    struct fota_esp8266_hw hw;
+    device_hw(d, &hw, sim8266_sketch_size(&d->chip));
     int r = fota_esp8266_port_init(&d->port, &hw, d->detail, sizeof d->detail);
     if (r < 0)
         return r;
@@ -352,28 +363,36 @@ static void run_update(uint32_t cut_at, int mode, int removal, struct outcome *o
     o->final_build = dev.chip.running;
 }
 
-static void make_builds(uint32_t old_app, uint32_t new_app)
+static void make_builds_as(uint32_t old_app, uint32_t new_app, uint8_t new_mode,
+                           uint8_t new_size_code)
 {
     builds[OLD].bin = bins[OLD];
     builds[OLD].len = sim8266_build_bin(bins[OLD], sizeof bins[OLD], 1, SIM8266_DOUT, 2, old_app,
                                         11, OLD_CODE);
     builds[OLD].version_code = OLD_CODE;
     builds[NEW].bin = bins[NEW];
-    builds[NEW].len = sim8266_build_bin(bins[NEW], sizeof bins[NEW], 1, SIM8266_DOUT, 2, new_app,
-                                        22, NEW_CODE);
+    builds[NEW].len = sim8266_build_bin(bins[NEW], sizeof bins[NEW], 1, new_mode, new_size_code,
+                                        new_app, 22, NEW_CODE);
     builds[NEW].version_code = NEW_CODE;
     sim8266_init(&dev.chip, flash_mem, FLASH_SIZE, FS_START, builds, 2);
     serve(&builds[NEW], NEW_CODE, NEW_COUNTER, 1);
+}
+
+/* Both built as the chip's own flash is wired (DOUT, 1 MB). */
+static void make_builds(uint32_t old_app, uint32_t new_app)
+{
+    make_builds_as(old_app, new_app, SIM8266_DOUT, 2);
 }
 
 /* Finding 2 and the simulator: a cut at every flash operation of an update
  * (download, activation, eboot's copy, the first boot), before, torn and
  * after it, as a reset and as a power removal; images smaller than, equal to
  * and larger than the running one. */
-static void powercut_suite(const char *name, uint32_t old_app, uint32_t new_app)
+static void powercut_suite(const char *name, uint32_t old_app, uint32_t new_app,
+                           uint8_t new_mode)
 {
     struct outcome o;
-    make_builds(old_app, new_app);
+    make_builds_as(old_app, new_app, new_mode, 2);
     uint32_t ops0 = dev.chip.flash.ops;
     run_update(0, FOTA_CUT_NONE, 0, &o);
     uint32_t total = dev.chip.flash.ops - ops0 - 0;
@@ -433,17 +452,24 @@ static void powercut_suite(const char *name, uint32_t old_app, uint32_t new_app)
 
 static void test_powercut_smaller_image(void)
 {
-    powercut_suite("smaller", 60000, 30000);
+    powercut_suite("smaller", 60000, 30000, SIM8266_DOUT);
 }
 
 static void test_powercut_equal_image(void)
 {
-    powercut_suite("equal", 45000, 45000);
+    powercut_suite("equal", 45000, 45000, SIM8266_DOUT);
 }
 
 static void test_powercut_larger_image(void)
 {
-    powercut_suite("larger", 30000, 90000);
+    powercut_suite("larger", 30000, 90000, SIM8266_DOUT);
+}
+
+/* Finding 4 under cuts: the image is built for QIO, so the port rewrites its
+ * first sector before writing eboot's command. */
+static void test_powercut_other_spi_mode(void)
+{
+    powercut_suite("larger, built for QIO", 30000, 90000, SIM8266_QIO);
 }
 
 /* Finding 2: where the port stages, for a small and a large running sketch:
@@ -454,8 +480,8 @@ static void test_staging_layout(void)
     make_builds(30000, 30000);
     static const uint32_t sketches[] = {34192, 200000, 300000};
     for (size_t i = 0; i < sizeof sketches / sizeof sketches[0]; i++) {
-        struct fota_esp8266_hw hw = {&dev, hw_read, hw_write, hw_erase_sector, hw_eboot_copy,
-                                     sketches[i], FS_START};
+        struct fota_esp8266_hw hw;
+        device_hw(&dev, &hw, sketches[i]);
         char detail[160];
         CHECK_EQ_INT(fota_esp8266_port_init(&dev.port, &hw, detail, sizeof detail), 0);
         struct fota_slot slot;
@@ -473,8 +499,8 @@ static void test_staging_layout(void)
                                    SIM8266_SECTOR) < 0);
     }
     /* A sketch that leaves no room for staging is refused with a reason. */
-    struct fota_esp8266_hw hw = {&dev, hw_read, hw_write, hw_erase_sector, hw_eboot_copy,
-                                 FS_START - 4 * SIM8266_SECTOR, FS_START};
+    struct fota_esp8266_hw hw;
+    device_hw(&dev, &hw, FS_START - 4 * SIM8266_SECTOR);
     char detail[160] = "";
     CHECK_EQ_INT(fota_esp8266_port_init(&dev.port, &hw, detail, sizeof detail), FOTA_ERR_TOO_BIG);
     CHECK(strstr(detail, "no room") != NULL);
@@ -552,13 +578,51 @@ static void test_second_check_before_restart(void)
     CHECK_EQ_INT(sim8266_boot(&dev.chip), 2);
 }
 
+/* Finding 4: an image built for QIO on a chip whose flash is wired for DOUT
+ * (an ESP8285): the staged header gets the chip's mode, as Updater writes
+ * it, so the ROM boots it and eboot leaves sector 0 alone (same eboot). */
+static void test_header_spi_mode(void)
+{
+    make_builds_as(40000, 50000, SIM8266_QIO, 2);
+    sim8266_serial_flash(&dev.chip, OLD);
+    sim8266_power_removed(&dev.chip);
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
+    CHECK_EQ_INT(app_run(&dev), APP_RESTART);
+    int b = sim8266_boot(&dev.chip);
+    if (b < 0)
+        printf("  after the update: %s\n", dev.chip.why);
+    CHECK_EQ_INT(b, NEW);
+    CHECK_EQ_INT(dev.chip.sector0_rewrites, 0);
+    CHECK_EQ_INT(dev.chip.flash.mem[2], SIM8266_DOUT);
+    CHECK_EQ_INT(app_begin(&dev), 0);
+    CHECK_EQ_INT(fota_persist_state(&dev.agent)->security_floor, NEW_COUNTER);
+}
+
+/* Finding 4: an image whose header names a 4 MB flash, on a 1 MB chip, is
+ * refused at its first write, and nothing is staged. */
+static void test_header_flash_size(void)
+{
+    make_builds_as(40000, 50000, SIM8266_DOUT, 4);
+    sim8266_serial_flash(&dev.chip, OLD);
+    sim8266_power_removed(&dev.chip);
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
+    int r = app_run(&dev);
+    printf("  4 MB image on a 1 MB chip: %s\n", fota_last_message(&dev.agent));
+    CHECK(r < 0);
+    CHECK(!dev.chip.rtc.valid);
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
+}
+
 static const struct test_case tests[] = {
+    TEST(test_header_spi_mode),
+    TEST(test_header_flash_size),
     TEST(test_second_check_before_restart),
     TEST(test_lost_eboot_command),
     TEST(test_staging_layout),
     TEST(test_powercut_smaller_image),
     TEST(test_powercut_equal_image),
     TEST(test_powercut_larger_image),
+    TEST(test_powercut_other_spi_mode),
 };
 
 int main(int argc, char **argv)

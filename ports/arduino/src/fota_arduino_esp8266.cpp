@@ -84,6 +84,13 @@ int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, 
     /* FS_PHYS_ADDR, not &_FS_start: with FLASH_MAP_SUPPORT (the boards' "autoflash"
      * layouts) the file system start comes from a table, not a linker symbol. */
     hw.fs_start = FS_PHYS_ADDR;
+    hw.flash_mode = (uint8_t)ESP.getFlashChipMode(); /* byte 2 of the header at 0x0 */
+    hw.flash_real_size = ESP.getFlashChipRealSize();
+#if FLASH_MAP_SUPPORT
+    hw.check_flash_size = 0; /* as Updater::_verifyEnd: the header's size means nothing */
+#else
+    hw.check_flash_size = 1;
+#endif
     int r = fota_esp8266_port_init(&port, &hw, detail, size);
     if (r < 0)
         return r;

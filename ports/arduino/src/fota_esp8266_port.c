@@ -36,6 +36,25 @@ static int staged_image_locked(const struct fota_esp8266_port *p, uint32_t addr)
     return p->armed && addr < p->record_addr;
 }
 
+/* Bytes of flash an image header's size nibble names (EspClass::
+ * magicFlashChipSize); 0 for codes it does not know, which pass as there. */
+static uint32_t header_flash_size(uint8_t byte3)
+{
+    static const uint32_t sizes[16] = {0x80000, 0x40000, 0x100000, 0x200000, 0x400000, 0, 0, 0,
+                                       0x800000, 0x1000000};
+    return sizes[byte3 >> 4];
+}
+
+/* The staged image's first header (eboot's, which the ROM reads at 0x0). */
+static int check_header(const struct fota_esp8266_port *p, const uint8_t hdr[4])
+{
+    if (hdr[0] != FOTA_ESP_IMAGE_MAGIC)
+        return FOTA_ERR_IMAGE_HEADER;
+    if (p->hw.check_flash_size && header_flash_size(hdr[3]) > p->hw.flash_real_size)
+        return FOTA_ERR_IMAGE_HEADER; /* built for a larger flash than this chip has */
+    return 0;
+}
+
 static int flash_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
     struct fota_esp8266_port *p = ctx;
@@ -43,6 +62,11 @@ static int flash_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
         return FOTA_ERR_INVALID_ARG; /* never the running sketch */
     if (staged_image_locked(p, addr))
         return FOTA_ERR_BUSY;
+    if (addr == p->staging_addr && len >= 4) {
+        int r = check_header(p, buf); /* refused before the rest is downloaded */
+        if (r < 0)
+            return r;
+    }
     return p->hw.write(p->hw.ctx, addr, buf, len);
 }
 
@@ -88,7 +112,7 @@ static int boot_slot_info(void *ctx, int slot, struct fota_slot *out)
         return FOTA_ERR_BUSY; /* staged for eboot: restart first */
     } else {
         out->addr = p->staging_addr;
-        out->size = p->staging_size;
+        out->size = p->staging_size - SECTOR; /* the spare sector of set_next */
     }
     return 0;
 }
@@ -118,14 +142,66 @@ static uint32_t staged_image_size(struct fota_esp8266_port *p)
     return ((pos | 15u) + 1u) - p->staging_addr;
 }
 
+/* Copy `len` bytes from `from` to the erased `to`, with the SPI mode byte
+ * (offset 2) replaced when `mode` is not negative. */
+static int copy_sector(struct fota_esp8266_port *p, uint32_t from, uint32_t to, int mode)
+{
+    uint8_t buf[128];
+    int r;
+    if ((r = p->hw.erase_sector(p->hw.ctx, to)) < 0)
+        return r;
+    for (uint32_t off = 0; off < SECTOR; off += sizeof buf) { /* one sector */
+        if ((r = p->hw.read(p->hw.ctx, from + off, buf, sizeof buf)) < 0)
+            return r;
+        if (off == 0 && mode >= 0)
+            buf[2] = (uint8_t)mode;
+        if ((r = p->hw.write(p->hw.ctx, to + off, buf, sizeof buf)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* The staged header gets the running chip's SPI mode, as Updater writes it:
+ * an image built for QIO or DIO does not boot on a chip wired for DOUT
+ * (ESP8285), and with the same eboot the staged sector 0 then equals the
+ * running one, which eboot's copy skips instead of erasing and rewriting
+ * the sector the ROM boots from. The agent has verified the image as
+ * downloaded; only now, after that, is the byte changed: its first sector
+ * goes to the spare sector after the image and comes back with the byte
+ * replaced. A cut in between leaves a staged image that fails the agent's
+ * re-hash, which downloads it again; eboot's command is not written yet. */
+static int adjust_header(struct fota_esp8266_port *p, uint32_t size)
+{
+    uint8_t hdr[4];
+    int r = p->hw.read(p->hw.ctx, p->staging_addr, hdr, sizeof hdr);
+    if (r < 0)
+        return r;
+    if ((r = check_header(p, hdr)) < 0)
+        return r;
+    if (hdr[2] == p->hw.flash_mode)
+        return 0;
+    uint32_t spare = p->staging_addr + round_up(size);
+    if (spare + SECTOR > p->record_addr)
+        return FOTA_ERR_TOO_BIG;
+    if ((r = copy_sector(p, p->staging_addr, spare, -1)) < 0 ||
+        (r = copy_sector(p, spare, p->staging_addr, p->hw.flash_mode)) < 0)
+        return r;
+    if ((r = p->hw.read(p->hw.ctx, p->staging_addr, hdr, sizeof hdr)) < 0)
+        return r;
+    return hdr[2] == p->hw.flash_mode ? 0 : FOTA_ERR_FLASH_VERIFY;
+}
+
 static int boot_set_next(void *ctx, int slot)
 {
     struct fota_esp8266_port *p = ctx;
     if (slot < 0 || slot > 1 || (uint32_t)slot == p->rec.active)
         return FOTA_ERR_INVALID_ARG;
     uint32_t size = staged_image_size(p);
-    if (size == 0 || size > p->staging_size)
+    if (size == 0 || size > p->staging_size - SECTOR)
         return FOTA_ERR_BOOT;
+    int r = adjust_header(p, size);
+    if (r < 0)
+        return r;
     struct fota_esp8266_record old = p->rec;
     p->rec.staged = (uint32_t)slot;
     p->rec.image_size = size;

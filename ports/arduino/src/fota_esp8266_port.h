@@ -18,7 +18,8 @@
  *             | agent state (2 sectors) | FS_PHYS_ADDR: file system ...
  * The staging area starts at max(end of the sketch, half of the space before
  * the records), so eboot's copy of any image that fits never overlaps its
- * own source, and a copy that a reset restarts reads intact sectors.
+ * own source, and a copy that a reset restarts reads intact sectors. Its
+ * last sector is kept free for rewriting the staged header's first sector.
  */
 #ifndef FOTA_ESP8266_PORT_H
 #define FOTA_ESP8266_PORT_H
@@ -47,6 +48,15 @@ struct fota_esp8266_hw {
     void (*eboot_copy)(void *ctx, uint32_t src, uint32_t size);
     uint32_t sketch_size;     /* ESP.getSketchSize() */
     uint32_t fs_start;        /* FS_PHYS_ADDR: end of the space for sketch and staging */
+    /* Image header adjustment, as Updater does (Updater.cpp _writeBuffer and
+     * _verifyEnd): the SPI mode byte of the running header at 0x0
+     * (ESP.getFlashChipMode(): 0 QIO, 1 QOUT, 2 DIO, 3 DOUT) goes into the
+     * staged header, and an image whose header names a larger flash than
+     * flash_real_size (ESP.getFlashChipRealSize()) is refused, unless
+     * check_flash_size is 0 (FLASH_MAP_SUPPORT: the header says nothing). */
+    uint8_t flash_mode;
+    uint8_t check_flash_size;
+    uint32_t flash_real_size;
 };
 
 /* The boot record (on flash, journaled by fota_record_*). */
