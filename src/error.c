@@ -119,6 +119,8 @@ const char *fota_strerror(int err)
         return "FOTA_ERR_STATE_CORRUPT";
     case FOTA_ERR_CRYPTO:
         return "FOTA_ERR_CRYPTO";
+    case FOTA_ERR_BOOT_MODE:
+        return "FOTA_ERR_BOOT_MODE";
     default:
         return "FOTA_ERR_UNKNOWN";
     }

@@ -84,6 +84,8 @@ enum fota_err {
     FOTA_ERR_PENDING_CONFIRM = -85, /* running image not confirmed yet */
     FOTA_ERR_STATE_CORRUPT = -86,   /* no valid persistent record */
     FOTA_ERR_CRYPTO = -87,          /* crypto backend failure */
+    FOTA_ERR_BOOT_MODE = -88,       /* ESP8266 started in UART download mode (after a serial
+                                       flash): a restart would hang there; reset by pin or power */
 };
 
 /* Short constant name of a code, e.g. "FOTA_ERR_DNS". Never NULL. */

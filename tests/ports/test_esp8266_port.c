@@ -226,6 +226,7 @@ static void device_hw(struct device *d, struct fota_esp8266_hw *hw, uint32_t ske
     hw->flash_mode = d->chip.flash.mem[2]; /* ESP.getFlashChipMode(): the header at 0x0 */
     hw->check_flash_size = 1;
     hw->flash_real_size = d->chip.flash.size;
+    hw->boot_mode = d->chip.boot_mode;
 }
 
 enum app_result { APP_UP_TO_DATE = 0, APP_RESTART = 1 };
@@ -613,7 +614,28 @@ static void test_header_flash_size(void)
     CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
 }
 
+/* Finding 5: the first run after a serial flash. esptool started the sketch
+ * from the ROM's download mode, which stays latched: a restart would enter
+ * it again and wait for esptool. The port refuses the update until the chip
+ * was reset by its pin or power, and says why. */
+static void test_uart_download_boot_mode(void)
+{
+    make_builds(40000, 50000);
+    sim8266_serial_flash(&dev.chip, OLD); /* runs OLD, boot mode latched as UART download */
+    int r = app_run(&dev);
+    printf("  after a serial flash: %s\n", fota_last_message(&dev.agent));
+    CHECK(r < 0);
+    CHECK(strstr(fota_last_message(&dev.agent), "FOTA_ERR_BOOT_MODE") != NULL);
+    CHECK(!dev.chip.rtc.valid);
+    CHECK_EQ_INT(srv.image_requests, 0);
+    sim8266_power_removed(&dev.chip); /* a power cycle: flash boot */
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
+    CHECK_EQ_INT(app_run(&dev), APP_RESTART);
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), NEW);
+}
+
 static const struct test_case tests[] = {
+    TEST(test_uart_download_boot_mode),
     TEST(test_header_spi_mode),
     TEST(test_header_flash_size),
     TEST(test_second_check_before_restart),

@@ -91,12 +91,17 @@ int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, 
 #else
     hw.check_flash_size = 1;
 #endif
+    hw.boot_mode = (GPI >> 16) & 0xf; /* as Updater::begin */
     int r = fota_esp8266_port_init(&port, &hw, detail, size);
     if (r < 0)
         return r;
-    if (port.staged_lost) /* Fota::begin logs this as a warning */
+    /* Fota::begin logs these as warnings */
+    if (port.staged_lost)
         snprintf(detail, size, "the staged update was not applied: the power went before the "
                  "restart (eboot's command lives in RTC memory); downloading it again");
+    else if (hw.boot_mode == 1)
+        snprintf(detail, size, "started in UART download mode after a serial flash: no update "
+                 "until the chip is reset by its pin or power cycled (a restart would hang)");
     if (!stack_ref) { /* allocates the second stack unless a TLS client already did */
         stack_thunk_add_ref();
         stack_ref = true;

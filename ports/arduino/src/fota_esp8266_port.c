@@ -110,6 +110,8 @@ static int boot_slot_info(void *ctx, int slot, struct fota_slot *out)
         out->size = p->staging_addr;
     } else if (p->armed) {
         return FOTA_ERR_BUSY; /* staged for eboot: restart first */
+    } else if (p->hw.boot_mode == 1) {
+        return FOTA_ERR_BOOT_MODE; /* the restart would hang in download mode */
     } else {
         out->addr = p->staging_addr;
         out->size = p->staging_size - SECTOR; /* the spare sector of set_next */

@@ -57,6 +57,11 @@ struct fota_esp8266_hw {
     uint8_t flash_mode;
     uint8_t check_flash_size;
     uint32_t flash_real_size;
+    /* (GPI >> 16) & 0xf: the boot mode latched at the last pin reset. 1 is
+     * UART download: esptool started the sketch after a serial flash, and
+     * a restart would enter download mode again and wait there (Updater::
+     * begin refuses with UPDATE_ERROR_BOOTSTRAP; esp8266/Arduino #1017). */
+    uint8_t boot_mode;
 };
 
 /* The boot record (on flash, journaled by fota_record_*). */
