@@ -96,14 +96,14 @@ int sim8266_init(struct sim8266 *s, uint8_t *mem, uint32_t size, uint32_t fs_sta
     s->n_builds = n_builds;
     s->running = -1;
     /* ESP.flashWrite programs 4-byte words */
-    return fota_posix_flash_open_buf(&s->flash, mem, size, SIM8266_SECTOR, 4);
+    return sim_flash_open_buf(&s->flash, mem, size, SIM8266_SECTOR, 4);
 }
 
 void sim8266_serial_flash(struct sim8266 *s, uint32_t build)
 {
     const struct sim8266_build *b = &s->builds[build];
     memset(s->flash.mem, 0xFF, s->flash.size);
-    fota_posix_flash_load(&s->flash, 0, b->bin, b->len);
+    sim_flash_load(&s->flash, 0, b->bin, b->len);
     s->flash.mem[2] = s->chip_mode; /* esptool --flash_mode */
     s->rtc.valid = 0;
     /* esptool starts the sketch from the ROM's download mode: the boot mode

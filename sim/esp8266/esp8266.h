@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#include "fota_posix.h"
+#include "flash.h"
 
 #define SIM8266_SECTOR 4096u
 #define SIM8266_APP_OFFSET 0x1000u
@@ -38,7 +38,7 @@ struct sim8266_build {
 };
 
 struct sim8266 {
-    struct fota_posix_flash flash;
+    struct sim_flash flash;
     uint32_t fs_start;        /* FS_PHYS_ADDR of the running sketch's layout */
     uint8_t chip_mode;        /* fastest SPI mode the flash is wired for */
     uint8_t boot_mode;        /* strapping at reset: 3 flash boot, 1 UART download */
