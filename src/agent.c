@@ -287,6 +287,14 @@ int fota_start(struct fota *f)
     struct fota_update *u = &f->update;
     if (u->phase != FOTA_PH_IDLE && u->phase != FOTA_PH_DONE)
         return FOTA_ERR_BUSY;
+    /* An activated image is the bootloader's until the reboot: a new check
+     * would erase the slot it is about to boot (eboot on ESP8266 has no
+     * fallback at all). */
+    if (u->phase == FOTA_PH_DONE && u->result == FOTA_UPDATE_READY)
+        return fota_fail(&f->report, FOTA_ERR_BUSY,
+                         "slot %d holds the activated update: reboot to run it before the next "
+                         "check",
+                         f->writer.index);
     if (f->running_state == FOTA_IMG_PENDING_VERIFY)
         return fota_fail(&f->report, FOTA_ERR_PENDING_CONFIRM,
                          "the running image in slot %d is not confirmed yet: call fota_confirm() "

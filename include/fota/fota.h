@@ -320,7 +320,9 @@ struct fota {
 int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_buffers *buf);
 
 /* Begin a check (and, unless check_only, the update). Returns 0, or
- * FOTA_ERR_PENDING_CONFIRM while the running image is not confirmed. */
+ * FOTA_ERR_PENDING_CONFIRM while the running image is not confirmed, or
+ * FOTA_ERR_BUSY after FOTA_UPDATE_READY: the activated image is never
+ * touched before the reboot. */
 int fota_start(struct fota *f);
 
 /* Advance by one bounded piece of work (at most one connect or one read

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot.h"
 #include "esp8266.h"
 #include "fota/fota.h"
 #include "fota_esp8266_port.h"
@@ -570,7 +571,8 @@ static void test_second_check_before_restart(void)
     printf("  second check: %s, %u flash operations: %s\n", cut ? "reset during it" : "returned",
            (unsigned)(dev.chip.flash.ops - ops), cut ? "" : fota_last_message(&dev.agent));
     CHECK(!cut);
-    CHECK(r < 0);
+    CHECK_EQ_INT(r, FOTA_ERR_BUSY);
+    CHECK(strstr(fota_last_message(&dev.agent), "reboot to run it") != NULL); /* the agent's rule */
     CHECK(memcmp(dev.chip.flash.mem + staging, builds[NEW].bin, size) == 0);
     CHECK(dev.chip.rtc.valid);
     CHECK_EQ_INT(sim8266_boot(&dev.chip), NEW); /* the restart, or any reset */
@@ -634,7 +636,52 @@ static void test_uart_download_boot_mode(void)
     CHECK_EQ_INT(sim8266_boot(&dev.chip), NEW);
 }
 
+/* The agent's rule on any port (here the ESP-IDF-like simulated bootloader,
+ * whose boot control guards nothing): after FOTA_UPDATE_READY, fota_start()
+ * refuses until the reboot and the activated slot is never erased. */
+static void test_agent_keeps_activated_slot(void)
+{
+    static uint8_t mem[4 * 65536 + 0x20000];
+    struct sim_flash fl;
+    struct sim_layout l;
+    struct sim_boot boot;
+    sim_layout_default(&l, 65536, SIM8266_SECTOR);
+    CHECK_EQ_INT(sim_flash_open_buf(&fl, mem, sizeof mem, SIM8266_SECTOR, 4), 0);
+    CHECK_EQ_INT(sim_boot_init(&boot, &fl, &l, &fota_crypto_mbedtls), 0);
+    CHECK_EQ_INT(sim_bootloader(&boot), -1); /* blank: nothing to boot, but slot 0 runs */
+    boot.running = 0;
+    make_builds(20000, 30000);
+    struct device *d = &dev;
+    memset(&d->cfg, 0, sizeof d->cfg);
+    d->cfg.product = "sim8266";
+    d->cfg.chip = FOTA_CHIP_ESP8266;
+    d->cfg.version_code = OLD_CODE;
+    d->cfg.manifest_url = "http://updates.example/manifest";
+    d->cfg.pubkeys = (const uint8_t(*)[FOTA_P256_PUBKEY_SIZE])key.pub;
+    d->cfg.n_pubkeys = 1;
+    d->cfg.flash = &fl.iface;
+    d->cfg.boot = &boot.iface;
+    d->cfg.transports[0] = &srv.iface;
+    d->cfg.n_transports = 1;
+    d->cfg.crypto = &fota_crypto_mbedtls;
+    d->cfg.state_addr = l.state_addr;
+    d->cfg.state_size = l.state_size;
+    d->cfg.ctx = d;
+    d->cfg.now_ms = now_ms;
+    d->cfg.delay_ms = delay_ms;
+    struct fota_buffers buf = {d->rx,  sizeof d->rx,  d->line,     sizeof d->line,
+                               d->url, sizeof d->url, d->manifest, sizeof d->manifest};
+    CHECK_EQ_INT(fota_init(&d->agent, &d->cfg, &buf), 0);
+    CHECK_EQ_INT(fota_run(&d->agent), FOTA_UPDATE_READY);
+    serve(&builds[NEW], NEW_CODE + 1, NEW_COUNTER, 2); /* something newer appears */
+    uint32_t ops = fl.ops;
+    CHECK_EQ_INT(fota_run(&d->agent), FOTA_ERR_BUSY);
+    CHECK_EQ_INT(fl.ops, ops);
+    CHECK(memcmp(mem + l.slot_addr[1], builds[NEW].bin, builds[NEW].len) == 0);
+}
+
 static const struct test_case tests[] = {
+    TEST(test_agent_keeps_activated_slot),
     TEST(test_uart_download_boot_mode),
     TEST(test_header_spi_mode),
     TEST(test_header_flash_size),
