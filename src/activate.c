@@ -131,10 +131,15 @@ int fota_rollback(struct fota *f)
 {
     if (!f || !f->cfg)
         return FOTA_ERR_INVALID_ARG;
+    if (!f->cfg->boot->rollback)
+        return fota_fail(&f->report, FOTA_ERR_NOT_SUPPORTED,
+                         "this platform cannot roll back: the image in slot %d stays",
+                         f->running_slot);
     int r = f->cfg->boot->rollback(f->cfg->boot->ctx);
     if (r < 0)
-        return fota_fail(&f->report, FOTA_ERR_BOOT, "rolling back from slot %d failed (%s)",
-                         f->running_slot, fota_strerror(r));
+        return fota_fail(&f->report, r == FOTA_ERR_NOT_SUPPORTED ? r : FOTA_ERR_BOOT,
+                         "rolling back from slot %d failed (%s)", f->running_slot,
+                         fota_strerror(r));
     f->running_state = FOTA_IMG_ABORTED;
     return 0;
 }

@@ -295,11 +295,18 @@ int fota_start(struct fota *f)
                          "slot %d holds the activated update: reboot to run it before the next "
                          "check",
                          f->writer.index);
-    if (f->running_state == FOTA_IMG_PENDING_VERIFY)
+    /* Without rollback (fota_boot.rollback NULL) confirming protects nothing
+     * and nothing would ever end "pending": updates go on regardless. */
+    if (f->running_state == FOTA_IMG_PENDING_VERIFY && f->cfg->boot->rollback)
         return fota_fail(&f->report, FOTA_ERR_PENDING_CONFIRM,
                          "the running image in slot %d is not confirmed yet: call fota_confirm() "
                          "first",
                          f->running_slot);
+    if (f->running_state == FOTA_IMG_PENDING_VERIFY)
+        fota_log(f->cfg, FOTA_LOG_WARN,
+                 "the running image in slot %d is not confirmed; this platform cannot roll "
+                 "back, so the check goes on",
+                 f->running_slot);
     int target = 1 - f->running_slot;
     struct fota_slot slot;
     int r = f->cfg->boot->slot_info(f->cfg->boot->ctx, target, &slot);

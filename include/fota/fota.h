@@ -81,7 +81,10 @@ struct fota_boot {
     /* The running slot is healthy: mark it valid (cancels rollback). */
     int (*confirm)(void *ctx);
     /* Mark the running slot aborted and select the other one; the caller
-     * reboots. */
+     * reboots. NULL when the platform cannot roll back (ESP8266: eboot
+     * overwrites the old sketch): fota_rollback() then returns
+     * FOTA_ERR_NOT_SUPPORTED, and an unconfirmed image does not stop
+     * fota_start() (nothing would ever end its "pending"). */
     int (*rollback)(void *ctx);
     /* Optional (NULL if the platform cannot tell): the state of any slot.
      * Lets the agent tell an image the bootloader rolled back from an
@@ -320,9 +323,9 @@ struct fota {
 int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_buffers *buf);
 
 /* Begin a check (and, unless check_only, the update). Returns 0, or
- * FOTA_ERR_PENDING_CONFIRM while the running image is not confirmed, or
- * FOTA_ERR_BUSY after FOTA_UPDATE_READY: the activated image is never
- * touched before the reboot. */
+ * FOTA_ERR_PENDING_CONFIRM while the running image is not confirmed (only
+ * where it can be rolled back), or FOTA_ERR_BUSY after FOTA_UPDATE_READY:
+ * the activated image is never touched before the reboot. */
 int fota_start(struct fota *f);
 
 /* Advance by one bounded piece of work (at most one connect or one read
@@ -344,7 +347,8 @@ void fota_abort(struct fota *f);
 int fota_confirm(struct fota *f);
 
 /* The running image is not healthy: mark it aborted and select the previous
- * one. The caller reboots. */
+ * one. The caller reboots. FOTA_ERR_NOT_SUPPORTED where the platform cannot
+ * roll back (ESP8266). */
 int fota_rollback(struct fota *f);
 
 /* Running slot's state (enum fota_img_state). */

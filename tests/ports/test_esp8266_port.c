@@ -680,8 +680,64 @@ static void test_agent_keeps_activated_slot(void)
     CHECK(memcmp(mem + l.slot_addr[1], builds[NEW].bin, builds[NEW].len) == 0);
 }
 
+/* Finding 5: an image that is never confirmed. ESP8266 cannot roll back, so
+ * "pending" would never end and, before, every later check failed with
+ * FOTA_ERR_PENDING_CONFIRM: the fixed release could never be installed. */
+static void test_unconfirmed_image_does_not_block(void)
+{
+    make_builds(40000, 50000);
+    builds[2].bin = bins[2];
+    builds[2].len = sim8266_build_bin(bins[2], sizeof bins[2], 1, SIM8266_DOUT, 2, 60000, 33, 300);
+    builds[2].version_code = 300;
+    dev.chip.n_builds = 3;
+    sim8266_serial_flash(&dev.chip, OLD);
+    sim8266_power_removed(&dev.chip);
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
+    CHECK_EQ_INT(app_run(&dev), APP_RESTART);
+    serve(&builds[2], 300, 3, 2); /* the fix for a release that never confirms */
+    for (int boot = 0; boot < 2; boot++) { /* NEW boots twice, never confirmed */
+        if (boot > 0)
+            sim8266_power_removed(&dev.chip); /* ESP.restart() first, then a power cycle */
+        CHECK_EQ_INT(sim8266_boot(&dev.chip), NEW);
+        struct fota_esp8266_hw hw;
+        device_hw(&dev, &hw, sim8266_sketch_size(&dev.chip));
+        CHECK_EQ_INT(fota_esp8266_port_init(&dev.port, &hw, dev.detail, sizeof dev.detail), 0);
+        struct fota_buffers buf = {dev.rx,  sizeof dev.rx,  dev.line,     sizeof dev.line,
+                                   dev.url, sizeof dev.url, dev.manifest, sizeof dev.manifest};
+        dev.cfg.version_code = NEW_CODE;
+        dev.cfg.flash = &dev.port.flash;
+        dev.cfg.boot = &dev.port.boot;
+        dev.cfg.state_addr = dev.port.state_addr;
+        CHECK_EQ_INT(fota_init(&dev.agent, &dev.cfg, &buf), 0);
+        CHECK_EQ_INT(fota_running_state(&dev.agent), FOTA_IMG_PENDING_VERIFY);
+    }
+    int r = app_check(&dev); /* no fota_confirm() */
+    printf("  check from an unconfirmed image: %s\n", r == APP_RESTART ? "updated" :
+           fota_last_message(&dev.agent));
+    CHECK_EQ_INT(r, APP_RESTART);
+    CHECK_EQ_INT(fota_persist_state(&dev.agent)->security_floor, 0); /* NEW never confirmed */
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), 2);
+    CHECK_EQ_INT(app_begin(&dev), 0);
+    CHECK_EQ_INT(fota_persist_state(&dev.agent)->security_floor, 3);
+}
+
+/* Minor finding: rollback() on ESP8266 is FOTA_ERR_NOT_SUPPORTED, as
+ * Fota.h and docs/targets.md say (it was FOTA_ERR_BOOT). */
+static void test_rollback_not_supported(void)
+{
+    make_builds(40000, 50000);
+    sim8266_serial_flash(&dev.chip, OLD);
+    sim8266_power_removed(&dev.chip);
+    CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
+    CHECK_EQ_INT(app_begin(&dev), 0);
+    CHECK_EQ_INT(fota_rollback(&dev.agent), FOTA_ERR_NOT_SUPPORTED);
+    CHECK_EQ_INT(fota_last_error(&dev.agent), FOTA_ERR_NOT_SUPPORTED);
+}
+
 static const struct test_case tests[] = {
     TEST(test_agent_keeps_activated_slot),
+    TEST(test_unconfirmed_image_does_not_block),
+    TEST(test_rollback_not_supported),
     TEST(test_uart_download_boot_mode),
     TEST(test_header_spi_mode),
     TEST(test_header_flash_size),

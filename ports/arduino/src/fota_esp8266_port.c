@@ -225,12 +225,6 @@ static int boot_confirm(void *ctx)
     return save_record(p);
 }
 
-static int boot_rollback(void *ctx)
-{
-    (void)ctx;
-    return FOTA_ERR_NOT_SUPPORTED; /* eboot overwrote the previous sketch */
-}
-
 /* The logical slot that does not run is the staging area: eboot keeps no
  * state for it, and nothing is ever rolled back (not FOTA_IMG_ABORTED), so
  * the agent takes an activation that did not happen for an unfinished one
@@ -298,8 +292,9 @@ int fota_esp8266_port_init(struct fota_esp8266_port *p, const struct fota_esp826
         return FOTA_ERR_TOO_BIG;
     }
     p->flash = (struct fota_flash){p, flash_read, flash_write, flash_erase, SECTOR, 4};
-    p->boot = (struct fota_boot){p,           boot_running,  boot_slot_info, boot_set_next,
-                                 boot_confirm, boot_rollback, boot_slot_state};
+    /* no rollback: eboot overwrites the previous sketch */
+    p->boot = (struct fota_boot){p,           boot_running, boot_slot_info, boot_set_next,
+                                 boot_confirm, NULL,         boot_slot_state};
     if (fota_record_init(&p->store, &p->flash, p->record_addr, 2 * SECTOR, sizeof p->rec) != 0) {
         snprintf(detail, detail_size, "boot record at 0x%x is not usable", (unsigned)p->record_addr);
         return FOTA_ERR_INVALID_ARG;
