@@ -311,7 +311,8 @@ int fota_start(struct fota *f)
     struct fota_slot slot;
     int r = f->cfg->boot->slot_info(f->cfg->boot->ctx, target, &slot);
     if (r < 0 || slot.addr % f->cfg->flash->sector_size)
-        return fota_fail(&f->report, FOTA_ERR_BOOT, "slot %d is not usable (%s)", target,
+        return fota_fail(&f->report, r == FOTA_ERR_BOOT_MODE ? r : FOTA_ERR_BOOT,
+                         "slot %d is not usable (%s)", target,
                          fota_strerror(r < 0 ? r : FOTA_ERR_INVALID_ARG));
     fota_slot_writer_init(&f->writer, f->cfg->flash, target, &slot);
     u->attempts = 0;

@@ -31,8 +31,8 @@ static int erase_to(struct fota_slot_writer *w, uint32_t end, struct fota_report
         int r = fl->erase(fl->ctx, w->slot.addr + w->erased_to, fl->sector_size);
         if (r < 0)
             return fota_fail(rep, FOTA_ERR_FLASH_ERASE,
-                             "flash erase failed at offset 0x%x (slot %d)",
-                             (unsigned)w->erased_to, w->index);
+                             "flash erase failed at offset 0x%x (slot %d): %s",
+                             (unsigned)w->erased_to, w->index, fota_strerror(r));
         w->erased_to += fl->sector_size;
     }
     return 0;
@@ -48,8 +48,11 @@ static int program(struct fota_slot_writer *w, const uint8_t *data, uint32_t len
         return r;
     r = fl->write(fl->ctx, w->slot.addr + w->written, data, len);
     if (r < 0)
-        return fota_fail(rep, FOTA_ERR_FLASH_WRITE, "flash write failed at offset 0x%x (slot %d)",
-                         (unsigned)w->written, w->index);
+        /* FOTA_ERR_IMAGE_HEADER: the port refuses the image's first bytes
+         * (ESP8266: built for a larger flash than the chip has) */
+        return fota_fail(rep, r == FOTA_ERR_IMAGE_HEADER ? r : FOTA_ERR_FLASH_WRITE,
+                         "flash write failed at offset 0x%x (slot %d): %s", (unsigned)w->written,
+                         w->index, fota_strerror(r));
     w->written += len;
     return 0;
 }

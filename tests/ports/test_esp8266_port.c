@@ -611,7 +611,7 @@ static void test_header_flash_size(void)
     CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
     int r = app_run(&dev);
     printf("  4 MB image on a 1 MB chip: %s\n", fota_last_message(&dev.agent));
-    CHECK(r < 0);
+    CHECK_EQ_INT(r, FOTA_ERR_IMAGE_HEADER);
     CHECK(!dev.chip.rtc.valid);
     CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
 }
@@ -626,7 +626,7 @@ static void test_uart_download_boot_mode(void)
     sim8266_serial_flash(&dev.chip, OLD); /* runs OLD, boot mode latched as UART download */
     int r = app_run(&dev);
     printf("  after a serial flash: %s\n", fota_last_message(&dev.agent));
-    CHECK(r < 0);
+    CHECK_EQ_INT(r, FOTA_ERR_BOOT_MODE);
     CHECK(strstr(fota_last_message(&dev.agent), "FOTA_ERR_BOOT_MODE") != NULL);
     CHECK(!dev.chip.rtc.valid);
     CHECK_EQ_INT(srv.image_requests, 0);
