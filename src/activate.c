@@ -94,6 +94,7 @@ int fota_activate(struct fota *f)
         return fota_fail(&f->report, FOTA_ERR_BOOT,
                          "selecting slot %d for the next boot failed (%s)", slot,
                          fota_strerror(r));
+    f->update.activated = 1; /* fota_start() refuses until the reboot */
     /* 3. The download is finished with. */
     fota_state_clear_download(p);
     if ((r = fota_save_state(f)) < 0)

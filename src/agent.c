@@ -290,7 +290,7 @@ int fota_start(struct fota *f)
     /* An activated image is the bootloader's until the reboot: a new check
      * would erase the slot it is about to boot (eboot on ESP8266 has no
      * fallback at all). */
-    if (u->phase == FOTA_PH_DONE && u->result == FOTA_UPDATE_READY)
+    if (u->activated)
         return fota_fail(&f->report, FOTA_ERR_BUSY,
                          "slot %d holds the activated update: reboot to run it before the next "
                          "check",

@@ -294,6 +294,7 @@ struct fota_update {
     uint8_t fetching_image;  /* 0: manifest, 1: image */
     uint8_t header_checked;  /* the image header passed: bytes go to flash */
     uint8_t hook_ran;        /* pre_update ran for this download */
+    uint8_t activated;       /* a slot was activated: no check until the reboot (fota_init) */
     uint32_t attempts;
     uint32_t wait_until;     /* backoff deadline (now_ms) */
     uint32_t manifest_len;

@@ -676,6 +676,8 @@ static void test_agent_keeps_activated_slot(void)
     serve(&builds[NEW], NEW_CODE + 1, NEW_COUNTER, 2); /* something newer appears */
     uint32_t ops = fl.ops;
     CHECK_EQ_INT(fota_run(&d->agent), FOTA_ERR_BUSY);
+    fota_abort(&d->agent); /* no way around it but the reboot */
+    CHECK_EQ_INT(fota_run(&d->agent), FOTA_ERR_BUSY);
     CHECK_EQ_INT(fl.ops, ops);
     CHECK(memcmp(mem + l.slot_addr[1], builds[NEW].bin, builds[NEW].len) == 0);
 }
