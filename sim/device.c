@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fota/esp_image.h"
+#include "fota_crypto_backends.h"
 
 #define SIM_SECTOR 4096u
 #define SIM_WRITE_UNIT 4u /* ESP32 SPI flash programs in 4-byte units through esp_partition */

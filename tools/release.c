@@ -22,6 +22,7 @@
 #include "fota/manifest.h"
 #include "keys.h"
 #include "util.h"
+#include "fota_crypto_backends.h"
 
 #define MANIFEST_MAX 2048
 

@@ -15,6 +15,7 @@
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+#include "fota_crypto_backends.h"
 
 static const char *TAG = "fota";
 
