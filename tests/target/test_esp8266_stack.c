@@ -169,6 +169,7 @@ static uint32_t now_ms(void *ctx)
 /* ---- The second stack, as make_stack_thunk() uses it --------------------- */
 
 struct verify_call {
+    void *ctx;
     const uint8_t *pubkey, *hash, *sig;
     int result;
 };
@@ -176,13 +177,13 @@ struct verify_call {
 static void verify_here(void *arg)
 {
     struct verify_call *c = arg;
-    c->result = fota_crypto_bearssl.p256_verify(c->pubkey, c->hash, c->sig);
+    c->result = fota_crypto_bearssl.p256_verify(c->ctx, c->pubkey, c->hash, c->sig);
 }
 
-static int verify_on_second_stack(const uint8_t pubkey[FOTA_P256_PUBKEY_SIZE],
+static int verify_on_second_stack(void *ctx, const uint8_t pubkey[FOTA_P256_PUBKEY_SIZE],
                                   const uint8_t hash[32], const uint8_t sig[FOTA_P256_SIG_SIZE])
 {
-    struct verify_call c = {pubkey, hash, sig, FOTA_ERR_CRYPTO};
+    struct verify_call c = {ctx, pubkey, hash, sig, FOTA_ERR_CRYPTO};
     fota_target_call_on_stack(verify_here, &c, (uint8_t *)thunk_area + sizeof thunk_area);
     return c.result;
 }

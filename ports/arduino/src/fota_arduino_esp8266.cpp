@@ -26,14 +26,15 @@ extern "C" const struct fota_crypto fota_crypto_bearssl;
  * user and reference counted); the verification runs there too, entered by
  * the core's make_stack_thunk (which checks the stack's canary afterwards).
  */
-extern "C" int fota_esp8266_p256_verify(const uint8_t *pubkey, const uint8_t *hash,
+extern "C" int fota_esp8266_p256_verify(void *ctx, const uint8_t *pubkey, const uint8_t *hash,
                                          const uint8_t *sig);
-extern "C" int thunk_fota_esp8266_p256_verify(const uint8_t *pubkey, const uint8_t *hash,
-                                               const uint8_t *sig);
+extern "C" int thunk_fota_esp8266_p256_verify(void *ctx, const uint8_t *pubkey,
+                                               const uint8_t *hash, const uint8_t *sig);
 
-int fota_esp8266_p256_verify(const uint8_t *pubkey, const uint8_t *hash, const uint8_t *sig)
+int fota_esp8266_p256_verify(void *ctx, const uint8_t *pubkey, const uint8_t *hash,
+                             const uint8_t *sig)
 {
-    return fota_crypto_bearssl.p256_verify(pubkey, hash, sig);
+    return fota_crypto_bearssl.p256_verify(ctx, pubkey, hash, sig);
 }
 make_stack_thunk(fota_esp8266_p256_verify);
 
