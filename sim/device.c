@@ -127,6 +127,13 @@ static int read_running(struct sim_device *d)
     snprintf(d->project, sizeof d->project, "%s", h.project);
     if (fota_version_code(d->version, strlen(d->version), &d->version_code) < 0)
         d->version_code = 0;
+    /* The image's SHA-256 as released (what a manifest signs), for the
+     * check-in: the bytes the image format covers. */
+    struct fota_esp_verify v;
+    d->has_image_sha256 = 0;
+    if (fota_esp_image_verify(img, d->layout.slot_size, &fota_crypto_mbedtls, &v) == 0 &&
+        fota_sha256_digest(&fota_crypto_mbedtls, img, v.image_len, d->image_sha256) == 0)
+        d->has_image_sha256 = 1;
     return 0;
 }
 
@@ -147,6 +154,8 @@ static void setup_agent_config(struct sim_device *d)
     c->version = d->version;
     c->manifest_url = o->manifest_url;
     c->mac = o->mac;
+    c->device_id = o->device_id;
+    c->image_sha256 = d->has_image_sha256 ? d->image_sha256 : NULL;
     c->user_agent = "fota-sim/" FOTA_VERSION_STRING;
     c->pubkeys = o->pubkeys;
     c->n_pubkeys = o->n_pubkeys;
@@ -164,6 +173,8 @@ static void setup_agent_config(struct sim_device *d)
     c->crypto = &fota_crypto_mbedtls;
     c->state_addr = d->layout.state_addr;
     c->state_size = d->layout.state_size;
+    c->security_floor_min = o->floor_min;
+    c->allow_insecure_redirect = o->allow_insecure_redirect ? 1 : 0;
     c->ctx = d;
     c->now_ms = fota_posix_now_ms;
     c->utc_now = device_utc;
@@ -223,7 +234,8 @@ int sim_device_boot_once(struct sim_device *d)
     say(d, "boot #%u: %s: %s %s (version code %u)\n", (unsigned)d->boots, d->boot.message,
         d->project, d->version, (unsigned)d->version_code);
 
-    if (image_crashes(d)) {
+    if (image_crashes(d) ||
+        (d->opt->crash_new_images && strcmp(d->version, d->first_version) != 0)) {
         say(d, "  app: %s crashed before confirming itself (simulated bad release); reset\n",
             d->version);
         return SIM_ROLLED_BACK;

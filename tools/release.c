@@ -38,7 +38,9 @@ static void release_usage(FILE *out)
             "  --sequence N           manifest sequence (default: current + 1, or 1)\n"
             "  --expires-in-days D | --expires YYYY-MM-DDTHH:MM:SSZ\n"
             "  --url URL              image URL (default: firmware/<product>-<version>.bin)\n"
-            "  --allow-downgrade      release a version code not above the current one\n");
+            "  --allow-downgrade      release a version code not above the current one\n"
+            "  --strict               refuse a key file that group or others can access\n"
+            "                         (without it: a warning)\n");
 }
 
 /* Product ids and versions become file names: keep them to a safe set. */
@@ -84,6 +86,7 @@ struct release_opts {
     uint32_t version_code, security_counter, sequence, expires_days;
     int have_version_code, have_security_counter, have_sequence, have_expires_days;
     int allow_downgrade;
+    int strict;
 };
 
 static int parse_args(int argc, char **argv, struct release_opts *o)
@@ -101,6 +104,10 @@ static int parse_args(int argc, char **argv, struct release_opts *o)
         }
         if (!strcmp(a, "--allow-downgrade")) {
             o->allow_downgrade = 1;
+            continue;
+        }
+        if (!strcmp(a, "--strict")) {
+            o->strict = 1;
             continue;
         }
         if (!strcmp(a, "--key"))
@@ -231,6 +238,8 @@ int cmd_release(int argc, char **argv)
         return r == 1 ? 0 : r;
     if (!name_ok("product", o.product, FOTA_MANIFEST_PRODUCT_MAX, ""))
         return 2;
+    if (keys_check_private_mode("fota release", o.key, o.strict) != 0)
+        return 1;
     if (keys_load_private(o.key, &key) != 0)
         return 1;
     fw = util_read_file(o.firmware, &fw_len);

@@ -13,6 +13,7 @@
 
 #include "esp_err.h"
 #include "esp_idf_version.h"
+#include "esp_image_format.h"
 #include "esp_log.h"
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
@@ -272,3 +273,17 @@ int fota_esp32_init(struct fota_esp32 *p, const char *state_label)
 }
 
 #endif /* ESP_PLATFORM */
+
+int fota_esp32_running_image(const struct fota_esp32 *p, uint32_t *addr, uint32_t *len)
+{
+    const esp_partition_t *run = esp_ota_get_running_partition();
+    if (!run || slot_of(p, run) < 0)
+        return FOTA_ERR_NOT_SUPPORTED; /* p->flash reads ota_0 and ota_1 only */
+    const esp_partition_pos_t pos = {.offset = run->address, .size = run->size};
+    esp_image_metadata_t meta;
+    if (esp_image_get_metadata(&pos, &meta) != ESP_OK || meta.image_len > run->size)
+        return FOTA_ERR_IMAGE_HEADER;
+    *addr = run->address;
+    *len = meta.image_len;
+    return 0;
+}

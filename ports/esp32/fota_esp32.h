@@ -42,6 +42,11 @@ int fota_esp32_init(struct fota_esp32 *p, const char *state_label);
 /* enum fota_chip of the chip this is built for (CONFIG_IDF_TARGET_*). */
 int fota_esp32_chip(void);
 
+/* Where the running image is (an address p->flash can read) and how many
+ * bytes its image format covers (segments, checksum, appended SHA-256): the
+ * released .bin, for the check-in's image SHA-256. 0 or FOTA_ERR_*. */
+int fota_esp32_running_image(const struct fota_esp32 *p, uint32_t *addr, uint32_t *len);
+
 #ifdef __cplusplus
 }
 #endif

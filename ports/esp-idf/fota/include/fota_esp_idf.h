@@ -52,6 +52,9 @@ struct fota_esp_idf_options {
     void (*event)(void *ctx, int event, const struct fota *f);
     void *ctx;                 /* passed to pre_update, progress and event */
     uint8_t check_only;        /* report FOTA_UPDATE_AVAILABLE, do not download */
+    /* Check-in (docs/fleet.md): the id a fleet server knows this device by;
+     * NULL: the station MAC. Optional. */
+    const char *device_id;
 };
 
 /* The transport's state: a plain lwIP socket or an esp-tls session. */
@@ -75,6 +78,7 @@ struct fota_esp_idf {
     void (*user_event)(void *ctx, int event, const struct fota *f);
     void *user_ctx;
     char mac[13];
+    uint8_t image_sha256[32];  /* running image, for the check-in */
     uint8_t rx[CONFIG_FOTA_RX_BUFFER_SIZE];
     char line[CONFIG_FOTA_LINE_BUFFER_SIZE];
     char url[CONFIG_FOTA_URL_BUFFER_SIZE];
