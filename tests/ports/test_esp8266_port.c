@@ -265,7 +265,7 @@ static int app_begin(struct device *d)
     d->cfg.backoff_base_ms = 10;
     d->cfg.persist_every = 8192;
     struct fota_buffers buf = {d->rx,  sizeof d->rx,  d->line,     sizeof d->line,
-                               d->url, sizeof d->url, d->manifest, sizeof d->manifest};
+                               d->url, sizeof d->url, d->manifest, sizeof d->manifest, NULL, NULL, 0};
     if ((r = fota_init(&d->agent, &d->cfg, &buf)) < 0)
         return r;
     if (fota_running_state(&d->agent) == FOTA_IMG_PENDING_VERIFY &&
@@ -670,7 +670,7 @@ static void test_agent_keeps_activated_slot(void)
     d->cfg.now_ms = now_ms;
     d->cfg.delay_ms = delay_ms;
     struct fota_buffers buf = {d->rx,  sizeof d->rx,  d->line,     sizeof d->line,
-                               d->url, sizeof d->url, d->manifest, sizeof d->manifest};
+                               d->url, sizeof d->url, d->manifest, sizeof d->manifest, NULL, NULL, 0};
     CHECK_EQ_INT(fota_init(&d->agent, &d->cfg, &buf), 0);
     CHECK_EQ_INT(fota_run(&d->agent), FOTA_UPDATE_READY);
     serve(&builds[NEW], NEW_CODE + 1, NEW_COUNTER, 2); /* something newer appears */
@@ -705,7 +705,7 @@ static void test_unconfirmed_image_does_not_block(void)
         device_hw(&dev, &hw, sim8266_sketch_size(&dev.chip));
         CHECK_EQ_INT(fota_esp8266_port_init(&dev.port, &hw, dev.detail, sizeof dev.detail), 0);
         struct fota_buffers buf = {dev.rx,  sizeof dev.rx,  dev.line,     sizeof dev.line,
-                                   dev.url, sizeof dev.url, dev.manifest, sizeof dev.manifest};
+                                   dev.url, sizeof dev.url, dev.manifest, sizeof dev.manifest, NULL, NULL, 0};
         dev.cfg.version_code = NEW_CODE;
         dev.cfg.flash = &dev.port.flash;
         dev.cfg.boot = &dev.port.boot;
