@@ -329,17 +329,32 @@ int fota_start(struct fota *f)
     struct fota_update *u = &f->update;
     if (u->phase != FOTA_PH_IDLE && u->phase != FOTA_PH_DONE)
         return FOTA_ERR_BUSY;
-    if (f->running_state == FOTA_IMG_PENDING_VERIFY)
+    /* An activated image is the bootloader's until the reboot: a new check
+     * would erase the slot it is about to boot (eboot on ESP8266 has no
+     * fallback at all). */
+    if (u->activated)
+        return fota_fail(&f->report, FOTA_ERR_BUSY,
+                         "slot %d holds the activated update: reboot to run it before the next "
+                         "check",
+                         f->writer.index);
+    /* Without rollback (fota_boot.rollback NULL) confirming protects nothing
+     * and nothing would ever end "pending": updates go on regardless. */
+    if (f->running_state == FOTA_IMG_PENDING_VERIFY && f->cfg->boot->rollback)
         return fota_fail(&f->report, FOTA_ERR_PENDING_CONFIRM,
                          "the running image in slot %d is not confirmed yet: call fota_confirm() "
                          "first",
                          f->running_slot);
+    if (f->running_state == FOTA_IMG_PENDING_VERIFY)
+        fota_log(f->cfg, FOTA_LOG_WARN,
+                 "the running image in slot %d is not confirmed; this platform cannot roll "
+                 "back, so the check goes on",
+                 f->running_slot);
     int target = 1 - f->running_slot;
     struct fota_slot slot;
     int r = f->cfg->boot->slot_info(f->cfg->boot->ctx, target, &slot);
     if (r < 0)
-        return fota_fail(&f->report, FOTA_ERR_BOOT, "slot %d is not usable (%s)", target,
-                         fota_strerror(r));
+        return fota_fail(&f->report, r == FOTA_ERR_BOOT_MODE ? r : FOTA_ERR_BOOT,
+                         "slot %d is not usable (%s)", target, fota_strerror(r));
     if (slot.addr % f->cfg->flash->sector_size)
         return fota_fail(&f->report, FOTA_ERR_BOOT, "slot %d at 0x%x is not sector-aligned",
                          target, (unsigned)slot.addr);

@@ -43,7 +43,9 @@ static int program(struct fota_slot_writer *w, const uint8_t *data, uint32_t len
         return r;
     r = fl->write(fl->ctx, w->slot.addr + w->written, data, len);
     if (r < 0)
-        return fota_fail(rep, FOTA_ERR_FLASH_WRITE,
+        /* FOTA_ERR_IMAGE_HEADER: the port refuses the image's first bytes
+         * (ESP8266: built for a larger flash than the chip has) */
+        return fota_fail(rep, r == FOTA_ERR_IMAGE_HEADER ? r : FOTA_ERR_FLASH_WRITE,
                          "flash write failed at offset 0x%x (slot %d): port returned %d (%s)",
                          (unsigned)w->written, w->index, r, fota_strerror(r));
     w->written += len;

@@ -91,7 +91,8 @@ extern "C" {
     X(FOTA_ERR_BOOT, -84, FINAL, "boot control failed") \
     X(FOTA_ERR_PENDING_CONFIRM, -85, FINAL, "running image not confirmed yet") \
     X(FOTA_ERR_STATE_CORRUPT, -86, FINAL, "no valid persistent record") \
-    X(FOTA_ERR_CRYPTO, -87, FINAL, "crypto backend failure")
+    X(FOTA_ERR_CRYPTO, -87, FINAL, "crypto backend failure") \
+    X(FOTA_ERR_BOOT_MODE, -88, FINAL, "ESP8266 in UART download mode: reset it by pin or power")
 
 enum fota_err {
 #define FOTA_ERR_ENUM_(name, code, class, meaning) name = code,

@@ -259,6 +259,7 @@ struct fota_update {
     uint8_t fetching_image;  /* 0: manifest, 1: image */
     uint8_t header_checked;  /* the image header passed: bytes go to flash */
     uint8_t hook_ran;        /* pre_update ran for this download */
+    uint8_t activated;       /* a slot was activated: no check until the reboot (fota_init) */
     uint32_t attempts;
     uint32_t wait_until;     /* backoff deadline (now_ms) */
     uint32_t manifest_len;
@@ -298,7 +299,9 @@ struct fota {
 int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_buffers *buf);
 
 /* Begin a check (and, unless check_only, the update). Returns 0, or
- * FOTA_ERR_PENDING_CONFIRM while the running image is not confirmed. */
+ * FOTA_ERR_PENDING_CONFIRM while the running image is not confirmed (only
+ * where it can be rolled back), or FOTA_ERR_BUSY after FOTA_UPDATE_READY:
+ * the activated image is never touched before the reboot. */
 int fota_start(struct fota *f);
 
 /* Advance by one bounded piece of work (at most one connect or one read
@@ -320,7 +323,8 @@ void fota_abort(struct fota *f);
 int fota_confirm(struct fota *f);
 
 /* The running image is not healthy: mark it aborted and select the previous
- * one. The caller reboots. */
+ * one. The caller reboots. FOTA_ERR_NOT_SUPPORTED where the platform cannot
+ * roll back (ESP8266). */
 int fota_rollback(struct fota *f);
 
 /* Running slot's state (enum fota_img_state). */

@@ -64,7 +64,10 @@ struct fota_boot {
     /* The running slot is healthy: mark it valid (cancels rollback). */
     int (*confirm)(void *ctx);
     /* Mark the running slot aborted and select the other one; the caller
-     * reboots. */
+     * reboots. NULL when the platform cannot roll back (ESP8266: eboot
+     * overwrites the old sketch): fota_rollback() then returns
+     * FOTA_ERR_NOT_SUPPORTED, and an unconfirmed image does not stop
+     * fota_start() (nothing would ever end its "pending"). */
     int (*rollback)(void *ctx);
     /* Optional (NULL if the platform cannot tell): the state of any slot.
      * Lets the agent tell an image the bootloader rolled back from an

@@ -202,12 +202,14 @@ static int running_image_sha256(const struct fota_arduino_platform &plat, uint8_
 int Fota::begin(const FotaOptions &o)
 {
     struct fota_arduino_platform plat;
-    char detail[96];
+    char detail[160] = "";
     int r = fota_arduino_platform_init(&plat, detail, sizeof detail);
     if (r < 0) {
         log_msg(NULL, FOTA_LOG_ERROR, detail);
         return r;
     }
+    if (detail[0]) /* the port noticed something at boot */
+        log_msg(NULL, FOTA_LOG_WARN, detail);
     uint8_t mac[6];
     fota_arduino_station_mac(mac);
     snprintf(_mac, sizeof _mac, "%02X%02X%02X%02X%02X%02X", mac[0], mac[1], mac[2], mac[3],
