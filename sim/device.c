@@ -115,11 +115,41 @@ void sim_device_init(struct sim_device *d, const struct sim_options *opt,
     d->slot = -1;
 }
 
-/* What the bootloader started: read the running image's app descriptor. */
+/* "KEY<text>" NUL-terminated within img[0..len): the text, or NULL. */
+static const char *find_tag(const uint8_t *img, size_t len, const char *key, size_t *text_len)
+{
+    const uint8_t *p = memmem(img, len, key, strlen(key));
+    if (!p)
+        return NULL;
+    p += strlen(key);
+    const uint8_t *end = memchr(p, 0, len - (size_t)(p - img));
+    *text_len = end ? (size_t)(end - p) : 0;
+    return end ? (const char *)p : NULL;
+}
+
+/* What the bootloader started: read the running image's app descriptor, or
+ * for an Arduino ESP8266 sketch (no descriptor) the version the sketch was
+ * built with, which `fota mkimage --chip esp8266` stores as
+ * "fota-app-version:V" (a real sketch compiles its version in; without the
+ * tag the version is unknown, code 0, and the running image's SHA-256 still
+ * tells the agent what it runs). */
 static int read_running(struct sim_device *d)
 {
     const uint8_t *img = d->flash->mem + d->layout.slot_addr[d->slot];
     struct fota_esp_header h;
+    struct fota_esp8266_bin bin;
+    if (fota_esp8266_bin_check(img, d->layout.slot_size, &bin) == 0) {
+        const char *v, *p;
+        size_t vlen = 0, plen = 0;
+        v = find_tag(img, bin.file_len, "fota-app-version:", &vlen);
+        p = find_tag(img, bin.file_len, "fota-app-project:", &plen);
+        snprintf(d->version, sizeof d->version, "%.*s", v ? (int)vlen : 7, v ? v : "unknown");
+        snprintf(d->project, sizeof d->project, "%.*s", p ? (int)plen : 14,
+                 p ? p : "arduino-sketch");
+        if (!v || fota_version_code(d->version, strlen(d->version), &d->version_code) < 0)
+            d->version_code = 0;
+        return 0;
+    }
     if (fota_esp_header_parse(img, d->layout.slot_size, &h) < 0 || !h.has_app_desc)
         return -1;
     snprintf(d->version, sizeof d->version, "%s", h.version);
