@@ -35,14 +35,19 @@
 #define ESP8266_CRC_WORDS 8 /* length and CRC, two little-endian words */
 #define ESP8266_CRC_POLY 0x04C11DB7u
 
+/* IMAGE_CHIP_ID of every production chip in esptool's target classes (esptool/targets/)
+ * (checked against espressif/esptool, 2026). The preview chips esptool also
+ * lists (ESP32-S3 beta 2: 4, C6 beta: 7, H2 beta 1/2: 10/14, C5 beta 3: 17)
+ * never shipped and are left out. */
 static const struct {
     uint16_t id;
     int chip;
 } chip_ids[] = {
-    {0x0000, FOTA_CHIP_ESP32},   {0x0002, FOTA_CHIP_ESP32S2}, {0x0005, FOTA_CHIP_ESP32C3},
-    {0x0009, FOTA_CHIP_ESP32S3}, {0x000C, FOTA_CHIP_ESP32C2}, {0x000D, FOTA_CHIP_ESP32C6},
-    {0x0010, FOTA_CHIP_ESP32H2}, {0x0012, FOTA_CHIP_ESP32P4}, {0x0014, FOTA_CHIP_ESP32C61},
-    {0x0017, FOTA_CHIP_ESP32C5},
+    {0x0000, FOTA_CHIP_ESP32},   {0x0002, FOTA_CHIP_ESP32S2},  {0x0005, FOTA_CHIP_ESP32C3},
+    {0x0009, FOTA_CHIP_ESP32S3}, {0x000C, FOTA_CHIP_ESP32C2},  {0x000D, FOTA_CHIP_ESP32C6},
+    {0x0010, FOTA_CHIP_ESP32H2}, {0x0012, FOTA_CHIP_ESP32P4},  {0x0014, FOTA_CHIP_ESP32C61},
+    {0x0017, FOTA_CHIP_ESP32C5}, {0x0019, FOTA_CHIP_ESP32H21}, {0x001C, FOTA_CHIP_ESP32H4},
+    {0x001F, FOTA_CHIP_ESP32E22}, {0x0020, FOTA_CHIP_ESP32S31},
 };
 
 static uint16_t le16(const uint8_t *p)

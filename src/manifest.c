@@ -20,6 +20,8 @@ static const char *const chip_names[FOTA_CHIP_COUNT] = {
     [FOTA_CHIP_ESP32C3] = "esp32c3",  [FOTA_CHIP_ESP32C5] = "esp32c5",
     [FOTA_CHIP_ESP32C6] = "esp32c6",  [FOTA_CHIP_ESP32C61] = "esp32c61",
     [FOTA_CHIP_ESP32H2] = "esp32h2",  [FOTA_CHIP_ESP32P4] = "esp32p4",
+    [FOTA_CHIP_ESP32H4] = "esp32h4",  [FOTA_CHIP_ESP32H21] = "esp32h21",
+    [FOTA_CHIP_ESP32E22] = "esp32e22", [FOTA_CHIP_ESP32S31] = "esp32s31",
 };
 
 static const char *const chip_display_names[FOTA_CHIP_COUNT] = {
@@ -29,6 +31,8 @@ static const char *const chip_display_names[FOTA_CHIP_COUNT] = {
     [FOTA_CHIP_ESP32C3] = "ESP32-C3",  [FOTA_CHIP_ESP32C5] = "ESP32-C5",
     [FOTA_CHIP_ESP32C6] = "ESP32-C6",  [FOTA_CHIP_ESP32C61] = "ESP32-C61",
     [FOTA_CHIP_ESP32H2] = "ESP32-H2",  [FOTA_CHIP_ESP32P4] = "ESP32-P4",
+    [FOTA_CHIP_ESP32H4] = "ESP32-H4",  [FOTA_CHIP_ESP32H21] = "ESP32-H21",
+    [FOTA_CHIP_ESP32E22] = "ESP32-E22", [FOTA_CHIP_ESP32S31] = "ESP32-S31",
 };
 
 const char *fota_chip_name(int chip)

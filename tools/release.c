@@ -243,6 +243,15 @@ int cmd_release(int argc, char **argv)
 
     /* What the image says about itself */
     util_image_examine(fw, fw_len, &img);
+    if (img.kind == UTIL_IMAGE_RAW && fw[0] == FOTA_ESP_IMAGE_MAGIC) {
+        struct fota_esp_header_fault fault;
+        fota_esp_header_explain(fw, fw_len, &fault);
+        fprintf(stderr,
+                "fota release: %s starts with 0xE9, an ESP image's magic, but its header is "
+                "invalid: %s is 0x%x, must be %s; devices would refuse it\n",
+                o.firmware, fault.field, (unsigned)fault.value, fault.rule);
+        goto out;
+    }
     if (img.kind != UTIL_IMAGE_RAW) {
         if (util_image_verdict(&img, &why) != 0) {
             fprintf(stderr, "fota release: %s is a broken %s: %s\n", o.firmware,
@@ -260,9 +269,10 @@ int cmd_release(int argc, char **argv)
     if (o.chip) {
         int want = fota_chip_from_name(o.chip, strlen(o.chip));
         if (want <= FOTA_CHIP_ANY) {
-            fprintf(stderr, "fota release: --chip '%s' is not a known chip (esp8266, esp32, "
-                            "esp32s2, esp32s3, esp32c2, esp32c3, esp32c5, esp32c6, esp32c61, "
-                            "esp32h2, esp32p4)\n", o.chip);
+            fprintf(stderr, "fota release: --chip '%s' is not a known chip (", o.chip);
+            for (int c = FOTA_CHIP_ANY + 1; c < FOTA_CHIP_COUNT; c++)
+                fprintf(stderr, "%s%s", c > FOTA_CHIP_ANY + 1 ? ", " : "", fota_chip_name(c));
+            fprintf(stderr, ")\n");
             goto out;
         }
         if (chip != FOTA_CHIP_ANY && want != chip) {

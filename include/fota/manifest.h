@@ -51,6 +51,11 @@ enum fota_chip {
     FOTA_CHIP_ESP32C61,
     FOTA_CHIP_ESP32H2,
     FOTA_CHIP_ESP32P4,
+    /* esptool's chip table, added later: values stay stable (append only) */
+    FOTA_CHIP_ESP32H4,
+    FOTA_CHIP_ESP32H21,
+    FOTA_CHIP_ESP32E22,
+    FOTA_CHIP_ESP32S31,
     FOTA_CHIP_COUNT
 };
 

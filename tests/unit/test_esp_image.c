@@ -369,7 +369,8 @@ static void test_chip_ids(void)
         {0x0000, FOTA_CHIP_ESP32},   {0x0002, FOTA_CHIP_ESP32S2}, {0x0005, FOTA_CHIP_ESP32C3},
         {0x0009, FOTA_CHIP_ESP32S3}, {0x000C, FOTA_CHIP_ESP32C2}, {0x000D, FOTA_CHIP_ESP32C6},
         {0x0010, FOTA_CHIP_ESP32H2}, {0x0012, FOTA_CHIP_ESP32P4}, {0x0014, FOTA_CHIP_ESP32C61},
-        {0x0017, FOTA_CHIP_ESP32C5},
+        {0x0017, FOTA_CHIP_ESP32C5}, {0x0019, FOTA_CHIP_ESP32H21}, {0x001C, FOTA_CHIP_ESP32H4},
+        {0x001F, FOTA_CHIP_ESP32E22}, {0x0020, FOTA_CHIP_ESP32S31},
     };
     struct fota_esp_header h;
     CHECK_EQ_INT(fota_esp_chip_from_id(0x0001), FOTA_CHIP_ANY);
@@ -660,6 +661,50 @@ static void test_esp8266_real_image_both_layouts(void)
     CHECK_EQ_INT(b.has_crc && b.checksum_ok && b.length_ok && !b.crc_ok, 1);
 }
 
+/* A 0xE9 file that is not an image: the failing field is named. */
+static void test_header_explain(void)
+{
+    struct fota_esp_header_fault f;
+    size_t len = build_esp32(0x001C, 1, 8, 1); /* ESP32-H4 */
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), 0);
+    CHECK(f.field == NULL);
+    img[12] = 0x21; /* an id esptool does not list */
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "chip id (bytes 12-13)");
+    CHECK_EQ_INT(f.value, 0x21);
+    img[12] = 0x1C;
+    img[20] = 1;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "reserved bytes 19-22");
+    img[20] = 0;
+    img[23] = 2;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "hash_appended (byte 23)");
+    img[23] = 1;
+    img[8] = 0x80;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "wp_pin (byte 8)");
+    img[8] = 0xEE;
+    img[10] = 0x44;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "pin drive strengths (byte 10)");
+    img[10] = 0;
+    img[1] = 0;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "segment count (byte 1)");
+    img[1] = 1;
+    CHECK_EQ_INT(fota_esp_header_explain(img, 20, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "file length");
+    /* an ESP8266-looking address out of every region */
+    img[8] = 0x00, img[9] = 0x00, img[10] = 0x00, img[11] = 0x40; /* 0x40000000 */
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "ESP8266 first segment load address (bytes 8-11)");
+    CHECK_EQ_INT(f.value, 0x40000000);
+    img[0] = 0xE8;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "magic (byte 0)");
+}
+
 static const struct test_case tests[] = {
     TEST(test_blink_esp32s2),
     TEST(test_helloworld_esp32),
@@ -673,6 +718,7 @@ static const struct test_case tests[] = {
     TEST(test_chip_ids),
     TEST(test_esp8266_not_mistaken_for_esp32),
     TEST(test_app_descriptor),
+    TEST(test_header_explain),
     TEST(test_esp8266_crc_algorithm),
     TEST(test_esp8266_crc_layout),
     TEST(test_esp8266_no_crc_layout),

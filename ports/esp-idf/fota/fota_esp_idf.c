@@ -271,6 +271,14 @@ static int this_chip(void)
     return FOTA_CHIP_ESP32H2;
 #elif defined(CONFIG_IDF_TARGET_ESP32P4)
     return FOTA_CHIP_ESP32P4;
+#elif defined(CONFIG_IDF_TARGET_ESP32H4)
+    return FOTA_CHIP_ESP32H4;
+#elif defined(CONFIG_IDF_TARGET_ESP32H21)
+    return FOTA_CHIP_ESP32H21;
+#elif defined(CONFIG_IDF_TARGET_ESP32E22)
+    return FOTA_CHIP_ESP32E22;
+#elif defined(CONFIG_IDF_TARGET_ESP32S31)
+    return FOTA_CHIP_ESP32S31;
 #else
 #error "fota: unknown ESP-IDF target"
 #endif
