@@ -534,6 +534,9 @@ static int check_manifest(struct fota *f)
     int line = 0, r;
 
     r = fota_manifest_parse(f->buf.manifest, f->manifest_len, m, &line);
+    if (r < 0 && fota_manifest_text_problem(f->buf.manifest, f->manifest_len))
+        return fail(f, r, "manifest %s (%s)",
+                    fota_manifest_text_problem(f->buf.manifest, f->manifest_len), f->buf.url);
     if (r < 0)
         return fail(f, r, "manifest from %s is malformed at line %d", f->buf.url, line);
     r = fota_manifest_verify(m, f->buf.manifest, c->pubkeys, c->n_pubkeys, c->crypto);

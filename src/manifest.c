@@ -384,6 +384,24 @@ fail:
     return FOTA_ERR_MANIFEST_PARSE;
 }
 
+const char *fota_manifest_text_problem(const char *text, size_t len)
+{
+    if (!text)
+        return NULL;
+    if (len >= 3 && (uint8_t)text[0] == 0xEF && (uint8_t)text[1] == 0xBB && (uint8_t)text[2] == 0xBF)
+        return "starts with a byte order mark (an editor added it): upload the file fota "
+               "release wrote, unchanged, in binary mode";
+    if (len >= 2 && (((uint8_t)text[0] == 0xFF && (uint8_t)text[1] == 0xFE) ||
+                     ((uint8_t)text[0] == 0xFE && (uint8_t)text[1] == 0xFF)))
+        return "is UTF-16 (an editor re-encoded it): upload the file fota release wrote, "
+               "unchanged, in binary mode";
+    for (size_t i = 0; i + 1 < len; i++)
+        if (text[i] == '\r' && text[i + 1] == '\n')
+            return "has CRLF line ends (an FTP upload in ASCII mode?): upload the file fota "
+                   "release wrote in binary mode";
+    return NULL;
+}
+
 int fota_key_id(const struct fota_crypto *c, const uint8_t pubkey[FOTA_P256_PUBKEY_SIZE],
                 uint8_t out[FOTA_KEY_ID_SIZE])
 {

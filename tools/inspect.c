@@ -209,6 +209,11 @@ static int inspect_manifest(const char *path, const char *text, size_t len, cons
     size_t project_len;
 
     r = fota_manifest_parse(text, len, &m, &line);
+    if (r != 0 && fota_manifest_text_problem(text, len)) {
+        fprintf(stderr, "fota inspect: %s: the manifest %s\n", path,
+                fota_manifest_text_problem(text, len));
+        return 2;
+    }
     if (r != 0) {
         fprintf(stderr, "fota inspect: %s: malformed manifest at line %d (see docs/manifest.md)\n",
                 path, line);
@@ -308,7 +313,8 @@ int cmd_inspect(int argc, char **argv)
     data = util_read_file(file, &len);
     if (!data)
         return 2;
-    if (len >= 14 && memcmp(data, "fota-manifest:", 14) == 0)
+    if ((len >= 14 && memcmp(data, "fota-manifest:", 14) == 0) ||
+        (len >= 17 && memcmp(data, "\xEF\xBB\xBF" "fota-manifest:", 17) == 0)) /* BOM */
         rc = inspect_manifest(file, (const char *)data, len, key_path);
     else if (key_path) {
         fprintf(stderr, "fota inspect: %s is not a manifest; --key applies to manifests only\n",

@@ -178,6 +178,12 @@ static int load_current(const char *path, struct fota_manifest *cur)
     if (!text)
         return -1;
     r = fota_manifest_parse((const char *)text, len, cur, &line);
+    if (r != 0 && fota_manifest_text_problem((const char *)text, len)) {
+        fprintf(stderr, "fota release: the current manifest %s %s\n", path,
+                fota_manifest_text_problem((const char *)text, len));
+        free(text);
+        return -1;
+    }
     free(text);
     if (r != 0) {
         fprintf(stderr,

@@ -89,6 +89,12 @@ struct fota_manifest {
  * is not NULL it receives the 1-based line of the first problem. */
 int fota_manifest_parse(const char *text, size_t len, struct fota_manifest *out, int *err_line);
 
+/* Why a manifest text cannot parse when it was altered on its way to the
+ * server: CRLF line ends (an FTP upload in ASCII mode, a Windows editor) or
+ * a byte order mark. Returns a short reason with what to do, or NULL when the
+ * text shows neither. The signed bytes cannot be repaired on the device. */
+const char *fota_manifest_text_problem(const char *text, size_t len);
+
 /* Verify the signature of a parsed manifest against a list of trusted public
  * keys (matched by key id). Returns 0, FOTA_ERR_UNKNOWN_KEY, FOTA_ERR_SIGNATURE
  * or FOTA_ERR_CRYPTO. */

@@ -444,6 +444,27 @@ static void test_chip_names(void)
     }
 }
 
+/* Text altered on its way to the server: the reason says what to do. */
+static void test_text_problems(void)
+{
+    static const char lf[] = "fota-manifest: 1\nproduct: x\n";
+    static const char crlf[] = "fota-manifest: 1\r\nproduct: x\r\n";
+    static const char bom[] = "\xEF\xBB\xBF" "fota-manifest: 1\n";
+    static const char utf16[] = "\xFF\xFE" "f";
+    static const char lone_cr[] = "fota-manifest: 1\rproduct: x\n";
+    CHECK(fota_manifest_text_problem(lf, sizeof lf - 1) == NULL);
+    CHECK(fota_manifest_text_problem(lone_cr, sizeof lone_cr - 1) == NULL);
+    CHECK(fota_manifest_text_problem(NULL, 0) == NULL);
+    CHECK(strstr(fota_manifest_text_problem(crlf, sizeof crlf - 1), "CRLF line ends") != NULL);
+    CHECK(strstr(fota_manifest_text_problem(crlf, sizeof crlf - 1), "binary mode") != NULL);
+    CHECK(strstr(fota_manifest_text_problem(bom, sizeof bom - 1), "byte order mark") != NULL);
+    CHECK(strstr(fota_manifest_text_problem(utf16, sizeof utf16 - 1), "UTF-16") != NULL);
+    /* a CRLF text still fails to parse: the device never repairs signed bytes */
+    struct fota_manifest m;
+    int line = 0;
+    CHECK_EQ_INT(fota_manifest_parse(crlf, sizeof crlf - 1, &m, &line), FOTA_ERR_MANIFEST_PARSE);
+}
+
 static const struct test_case tests[] = {
     TEST(test_parse_signed),
     TEST(test_parse_minimal_and_no_final_newline),
@@ -455,6 +476,7 @@ static const struct test_case tests[] = {
     TEST(test_version_codes),
     TEST(test_utc),
     TEST(test_chip_names),
+    TEST(test_text_problems),
 };
 
 #define STR_(x) #x
