@@ -148,13 +148,20 @@ static int read_running(struct sim_device *d)
                  p ? p : "arduino-sketch");
         if (!v || fota_version_code(d->version, strlen(d->version), &d->version_code) < 0)
             d->version_code = 0;
+        fota_sha256_digest(&fota_crypto_mbedtls, img, bin.file_len, d->running_sha256);
         return 0;
     }
-    if (fota_esp_header_parse(img, d->layout.slot_size, &h) < 0 || !h.has_app_desc)
+    struct fota_esp_verify v;
+    if (fota_esp_header_parse(img, d->layout.slot_size, &h) < 0 || !h.has_app_desc ||
+        fota_esp_image_verify(img, d->layout.slot_size, NULL, &v) < 0)
         return -1;
     snprintf(d->version, sizeof d->version, "%s", h.version);
     snprintf(d->project, sizeof d->project, "%s", h.project);
-    if (fota_version_code(d->version, strlen(d->version), &d->version_code) < 0)
+    /* what ESP-IDF's port reads: the image's own extent, hashed whole */
+    fota_sha256_digest(&fota_crypto_mbedtls, img, v.image_len, d->running_sha256);
+    /* the code `fota release` gives it: the version when it is a number,
+     * else the build time of the descriptor (examples/esp-idf does the same) */
+    if (fota_app_version_code(d->version, h.date, h.time, &d->version_code) < 0)
         d->version_code = 0;
     return 0;
 }
@@ -174,6 +181,7 @@ static void setup_agent_config(struct sim_device *d)
     c->chip = o->chip;
     c->version_code = d->version_code;
     c->version = d->version;
+    c->running_sha256 = d->opt->no_running_sha256 ? NULL : d->running_sha256;
     c->manifest_url = o->manifest_url;
     c->mac = o->mac;
     c->user_agent = "fota-sim/" FOTA_VERSION_STRING;

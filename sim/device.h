@@ -36,6 +36,7 @@ struct sim_options {
     int progress;        /* print download progress */
     int64_t utc_now;     /* 0: the host clock; otherwise the device's trusted time */
     int no_clock;        /* no trusted time at all (no RTC, no authenticated time source) */
+    int no_running_sha256; /* a port that cannot tell the running image's SHA-256 */
     /* Optional: called at every power-on once the bootloader has chosen a
      * slot (d->slot) or found none to boot (d->slot == -1), before the
      * application runs: the power-cut harness checks its invariants here. */
@@ -69,6 +70,7 @@ struct sim_device {
     char version[33];
     char project[33];
     uint32_t version_code;
+    uint8_t running_sha256[32]; /* of the running image, for the agent */
     uint32_t boots;
     /* The last update attempt */
     int error;

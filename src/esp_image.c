@@ -144,6 +144,8 @@ static void parse_app_desc(const uint8_t *d, size_t len, struct fota_esp_header 
     h->secure_version = le32(a + 4);
     copy_desc_string(h->version, a + 16, 32);
     copy_desc_string(h->project, a + 48, 32);
+    copy_desc_string(h->time, a + 80, 16);
+    copy_desc_string(h->date, a + 96, 16);
     copy_desc_string(h->idf_ver, a + 112, 32);
 }
 

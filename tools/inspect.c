@@ -77,6 +77,10 @@ static void print_part(const struct util_image_part *p, const char *title, int c
         print_quoted(h->version);
         printf(", secure_version %u, idf_ver ", h->secure_version);
         print_quoted(h->idf_ver);
+        printf(", built ");
+        print_quoted(h->date);
+        printf(" ");
+        print_quoted(h->time);
         printf("\n");
     }
     if (p->verify_err != 0) {

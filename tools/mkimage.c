@@ -78,11 +78,13 @@ static void mkimage_usage(FILE *out)
 {
     fprintf(out,
             "usage: fota mkimage --chip C --version V --project P --size N [--secure-version S]\n"
-            "                    [--marker TEXT] [--seed N] [--no-crc] -o OUT\n"
+            "                    [--marker TEXT] [--seed N] [--build-time UTC] [--no-crc] -o OUT\n"
             "  Builds a synthetic ESP32-family application image of N bytes (rounded up to a\n"
             "  multiple of 16) with an app descriptor, pseudo-random code, XOR checksum and\n"
             "  appended SHA-256. TEXT is stored verbatim at offset %d. The seed defaults to\n"
             "  a hash of the version, so two versions differ and one version is reproducible.\n"
+            "  --build-time 2024-06-15T09:30:00Z sets the descriptor's build date and time\n"
+            "  (default Jan  1 2025 00:00:00).\n"
             "  --chip esp8266 builds an Arduino ESP8266 .bin laid out as the core's elf2bin.py\n"
             "  writes it: eboot, the sketch image at 0x1000, and the flash length and CRC at\n"
             "  0x1010/0x1014 (core 2.7.0 on); --no-crc leaves them out (older cores).\n",
@@ -210,7 +212,7 @@ static void build_esp8266(uint8_t *img, uint32_t size, const char *version, cons
 /* An ESP32-family application of exactly `size` bytes (see the top). */
 static void build_esp32(uint8_t *img, uint32_t size, int ci, const char *version,
                         const char *project, const char *marker, uint32_t secure_version,
-                        uint64_t state)
+                        uint64_t state, const char *date, const char *time)
 {
     size_t marker_len = strlen(marker), data_len, pos, ck;
     uint8_t sum = 0xEF;
@@ -238,8 +240,8 @@ static void build_esp32(uint8_t *img, uint32_t size, int ci, const char *version
     put_le32(desc + 4, secure_version);
     memcpy(desc + 16, version, strlen(version));
     memcpy(desc + 48, project, strlen(project));
-    memcpy(desc + 80, "00:00:00", 8);     /* fixed, so builds are reproducible */
-    memcpy(desc + 96, "Jan  1 2025", 11);
+    memcpy(desc + 80, time, strlen(time)); /* fixed unless --build-time: reproducible */
+    memcpy(desc + 96, date, strlen(date));
     memcpy(desc + 112, "fota-sim", 8);
 
     /* Segment 1: marker, then pseudo-random bytes */
@@ -264,7 +266,8 @@ static void build_esp32(uint8_t *img, uint32_t size, int ci, const char *version
 int cmd_mkimage(int argc, char **argv)
 {
     const char *chip_arg = NULL, *version = NULL, *project = NULL, *size_arg = NULL;
-    const char *out_path = NULL, *marker = "";
+    const char *out_path = NULL, *marker = "", *build_time = NULL;
+    char date[12] = "Jan  1 2025", time_of_day[9] = "00:00:00";
     uint32_t size = 0, secure_version = 0, seed32 = 0;
     int have_seed = 0, ci = -1, chip, no_crc = 0;
     size_t marker_len, min_size;
@@ -293,6 +296,8 @@ int cmd_mkimage(int argc, char **argv)
             slot = &size_arg;
         else if (!strcmp(a, "--marker"))
             slot = &marker;
+        else if (!strcmp(a, "--build-time"))
+            slot = &build_time;
         else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
             slot = &out_path;
         else if (strcmp(a, "--secure-version") && strcmp(a, "--seed")) {
@@ -346,6 +351,19 @@ int cmd_mkimage(int argc, char **argv)
     }
     if (!desc_text_ok("--version", version) || !desc_text_ok("--project", project))
         return 2;
+    if (build_time) { /* the app descriptor's date and time, as __DATE__ and __TIME__ */
+        static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+        int64_t t;
+        if (fota_parse_utc(build_time, strlen(build_time), &t) != 0 || build_time[0] == '0') {
+            fprintf(stderr, "fota mkimage: --build-time '%s' is not a UTC time like "
+                            "2024-06-15T09:30:00Z\n", build_time);
+            return 2;
+        }
+        int month = (build_time[5] - '0') * 10 + (build_time[6] - '0');
+        snprintf(date, sizeof date, "%.3s %c%c %.4s", months + 3 * (month - 1),
+                 build_time[8] == '0' ? ' ' : build_time[8], build_time[9], build_time);
+        snprintf(time_of_day, sizeof time_of_day, "%.8s", build_time + 11);
+    }
     marker_len = strlen(marker);
     if (chip == FOTA_CHIP_ESP8266)
         min_size = FOTA_ESP8266_APP_OFFSET + E8_FIXED + 8 + 18 + strlen(version) + 18 +
@@ -375,7 +393,7 @@ int cmd_mkimage(int argc, char **argv)
                       !no_crc);
     else
         build_esp32(img, size, ci, version, project, marker, secure_version,
-                    have_seed ? seed32 : fnv1a64(version));
+                    have_seed ? seed32 : fnv1a64(version), date, time_of_day);
 
     rc = util_write_file(out_path, img, size) == 0 ? 0 : 1;
     if (rc == 0) {

@@ -31,7 +31,9 @@ static void release_usage(FILE *out)
     fprintf(out,
             "usage: fota release --key PREFIX.key --product ID --out DIR [options] FIRMWARE.bin\n"
             "  --version V            version string (default: from the app descriptor)\n"
-            "  --version-code N       number devices compare (default: derived from V)\n"
+            "  --version-code N       number devices compare (default: V when it is a build\n"
+            "                         number or [v]MAJOR.MINOR.PATCH, else the build time in\n"
+            "                         the app descriptor; never guessed from other versions)\n"
             "  --chip C               esp8266, esp32, esp32s2, ... (default: from the header)\n"
             "  --security-counter N   anti-rollback counter (default: the app's secure_version,\n"
             "                         else the current release's counter, else 0)\n"
@@ -583,14 +585,27 @@ int cmd_release(int argc, char **argv)
     }
     if (project[0] && !value_ok("the app descriptor's project name", project, 32, 1))
         project[0] = 0; /* informational only: leave out a name that cannot be signed */
+    /* The number devices compare: given, or read from a numeric version, or
+     * the build time the app descriptor records. Never guessed from a
+     * version like git describe's "v5.0-4-g4532e6" (issue 9). */
     if (o.have_version_code) {
         version_code = o.version_code;
-    } else if (fota_version_code(version, strlen(version), &version_code) != 0) {
+    } else if (fota_version_code(version, strlen(version), &version_code) == 0) {
+        snprintf(c.code_note, sizeof c.code_note, " (from version %s)", version);
+    } else if (h && h->has_app_desc && !o.version &&
+               fota_app_version_code(version, h->date, h->time, &version_code) == 0) {
+        snprintf(c.code_note, sizeof c.code_note,
+                 " (the build time %s %s of the app descriptor, as seconds)", h->date, h->time);
+        fprintf(stderr, "fota release: note: version '%s' is not a number or MAJOR.MINOR.PATCH; "
+                        "the version code is the image's build time, %s %s (%u)\n",
+                version, h->date, h->time, version_code);
+    } else {
         fprintf(stderr,
-                "fota release: cannot derive a version code from version '%s' (expected a build "
-                "number like 2024061501 or [v]MAJOR.MINOR.PATCH with parts below 1000): give "
-                "--version-code N\n",
-                version);
+                "fota release: version '%s' is not a build number (2024061501) or "
+                "[v]MAJOR.MINOR.PATCH, and %s no build time to count from: give --version-code N "
+                "(the number the device compiles in, e.g. a CI build number or the build's unix "
+                "time)\n",
+                version, h && h->has_app_desc ? "the app descriptor has" : "the image has");
         goto out;
     }
 

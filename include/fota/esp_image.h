@@ -53,6 +53,8 @@ struct fota_esp_header {
     uint32_t secure_version;
     char version[33];
     char project[33];
+    char time[17];          /* build time "hh:mm:ss" (__TIME__), "" in reproducible builds */
+    char date[17];          /* build date "Mmm dd yyyy" (__DATE__) */
     char idf_ver[33];
 };
 

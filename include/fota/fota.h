@@ -137,6 +137,13 @@ struct fota_config {
     uint32_t version_code;     /* of the running firmware */
     const char *version;       /* human string of the running firmware, for logs */
 
+    /* Optional: SHA-256 of the image running now, the whole image file as
+     * released (what a manifest's sha256 names); NULL if unknown. A manifest
+     * for this very image is "up to date" whatever its version code says:
+     * a device never re-installs what it runs (issue 9). Also sent as the
+     * fleet check-in's image hash. */
+    const uint8_t *running_sha256;
+
     /* Where to look. May contain "{mac}" (replaced by `mac`, 12 upper-case hex). */
     const char *manifest_url;
     const char *mac;           /* optional */

@@ -107,9 +107,28 @@ int fota_key_id(const struct fota_crypto *c, const uint8_t pubkey[FOTA_P256_PUBK
                 uint8_t out[FOTA_KEY_ID_SIZE]);
 
 /* Version code from a version string: "2019081901" -> 2019081901 (all digits);
- * "1.2.3" / "v1.2.3-rc1" -> 1*1000000 + 2*1000 + 3 (each part < 1000).
- * Returns 0 and the code, or FOTA_ERR_INVALID_ARG. */
+ * "1.2.3" / "v1.2" -> 1*1000000 + 2*1000 + 3 (each part < 1000). Anything
+ * else ("v1.2.3-rc1", git describe's "v5.0-4-g4532e6", a bare hash) is not
+ * guessed at: FOTA_ERR_INVALID_ARG. Returns 0 and the code, or that. */
 int fota_version_code(const char *version, size_t len, uint32_t *code);
+
+/* Version code from the build time an ESP-IDF app descriptor records
+ * (esp_app_desc_t date "Mmm dd yyyy" and time "hh:mm:ss", i.e. __DATE__ and
+ * __TIME__): its seconds since 1970, read as UTC. Monotonic for builds made
+ * one after the other on one machine, whatever the version string says;
+ * `fota release` and a device derive the same number from the same image.
+ * Returns 0, or FOTA_ERR_INVALID_ARG (malformed, or a reproducible build's
+ * empty fields). */
+int fota_version_code_from_build(const char *date, const char *time, uint32_t *code);
+
+/* The version code of an application, by the one rule `fota release`, the
+ * simulator and the ESP-IDF port share: the version itself when it is a
+ * build number or [v]MAJOR.MINOR.PATCH (fota_version_code), else the build
+ * time of its app descriptor (fota_version_code_from_build). date and time
+ * may be NULL (no descriptor). Returns 0, or FOTA_ERR_INVALID_ARG when
+ * neither gives a number: then `fota release --version-code` is the way. */
+int fota_app_version_code(const char *version, const char *date, const char *time,
+                          uint32_t *code);
 
 /* "2027-01-31T00:00:00Z" -> unix seconds. Returns 0 or FOTA_ERR_MANIFEST_PARSE. */
 int fota_parse_utc(const char *s, size_t len, int64_t *out);

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "esp_app_desc.h"
 #include "esp_idf_version.h"
+#include "esp_image_format.h"
 #include "esp_log.h"
 #include "esp_mac.h"
 #include "esp_ota_ops.h"
@@ -284,6 +286,37 @@ static int this_chip(void)
 #endif
 }
 
+/* ---- Identity of the running image ---------------------------------------- */
+
+/* SHA-256 of the running image as released: its bytes up to the length the
+ * bootloader's image walk gives (segments, checksum, appended hash), what a
+ * manifest's sha256 names. The receive buffer is free at init. */
+static int running_image_sha256(struct fota_esp_idf *p, uint8_t out[32])
+{
+    const esp_partition_t *run = esp_ota_get_running_partition();
+    const struct fota_crypto *c = &fota_crypto_mbedtls;
+    esp_image_metadata_t meta;
+    struct fota_sha256 sha;
+    int r = 0;
+
+    if (!run)
+        return -1;
+    const esp_partition_pos_t pos = {.offset = run->address, .size = run->size};
+    if (esp_image_get_metadata(&pos, &meta) != ESP_OK || meta.image_len > run->size ||
+        c->sha256_start(&sha) != 0)
+        return -1;
+    for (uint32_t off = 0; off < meta.image_len && r == 0;) {
+        uint32_t n = meta.image_len - off < sizeof p->rx ? meta.image_len - off : sizeof p->rx;
+        if (esp_partition_read(run, off, p->rx, n) != ESP_OK ||
+            c->sha256_update(&sha, p->rx, n) != 0)
+            r = -1;
+        off += n;
+    }
+    if (c->sha256_finish(&sha, out) != 0)
+        r = -1;
+    return r;
+}
+
 /* ---- Setup ---------------------------------------------------------------- */
 
 int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options *o)
@@ -339,6 +372,24 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
     };
     fota_esp_idf_net_init(&p->net, &p->transport, o->ca_pem);
 
+    /* Who runs: the version and its code by the rule fota release uses
+     * (a numeric version, else the build time of the app descriptor), and
+     * the image's SHA-256, so a manifest for it is never installed again. */
+    const esp_app_desc_t *app = esp_app_get_description();
+    const char *version = o->version ? o->version : app->version;
+    uint32_t version_code = o->version_code;
+    if (version_code == 0 &&
+        fota_app_version_code(app->version, app->date, app->time, &version_code) != 0)
+        ESP_LOGW(TAG, "version '%s' is not a number and the app descriptor has no build time "
+                      "(reproducible build): give options.version_code, and release with "
+                      "fota release --version-code", app->version);
+    const uint8_t *running_sha256 = NULL;
+    if (running_image_sha256(p, p->running_sha256) == 0)
+        running_sha256 = p->running_sha256;
+    else
+        ESP_LOGW(TAG, "cannot read the running image to hash it: a manifest for the running "
+                      "image is judged by its version code alone");
+
     p->user_pre_update = o->pre_update;
     p->user_progress = o->progress;
     p->user_event = o->event;
@@ -346,8 +397,9 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
     p->cfg = (struct fota_config){
         .product = o->product,
         .chip = this_chip(),
-        .version_code = o->version_code,
-        .version = o->version,
+        .version_code = version_code,
+        .version = version,
+        .running_sha256 = running_sha256,
         .manifest_url = o->manifest_url ? o->manifest_url : CONFIG_FOTA_MANIFEST_URL,
         .mac = p->mac[0] ? p->mac : NULL,
         .pubkeys = o->pubkeys,
