@@ -29,18 +29,18 @@ const char *sim_outcome_name(int outcome)
     return outcome >= 0 && outcome <= SIM_ROLLED_BACK ? names[outcome] : "?";
 }
 
-void sim_layout(struct fota_posix_layout *l, uint32_t slot_size)
+void sim_layout(struct sim_layout *l, uint32_t slot_size)
 {
-    fota_posix_layout_default(l, slot_size, SIM_SECTOR);
+    sim_layout_default(l, slot_size, SIM_SECTOR);
 }
 
-int sim_factory_program(struct fota_posix_flash *flash, const struct fota_posix_layout *l,
+int sim_factory_program(struct sim_flash *flash, const struct sim_layout *l,
                         const uint8_t *image, uint32_t len)
 {
     if (len > l->slot_size || flash->size < l->flash_size)
         return -1;
     memset(flash->mem, 0xFF, flash->size);
-    fota_posix_flash_load(flash, l->slot_addr[0], image, len);
+    sim_flash_load(flash, l->slot_addr[0], image, len);
     return 0;
 }
 
@@ -106,7 +106,7 @@ static int device_utc(void *ctx, int64_t *t)
 }
 
 void sim_device_init(struct sim_device *d, const struct sim_options *opt,
-                     struct fota_posix_flash *flash, const struct fota_posix_layout *l)
+                     struct sim_flash *flash, const struct sim_layout *l)
 {
     memset(d, 0, sizeof *d);
     d->opt = opt;
@@ -236,9 +236,9 @@ int sim_device_boot_once(struct sim_device *d)
     d->boots++;
     d->error = 0;
     d->message[0] = '\0';
-    if (fota_posix_boot_init(&d->boot, d->flash, &d->layout, &fota_crypto_mbedtls) < 0)
+    if (sim_boot_init(&d->boot, d->flash, &d->layout, &fota_crypto_mbedtls) < 0)
         return failed(d, FOTA_ERR_BOOT, "boot data region is misconfigured");
-    if (fota_posix_bootloader(&d->boot) != FOTA_POSIX_BOOTED) {
+    if (sim_bootloader(&d->boot) != SIM_BOOTED) {
         d->slot = -1;
         if (d->opt->booted)
             d->opt->booted(d->opt->booted_ctx, d);
@@ -272,7 +272,8 @@ int sim_device_boot_once(struct sim_device *d)
                                                                   sizeof d->url, d->manifest,
                                                                   sizeof d->manifest});
     if (r < 0)
-        return failed(d, r, d->agent.msg[0] ? d->agent.msg : "agent configuration rejected");
+        return failed(d, r, fota_last_message(&d->agent)[0] ? fota_last_message(&d->agent)
+                                                        : "agent configuration rejected");
     int st = fota_running_state(&d->agent);
     if (st != FOTA_IMG_VALID) {
         if ((r = fota_confirm(&d->agent)) < 0)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "fota/fota.h"
+#include "boot.h"
 #include "fota_posix.h"
 
 #define SIM_CRASH_MARKER "FOTA-SIM-CRASH"
@@ -55,9 +56,9 @@ enum sim_outcome {
 
 struct sim_device {
     const struct sim_options *opt;
-    struct fota_posix_flash *flash;
-    struct fota_posix_layout layout;
-    struct fota_posix_boot boot;
+    struct sim_flash *flash;
+    struct sim_layout layout;
+    struct sim_boot boot;
     struct fota_posix_net net;
     struct fota_config cfg;
     struct fota agent;
@@ -80,17 +81,17 @@ struct sim_device {
 };
 
 /* Flash geometry and layout for a slot size. */
-void sim_layout(struct fota_posix_layout *l, uint32_t slot_size);
+void sim_layout(struct sim_layout *l, uint32_t slot_size);
 
 /* Write a factory image into slot 0 and blank the rest, as a production line
  * would. Returns 0 or -1. */
-int sim_factory_program(struct fota_posix_flash *flash, const struct fota_posix_layout *l,
+int sim_factory_program(struct sim_flash *flash, const struct sim_layout *l,
                         const uint8_t *image, uint32_t len);
 
 /* Bind a device to its flash (which survives power cuts; everything else in
  * struct sim_device is RAM and is lost). */
 void sim_device_init(struct sim_device *d, const struct sim_options *opt,
-                     struct fota_posix_flash *flash, const struct fota_posix_layout *l);
+                     struct sim_flash *flash, const struct sim_layout *l);
 
 /* Power on: the bootloader chooses a slot, the application starts, checks its
  * health, confirms itself, and checks for an update. Returns the outcome of

@@ -207,8 +207,11 @@ int fota_esp_check_header(const uint8_t *data, size_t len, int expected_chip,
         if (len < FOTA_ESP_HEADER_SIZE || parse_common(data, len, &h) != 0)
             return FOTA_ERR_IMAGE_HEADER;
         parse_esp32(data, len, &h);
-        if (h.chip_id != want_id)
+        if (h.chip_id != want_id) {
+            if (out)
+                *out = h; /* the caller names the image's chip in its message */
             return FOTA_ERR_IMAGE_CHIP;
+        }
     }
     if (out)
         *out = h;

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "fota/fota.h"
+
 struct out {
     char *buf;
     size_t size;
@@ -99,4 +101,26 @@ void fota_hex(const unsigned char *data, size_t len, char *out)
         out[2 * i + 1] = digits[data[i] & 15];
     }
     out[2 * len] = '\0';
+}
+
+int fota_fail(struct fota_report *rep, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fota_vmsgf(rep->msg, sizeof rep->msg, fmt, ap);
+    va_end(ap);
+    rep->err = err;
+    return err;
+}
+
+void fota_log(const struct fota_config *cfg, int level, const char *fmt, ...)
+{
+    char line[FOTA_MSG_MAX];
+    va_list ap;
+    if (!cfg->log)
+        return;
+    va_start(ap, fmt);
+    fota_vmsgf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    cfg->log(cfg->ctx, level, line);
 }

@@ -11,6 +11,16 @@
 size_t fota_msgf(char *out, size_t size, const char *fmt, ...);
 size_t fota_vmsgf(char *out, size_t size, const char *fmt, va_list ap);
 
+struct fota_report;
+struct fota_config;
+
+/* Report a failure: store its code and its message (naming the step and the
+ * cause) in *rep. Returns err. */
+int fota_fail(struct fota_report *rep, int err, const char *fmt, ...);
+
+/* A message to the configuration's log callback, if there is one. */
+void fota_log(const struct fota_config *cfg, int level, const char *fmt, ...);
+
 /* Lower-case hex of `len` bytes into out (2*len+1 bytes). */
 void fota_hex(const unsigned char *data, size_t len, char *out);
 

@@ -189,3 +189,8 @@ int fota_record_save(struct fota_record_store *s, const void *data)
     s->next += s->slot_len;
     return FOTA_OK;
 }
+
+uint32_t fota_record_position(const struct fota_record_store *s)
+{
+    return s->addr + s->next;
+}

@@ -141,8 +141,9 @@ class CallGraph:
 
 def analyse_stack(build, root):
     g = CallGraph()
-    for ci in find_files(build, ".ci", "fota_core.dir"):
-        g.load(ci, "core")
+    for part in ("fota_core.dir", "fota_modem.dir"):
+        for ci in find_files(build, ".ci", part):
+            g.load(ci, "core")
     for ci in find_files(build, ".ci", "fota_crypto_bearssl.dir"):
         g.load(ci, "backend")
     for ci in find_files(build, ".ci", "bearssl.dir"):
@@ -194,9 +195,11 @@ def call_site_member(where):
 
 def public_functions(root):
     names = set()
-    inc = os.path.join(root, "include", "fota")
-    for h in sorted(os.listdir(inc)):
-        text = open(os.path.join(inc, h)).read()
+    headers = []
+    for inc in (os.path.join(root, "include", "fota"), os.path.join(root, "ports", "modem")):
+        headers += [os.path.join(inc, h) for h in sorted(os.listdir(inc)) if h.endswith(".h")]
+    for h in headers:
+        text = open(h).read()
         text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
         for m in re.finditer(r"(?<![(*\w])(fota_[a-z0-9_]+)\s*\(", text):
             names.add(m.group(1))
@@ -238,9 +241,6 @@ def core_externals(nm_tool, build):
     return sorted(undefined - defined)
 
 
-TRANSPORT_MODULES = {"sim800"}
-
-
 def transport_flash(data, name):
     t = data["transports"].get(name)
     return t["text"] + t["rodata"] + t["data"] if t else 0
@@ -250,9 +250,10 @@ def collect(cpu, build, root):
     tools = CPUS[cpu]
     objs = find_files(build, ".obj", "fota_core.dir")
     modules = {module_name(o): object_sizes(tools["size"], o) for o in objs}
-    # Optional transports in src/ are linked only by devices that use them:
-    # measured, reported and budgeted on their own, not as part of the core.
-    transports = {k: modules.pop(k) for k in list(modules) if k in TRANSPORT_MODULES}
+    # The modem driver (ports/modem) is linked only by devices that use it:
+    # measured, reported and budgeted on its own.
+    transports = {module_name(o): object_sizes(tools["size"], o)
+                  for o in find_files(build, ".obj", "fota_modem.dir")}
     backend = {module_name(o): object_sizes(tools["size"], o)
                for o in find_files(build, ".obj", "fota_crypto_bearssl.dir")}
     total = {k: sum(m[k] for m in modules.values()) for k in ("text", "rodata", "data", "bss")}
@@ -362,7 +363,7 @@ def write_report(results, buffers, root, out):
         L.append("")
         L.append("Core flash (text + rodata + data): **%d bytes**." % flash_total(data))
         for name, t in sorted(data["transports"].items()):
-            L.append("Optional transport src/%s.c (linked only when used): text %d, rodata %d, "
+            L.append("Optional transport ports/modem/%s.c (linked only when used): text %d, rodata %d, "
                      "data %d, bss %d; flash **%d bytes**." % (name, t["text"], t["rodata"],
                                                               t["data"], t["bss"],
                                                               transport_flash(data, name)))

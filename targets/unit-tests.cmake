@@ -1,15 +1,16 @@
 # Which tests/unit/test_*.c run on the emulated targets: the pure-C ones.
 # A test qualifies when every #include is a header of the project's test,
-# core or portable-port folders (FOTA_TARGET_HEADER_DIRS) or one of the C
+# core or simulator folders (FOTA_TARGET_HEADER_DIRS) or one of the C
 # library headers below; a test that includes anything else (POSIX, sockets,
 # mbedTLS) is host only. The test support code is picked the same way: the
-# pure-C files of tests/support/ and ports/posix/ (its RAM-backed NOR flash
-# simulator and simulated bootloader run on the targets too). Shared by tests/target/CMakeLists.txt (which registers the ctest
-# tests) and targets/CMakeLists.txt (which builds them), so both agree.
+# pure-C files of tests/support/ and the RAM-backed NOR flash simulator and
+# simulated bootloader of sim/ (they run on the targets too). Shared by
+# tests/target/CMakeLists.txt (which registers the ctest tests) and
+# targets/CMakeLists.txt (which builds them), so both agree.
 set(FOTA_TARGET_ALLOWED_SYSTEM_HEADERS
   stdio.h string.h stdint.h stddef.h stdbool.h stdarg.h inttypes.h limits.h
   stdlib.h assert.h ctype.h setjmp.h)
-set(FOTA_TARGET_HEADER_DIRS tests tests/support include src ports/posix)
+set(FOTA_TARGET_HEADER_DIRS tests tests/support include src sim)
 
 # fota_target_pure_c(<root> <out-list-of-paths> <out-list-of-excluded-messages> <glob>...)
 function(fota_target_pure_c root out_tests out_excluded)
@@ -63,7 +64,7 @@ function(fota_target_unit_tests root out_tests out_excluded)
 endfunction()
 
 function(fota_target_support_sources root out_sources out_excluded)
-  fota_target_pure_c(${root} sources excluded tests/support/*.c ports/posix/*.c)
+  fota_target_pure_c(${root} sources excluded tests/support/*.c sim/flash.c sim/boot.c)
   set(${out_sources} ${sources} PARENT_SCOPE)
   set(${out_excluded} ${excluded} PARENT_SCOPE)
 endfunction()

@@ -150,7 +150,7 @@ int cmd_sim(int argc, char **argv)
         return 2;
     }
 
-    struct fota_posix_layout layout;
+    struct sim_layout layout;
     sim_layout(&layout, (uint32_t)slot_size);
     if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
         fprintf(stderr, "fota sim: cannot create %s: %s\n", dir, strerror(errno));
@@ -161,8 +161,8 @@ int cmd_sim(int argc, char **argv)
     struct stat st;
     if (factory && stat(path, &st) == 0 && (uint64_t)st.st_size != layout.flash_size)
         remove(path); /* reprogramming with another layout */
-    static struct fota_posix_flash flash;
-    if (fota_posix_flash_open(&flash, path, layout.flash_size, 4096, 4) < 0) {
+    static struct sim_flash flash;
+    if (sim_flash_open(&flash, path, layout.flash_size, 4096, 4) < 0) {
         fprintf(stderr, "fota sim: %s\n", flash.error);
         return 2;
     }
@@ -226,7 +226,7 @@ int cmd_sim(int argc, char **argv)
         break;
     }
     sim_transports_free(&transports);
-    fota_posix_flash_close(&flash);
+    sim_flash_close(&flash);
     static const int status[] = {0, 0, 5, 1, 3, 4};
     return r >= 0 && r <= SIM_ROLLED_BACK ? status[r] : 1;
 }

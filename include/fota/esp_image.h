@@ -69,7 +69,9 @@ int fota_esp_chip_from_id(uint16_t chip_id);
 /* Check that the first bytes of a download are an image the device can boot:
  * magic, segment count and, for the ESP32 family, the chip id. `expected_chip`
  * is the device's chip (FOTA_CHIP_ANY accepts raw images, for tests).
- * Returns 0, FOTA_ERR_IMAGE_HEADER or FOTA_ERR_IMAGE_CHIP. */
+ * Returns 0, FOTA_ERR_IMAGE_HEADER or FOTA_ERR_IMAGE_CHIP; `out` (may be
+ * NULL) is filled on success and on FOTA_ERR_IMAGE_CHIP (it names the chip
+ * the image is for). */
 int fota_esp_check_header(const uint8_t *data, size_t len, int expected_chip,
                           struct fota_esp_header *out);
 

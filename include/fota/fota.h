@@ -23,6 +23,7 @@
 
 #include "fota/crypto.h"
 #include "fota/error.h"
+#include "fota/esp_image.h"
 #include "fota/http.h"
 #include "fota/manifest.h"
 #include "fota/record.h"
@@ -241,53 +242,84 @@ enum fota_result {
 };
 
 /* Everything below is private to the core; it is here so that the caller
- * owns the memory. Size: see docs/agent.md. */
-struct fota {
-    const struct fota_config *cfg;
-    struct fota_buffers buf;
-    struct fota_record_store store;
-    struct fota_persist persist;
-    struct fota_http_parser http;
-    struct fota_manifest manifest;
-    struct fota_sha256 sha;
+ * owns the memory. One part per module (docs/agent.md); size: see there. */
 
-    /* Connection */
+/* A failure as the module that met it reports it: the code and a message
+ * naming the step and the cause. */
+struct fota_report {
+    int err;
+    char msg[FOTA_MSG_MAX];
+};
+
+/* One HTTP exchange over the configured transports (src/session.c). */
+struct fota_session {
+    const struct fota_config *cfg;
     const struct fota_transport *tr; /* open transport, NULL when closed */
     size_t tr_index;                 /* transport in use / to try */
     char host[FOTA_URL_HOST_MAX + 1];
     uint16_t port;
     uint8_t tls;
-    uint8_t reused;                  /* this request runs on a kept-alive connection */
-    size_t rx_len, rx_pos;           /* unparsed bytes in buf.rx */
-    uint32_t resp_bytes;             /* bytes received for the current response */
-
-    /* Progress of the current operation */
-    uint8_t phase;           /* internal state machine */
-    uint8_t fetching_image;  /* 0: manifest, 1: image */
-    uint8_t redirects;
-    uint8_t header_checked;
-    uint8_t hook_ran;
-    uint32_t attempts;
-    uint32_t wait_until;     /* backoff deadline (now_ms) */
-    uint32_t op_started;     /* attempt start, for total_timeout_ms */
+    uint8_t reused;          /* this request runs on a kept-alive connection */
+    uint8_t phase;           /* connect, send, receive */
+    uint8_t redirects;       /* followed for the current request */
+    uint8_t use_etag;        /* send If-None-Match: etag */
+    const char *what;        /* "manifest" or "image", for messages */
+    uint32_t range_from;     /* Range: bytes=range_from- (0: whole resource) */
+    uint32_t at;             /* resource offset of the next body byte */
+    size_t rx_len, rx_pos;   /* unparsed bytes in buf.rx */
+    uint32_t resp_bytes;     /* bytes received for the current response */
+    uint32_t started;        /* attempt start, for total_timeout_ms */
     uint32_t window_start;   /* slow-retrieval window */
     uint32_t window_bytes;
+    char etag[FOTA_HTTP_ETAG_MAX + 1]; /* manifest ETag for If-None-Match */
+    struct fota_http_parser http;
+};
+
+/* The inactive slot as a download fills it (src/slot_writer.c). */
+struct fota_slot_writer {
+    const struct fota_flash *flash;
+    struct fota_slot slot;   /* where it lives */
+    int index;               /* 0 or 1 */
+    uint32_t written;        /* bytes programmed */
+    uint32_t erased_to;      /* bytes erased */
+    uint32_t tail_len;
+    uint8_t tail[FOTA_WRITE_SIZE_MAX]; /* bytes waiting for a full write unit */
+};
+
+/* The journaled agent state (src/state.c). */
+struct fota_state {
+    struct fota_record_store store;
+    struct fota_persist persist;
+};
+
+/* The update the policy runs (src/agent.c). */
+struct fota_update {
+    uint8_t phase;           /* the step machine */
+    uint8_t fetching_image;  /* 0: manifest, 1: image */
+    uint8_t header_checked;  /* the image header passed: bytes go to flash */
+    uint8_t hook_ran;        /* pre_update ran for this download */
+    uint32_t attempts;
+    uint32_t wait_until;     /* backoff deadline (now_ms) */
     uint32_t manifest_len;
     uint32_t offset;         /* image bytes received and hashed */
-    uint32_t written;        /* image bytes programmed to flash */
-    uint32_t erased_to;      /* slot bytes erased so far */
     uint32_t persisted_at;   /* dl_offset last saved */
-    uint8_t tail[FOTA_WRITE_SIZE_MAX]; /* bytes waiting for a full write unit */
-    uint32_t tail_len;
-    struct fota_slot target;
-    int target_slot;
+    uint32_t rng;
+    int result;              /* enum fota_result or error once finished */
+    uint8_t head[FOTA_ESP_HEADER_SIZE]; /* first image bytes, held until the header passes */
+    struct fota_manifest manifest;
+    struct fota_sha256 sha;
+};
+
+struct fota {
+    const struct fota_config *cfg;
+    struct fota_buffers buf;
     int running_slot;
     int running_state;
-    uint32_t rng;
-    char etag[FOTA_HTTP_ETAG_MAX + 1]; /* manifest ETag for If-None-Match */
-    int result;              /* enum fota_result or error once finished */
-    int last_err;
-    char msg[FOTA_MSG_MAX];
+    struct fota_state state;
+    struct fota_update update;
+    struct fota_session session;
+    struct fota_slot_writer writer;
+    struct fota_report report; /* last failure */
 };
 
 /* Check the configuration and buffers, load the persistent state and read

@@ -47,6 +47,10 @@ int fota_record_load(struct fota_record_store *s, void *data);
 /* Append a new copy. Returns 0 or FOTA_ERR_FLASH_*. */
 int fota_record_save(struct fota_record_store *s, const void *data);
 
+/* Flash address where the next copy goes; after a failed save, where the
+ * save failed (for the caller's message). */
+uint32_t fota_record_position(const struct fota_record_store *s);
+
 /* CRC-32 (IEEE 802.3, reflected, as zlib), chainable from crc = 0. */
 uint32_t fota_crc32(uint32_t crc, const void *data, size_t len);
 

@@ -7,12 +7,18 @@
 #
 #   compile-check.sh esp8266 ESP8266_ARDUINO_DIR LIBSTDCXX_DIR
 #   compile-check.sh esp32   ESP_IDF_DIR         LIBSTDCXX_DIR
+#   compile-check.sh esp-idf ESP_IDF_DIR         LIBSTDCXX_DIR
 #
 # ESP8266_ARDUINO_DIR  a checkout of esp8266/Arduino (cores/, variants/,
 #                      tools/sdk/, libraries/ESP8266WiFi; the prebuilt .a
 #                      files are not needed).
 # ESP_IDF_DIR          an ESP-IDF tree with components/ (v5.x), and the
-#                      mbedTLS headers in components/mbedtls/mbedtls/include.
+#                      mbedTLS headers in components/mbedtls/mbedtls/include
+#                      (esp-idf: also esp-lwip's src/ in components/lwip/lwip).
+#
+# esp-idf checks the ESP-IDF component (ports/esp-idf/fota, ports/esp32, the
+# core and ports/crypto/mbedtls.c) the same way as esp32 checks the Arduino
+# library, without the Arduino stand-ins.
 # LIBSTDCXX_DIR        libstdc++ headers for a bare-metal newlib target, e.g.
 #                      Debian's libstdc++-arm-none-eabi-dev unpacked with
 #                      `dpkg -x`: .../usr/include/newlib/c++/12.2.1 (Debian's
@@ -77,9 +83,9 @@ printf '/* stand-in: the declaration tools/keygen.c writes */\nstatic const uint
 
 # Library sources in the two layouts: repository (PlatformIO's library.json)
 # and package (Arduino IDE).
-repo_inc="-I$root/include -I$root/ports/arduino/src"
+repo_inc="-I$root/include -I$root/ports/arduino/src -I$root/ports/esp32"
 pkg_inc="-I$tmp/pkg/fota/src"
-repo_c="$root/src/*.c $root/ports/arduino/src/*.c"
+repo_c="$root/src/*.c $root/ports/arduino/src/*.c $root/ports/esp32/*.c"
 repo_cpp="$root/ports/arduino/src/*.cpp"
 pkg_c="$tmp/pkg/fota/src/*.c"
 pkg_cpp="$tmp/pkg/fota/src/*.cpp"
@@ -141,7 +147,7 @@ esp8266)
     run "esp8266 C++ examples/arduino/FotaBasic/FotaBasic.ino" \
         $cxxc $cxxflags $CXXWARN $repo_inc -I"$tmp/sketch" -c "$tmp/sketch/FotaBasic.ino.cpp" -o "$tmp/o.o"
     ;;
-esp32)
+esp32|esp-idf)
     idf=$sdk/components
     [ -f "$idf/app_update/include/esp_ota_ops.h" ] || { echo "compile-check: $sdk has no ESP-IDF components/" >&2; exit 2; }
     [ -f "$idf/mbedtls/mbedtls/include/mbedtls/ecdsa.h" ] || {
@@ -209,6 +215,19 @@ esp32)
 #define CONFIG_MBEDTLS_SHA512_C 1
 #define CONFIG_MBEDTLS_SHA256_C 1
 #define CONFIG_MBEDTLS_ROM_MD5 1
+#define CONFIG_ESP_TLS_USING_MBEDTLS 1
+#define CONFIG_FOTA_MANIFEST_URL "https://updates.example.com/demo-board/{mac}/manifest"
+#define CONFIG_FOTA_CHECK_INTERVAL_S 3600
+#define CONFIG_FOTA_TLS 1
+#define CONFIG_FOTA_TLS_CRT_BUNDLE 1
+#define CONFIG_FOTA_RX_BUFFER_SIZE 2048
+#define CONFIG_FOTA_LINE_BUFFER_SIZE 512
+#define CONFIG_FOTA_URL_BUFFER_SIZE 1024
+#define CONFIG_FOTA_MANIFEST_BUFFER_SIZE 1024
+#define CONFIG_FOTA_CONNECT_TIMEOUT_MS 10000
+#define CONFIG_FOTA_READ_TIMEOUT_MS 10000
+#define CONFIG_FOTA_STATE_PARTITION_LABEL "fota_state"
+#define CONFIG_FOTA_TASK_STACK_SIZE 8192
 EOF
     # Stand-in for the arduino-esp32 core's headers: only the names the
     # adapter uses, declared as in the core (esp32-hal.h millis/delay,
@@ -306,7 +325,54 @@ EOF
     mach="--specs=picolibc.specs -march=rv32imc_zicsr_zifencei -mabi=ilp32 -fsyntax-only"
     cflags="$mach $defs -include $s/sdkconfig.h $incs"
     cxxflags="$mach $defs $incs -isystem $cxx -isystem $cxx/arm-none-eabi -std=gnu++17 -fno-exceptions -fno-rtti"
-    check_all "esp32c3" riscv64-unknown-elf-gcc riscv64-unknown-elf-g++ "$cflags" "$cxxflags"
+    if [ "$target" = esp32 ]; then
+        check_all "esp32c3" riscv64-unknown-elf-gcc riscv64-unknown-elf-g++ "$cflags" "$cxxflags"
+    else
+        # The component's own folders and the ones its transport reaches
+        # (lwIP sockets, esp-tls, the certificate bundle), lwIP's first.
+        lwip="-isystem $idf/lwip/include -isystem $idf/lwip/lwip/src/include
+              -isystem $idf/lwip/port/include -isystem $idf/lwip/port/freertos/include
+              -isystem $idf/lwip/port/esp32xx/include -isystem $idf/lwip/port/esp32xx/include/arch
+              -isystem $idf/esp-tls -isystem $idf/esp-tls/esp-tls-crypto
+              -isystem $idf/mbedtls/esp_crt_bundle/include -isystem $idf/esp_netif/include
+              -isystem $idf/vfs/include -isystem $idf/esp_event/include"
+        # lwIP's options: the defaults of its Kconfig, as menuconfig would
+        # write them (the first default of each bool/int/string option), and
+        # the default TCP_OVERSIZE choice.
+        python3 - "$idf/lwip/Kconfig" >"$s/sdkconfig_lwip.h" <<'PY'
+import re, sys
+name = kind = None
+for line in open(sys.argv[1]):
+    m = re.match(r"\s*(?:menu)?config\s+(\w+)", line)
+    if m:
+        name, kind = m.group(1), None
+        continue
+    m = re.match(r"\s*(bool|int|hex|string)\b", line)
+    if m and name and kind is None:
+        kind = m.group(1)
+        continue
+    m = re.match(r"\s*default\s+(\S.*?)(\s+if\s+.*)?$", line)
+    if m and name and kind:
+        v = m.group(1)
+        if kind == "bool" and v == "y":
+            print("#define CONFIG_%s 1" % name)
+        elif kind in ("int", "hex") and re.match(r"^-?(0x)?[0-9a-fA-F]+$", v):
+            print("#define CONFIG_%s %s" % (name, v))
+        elif kind == "string":
+            print("#define CONFIG_%s %s" % (name, v))
+        name = None
+print("#define CONFIG_LWIP_TCP_OVERSIZE_MSS 1")
+PY
+        idf_cflags="$mach -DESP_PLATFORM -D_GNU_SOURCE -DRVHAL_EXCM_LEVEL_CLIC=3
+              -DMBEDTLS_CONFIG_FILE=\"mbedtls/esp_config.h\" -include $s/sdkconfig.h
+              -include $s/sdkconfig_lwip.h $lwip $incs"
+        for f in "$root"/src/*.c "$root"/ports/crypto/mbedtls.c "$root"/ports/esp32/*.c \
+            "$root"/ports/modem/*.c "$root"/ports/esp-idf/fota/*.c; do
+            run "esp-idf C ${f#"$root"/}" riscv64-unknown-elf-gcc $idf_cflags -std=gnu17 $CWARN \
+                -I"$root/include" -I"$root/src" -I"$root/ports/esp32" -I"$root/ports/modem" \
+                -I"$root/ports/esp-idf/fota/include" -c "$f"
+        done
+    fi
     ;;
 *)
     usage

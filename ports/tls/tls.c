@@ -1,8 +1,8 @@
 /*
  * TLS transport on mbedTLS 2.28 / 3.x over any plain struct fota_transport.
- * See include/fota/tls.h for the contract and docs/transports.md for sizes.
+ * See fota_tls.h for the contract and docs/transports.md for sizes.
  */
-#include "fota/tls.h"
+#include "fota_tls.h"
 
 #include <string.h>
 

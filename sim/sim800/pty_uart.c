@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <string.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fota/error.h"
@@ -54,14 +53,6 @@ static int uart_write(void *ctx, const uint8_t *buf, size_t len)
     return (int)len;
 }
 
-static uint32_t uart_now_ms(void *ctx)
-{
-    (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
-
 int fota_pty_uart_open(struct fota_pty_uart *u, const char *path)
 {
     memset(u, 0, sizeof(*u));
@@ -84,7 +75,6 @@ int fota_pty_uart_open(struct fota_pty_uart *u, const char *path)
     u->uart.ctx = u;
     u->uart.read = uart_read;
     u->uart.write = uart_write;
-    u->uart.now_ms = uart_now_ms;
     return 0;
 }
 

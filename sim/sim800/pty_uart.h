@@ -3,7 +3,7 @@
 #ifndef FOTA_PTY_UART_H
 #define FOTA_PTY_UART_H
 
-#include "fota/uart.h"
+#include "fota_uart.h"
 
 struct fota_pty_uart {
     struct fota_uart uart; /* give &uart to the driver */

@@ -113,7 +113,8 @@ int sim_transports_setup(struct sim_transports *st, const struct sim_transport_o
                      strerror(errno));
             return -1;
         }
-        struct fota_sim800_config mc = {.apn = o->apn ? o->apn : "internet", .name = "gsm"};
+        struct fota_sim800_config mc = {.apn = o->apn ? o->apn : "internet", .name = "gsm",
+                                        .now_ms = fota_posix_now_ms};
         int r = fota_sim800_init(&st->modem, &mc, &st->uart.uart, st->modem_line,
                                  sizeof st->modem_line, st->modem_rx, sizeof st->modem_rx);
         if (r != 0) {

@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 #include "fota/fota.h"
-#include "fota/sim800.h"
-#include "fota/tls.h"
+#include "fota_sim800.h"
+#include "fota_tls.h"
 #include "fota_posix.h"
 #include "pty_uart.h"
 

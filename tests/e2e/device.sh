@@ -57,7 +57,7 @@ expect_sim() {
 
 # ---- State of the simulated device after a run --------------------------------
 # Its flash is $WORK/dev/flash.bin; with the default 2 MiB slots slot 0 starts
-# at 0x10000 and slot 1 at 0x210000 (sim/device.c, fota_posix_layout_default).
+# at 0x10000 and slot 1 at 0x210000 (sim/device.c, sim_layout_default).
 SLOT_ADDR=(0x10000 0x210000)
 
 # slot_holds SLOT FILE: slot SLOT begins with exactly the bytes of FILE.

@@ -14,7 +14,7 @@
 #
 # Environment given by ctest (tests/e2e/CMakeLists.txt): FOTA_BIN (the built
 # fota tool), FOTA_SRC (source tree), FOTA_BUILD (build tree). FAULTPROXY_BIN
-# and BADSERVER_BIN default to $FOTA_BUILD/tests/tools/{faultproxy,badserver}.
+# and BADSERVER_BIN default to $FOTA_BUILD/tests/servers/{faultproxy,badserver}.
 #
 # Servers: every start_* function starts one process bound to loopback on a
 # free port, waits until it is ready (it answers HTTP, or printed its
@@ -66,8 +66,8 @@ LIB_PIDFILE=$FOTA_TEST_TMP/.pids
 : >"$LIB_PIDFILE"
 
 : "${FOTA_BUILD:=}"
-: "${FAULTPROXY_BIN:=${FOTA_BUILD:+$FOTA_BUILD/tests/tools/faultproxy}}"
-: "${BADSERVER_BIN:=${FOTA_BUILD:+$FOTA_BUILD/tests/tools/badserver}}"
+: "${FAULTPROXY_BIN:=${FOTA_BUILD:+$FOTA_BUILD/tests/servers/faultproxy}}"
+: "${BADSERVER_BIN:=${FOTA_BUILD:+$FOTA_BUILD/tests/servers/badserver}}"
 
 note() { printf '%s: %s\n' "$LIB_NAME" "$*" >&2; }
 
@@ -355,7 +355,7 @@ start_python_http() {
     return 1
 }
 
-# start_faultproxy TARGET_PORT MODE [ARGS...]: faultproxy (tests/tools) on a
+# start_faultproxy TARGET_PORT MODE [ARGS...]: faultproxy (tests/servers) on a
 # free port relaying to 127.0.0.1:TARGET_PORT with --mode MODE and ARGS
 # (--arg K, --times N, --control FILE).
 #   -> PROXY_PORT PROXY_URL PROXY_PID PROXY_LOG (its stderr: one line per
@@ -380,7 +380,7 @@ start_faultproxy() {
     export PROXY_PORT PROXY_URL PROXY_PID PROXY_LOG
 }
 
-# start_badserver MODE [ARGS...]: badserver (tests/tools) on a free port with
+# start_badserver MODE [ARGS...]: badserver (tests/servers) on a free port with
 # --mode MODE and ARGS (--dir DIR, --times N, --arg K).
 #   -> BAD_PORT BAD_URL BAD_PID BAD_LOG (its stderr: one line per request)
 LIB_BAD_COUNT=0

@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fota/sim800.h"
-#include "fota/tls.h"
+#include "fota_posix.h"
+#include "fota_sim800.h"
+#include "fota_tls.h"
 #include "http_get.h"
 #include "pty_uart.h"
 
@@ -42,7 +43,7 @@ static char *slurp(const char *path, size_t *len)
 int main(int argc, char **argv)
 {
     const char *tty = NULL, *ca_path = NULL;
-    struct fota_sim800_config mc = {.apn = NULL};
+    struct fota_sim800_config mc = {.apn = NULL, .now_ms = fota_posix_now_ms};
     uint32_t timeout = 10000;
     size_t line_size = 128, rx_size = 1460;
     int bring_up_only = 0, i = 1;

@@ -22,24 +22,22 @@ cat >"$work/mutate.py" <<'EOF'
 import sys
 # name: (file, original text, mutated text, what the bug is)
 MUTANTS = {
- 'activate-order': ('src/agent.c',
-  '''    p->pending_slot = f->target_slot;
-    if ((r = persist_save(f)) < 0)
+ 'activate-order': ('src/activate.c',
+  '''    if ((r = fota_save_state(f)) < 0)
         return r;
     /* 2. One atomic boot-data write selects the slot for one trial boot. */
-    r = f->cfg->boot->set_next(f->cfg->boot->ctx, f->target_slot);''',
-  '''    p->pending_slot = f->target_slot;
-    r = f->cfg->boot->set_next(f->cfg->boot->ctx, f->target_slot);
-    if ((r = persist_save(f)) < 0)
+    r = b->set_next(b->ctx, slot);''',
+  '''    r = b->set_next(b->ctx, slot);
+    if ((r = fota_save_state(f)) < 0)
         return r;''',
   'agent selects the new slot before recording the pending version'),
  'journal-erases-newest': ('src/record.c',
   '''        s->next = ((sector + 1) % sectors) * ss;''',
   '''        s->next = sector * ss; (void)sectors;''',
   'record store erases the sector holding its newest record when it is full'),
- 'progress-rounds-up': ('src/agent.c',
-  '''    uint32_t at = f->written / ss * ss;''',
-  '''    uint32_t at = (f->written + ss - 1) / ss * ss; if (at > f->manifest.size) at = f->manifest.size;''',
+ 'progress-rounds-up': ('src/slot_writer.c',
+  '''    return w->written / ss * ss;''',
+  '''    return (w->written + ss - 1) / ss * ss;''',
   'progress record claims the partly written sector'),
  'no-rollback': ('ports/posix/boot.c',
   '''    if (b->data.state[s] == FOTA_IMG_PENDING_VERIFY) {''',
@@ -50,21 +48,17 @@ MUTANTS = {
         return 0;''',
   '''    (void)n;''',
   'record store accepts torn records (no CRC check)'),
- 'no-readback': ('src/agent.c',
-  '''    if (memcmp(got, f->manifest.sha256, 32) != 0) {
-        clear_download(&f->persist);
-        persist_save(f);
-        return fail(f, FOTA_ERR_FLASH_VERIFY,''',
-  '''    if (0) {
-        clear_download(&f->persist);
-        persist_save(f);
-        return fail(f, FOTA_ERR_FLASH_VERIFY,''',
+ 'no-readback': ('src/slot_writer.c',
+  '''    if (memcmp(got, expect, 32) != 0)
+        return fota_fail(rep, FOTA_ERR_FLASH_VERIFY,''',
+  '''    if (0)
+        return fota_fail(rep, FOTA_ERR_FLASH_VERIFY,''',
   'agent activates without checking the read-back hash'),
- 'floor-not-settled': ('src/agent.c',
+ 'floor-not-settled': ('src/activate.c',
   '''            if (f->running_state == FOTA_IMG_VALID) {
-                /* confirmed, but the floor was not raised before a reset */''',
+                /* confirmed, but reset before the floor rose */''',
   '''            if (0) {
-                /* confirmed, but the floor was not raised before a reset */''',
+                /* confirmed, but reset before the floor rose */''',
   'agent forgets to raise the floor when the confirm outran the state save'),
 }
 if sys.argv[1] == 'list':

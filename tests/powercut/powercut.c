@@ -219,10 +219,10 @@ static struct {
     int slot1_aborted;         /* history: slot 1 holds an earlier rolled-back release */
     /* the device */
     struct image old_img, new_img;
-    struct fota_posix_layout layout;
+    struct sim_layout layout;
     uint8_t *mem;              /* flash contents */
     uint8_t *initial;          /* flash as it left the factory */
-    struct fota_posix_flash flash;
+    struct sim_flash flash;
     struct sim_options opt;
     struct sim_device dev;
     struct seg_net net;
@@ -258,13 +258,13 @@ static struct {
     uint32_t n_rows;
     int have_persist, have_boot;      /* the last record seen in each journal */
     struct fota_persist persist;
-    struct fota_posix_bootdata boot;
+    struct sim_bootdata boot;
     uint64_t trace_hash;              /* FNV-1a of every (kind, addr, len) */
 } oplog;
 
 static int region_of(uint32_t addr)
 {
-    const struct fota_posix_layout *l = &w.layout;
+    const struct sim_layout *l = &w.layout;
     if (addr >= l->otadata_addr && addr < l->otadata_addr + l->otadata_size)
         return REG_OTADATA;
     if (addr >= l->state_addr && addr < l->state_addr + l->state_size)
@@ -325,9 +325,9 @@ static int describe_persist(const struct fota_persist *p, char *out, size_t size
     return strstr(what, "; progress") == what && !strchr(what + 2, ';');
 }
 
-static void describe_boot(const struct fota_posix_bootdata *b, char *out, size_t size)
+static void describe_boot(const struct sim_bootdata *b, char *out, size_t size)
 {
-    const struct fota_posix_bootdata *a = &oplog.boot;
+    const struct sim_bootdata *a = &oplog.boot;
     char what[160] = "";
     if (!oplog.have_boot || a->active != b->active)
         APPEND(what, ", active slot %u", (unsigned)b->active);
@@ -378,8 +378,8 @@ static void log_op(int is_erase, uint32_t addr, const void *buf, uint32_t len)
             download = 0; /* a progress record on its own */
         }
     } else if (reg == REG_OTADATA &&
-               (payload = record_payload(buf, len, sizeof(struct fota_posix_bootdata)))) {
-        struct fota_posix_bootdata b;
+               (payload = record_payload(buf, len, sizeof(struct sim_bootdata)))) {
+        struct sim_bootdata b;
         memcpy(&b, payload, sizeof b);
         describe_boot(&b, what, sizeof what);
         oplog.boot = b;
@@ -479,7 +479,7 @@ static int slot_holds(int slot, const struct image *img, uint32_t len)
     return memcmp(slot_mem(slot), img->data, len) == 0;
 }
 
-static int load_bootdata(struct fota_posix_bootdata *bd, uint32_t *seq)
+static int load_bootdata(struct sim_bootdata *bd, uint32_t *seq)
 {
     struct fota_record_store rs;
     fota_record_init(&rs, &w.flash.iface, w.layout.otadata_addr, w.layout.otadata_size,
@@ -502,7 +502,7 @@ static int load_persist(struct fota_persist *p, uint32_t *seq)
  * their contents consistent with each other and with the slots. */
 static void check_state(const char *when)
 {
-    struct fota_posix_bootdata bd;
+    struct sim_bootdata bd;
     struct fota_persist p;
     uint32_t seq;
     const struct image *nw = &w.new_img;
@@ -640,7 +640,7 @@ static void on_booted(void *ctx, const struct sim_device *d)
 static void on_cut(void *ctx)
 {
     (void)ctx;
-    struct fota_posix_bootdata bd;
+    struct sim_bootdata bd;
     uint32_t seq;
     st.cuts++;
     if (w.verbose)
@@ -695,7 +695,7 @@ static int power_cycle(uint32_t cut_at, int mode, uint32_t seed)
 /* The device settled: is it where it must be? */
 static void check_end(int outcome)
 {
-    struct fota_posix_bootdata bd;
+    struct sim_bootdata bd;
     struct fota_persist p;
     uint32_t seq;
     const struct image *nw = &w.new_img;
@@ -766,12 +766,12 @@ static uint32_t journal_capacity(uint32_t size, uint32_t data_len)
 static void prefill(uint8_t *flash_copy, uint32_t addr, uint32_t size, const void *data,
                     uint32_t len, uint32_t records)
 {
-    struct fota_posix_flash f;
+    struct sim_flash f;
     struct fota_record_store rs;
     memset(&f, 0, sizeof f); /* a flash view on the copy, without blanking it */
     f.mem = flash_copy;
     f.size = w.layout.flash_size;
-    fota_posix_flash_init_iface(&f, w.flash.iface.sector_size, w.flash.iface.write_size);
+    sim_flash_init_iface(&f, w.flash.iface.sector_size, w.flash.iface.write_size);
     fota_record_init(&rs, &f.iface, addr, size, len);
     for (uint32_t i = 0; i < records; i++)
         fota_record_save(&rs, data);
@@ -795,7 +795,7 @@ static void prefill_state(uint8_t *flash_copy, uint32_t records)
 /* Boot data with the running slot 0 confirmed. */
 static void prefill_boot(uint8_t *flash_copy, uint32_t records)
 {
-    struct fota_posix_bootdata b = {
+    struct sim_bootdata b = {
         0, {FOTA_IMG_VALID, w.slot1_aborted ? FOTA_IMG_ABORTED : FOTA_IMG_UNDEFINED}};
     prefill(flash_copy, w.layout.otadata_addr, w.layout.otadata_size, &b, sizeof b, records);
 }
@@ -1370,7 +1370,7 @@ int main(int argc, char **argv)
     w.mem = malloc(w.layout.flash_size);
     w.initial = malloc(w.layout.flash_size);
     if (!w.mem || !w.initial ||
-        fota_posix_flash_open_buf(&w.flash, w.mem, w.layout.flash_size, 4096, 4) < 0 ||
+        sim_flash_open_buf(&w.flash, w.mem, w.layout.flash_size, 4096, 4) < 0 ||
         sim_factory_program(&w.flash, &w.layout, w.old_img.data, w.old_img.len) < 0) {
         fprintf(stderr, "powercut: cannot set up a %u-byte flash for %u-byte slots\n",
                 (unsigned)w.layout.flash_size, (unsigned)w.slot_size);
@@ -1383,7 +1383,7 @@ int main(int argc, char **argv)
             worn_state = journal_capacity(w.layout.state_size, sizeof(struct fota_persist)) - 1;
         if (worn_boot == UINT32_MAX)
             worn_boot =
-                journal_capacity(w.layout.otadata_size, sizeof(struct fota_posix_bootdata)) - 1;
+                journal_capacity(w.layout.otadata_size, sizeof(struct sim_bootdata)) - 1;
         APPEND(worn, "; slot 1 holds a release rolled back earlier");
     }
     if (worn_state != UINT32_MAX) {
@@ -1399,7 +1399,7 @@ int main(int argc, char **argv)
     }
     if (worn_boot != UINT32_MAX) {
         uint32_t cap = journal_capacity(w.layout.otadata_size,
-                                        sizeof(struct fota_posix_bootdata));
+                                        sizeof(struct sim_bootdata));
         if (worn_boot >= cap) {
             fprintf(stderr, "powercut: --worn-boot must be below %u\n", (unsigned)cap);
             return 2;

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "fota/error.h"
-#include "fota/tls.h"
+#include "fota_tls.h"
 #include "fota_posix.h"
 #include "http_get.h"
 

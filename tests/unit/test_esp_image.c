@@ -83,6 +83,7 @@ static void test_blink_esp32s2(void)
     /* The device check: right chip only; the descriptor once 288 bytes are in */
     CHECK_EQ_INT(fota_esp_check_header(file_buf, len, FOTA_CHIP_ESP32S2, &h), 0);
     CHECK_EQ_INT(fota_esp_check_header(file_buf, len, FOTA_CHIP_ESP32, &h), FOTA_ERR_IMAGE_CHIP);
+    CHECK_EQ_INT(h.chip, FOTA_CHIP_ESP32S2); /* a refusal names the image's chip */
     CHECK_EQ_INT(fota_esp_check_header(file_buf, len, FOTA_CHIP_ESP32S3, NULL),
                  FOTA_ERR_IMAGE_CHIP);
     CHECK_EQ_INT(fota_esp_check_header(file_buf, 24, FOTA_CHIP_ESP32S2, &h), 0);

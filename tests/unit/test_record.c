@@ -5,14 +5,14 @@
 
 #include "fota/error.h"
 #include "fota/fota.h"
-#include "fota_posix.h"
+#include "flash.h"
 #include "harness.h"
 
 #define SECTOR 4096u
 #define REGION (2 * SECTOR)
 
 static uint8_t mem[REGION];
-static struct fota_posix_flash flash;
+static struct sim_flash flash;
 static jmp_buf power_on;
 
 struct payload {
@@ -36,7 +36,7 @@ static void test_blank_region_has_no_record(void)
 {
     struct fota_record_store s;
     struct payload p;
-    fota_posix_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
+    sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
     CHECK_EQ_INT(fota_record_init(&s, &flash.iface, 0, REGION, sizeof p), 0);
     CHECK_EQ_INT(fota_record_load(&s, &p), FOTA_ERR_STATE_CORRUPT);
 }
@@ -44,7 +44,7 @@ static void test_blank_region_has_no_record(void)
 static void test_rejects_bad_geometry(void)
 {
     struct fota_record_store s;
-    fota_posix_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
+    sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
     CHECK_EQ_INT(fota_record_init(&s, &flash.iface, 0, SECTOR, 16), FOTA_ERR_INVALID_ARG);
     CHECK_EQ_INT(fota_record_init(&s, &flash.iface, 100, REGION, 16), FOTA_ERR_INVALID_ARG);
     CHECK_EQ_INT(fota_record_init(&s, &flash.iface, 0, REGION, FOTA_RECORD_DATA_MAX + 1),
@@ -55,7 +55,7 @@ static void test_round_trip_and_wrap(void)
 {
     struct fota_record_store s;
     struct payload p, q;
-    fota_posix_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
+    sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
     fota_record_init(&s, &flash.iface, 0, REGION, sizeof p);
     /* 80-byte slots: 51 per sector; 500 saves wrap the region several times */
     for (uint32_t i = 1; i <= 500; i++) {
@@ -96,7 +96,7 @@ static void test_power_cut_every_operation(void)
             for (uint32_t i = 1; i <= 3; i++) {
                 struct fota_record_store s;
                 struct payload p, q;
-                fota_posix_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
+                sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
                 fota_record_init(&s, &flash.iface, 0, REGION, sizeof p);
                 for (uint32_t n = 1; n <= start; n++) {
                     make(&p, n);

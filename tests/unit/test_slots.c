@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fota/fota.h"
-#include "fota_posix.h"
+#include "boot.h"
 #include "harness.h"
 #include "test_image.h"
 
@@ -16,10 +16,10 @@
 #define SECTOR 4096u
 #define SLOT 0x10000u
 
-static struct fota_posix_layout layout;
+static struct sim_layout layout;
 static uint8_t mem[0x40000];
-static struct fota_posix_flash flash;
-static struct fota_posix_boot boot;
+static struct sim_flash flash;
+static struct sim_boot boot;
 static uint8_t image[2048];
 static jmp_buf power_on;
 
@@ -30,22 +30,22 @@ static void program_slot(int slot, const char *version, int corrupt)
     if (corrupt)
         image[n / 2] ^= 1;
     memset(flash.mem + layout.slot_addr[slot], 0xFF, layout.slot_size);
-    fota_posix_flash_load(&flash, layout.slot_addr[slot], image, (uint32_t)n);
+    sim_flash_load(&flash, layout.slot_addr[slot], image, (uint32_t)n);
 }
 
 static void fresh(void)
 {
-    fota_posix_layout_default(&layout, SLOT, SECTOR);
+    sim_layout_default(&layout, SLOT, SECTOR);
     CHECK(layout.flash_size <= sizeof mem);
-    fota_posix_flash_open_buf(&flash, mem, layout.flash_size, SECTOR, 4);
+    sim_flash_open_buf(&flash, mem, layout.flash_size, SECTOR, 4);
     program_slot(0, "1.0.0", 0);
 }
 
 /* Power on: returns the slot booted, -1 when bricked. */
 static int power_on_boot(int *state)
 {
-    fota_posix_boot_init(&boot, &flash, &layout, &FOTA_TEST_CRYPTO);
-    if (fota_posix_bootloader(&boot) != FOTA_POSIX_BOOTED)
+    sim_boot_init(&boot, &flash, &layout, &FOTA_TEST_CRYPTO);
+    if (sim_bootloader(&boot) != SIM_BOOTED)
         return -1;
     int slot = -1;
     boot.iface.running(boot.iface.ctx, &slot, state);

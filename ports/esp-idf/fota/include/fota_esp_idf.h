@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "esp_partition.h"
 #include "fota/fota.h"
+#include "fota_esp32.h"
 #include "sdkconfig.h"
 
 #ifdef __cplusplus
@@ -70,12 +70,9 @@ struct fota_esp_idf {
     struct fota agent;         /* use with the fota_* API (fota_confirm, ...) */
     struct fota_config cfg;
     struct fota_buffers buffers;
-    struct fota_flash flash;
-    struct fota_boot boot;
+    struct fota_esp32 esp32;   /* flash and boot control (ports/esp32) */
     struct fota_transport transport;
     struct fota_esp_idf_net net;
-    const esp_partition_t *slot[2]; /* ota_0, ota_1 */
-    const esp_partition_t *state;   /* CONFIG_FOTA_STATE_PARTITION_LABEL */
     int (*user_pre_update)(void *ctx);
     void (*user_progress)(void *ctx, uint32_t done, uint32_t total);
     void (*user_event)(void *ctx, int event, const struct fota *f);

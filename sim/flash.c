@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fota_posix.h"
+#include "flash.h"
 
-static uint32_t next_rand(struct fota_posix_flash *f)
+static uint32_t next_rand(struct sim_flash *f)
 {
     /* xorshift32: deterministic per seed, so every cut is reproducible */
     uint32_t x = f->seed ? f->seed : 0x9E3779B9u;
@@ -18,13 +18,13 @@ static uint32_t next_rand(struct fota_posix_flash *f)
     return x;
 }
 
-static int in_bad_region(const struct fota_posix_flash *f, uint32_t addr, uint32_t len)
+static int in_bad_region(const struct sim_flash *f, uint32_t addr, uint32_t len)
 {
     return f->bad_len && addr < f->bad_addr + f->bad_len && f->bad_addr < addr + len;
 }
 
 /* Does this write (is_erase 0) or erase (1) fail with an error? */
-static int bad_fails(const struct fota_posix_flash *f, int is_erase, uint32_t addr, uint32_t len)
+static int bad_fails(const struct sim_flash *f, int is_erase, uint32_t addr, uint32_t len)
 {
     if (!in_bad_region(f, addr, len))
         return 0;
@@ -32,7 +32,7 @@ static int bad_fails(const struct fota_posix_flash *f, int is_erase, uint32_t ad
            (f->bad_mode == FOTA_BAD_ERASES && is_erase);
 }
 
-static int check_range(struct fota_posix_flash *f, const char *op, uint32_t addr, uint32_t len)
+static int check_range(struct sim_flash *f, const char *op, uint32_t addr, uint32_t len)
 {
     if (addr > f->size || len > f->size - addr) {
         snprintf(f->error, sizeof f->error, "%s out of range: 0x%x+%u (flash is %u bytes)", op,
@@ -42,7 +42,7 @@ static int check_range(struct fota_posix_flash *f, const char *op, uint32_t addr
     return 0;
 }
 
-static void cut_now(struct fota_posix_flash *f)
+static void cut_now(struct sim_flash *f)
 {
     if (f->on_cut)
         f->on_cut(f->cut_ctx);
@@ -53,7 +53,7 @@ static void cut_now(struct fota_posix_flash *f)
 
 /* Called at the start of every write/erase: counts it and reports whether
  * this operation is the one to cut (and how). */
-static int cut_mode_for_op(struct fota_posix_flash *f)
+static int cut_mode_for_op(struct sim_flash *f)
 {
     f->ops++;
     if (f->cut_mode != FOTA_CUT_NONE && f->ops == f->cut_at)
@@ -63,7 +63,7 @@ static int cut_mode_for_op(struct fota_posix_flash *f)
 
 static int flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
-    struct fota_posix_flash *f = ctx;
+    struct sim_flash *f = ctx;
     if (check_range(f, "read", addr, len) < 0)
         return FOTA_ERR_FLASH_READ;
     memcpy(buf, f->mem + addr, len);
@@ -74,7 +74,7 @@ static int flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 
 static int flash_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
-    struct fota_posix_flash *f = ctx;
+    struct sim_flash *f = ctx;
     const uint8_t *src = buf;
     uint32_t ws = f->iface.write_size;
 
@@ -124,7 +124,7 @@ static int flash_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 
 static int flash_erase(void *ctx, uint32_t addr, uint32_t len)
 {
-    struct fota_posix_flash *f = ctx;
+    struct sim_flash *f = ctx;
     uint32_t ss = f->iface.sector_size;
 
     if (check_range(f, "erase", addr, len) < 0)
@@ -162,7 +162,7 @@ static int flash_erase(void *ctx, uint32_t addr, uint32_t len)
     return 0;
 }
 
-void fota_posix_flash_init_iface(struct fota_posix_flash *f, uint32_t sector_size, uint32_t write_size)
+void sim_flash_init_iface(struct sim_flash *f, uint32_t sector_size, uint32_t write_size)
 {
     f->iface.ctx = f;
     f->iface.read = flash_read;
@@ -172,7 +172,7 @@ void fota_posix_flash_init_iface(struct fota_posix_flash *f, uint32_t sector_siz
     f->iface.write_size = write_size;
 }
 
-int fota_posix_flash_check_geometry(struct fota_posix_flash *f, uint32_t size, uint32_t sector_size,
+int sim_flash_check_geometry(struct sim_flash *f, uint32_t size, uint32_t sector_size,
                           uint32_t write_size)
 {
     if (sector_size == 0 || size % sector_size || write_size == 0 ||
@@ -186,21 +186,21 @@ int fota_posix_flash_check_geometry(struct fota_posix_flash *f, uint32_t size, u
     return 0;
 }
 
-int fota_posix_flash_open_buf(struct fota_posix_flash *f, uint8_t *mem, uint32_t size,
+int sim_flash_open_buf(struct sim_flash *f, uint8_t *mem, uint32_t size,
                               uint32_t sector_size, uint32_t write_size)
 {
     memset(f, 0, sizeof *f);
     f->fd = -1;
-    if (fota_posix_flash_check_geometry(f, size, sector_size, write_size) < 0)
+    if (sim_flash_check_geometry(f, size, sector_size, write_size) < 0)
         return -1;
     f->mem = mem;
     memset(f->mem, 0xFF, size);
     f->size = size;
-    fota_posix_flash_init_iface(f, sector_size, write_size);
+    sim_flash_init_iface(f, sector_size, write_size);
     return 0;
 }
 
-void fota_posix_flash_load(struct fota_posix_flash *f, uint32_t addr, const void *data,
+void sim_flash_load(struct sim_flash *f, uint32_t addr, const void *data,
                            uint32_t len)
 {
     if (addr <= f->size && len <= f->size - addr)

@@ -22,8 +22,6 @@ struct fota_uart {
     /* Write all len bytes (blocking until queued). Returns len or a negative
      * FOTA_ERR_* code. */
     int (*write)(void *ctx, const uint8_t *buf, size_t len);
-    /* Monotonic milliseconds (wraps at 2^32), for the command deadlines. */
-    uint32_t (*now_ms)(void *ctx);
 };
 
 #ifdef __cplusplus

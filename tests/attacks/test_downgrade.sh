@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rollback attacks: a validly signed older version, and a newer version whose
+# Rollback (downgrade) attacks: a validly signed older version, and a newer version whose
 # security counter is below the floor the device raised when it confirmed an
 # image released with --security-counter. The device refuses both and keeps
 # running what it runs; the update slot is never selected.

@@ -1,8 +1,9 @@
 /*
  * SIM800 GSM/GPRS modem as a fota transport (name "gsm"), over a UART.
  *
- * Portable core code: fixed buffers (the caller's), bounded loops, a timeout
- * on every command, no heap, no OS calls. The transport carries plain TCP
+ * Portable C like the core (ports/modem: only devices with a modem link it):
+ * fixed buffers (the caller's), bounded loops, a timeout on every command, no
+ * heap, no OS calls. The transport carries plain TCP
  * through the modem's own IP stack (AT+CIPSTART, AT+CIPSEND, manual receive
  * with AT+CIPRXGET); for https:// layer fota_tls over it:
  *
@@ -36,7 +37,7 @@
 #include <stdint.h>
 
 #include "fota/fota.h"
-#include "fota/uart.h"
+#include "fota_uart.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,10 @@ struct fota_sim800_config {
     const char *user; /* NULL: "" */
     const char *pass; /* NULL: "" */
     const char *name; /* transport name; NULL: "gsm" */
+    /* The platform clock for the command deadlines: the same now_ms and ctx
+     * as in struct fota_config (monotonic milliseconds, wrapping at 2^32). */
+    void *ctx;
+    uint32_t (*now_ms)(void *ctx);
     /* Timeouts; 0 selects the default in brackets (the SIM800 manual's
      * maximum response times where it gives one). */
     uint32_t cmd_timeout_ms;    /* [2000]  ordinary commands */
@@ -90,8 +95,9 @@ struct fota_sim800 {
 };
 
 /* Fill m->transport. line/rx are the caller's buffers (see above); cfg is
- * copied, its strings are not (they must outlive m). Does not touch the
- * UART. Returns 0 or FOTA_ERR_INVALID_ARG / FOTA_ERR_BUFFER_TOO_SMALL. */
+ * copied, its strings are not (they must outlive m); cfg->now_ms is
+ * required. Does not touch the UART. Returns 0 or FOTA_ERR_INVALID_ARG /
+ * FOTA_ERR_BUFFER_TOO_SMALL. */
 int fota_sim800_init(struct fota_sim800 *m, const struct fota_sim800_config *cfg,
                      const struct fota_uart *uart, char *line, size_t line_size, uint8_t *rx,
                      size_t rx_size);

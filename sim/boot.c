@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "fota/esp_image.h"
-#include "fota_posix.h"
+#include "boot.h"
 
-void fota_posix_layout_default(struct fota_posix_layout *l, uint32_t slot_size,
+void sim_layout_default(struct sim_layout *l, uint32_t slot_size,
                                uint32_t sector_size)
 {
     /* As an ESP-IDF two-OTA table: otadata, a data partition for the agent,
@@ -35,14 +35,14 @@ static const char *state_name(uint32_t s)
     return s < 5 ? names[s] : "?";
 }
 
-static int save(struct fota_posix_boot *b)
+static int save(struct sim_boot *b)
 {
     return fota_record_save(&b->otadata, &b->data);
 }
 
 static int boot_running(void *ctx, int *slot, int *state)
 {
-    struct fota_posix_boot *b = ctx;
+    struct sim_boot *b = ctx;
     if (b->running < 0)
         return FOTA_ERR_BOOT;
     *slot = b->running;
@@ -52,7 +52,7 @@ static int boot_running(void *ctx, int *slot, int *state)
 
 static int boot_slot_info(void *ctx, int slot, struct fota_slot *out)
 {
-    struct fota_posix_boot *b = ctx;
+    struct sim_boot *b = ctx;
     if (slot < 0 || slot > 1)
         return FOTA_ERR_INVALID_ARG;
     out->addr = b->layout.slot_addr[slot];
@@ -62,10 +62,10 @@ static int boot_slot_info(void *ctx, int slot, struct fota_slot *out)
 
 static int boot_set_next(void *ctx, int slot)
 {
-    struct fota_posix_boot *b = ctx;
+    struct sim_boot *b = ctx;
     if (slot < 0 || slot > 1 || slot == b->running)
         return FOTA_ERR_INVALID_ARG;
-    struct fota_posix_bootdata old = b->data;
+    struct sim_bootdata old = b->data;
     b->data.active = (uint32_t)slot;
     b->data.state[slot] = FOTA_IMG_NEW;
     int r = save(b);
@@ -76,7 +76,7 @@ static int boot_set_next(void *ctx, int slot)
 
 static int boot_confirm(void *ctx)
 {
-    struct fota_posix_boot *b = ctx;
+    struct sim_boot *b = ctx;
     if (b->running < 0)
         return FOTA_ERR_BOOT;
     if (b->data.state[b->running] == FOTA_IMG_VALID)
@@ -91,10 +91,10 @@ static int boot_confirm(void *ctx)
 
 static int boot_rollback(void *ctx)
 {
-    struct fota_posix_boot *b = ctx;
+    struct sim_boot *b = ctx;
     if (b->running < 0)
         return FOTA_ERR_BOOT;
-    struct fota_posix_bootdata old = b->data;
+    struct sim_bootdata old = b->data;
     b->data.state[b->running] = FOTA_IMG_ABORTED;
     b->data.active = (uint32_t)(1 - b->running);
     int r = save(b);
@@ -105,15 +105,15 @@ static int boot_rollback(void *ctx)
 
 static int boot_slot_state(void *ctx, int slot, int *state)
 {
-    struct fota_posix_boot *b = ctx;
+    struct sim_boot *b = ctx;
     if (slot < 0 || slot > 1)
         return FOTA_ERR_INVALID_ARG;
     *state = (int)b->data.state[slot];
     return 0;
 }
 
-int fota_posix_boot_init(struct fota_posix_boot *b, struct fota_posix_flash *flash,
-                         const struct fota_posix_layout *layout, const struct fota_crypto *crypto)
+int sim_boot_init(struct sim_boot *b, struct sim_flash *flash,
+                         const struct sim_layout *layout, const struct fota_crypto *crypto)
 {
     memset(b, 0, sizeof *b);
     b->layout = *layout;
@@ -133,9 +133,9 @@ int fota_posix_boot_init(struct fota_posix_boot *b, struct fota_posix_flash *fla
 /* A slot is bootable when it holds a complete, valid ESP image: an ESP32
  * application with its appended hash, or an Arduino ESP8266 .bin whose
  * checksums (and flash CRC, from core 2.7.0 on) hold. */
-static int slot_bootable(struct fota_posix_boot *b, uint32_t slot)
+static int slot_bootable(struct sim_boot *b, uint32_t slot)
 {
-    const struct fota_posix_flash *f = b->otadata.flash->ctx;
+    const struct sim_flash *f = b->otadata.flash->ctx;
     struct fota_esp_verify v;
     struct fota_esp8266_bin bin;
     const uint8_t *img = f->mem + b->layout.slot_addr[slot];
@@ -147,7 +147,7 @@ static int slot_bootable(struct fota_posix_boot *b, uint32_t slot)
     return v.checksum_ok && v.hash_ok;
 }
 
-int fota_posix_bootloader(struct fota_posix_boot *b)
+int sim_bootloader(struct sim_boot *b)
 {
     int dirty = 0;
     b->running = -1;
@@ -181,7 +181,7 @@ int fota_posix_bootloader(struct fota_posix_boot *b)
             b->data.state[s] = FOTA_IMG_ABORTED;
         if (b->data.state[other] == FOTA_IMG_ABORTED || !slot_bootable(b, other)) {
             snprintf(b->message, sizeof b->message, "%sno bootable image in either slot", why);
-            return FOTA_POSIX_NO_IMAGE;
+            return SIM_NO_IMAGE;
         }
         s = other;
         b->data.active = s;
@@ -197,5 +197,5 @@ int fota_posix_bootloader(struct fota_posix_boot *b)
     b->running = (int)s;
     snprintf(b->message, sizeof b->message, "%sbooting slot %u (%s)", why, (unsigned)s,
              state_name(b->data.state[s]));
-    return FOTA_POSIX_BOOTED;
+    return SIM_BOOTED;
 }

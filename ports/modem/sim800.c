@@ -1,9 +1,9 @@
 /*
  * SIM800 GSM/GPRS modem transport (AT command set as in the SIM800 Series AT
  * Command Manual V1.09/1.10: TCP/IP application toolkit, single connection,
- * manual receive). Portable core: caller's buffers, bounded loops, no heap.
+ * manual receive). Portable C: caller's buffers, bounded loops, no heap.
  */
-#include "fota/sim800.h"
+#include "fota_sim800.h"
 
 #include <string.h>
 
@@ -107,7 +107,7 @@ static const char *cme_meaning(const char *reply)
 
 static uint32_t now_ms(const struct fota_sim800 *m)
 {
-    return m->uart->now_ms(m->uart->ctx);
+    return m->cfg.now_ms(m->cfg.ctx);
 }
 
 static int expired(const struct fota_sim800 *m, uint32_t deadline)
@@ -824,7 +824,7 @@ int fota_sim800_init(struct fota_sim800 *m, const struct fota_sim800_config *cfg
                      size_t rx_size)
 {
     if (m == NULL || cfg == NULL || uart == NULL || uart->read == NULL || uart->write == NULL ||
-        uart->now_ms == NULL || line == NULL || rx == NULL || cfg->apn == NULL)
+        cfg->now_ms == NULL || line == NULL || rx == NULL || cfg->apn == NULL)
         return FOTA_ERR_INVALID_ARG;
     if (line_size < FOTA_SIM800_LINE_MIN || rx_size < FOTA_SIM800_RX_MIN)
         return FOTA_ERR_BUFFER_TOO_SMALL;

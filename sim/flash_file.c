@@ -9,14 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fota_posix.h"
+#include "flash.h"
 
-int fota_posix_flash_open(struct fota_posix_flash *f, const char *path, uint32_t size,
+int sim_flash_open(struct sim_flash *f, const char *path, uint32_t size,
                           uint32_t sector_size, uint32_t write_size)
 {
     memset(f, 0, sizeof *f);
     f->fd = -1;
-    if (fota_posix_flash_check_geometry(f, size, sector_size, write_size) < 0)
+    if (sim_flash_check_geometry(f, size, sector_size, write_size) < 0)
         return -1;
     int fd = open(path, O_RDWR | O_CREAT, 0644);
     struct stat st;
@@ -52,11 +52,11 @@ int fota_posix_flash_open(struct fota_posix_flash *f, const char *path, uint32_t
     f->size = size;
     if (fresh)
         memset(f->mem, 0xFF, size);
-    fota_posix_flash_init_iface(f, sector_size, write_size);
+    sim_flash_init_iface(f, sector_size, write_size);
     return 0;
 }
 
-void fota_posix_flash_close(struct fota_posix_flash *f)
+void sim_flash_close(struct sim_flash *f)
 {
     if (f->mem && f->fd >= 0) {
         munmap(f->mem, f->size);

@@ -1,0 +1,54 @@
+/*
+ * ESP32 flash and boot control for fota, on ESP-IDF's partition and OTA APIs
+ * (esp_partition_*, esp_ota_*). One module for both the ESP-IDF component
+ * (ports/esp-idf/fota) and the Arduino-ESP32 adapter (ports/arduino), since
+ * Arduino-ESP32 runs on ESP-IDF.
+ *
+ * Slots are the app partitions ota_0 and ota_1 (slot 0 and 1); the boot
+ * selection and the image states are ESP-IDF's own (otadata). The agent's
+ * journaled state lives in a data partition of two or more sectors, e.g.
+ *   fota_state, data, 0x40, , 0x2000,
+ * Flash writes go through esp_partition_write / esp_partition_erase_range and
+ * only inside these three partitions.
+ */
+#ifndef FOTA_ESP32_H
+#define FOTA_ESP32_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esp_partition.h"
+#include "fota/fota.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct fota_esp32 {
+    struct fota_flash flash;        /* give &flash and &boot to struct fota_config */
+    struct fota_boot boot;
+    const esp_partition_t *slot[2]; /* ota_0, ota_1 */
+    const esp_partition_t *state;   /* the agent's state partition */
+    uint32_t state_addr;            /* for fota_config.state_addr / state_size */
+    uint32_t state_size;
+    char detail[128];               /* why init failed, in words */
+};
+
+/* Find ota_0, ota_1 and the data partition labelled `state_label`, and fill
+ * in p->flash and p->boot. Returns 0, or FOTA_ERR_NOT_SUPPORTED with
+ * p->detail naming the partitions.csv line to add. */
+int fota_esp32_init(struct fota_esp32 *p, const char *state_label);
+
+/* enum fota_chip of the chip this is built for (CONFIG_IDF_TARGET_*). */
+int fota_esp32_chip(void);
+
+/* SHA-256 of the running image as released: its bytes up to the length the
+ * bootloader's image walk gives (segments, checksum, appended hash), which
+ * is what a manifest's sha256 names (for struct fota_config.running_sha256).
+ * `scratch` is any free buffer (the receive buffer at init). 0 or -1. */
+int fota_esp32_running_sha256(uint8_t *scratch, size_t scratch_size, uint8_t out[32]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,42 @@
+/*
+ * The policy's own parts, shared by its files: agent.c (the step machine,
+ * the check and the manifest's verification), download.c (the image, from
+ * accept to a verified slot) and activate.c (activation, confirm, rollback).
+ * They work on the whole struct fota; the modules under them (session,
+ * slot writer, state) do not see it.
+ */
+#ifndef FOTA_SRC_AGENT_H
+#define FOTA_SRC_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fota/fota.h"
+
+enum fota_phase {
+    FOTA_PH_IDLE = 0,
+    FOTA_PH_WAIT,     /* backoff before the next attempt */
+    FOTA_PH_EXCHANGE, /* an HTTP exchange (session.c): the manifest or the image */
+    FOTA_PH_REHASH,   /* resume after reboot: hash what the slot already holds */
+    FOTA_PH_READBACK, /* read the finished slot back and hash it */
+    FOTA_PH_ACTIVATE, /* record and select the new slot */
+    FOTA_PH_DONE,
+};
+
+/* agent.c */
+void fota_emit(struct fota *f, int event);
+int fota_save_state(struct fota *f);
+
+/* download.c: accept (start or resume), then one handler per step or event. */
+int fota_download_start(struct fota *f);
+int fota_download_rehash(struct fota *f);
+int fota_download_headers(struct fota *f);
+int fota_download_body(struct fota *f, const uint8_t *data, size_t len);
+int fota_download_done(struct fota *f);
+int fota_download_readback(struct fota *f);
+
+/* activate.c */
+int fota_activate(struct fota *f);
+int fota_settle_trial(struct fota *f);
+
+#endif

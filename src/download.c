@@ -1,0 +1,293 @@
+/*
+ * The image, from accepting a manifest to a verified slot: resume or start
+ * the download, hold the first bytes until the ESP header passes (nothing is
+ * erased before), hash what arrives and hand it to the slot writer, save
+ * progress, then check size and SHA-256 and read the slot back. Part of the
+ * policy (agent.h); the HTTP is the session's, the flash the slot writer's.
+ */
+#include <string.h>
+
+#include "agent.h"
+#include "defaults.h"
+#include "msg.h"
+#include "session.h"
+#include "slot_writer.h"
+#include "state.h"
+
+static int finish_image(struct fota *f);
+
+/* ---- 4. Accept: start or resume the image ----------------------------------- */
+
+/* Prepare the image download: resolve its URL, and resume when the slot
+ * already holds part of this very image. */
+int fota_download_start(struct fota *f)
+{
+    struct fota_update *u = &f->update;
+    struct fota_manifest *m = &u->manifest;
+    struct fota_persist *p = &f->state.persist;
+
+    int n = fota_url_resolve(f->buf.url, m->url, f->buf.line, f->buf.line_size);
+    if (n < 0 || (size_t)n >= sizeof m->url)
+        return fota_fail(&f->report, FOTA_ERR_URL,
+                         "image URL '%s' (relative to %s) is malformed or too long", m->url,
+                         f->buf.url);
+    memcpy(m->url, f->buf.line, (size_t)n + 1); /* absolute from now on */
+
+    u->fetching_image = 1;
+    u->offset = 0;
+    fota_slot_writer_restart(&f->writer, 0);
+    u->header_checked = 0;
+    u->hook_ran = 0;
+    f->cfg->crypto->sha256_start(&u->sha);
+
+    if (p->dl_size == m->size && p->dl_slot == f->writer.index &&
+        memcmp(p->dl_sha256, m->sha256, 32) == 0 && p->dl_offset > 0 &&
+        p->dl_offset <= m->size) {
+        fota_log(f->cfg, FOTA_LOG_INFO, "resuming %s at offset %u of %u", m->version,
+                 (unsigned)p->dl_offset, (unsigned)m->size);
+        fota_emit(f, FOTA_EV_DOWNLOADING);
+        u->phase = FOTA_PH_REHASH;
+        return FOTA_RUNNING;
+    }
+    fota_state_clear_download(p);
+    memcpy(p->dl_sha256, m->sha256, 32);
+    p->dl_size = m->size;
+    p->dl_slot = f->writer.index;
+    u->persisted_at = 0;
+    fota_log(f->cfg, FOTA_LOG_INFO, "downloading %s: %u bytes into slot %d", m->version,
+             (unsigned)m->size, f->writer.index);
+    fota_emit(f, FOTA_EV_DOWNLOADING);
+    memcpy(f->buf.url, m->url, (size_t)n + 1);
+    fota_session_get(&f->session, "image", 0, 0);
+    u->phase = FOTA_PH_EXCHANGE;
+    return FOTA_RUNNING;
+}
+
+/* ---- 5. Download ------------------------------------------------------------- */
+
+/* The first bytes must be an image this device boots. */
+static int check_image_header(struct fota *f, const uint8_t *head, uint32_t len)
+{
+    struct fota_esp_header eh;
+    int r = fota_esp_check_header(head, len, f->cfg->chip, &eh);
+    if (r == FOTA_ERR_IMAGE_CHIP)
+        return fota_fail(&f->report, r,
+                         "image is for %s but this device is %s: refused before flashing",
+                         fota_chip_display_name(eh.chip), fota_chip_display_name(f->cfg->chip));
+    if (r < 0)
+        return fota_fail(&f->report, r,
+                         "image from %s is not a valid ESP image (magic 0x%x, %u segments)",
+                         f->buf.url, head[0], len > 1 ? head[1] : 0u);
+    return 0;
+}
+
+/* Resume after a reboot: hash the bytes the slot already holds, one buffer
+ * per step; the final SHA-256 check covers them like any other byte. */
+int fota_download_rehash(struct fota *f)
+{
+    struct fota_update *u = &f->update;
+    uint32_t at = u->offset;
+    int n = fota_slot_writer_hash(&f->writer, f->cfg->crypto, &u->sha, &u->offset,
+                                  f->state.persist.dl_offset, f->buf.rx, f->buf.rx_size,
+                                  &f->report);
+    if (n < 0)
+        return n;
+    if (n > 0) {
+        struct fota_esp_header eh;
+        if (at == 0 && fota_esp_check_header(f->buf.rx, (size_t)n, f->cfg->chip, &eh) < 0) {
+            /* not what we wrote: start over */
+            fota_state_clear_download(&f->state.persist);
+            return fota_download_start(f);
+        }
+        return FOTA_RUNNING;
+    }
+    fota_slot_writer_restart(&f->writer, u->offset);
+    u->persisted_at = u->offset;
+    u->header_checked = 1;
+    if (u->offset == u->manifest.size)
+        return finish_image(f); /* complete before the reset: verify and activate */
+    memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
+    fota_session_get(&f->session, "image", u->offset, 0);
+    u->phase = FOTA_PH_EXCHANGE;
+    return FOTA_RUNNING;
+}
+
+/* The server's answer to the image request: 206 continues, 200 and 416
+ * start over (the bytes written so far are not trusted to match). */
+int fota_download_headers(struct fota *f)
+{
+    struct fota_update *u = &f->update;
+    const struct fota_http_response *h = fota_session_response(&f->session);
+    unsigned st = h->status;
+    uint32_t size = u->manifest.size;
+    int r;
+
+    if (st == 206 && u->offset > 0) {
+        if (!h->has_content_range || h->range_first != u->offset ||
+            (h->range_complete != UINT64_MAX && h->range_complete != size) ||
+            h->range_last >= size)
+            return fota_fail(&f->report, FOTA_ERR_HTTP_RANGE,
+                             "asked for bytes %u- of %s but the server sent a different range",
+                             (unsigned)u->offset, f->buf.url);
+        fota_log(f->cfg, FOTA_LOG_INFO, "server continues at offset %u", (unsigned)u->offset);
+        return FOTA_RUNNING;
+    }
+    if (st == 200 && h->framing == FOTA_HTTP_FRAMING_LENGTH && h->content_length != size)
+        return fota_fail(&f->report, FOTA_ERR_HTTP_LENGTH,
+                         "server sends %u bytes for %s but the manifest signs %u",
+                         (unsigned)(h->content_length > 0xFFFFFFFFu ? 0xFFFFFFFFu
+                                                                    : h->content_length),
+                         f->buf.url, (unsigned)size);
+    if (st == 416 || (st == 200 && u->offset > 0)) {
+        /* no resume from this server: start over */
+        fota_log(f->cfg, FOTA_LOG_INFO, "server answered %u to a Range request: starting over",
+                 st);
+        u->offset = 0;
+        fota_slot_writer_restart(&f->writer, 0);
+        u->header_checked = 0;
+        f->cfg->crypto->sha256_start(&u->sha);
+        u->persisted_at = 0;
+        if (f->state.persist.dl_offset != 0) {
+            /* the saved progress must not outlive the sectors it names */
+            f->state.persist.dl_offset = 0;
+            if ((r = fota_save_state(f)) < 0)
+                return r;
+        }
+        if (st == 416)
+            fota_session_reget(&f->session, 0);
+        return FOTA_RUNNING;
+    }
+    if (st == 200)
+        return FOTA_RUNNING;
+    return fota_session_refuse(&f->session, &f->buf, &f->report);
+}
+
+/* Record how far the slot is written, every persist_every bytes. */
+static int save_progress(struct fota *f)
+{
+    struct fota_update *u = &f->update;
+    struct fota_persist *p = &f->state.persist;
+    if (f->writer.written - u->persisted_at <
+        fota_cfg_or(f->cfg->persist_every, FOTA_DEFAULT_PERSIST_EVERY))
+        return 0;
+    uint32_t at = fota_slot_writer_durable(&f->writer);
+    if (at <= p->dl_offset)
+        return 0;
+    p->dl_offset = at;
+    u->persisted_at = at;
+    return fota_save_state(f);
+}
+
+/* Bytes go to flash only once the header passed; the pre-update hook runs
+ * before the first of them. */
+static int write_slot(struct fota *f, const uint8_t *data, uint32_t len)
+{
+    struct fota_update *u = &f->update;
+    if (!u->hook_ran) {
+        u->hook_ran = 1;
+        if (f->cfg->pre_update && f->cfg->pre_update(f->cfg->ctx) != 0)
+            return fota_fail(&f->report, FOTA_ERR_BUSY, "the pre-update hook refused the update");
+    }
+    return fota_slot_writer_write(&f->writer, data, len, &f->report);
+}
+
+int fota_download_body(struct fota *f, const uint8_t *data, size_t len)
+{
+    struct fota_update *u = &f->update;
+    uint32_t size = u->manifest.size;
+    int r;
+    if (len > size - u->offset)
+        return fota_fail(&f->report, FOTA_ERR_IMAGE_SIZE,
+                         "server sent more than the %u signed bytes of %s: refused",
+                         (unsigned)size, f->buf.url);
+    if (!u->header_checked) {
+        /* The header must pass before anything is erased: hold the first
+         * bytes until there are enough. */
+        uint32_t need = FOTA_ESP_HEADER_SIZE < size ? FOTA_ESP_HEADER_SIZE : size;
+        uint32_t take = need - u->offset < len ? need - u->offset : (uint32_t)len;
+        memcpy(u->head + u->offset, data, take);
+        if (u->offset + take < need) { /* rare: fewer than 24 bytes arrived */
+            u->offset += take;
+            f->cfg->crypto->sha256_update(&u->sha, data, len);
+            return FOTA_RUNNING;
+        }
+        if ((r = check_image_header(f, u->head, need)) < 0)
+            return r;
+        u->header_checked = 1;
+        /* flash the held first bytes now that the header passed */
+        if (u->offset && (r = write_slot(f, u->head, u->offset)) < 0)
+            return r;
+    }
+    f->cfg->crypto->sha256_update(&u->sha, data, len);
+    if ((r = write_slot(f, data, (uint32_t)len)) < 0)
+        return r;
+    u->offset += (uint32_t)len;
+    if (f->cfg->progress)
+        f->cfg->progress(f->cfg->ctx, u->offset, size);
+    if ((r = save_progress(f)) < 0)
+        return r;
+    return u->offset == size ? finish_image(f) : FOTA_RUNNING;
+}
+
+int fota_download_done(struct fota *f)
+{
+    struct fota_update *u = &f->update;
+    if (u->offset != u->manifest.size || !u->header_checked) {
+        fota_session_close(&f->session);
+        return fota_fail(&f->report, FOTA_ERR_IMAGE_SIZE,
+                         "image from %s ended after %u of %u signed bytes", f->buf.url,
+                         (unsigned)u->offset, (unsigned)u->manifest.size);
+    }
+    return finish_image(f);
+}
+
+/* ---- 6. Verify ----------------------------------------------------------------- */
+
+/* The whole image arrived: check size and hash, then read it back. */
+static int finish_image(struct fota *f)
+{
+    struct fota_update *u = &f->update;
+    uint8_t got[32];
+    char want_hex[17], got_hex[17];
+    int r;
+    fota_session_close(&f->session); /* nothing more to fetch */
+    if ((r = fota_slot_writer_flush(&f->writer, &f->report)) < 0)
+        return r;
+    f->cfg->crypto->sha256_finish(&u->sha, got);
+    if (memcmp(got, u->manifest.sha256, 32) != 0) {
+        fota_hex(u->manifest.sha256, 8, want_hex);
+        fota_hex(got, 8, got_hex);
+        fota_state_clear_download(&f->state.persist); /* never resume from bytes that failed */
+        fota_state_save(&f->state, f->cfg, NULL);
+        u->fetching_image = 0; /* the retry starts over from the manifest */
+        return fota_fail(&f->report, FOTA_ERR_IMAGE_HASH,
+                         "SHA-256 mismatch after %u bytes (signed %s..., received %s...)",
+                         (unsigned)u->manifest.size, want_hex, got_hex);
+    }
+    f->cfg->crypto->sha256_start(&u->sha);
+    u->offset = 0;
+    u->phase = FOTA_PH_READBACK;
+    return FOTA_RUNNING;
+}
+
+int fota_download_readback(struct fota *f)
+{
+    struct fota_update *u = &f->update;
+    int r = fota_slot_writer_hash(&f->writer, f->cfg->crypto, &u->sha, &u->offset,
+                                  u->manifest.size, f->buf.rx, f->buf.rx_size, &f->report);
+    if (r != 0)
+        return r < 0 ? r : FOTA_RUNNING;
+    r = fota_slot_writer_verify(&f->writer, f->cfg->crypto, &u->sha, u->manifest.sha256,
+                                &f->report);
+    if (r < 0) {
+        fota_state_clear_download(&f->state.persist);
+        fota_state_save(&f->state, f->cfg, NULL);
+        return r;
+    }
+    fota_log(f->cfg, FOTA_LOG_INFO, "verified %u bytes, SHA-256 matches the signed manifest",
+             (unsigned)u->manifest.size);
+    fota_emit(f, FOTA_EV_VERIFIED);
+    u->phase = FOTA_PH_ACTIVATE;
+    return FOTA_RUNNING;
+}
+

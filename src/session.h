@@ -1,0 +1,74 @@
+/*
+ * One HTTP exchange over the configured transports: connect (reusing a
+ * kept-alive connection to the same origin, falling back to the next
+ * transport when a connect fails), send the GET, read and parse the response,
+ * follow redirects, and guard the attempt's deadline and minimum throughput.
+ *
+ * The session reports; the policy (agent.c) decides. A step of the policy is
+ * one fota_session_advance() (at most one connect, one send or one read)
+ * followed by fota_session_next() until it returns FOTA_SESSION_WAIT; each
+ * call hands back one event. Failures come back as negative codes with the
+ * message in the caller's struct fota_report; the connection is then closed.
+ * The context is struct fota_session (include/fota/fota.h).
+ */
+#ifndef FOTA_SRC_SESSION_H
+#define FOTA_SRC_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fota/fota.h"
+
+enum fota_session_event {
+    FOTA_SESSION_WAIT = 0, /* nothing to report: the next step continues */
+    FOTA_SESSION_INPUT,    /* advance(): bytes arrived, take them with next() */
+    FOTA_SESSION_HEADERS,  /* a final (non-redirect) response: fota_session_response() */
+    FOTA_SESSION_BODY,     /* a slice of the body */
+    FOTA_SESSION_DONE,     /* the response is complete */
+};
+
+void fota_session_init(struct fota_session *s, const struct fota_config *cfg);
+
+/* A new attempt: the first transport again, the deadline counted from now. */
+void fota_session_begin(struct fota_session *s);
+
+/* GET buf->url, asking for the bytes from range_from on (0: all of it) and,
+ * when use_etag, If-None-Match with the ETag kept by fota_session_keep_etag().
+ * `what` names the resource in messages ("manifest", "image"). */
+void fota_session_get(struct fota_session *s, const char *what, uint32_t range_from,
+                      int use_etag);
+
+/* Ask for the same resource again, from range_from, on a new connection
+ * (after a 416); the redirects already followed still count. */
+void fota_session_reget(struct fota_session *s, uint32_t range_from);
+
+/* Do this step's I/O: connect, send, or read when the parser needs input.
+ * Returns FOTA_SESSION_WAIT, FOTA_SESSION_INPUT or a negative code. */
+int fota_session_advance(struct fota_session *s, const struct fota_buffers *buf,
+                         struct fota_report *rep);
+
+/* Parse what arrived: the next event (redirects are followed here), with
+ * *body / *len for FOTA_SESSION_BODY, or a negative code. */
+int fota_session_next(struct fota_session *s, const struct fota_buffers *buf,
+                      struct fota_report *rep, const uint8_t **body, size_t *len);
+
+/* The final response's status and headers. */
+const struct fota_http_response *fota_session_response(const struct fota_session *s);
+
+/* The error for a status the caller does not accept (404, 403, 429, 5xx ...). */
+int fota_session_refuse(const struct fota_session *s, const struct fota_buffers *buf,
+                        struct fota_report *rep);
+
+/* Remember the last response's ETag for the next If-None-Match, or forget it. */
+void fota_session_keep_etag(struct fota_session *s, int keep);
+
+/* Offset in the resource of the next body byte (for messages). */
+uint32_t fota_session_offset(const struct fota_session *s);
+
+/* Name of the transport in use (or last tried), NULL if none. */
+const char *fota_session_transport(const struct fota_session *s);
+
+/* Close the connection, if one is open. */
+void fota_session_close(struct fota_session *s);
+
+#endif

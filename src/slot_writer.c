@@ -1,0 +1,128 @@
+/*
+ * The slot writer: see slot_writer.h. Where a sector is erased (erase_to),
+ * where bytes are programmed (program) and where the read-back is hashed.
+ */
+#include "slot_writer.h"
+
+#include <string.h>
+
+#include "msg.h"
+
+void fota_slot_writer_init(struct fota_slot_writer *w, const struct fota_flash *flash,
+                           int index, const struct fota_slot *slot)
+{
+    memset(w, 0, sizeof *w);
+    w->flash = flash;
+    w->index = index;
+    w->slot = *slot;
+}
+
+void fota_slot_writer_restart(struct fota_slot_writer *w, uint32_t from)
+{
+    w->written = w->erased_to = from;
+    w->tail_len = 0;
+}
+
+/* Erase every sector up to `end` (slot offset) not erased yet. */
+static int erase_to(struct fota_slot_writer *w, uint32_t end, struct fota_report *rep)
+{
+    const struct fota_flash *fl = w->flash;
+    while (w->erased_to < end) { /* bounded by the slot size */
+        int r = fl->erase(fl->ctx, w->slot.addr + w->erased_to, fl->sector_size);
+        if (r < 0)
+            return fota_fail(rep, FOTA_ERR_FLASH_ERASE,
+                             "flash erase failed at offset 0x%x (slot %d)",
+                             (unsigned)w->erased_to, w->index);
+        w->erased_to += fl->sector_size;
+    }
+    return 0;
+}
+
+static int program(struct fota_slot_writer *w, const uint8_t *data, uint32_t len,
+                   struct fota_report *rep)
+{
+    const struct fota_flash *fl = w->flash;
+    uint32_t ss = fl->sector_size;
+    int r = erase_to(w, (w->written + len + ss - 1) / ss * ss, rep);
+    if (r < 0)
+        return r;
+    r = fl->write(fl->ctx, w->slot.addr + w->written, data, len);
+    if (r < 0)
+        return fota_fail(rep, FOTA_ERR_FLASH_WRITE, "flash write failed at offset 0x%x (slot %d)",
+                         (unsigned)w->written, w->index);
+    w->written += len;
+    return 0;
+}
+
+int fota_slot_writer_write(struct fota_slot_writer *w, const uint8_t *data, uint32_t len,
+                           struct fota_report *rep)
+{
+    uint32_t ws = w->flash->write_size;
+    int r;
+    if (w->tail_len) {
+        uint32_t take = ws - w->tail_len < len ? ws - w->tail_len : len;
+        memcpy(w->tail + w->tail_len, data, take);
+        w->tail_len += take;
+        data += take;
+        len -= take;
+        if (w->tail_len < ws)
+            return 0;
+        if ((r = program(w, w->tail, ws, rep)) < 0)
+            return r;
+        w->tail_len = 0;
+    }
+    uint32_t whole = len / ws * ws;
+    if (whole && (r = program(w, data, whole, rep)) < 0)
+        return r;
+    memcpy(w->tail, data + whole, len - whole);
+    w->tail_len = len - whole;
+    return 0;
+}
+
+int fota_slot_writer_flush(struct fota_slot_writer *w, struct fota_report *rep)
+{
+    if (!w->tail_len)
+        return 0;
+    uint32_t ws = w->flash->write_size;
+    memset(w->tail + w->tail_len, 0xFF, ws - w->tail_len);
+    int r = program(w, w->tail, ws, rep);
+    if (r == 0)
+        w->tail_len = 0;
+    return r;
+}
+
+uint32_t fota_slot_writer_durable(const struct fota_slot_writer *w)
+{
+    uint32_t ss = w->flash->sector_size;
+    return w->written / ss * ss;
+}
+
+int fota_slot_writer_hash(struct fota_slot_writer *w, const struct fota_crypto *crypto,
+                          struct fota_sha256 *sha, uint32_t *pos, uint32_t end, uint8_t *buf,
+                          size_t size, struct fota_report *rep)
+{
+    const struct fota_flash *fl = w->flash;
+    uint32_t n = end - *pos < size ? end - *pos : (uint32_t)size;
+    if (n == 0)
+        return 0;
+    if (fl->read(fl->ctx, w->slot.addr + *pos, buf, n) < 0)
+        return fota_fail(rep, FOTA_ERR_FLASH_READ, "flash read failed at offset 0x%x (slot %d)",
+                         (unsigned)*pos, w->index);
+    crypto->sha256_update(sha, buf, n);
+    *pos += n;
+    return (int)n;
+}
+
+int fota_slot_writer_verify(struct fota_slot_writer *w, const struct fota_crypto *crypto,
+                            struct fota_sha256 *sha, const uint8_t expect[32],
+                            struct fota_report *rep)
+{
+    uint8_t got[32];
+    crypto->sha256_finish(sha, got);
+    if (memcmp(got, expect, 32) != 0)
+        return fota_fail(rep, FOTA_ERR_FLASH_VERIFY,
+                         "slot %d does not read back what was written (SHA-256 differs): flash "
+                         "fault",
+                         w->index);
+    return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * The slot writer: fills the inactive slot with a download. It erases each
+ * sector just ahead of the writes, programs whole write units (keeping the
+ * bytes that do not fill one in RAM until more arrive or the image ends),
+ * says how much of the slot is safe to record as progress, and reads the slot
+ * back for verification. It knows flash, not HTTP; its failures come back as
+ * negative codes with the message in the caller's struct fota_report. The
+ * context is struct fota_slot_writer (include/fota/fota.h).
+ */
+#ifndef FOTA_SRC_SLOT_WRITER_H
+#define FOTA_SRC_SLOT_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fota/fota.h"
+
+/* Slot `index`, which lives at `slot` on `flash`; nothing written yet. */
+void fota_slot_writer_init(struct fota_slot_writer *w, const struct fota_flash *flash,
+                           int index, const struct fota_slot *slot);
+
+/* Continue at slot offset `from`: the bytes before it are on flash (a
+ * resumed download), nothing after it is erased. 0 starts over. */
+void fota_slot_writer_restart(struct fota_slot_writer *w, uint32_t from);
+
+/* Append image bytes: erase ahead, program whole write units. */
+int fota_slot_writer_write(struct fota_slot_writer *w, const uint8_t *data, uint32_t len,
+                           struct fota_report *rep);
+
+/* The image ended: program the last partial unit, padded with 0xFF. */
+int fota_slot_writer_flush(struct fota_slot_writer *w, struct fota_report *rep);
+
+/* Bytes on flash in whole sectors: what a progress record may claim (a
+ * resume erases the partly written sector again). */
+uint32_t fota_slot_writer_durable(const struct fota_slot_writer *w);
+
+/* Read slot bytes from *pos (at most `size`, not past `end`) into buf and
+ * hash them; *pos advances. Returns the count (0 once *pos == end) or
+ * FOTA_ERR_FLASH_READ. One call per step: a rehash or a read-back. */
+int fota_slot_writer_hash(struct fota_slot_writer *w, const struct fota_crypto *crypto,
+                          struct fota_sha256 *sha, uint32_t *pos, uint32_t end, uint8_t *buf,
+                          size_t size, struct fota_report *rep);
+
+/* The read-back is complete: its SHA-256 must be `expect`. Returns 0 or
+ * FOTA_ERR_FLASH_VERIFY (the flash did not keep what was written). */
+int fota_slot_writer_verify(struct fota_slot_writer *w, const struct fota_crypto *crypto,
+                            struct fota_sha256 *sha, const uint8_t expect[32],
+                            struct fota_report *rep);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * The agent's persistent state (struct fota_persist) in its journaled
+ * record store: load at init, save after every change, and the changes the
+ * policy makes to it. The context is struct fota_state (include/fota/fota.h).
+ */
+#ifndef FOTA_SRC_STATE_H
+#define FOTA_SRC_STATE_H
+
+#include "fota/fota.h"
+
+/* Fresh state, then what the store holds (when cfg->state_size is set).
+ * Returns 0 or a negative code with the message in *rep. */
+int fota_state_load(struct fota_state *st, const struct fota_config *cfg,
+                    struct fota_report *rep);
+
+/* Append the current state to the store (nothing when state_size is 0).
+ * rep may be NULL when the caller is reporting another failure already. */
+int fota_state_save(struct fota_state *st, const struct fota_config *cfg,
+                    struct fota_report *rep);
+
+/* No image activated and waiting for its confirm. */
+void fota_state_clear_pending(struct fota_persist *p);
+
+/* The activated image confirmed itself: the floor rises to its counter. */
+void fota_state_settle_confirmed(struct fota_persist *p);
+
+/* No download in progress. */
+void fota_state_clear_download(struct fota_persist *p);
+
+#endif
