@@ -219,6 +219,16 @@ static int check_manifest(struct fota *f)
         if ((r = fota_save_state(f)) < 0)
             return r;
     }
+    /* The image this device runs is up to date whatever the version codes
+     * say: a device whose code is unknown or derived differently never
+     * downloads and flashes itself again (issue 9). */
+    if (c->running_sha256 && memcmp(m->sha256, c->running_sha256, sizeof m->sha256) == 0) {
+        fota_hex(m->sha256, 8, hex);
+        fota_log(c, FOTA_LOG_INFO, "manifest names the running image (%s, sha256 %s...): "
+                 "up to date", m->version, hex);
+        fota_session_keep_etag(&f->session, 1);
+        return FOTA_NO_UPDATE;
+    }
     if (m->version_code == c->version_code) {
         fota_session_keep_etag(&f->session, 1);
         return FOTA_NO_UPDATE;

@@ -10,7 +10,8 @@
 #                              the words at 0x1010/0x1014 zeroed, a CRC-32
 #                              (poly 0x04C11DB7, init 0xFFFFFFFF, MSB first, no
 #                              final XOR) of the whole file, length and CRC stored
-#   esp8266_fix_checksum FILE  recompute the sketch image's XOR checksum
+#   esp8266_fix_checksum FILE  recompute the sketch image's XOR checksum over
+#                              the bytes as they are (zero the CRC words first)
 #   sim_device ARGS...         fota sim with the defaults the tests share
 
 FOTA=${FOTA_BIN:?FOTA_BIN is not set (run through ctest)}
