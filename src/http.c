@@ -260,6 +260,30 @@ static int on_location(struct fota_http_parser *p, const char *v, size_t n)
     return 0;
 }
 
+/* Content-Encoding = #content-coding. Anything but identity is kept (as
+ * sent, printable, cut to FOTA_HTTP_CODING_MAX) for the caller to refuse. */
+static int on_content_encoding(struct fota_http_parser *p, const char *v, size_t n)
+{
+    size_t i = 0, k = 0, start;
+    int other = 0;
+    while (i < n) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        start = i;
+        while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
+            i++;
+        if (i > start && !equals_lit_ci(v + start, i - start, "identity"))
+            other = 1;
+    }
+    if (!other)
+        return 0;
+    for (i = 0; i < n && k < FOTA_HTTP_CODING_MAX; i++)
+        if (v[i] > 0x20 && v[i] < 0x7f)
+            p->resp.content_encoding[k++] = v[i];
+    p->resp.content_encoding[k] = '\0';
+    return 0;
+}
+
 /* entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE. Kept when valid and it fits;
  * otherwise the response simply has no usable ETag. */
 static int on_etag(struct fota_http_parser *p, const char *v, size_t n)
@@ -384,6 +408,8 @@ static int on_header_field(struct fota_http_parser *p)
         return on_content_range(p, value, value_len);
     if (equals_lit_ci(l, name_len, "retry-after"))
         return on_retry_after(p, value, value_len);
+    if (equals_lit_ci(l, name_len, "content-encoding"))
+        return on_content_encoding(p, value, value_len);
     return 0;
 }
 

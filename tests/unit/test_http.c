@@ -1040,6 +1040,29 @@ static void test_truncated(void)
 
 /* ---- Request formatting -------------------------------------------------- */
 
+/* Content-Encoding is kept when it names a coding the agent cannot undo,
+ * at every split point. */
+static void test_content_encoding(void)
+{
+    static struct run r, expect;
+    static const char gzip[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                               "Content-Encoding:  gzip \r\n\r\nab";
+    run_all(&expect, gzip, 0);
+    CHECK_EQ_INT(expect.err, 0);
+    CHECK_EQ_STR(expect.resp.content_encoding, "gzip");
+    check_all_splits(gzip, &expect);
+
+    run_all(&r, "HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\nContent-Length: 0\r\n\r\n", 0);
+    CHECK_EQ_STR(r.resp.content_encoding, "");
+    run_all(&r, "HTTP/1.1 200 OK\r\nContent-Encoding: IDENTITY, br\r\nContent-Length: 0\r\n\r\n", 0);
+    CHECK_EQ_STR(r.resp.content_encoding, "IDENTITY,br");
+    run_all(&r, "HTTP/1.1 200 OK\r\ncontent-encoding: x-some-very-long-coding\r\n"
+                "Content-Length: 0\r\n\r\n", 0);
+    CHECK_EQ_INT((int)strlen(r.resp.content_encoding), FOTA_HTTP_CODING_MAX);
+    run_all(&r, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0);
+    CHECK_EQ_STR(r.resp.content_encoding, "");
+}
+
 static void test_format_get(void)
 {
     static char out[512];
@@ -1102,6 +1125,7 @@ static void test_format_get(void)
 }
 
 static const struct test_case tests[] = {
+    TEST(test_content_encoding),
     TEST(test_splits_content_length),
     TEST(test_splits_chunked),
     TEST(test_splits_continue),
