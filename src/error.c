@@ -71,6 +71,8 @@ const char *fota_strerror(int err)
         return "FOTA_ERR_HTTP_CLIENT";
     case FOTA_ERR_HTTP_BUSY:
         return "FOTA_ERR_HTTP_BUSY";
+    case FOTA_ERR_HTTP_ENCODING:
+        return "FOTA_ERR_HTTP_ENCODING";
     case FOTA_ERR_MANIFEST_PARSE:
         return "FOTA_ERR_MANIFEST_PARSE";
     case FOTA_ERR_MANIFEST_TOO_LARGE:

@@ -685,7 +685,9 @@ int fota_http_format_get(char *out, size_t out_size, const struct fota_url *url,
         fota_put_str(&w, user_agent);
         fota_put_str(&w, "\r\n");
     }
-    fota_put_str(&w, "Accept: */*\r\nConnection: keep-alive\r\n");
+    /* identity: without Accept-Encoding RFC 9110 lets a server pick any
+     * coding, and the agent decodes none */
+    fota_put_str(&w, "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n");
     if (range_start > 0) {
         fota_put_str(&w, "Range: bytes=");
         fota_put_uint(&w, range_start);

@@ -54,6 +54,7 @@ enum fota_err {
     FOTA_ERR_HTTP_RANGE = -40,      /* Content-Range does not match the request */
     FOTA_ERR_HTTP_CLIENT = -41,     /* another 4xx: the request will not succeed as is */
     FOTA_ERR_HTTP_BUSY = -42,       /* 429 Too Many Requests / 408: try again later */
+    FOTA_ERR_HTTP_ENCODING = -43,   /* body compressed (Content-Encoding) despite identity */
 
     /* Manifest */
     FOTA_ERR_MANIFEST_PARSE = -50,

@@ -1071,12 +1071,14 @@ static void test_format_get(void)
                                 "Host: fw.example.com\r\n"
                                 "User-Agent: fota/0.1.0\r\n"
                                 "Accept: */*\r\n"
+                                "Accept-Encoding: identity\r\n"
                                 "Connection: keep-alive\r\n"
                                 "\r\n";
     static const char full[] = "GET / HTTP/1.1\r\n"
                                "Host: [::1]:8080\r\n"
                                "User-Agent: ua\r\n"
                                "Accept: */*\r\n"
+                               "Accept-Encoding: identity\r\n"
                                "Connection: keep-alive\r\n"
                                "Range: bytes=18446744073709551615-\r\n"
                                "If-None-Match: W/\"e\"\r\n"
@@ -1099,7 +1101,8 @@ static void test_format_get(void)
     CHECK_EQ_INT(fota_url_parse("http://h:443/", &u), 0); /* not the default for http */
     r = fota_http_format_get(out, sizeof out, &u, "ua", 1, NULL);
     CHECK_EQ_STR(out, "GET / HTTP/1.1\r\nHost: h:443\r\nUser-Agent: ua\r\nAccept: */*\r\n"
-                      "Connection: keep-alive\r\nRange: bytes=1-\r\n\r\n");
+                      "Accept-Encoding: identity\r\nConnection: keep-alive\r\n"
+                      "Range: bytes=1-\r\n\r\n");
 
     /* exact size: length + NUL fits, one less does not, nothing written past it */
     CHECK_EQ_INT(fota_url_parse("https://fw.example.com/fw/app.bin?x=1", &u), 0);
