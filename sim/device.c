@@ -9,6 +9,12 @@
 #include "fota/esp_image.h"
 
 #define SIM_SECTOR 4096u
+/* The agent's buffers by default: the ports' defaults (Kconfig, Fota.h) with
+ * a larger receive buffer. */
+#define SIM_DEFAULT_RX 4096u
+#define SIM_DEFAULT_LINE 2816u
+#define SIM_DEFAULT_URL 2080u
+#define SIM_DEFAULT_MANIFEST 2080u
 #define SIM_WRITE_UNIT 4u /* ESP32 SPI flash programs in 4-byte units through esp_partition */
 
 static void say(const struct sim_device *d, const char *fmt, ...)
@@ -166,6 +172,13 @@ static int read_running(struct sim_device *d)
     return 0;
 }
 
+/* The size given, else the default, never more than the array holds. */
+static size_t buf_size(uint32_t given, size_t dflt, size_t max)
+{
+    size_t n = given ? given : dflt;
+    return n < max ? n : max;
+}
+
 static int image_crashes(const struct sim_device *d)
 {
     const uint8_t *img = d->flash->mem + d->layout.slot_addr[d->slot];
@@ -267,10 +280,14 @@ int sim_device_boot_once(struct sim_device *d)
     }
 
     setup_agent_config(d);
-    int r = fota_init(&d->agent, &d->cfg, &(struct fota_buffers){d->rx, sizeof d->rx, d->line,
-                                                                  sizeof d->line, d->url,
-                                                                  sizeof d->url, d->manifest,
-                                                                  sizeof d->manifest});
+    const struct sim_options *o = d->opt;
+    struct fota_buffers bufs = {
+        d->rx,       buf_size(o->rx_size, SIM_DEFAULT_RX, sizeof d->rx),
+        d->line,     buf_size(o->line_size, SIM_DEFAULT_LINE, sizeof d->line),
+        d->url,      buf_size(o->url_size, SIM_DEFAULT_URL, sizeof d->url),
+        d->manifest, buf_size(o->manifest_size, SIM_DEFAULT_MANIFEST, sizeof d->manifest),
+    };
+    int r = fota_init(&d->agent, &d->cfg, &bufs);
     if (r < 0)
         return failed(d, r, fota_last_message(&d->agent)[0] ? fota_last_message(&d->agent)
                                                         : "agent configuration rejected");

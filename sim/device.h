@@ -38,6 +38,9 @@ struct sim_options {
     int64_t utc_now;     /* 0: the host clock; otherwise the device's trusted time */
     int no_clock;        /* no trusted time at all (no RTC, no authenticated time source) */
     int no_running_sha256; /* a port that cannot tell the running image's SHA-256 */
+    /* Buffer sizes given to the agent, 0 for the defaults (rx 4096, line
+     * 2816, url 2080, manifest 2080): a test runs a port's own defaults. */
+    uint32_t rx_size, line_size, url_size, manifest_size;
     /* Optional: called at every power-on once the bootloader has chosen a
      * slot (d->slot) or found none to boot (d->slot == -1), before the
      * application runs: the power-cut harness checks its invariants here. */
@@ -62,10 +65,12 @@ struct sim_device {
     struct fota_posix_net net;
     struct fota_config cfg;
     struct fota agent;
-    uint8_t rx[4096];
-    char line[1024];
-    char url[1024];
-    char manifest[2048];
+    /* Buffers of the largest sizes a port allows; the agent gets the sizes
+     * in struct sim_options (0: the defaults below, as the ports'). */
+    uint8_t rx[16384];
+    char line[4096];
+    char url[4096];
+    char manifest[8192];
     /* What runs now */
     int slot;
     char version[33];
