@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fota/esp_image.h"
+#include "fota_crypto_backends.h"
 
 #define SIM_SECTOR 4096u
 /* The agent's buffers by default: the ports' defaults (Kconfig, Fota.h) with

@@ -53,7 +53,8 @@ int fota_settle_trial(struct fota *f)
                 dirty = 1;
             }
         } else if (pending_was_rolled_back(f)) {
-            fota_log(f->cfg, FOTA_LOG_WARN, "version code %u was rolled back; it will not be retried",
+            fota_log(f->cfg, FOTA_LOG_WARN,
+                     "version code %u was rolled back; it will not be retried",
                      (unsigned)p->pending_version);
             p->rejected_version = p->pending_version;
             fota_state_clear_pending(p);

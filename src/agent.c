@@ -283,7 +283,8 @@ static int do_exchange(struct fota *f)
         if (ev == FOTA_SESSION_HEADERS)
             r = u->fetching_image ? fota_download_headers(f) : on_manifest_headers(f);
         else if (ev == FOTA_SESSION_BODY)
-            r = u->fetching_image ? fota_download_body(f, body, len) : on_manifest_body(f, body, len);
+            r = u->fetching_image ? fota_download_body(f, body, len)
+                                  : on_manifest_body(f, body, len);
         else if (ev == FOTA_SESSION_DONE)
             return u->fetching_image ? fota_download_done(f) : on_manifest_done(f);
         else
@@ -309,9 +310,12 @@ int fota_start(struct fota *f)
     int target = 1 - f->running_slot;
     struct fota_slot slot;
     int r = f->cfg->boot->slot_info(f->cfg->boot->ctx, target, &slot);
-    if (r < 0 || slot.addr % f->cfg->flash->sector_size)
+    if (r < 0)
         return fota_fail(&f->report, FOTA_ERR_BOOT, "slot %d is not usable (%s)", target,
-                         fota_strerror(r < 0 ? r : FOTA_ERR_INVALID_ARG));
+                         fota_strerror(r));
+    if (slot.addr % f->cfg->flash->sector_size)
+        return fota_fail(&f->report, FOTA_ERR_BOOT, "slot %d at 0x%x is not sector-aligned",
+                         target, (unsigned)slot.addr);
     fota_slot_writer_init(&f->writer, f->cfg->flash, target, &slot);
     u->attempts = 0;
     u->fetching_image = 0;
@@ -394,7 +398,8 @@ int fota_step(struct fota *f)
         r = fota_activate(f);
         break;
     default:
-        r = FOTA_ERR_INVALID_ARG;
+        r = fota_fail(&f->report, FOTA_ERR_INTERNAL, "the agent is in no known phase (%u)",
+                      (unsigned)u->phase);
         break;
     }
     if (r < 0)

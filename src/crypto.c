@@ -8,8 +8,8 @@ int fota_sha256_digest(const struct fota_crypto *c, const void *data, size_t len
     struct fota_sha256 ctx;
     if (!c || !out || (!data && len))
         return FOTA_ERR_INVALID_ARG;
-    if (c->sha256_start(&ctx) != 0 || c->sha256_update(&ctx, data, len) != 0 ||
-        c->sha256_finish(&ctx, out) != 0)
+    if (c->sha256_start(c->ctx, &ctx) != 0 || c->sha256_update(c->ctx, &ctx, data, len) != 0 ||
+        c->sha256_finish(c->ctx, &ctx, out) != 0)
         return FOTA_ERR_CRYPTO;
     return 0;
 }

@@ -16,6 +16,27 @@
 
 static int finish_image(struct fota *f);
 
+/* SHA-256 of the image through the backend; a backend failure is reported
+ * (FOTA_ERR_CRYPTO), never taken for a hash. */
+static int hash_failed(struct fota *f, const char *step)
+{
+    return fota_fail(&f->report, FOTA_ERR_CRYPTO,
+                     "SHA-256 %s of the image failed in the crypto backend", step);
+}
+
+static int hash_start(struct fota *f)
+{
+    const struct fota_crypto *c = f->cfg->crypto;
+    return c->sha256_start(c->ctx, &f->update.sha) != 0 ? hash_failed(f, "start") : 0;
+}
+
+static int hash_update(struct fota *f, const uint8_t *data, size_t len)
+{
+    const struct fota_crypto *c = f->cfg->crypto;
+    return c->sha256_update(c->ctx, &f->update.sha, data, len) != 0 ? hash_failed(f, "update")
+                                                                     : 0;
+}
+
 /* ---- 4. Accept: start or resume the image ----------------------------------- */
 
 /* Prepare the image download: resolve its URL, and resume when the slot
@@ -25,6 +46,7 @@ int fota_download_start(struct fota *f)
     struct fota_update *u = &f->update;
     struct fota_manifest *m = &u->manifest;
     struct fota_persist *p = &f->state.persist;
+    int r;
 
     int n = fota_url_resolve(f->buf.url, m->url, f->buf.line, f->buf.line_size);
     if (n < 0 || (size_t)n >= sizeof m->url)
@@ -38,7 +60,8 @@ int fota_download_start(struct fota *f)
     fota_slot_writer_restart(&f->writer, 0);
     u->header_checked = 0;
     u->hook_ran = 0;
-    f->cfg->crypto->sha256_start(&u->sha);
+    if ((r = hash_start(f)) < 0)
+        return r;
 
     if (p->dl_size == m->size && p->dl_slot == f->writer.index &&
         memcmp(p->dl_sha256, m->sha256, 32) == 0 && p->dl_offset > 0 &&
@@ -96,6 +119,10 @@ int fota_download_rehash(struct fota *f)
         struct fota_esp_header eh;
         if (at == 0 && fota_esp_check_header(f->buf.rx, (size_t)n, f->cfg->chip, &eh) < 0) {
             /* not what we wrote: start over */
+            fota_log(f->cfg, FOTA_LOG_WARN,
+                     "slot %d does not hold the start of the image being resumed: downloading "
+                     "it again",
+                     f->writer.index);
             fota_state_clear_download(&f->state.persist);
             return fota_download_start(f);
         }
@@ -145,7 +172,8 @@ int fota_download_headers(struct fota *f)
         u->offset = 0;
         fota_slot_writer_restart(&f->writer, 0);
         u->header_checked = 0;
-        f->cfg->crypto->sha256_start(&u->sha);
+        if ((r = hash_start(f)) < 0)
+            return r;
         u->persisted_at = 0;
         if (f->state.persist.dl_offset != 0) {
             /* the saved progress must not outlive the sectors it names */
@@ -186,7 +214,8 @@ static int write_slot(struct fota *f, const uint8_t *data, uint32_t len)
     if (!u->hook_ran) {
         u->hook_ran = 1;
         if (f->cfg->pre_update && f->cfg->pre_update(f->cfg->ctx) != 0)
-            return fota_fail(&f->report, FOTA_ERR_BUSY, "the pre-update hook refused the update");
+            return fota_fail(&f->report, FOTA_ERR_HOOK_REFUSED,
+                             "the pre-update hook refused the update before the first erase");
     }
     return fota_slot_writer_write(&f->writer, data, len, &f->report);
 }
@@ -208,8 +237,7 @@ int fota_download_body(struct fota *f, const uint8_t *data, size_t len)
         memcpy(u->head + u->offset, data, take);
         if (u->offset + take < need) { /* rare: fewer than 24 bytes arrived */
             u->offset += take;
-            f->cfg->crypto->sha256_update(&u->sha, data, len);
-            return FOTA_RUNNING;
+            return hash_update(f, data, len) < 0 ? FOTA_ERR_CRYPTO : FOTA_RUNNING;
         }
         if ((r = check_image_header(f, u->head, need)) < 0)
             return r;
@@ -218,8 +246,7 @@ int fota_download_body(struct fota *f, const uint8_t *data, size_t len)
         if (u->offset && (r = write_slot(f, u->head, u->offset)) < 0)
             return r;
     }
-    f->cfg->crypto->sha256_update(&u->sha, data, len);
-    if ((r = write_slot(f, data, (uint32_t)len)) < 0)
+    if ((r = hash_update(f, data, len)) < 0 || (r = write_slot(f, data, (uint32_t)len)) < 0)
         return r;
     u->offset += (uint32_t)len;
     if (f->cfg->progress)
@@ -253,7 +280,8 @@ static int finish_image(struct fota *f)
     fota_session_close(&f->session); /* nothing more to fetch */
     if ((r = fota_slot_writer_flush(&f->writer, &f->report)) < 0)
         return r;
-    f->cfg->crypto->sha256_finish(&u->sha, got);
+    if (f->cfg->crypto->sha256_finish(f->cfg->crypto->ctx, &u->sha, got) != 0)
+        return hash_failed(f, "finish");
     if (memcmp(got, u->manifest.sha256, 32) != 0) {
         fota_hex(u->manifest.sha256, 8, want_hex);
         fota_hex(got, 8, got_hex);
@@ -264,7 +292,8 @@ static int finish_image(struct fota *f)
                          "SHA-256 mismatch after %u bytes (signed %s..., received %s...)",
                          (unsigned)u->manifest.size, want_hex, got_hex);
     }
-    f->cfg->crypto->sha256_start(&u->sha);
+    if ((r = hash_start(f)) < 0)
+        return r;
     u->offset = 0;
     u->phase = FOTA_PH_READBACK;
     return FOTA_RUNNING;

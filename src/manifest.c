@@ -483,7 +483,7 @@ int fota_manifest_verify(const struct fota_manifest *m, const char *text,
         r = fota_sha256_digest(crypto, text, m->signed_len, hash);
         if (r != 0)
             return r;
-        return crypto->p256_verify(pubkeys[k], hash, m->signature);
+        return crypto->p256_verify(crypto->ctx, pubkeys[k], hash, m->signature);
     }
     return FOTA_ERR_UNKNOWN_KEY;
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fota/error.h"
-#include "fota/fota.h"
+#include "fota/port.h"
 
 #define RECORD_MAGIC 0x46524543u /* "FREC" */
 #define RECORD_OVERHEAD 16u
@@ -76,11 +76,12 @@ static uint32_t slot_offset(const struct fota_record_store *s, uint32_t sector, 
 }
 
 /* Read the copy at region offset `off`; returns 1 and its seq when valid. */
-static int read_copy(const struct fota_record_store *s, uint32_t off, uint8_t *buf, uint32_t *seq,
+static int read_copy(struct fota_record_store *s, uint32_t off, uint8_t *buf, uint32_t *seq,
                      int *err)
 {
     int r = s->flash->read(s->flash->ctx, s->addr + off, buf, s->slot_len);
     if (r < 0) {
+        s->port_err = r;
         *err = FOTA_ERR_FLASH_READ;
         return 0;
     }
@@ -91,6 +92,13 @@ static int read_copy(const struct fota_record_store *s, uint32_t off, uint8_t *b
         return 0;
     *seq = get_u32(buf + 4);
     return 1;
+}
+
+/* A flash call failed: keep the port's own code for the caller's message. */
+static int port_failed(struct fota_record_store *s, int port_err, int err)
+{
+    s->port_err = port_err;
+    return err;
 }
 
 static int is_blank(const uint8_t *buf, uint32_t len)
@@ -107,6 +115,7 @@ int fota_record_load(struct fota_record_store *s, void *data)
     uint32_t sectors = s->size / s->flash->sector_size, per = slots_per_sector(s);
     uint32_t best_seq = 0, best_off = 0;
     int found = 0, err = 0;
+    s->port_err = 0;
 
     for (uint32_t k = 0; k < sectors; k++) {
         for (uint32_t i = 0; i < per; i++) {
@@ -143,8 +152,9 @@ static int find_next(struct fota_record_store *s)
         uint32_t sector = (s->next - 1) / ss; /* sector of the newest copy */
         for (uint32_t i = (s->next - sector * ss) / s->slot_len; i < per; i++) {
             uint32_t off = slot_offset(s, sector, i);
-            if (s->flash->read(s->flash->ctx, s->addr + off, buf, s->slot_len) < 0)
-                return FOTA_ERR_FLASH_READ;
+            int r = s->flash->read(s->flash->ctx, s->addr + off, buf, s->slot_len);
+            if (r < 0)
+                return port_failed(s, r, FOTA_ERR_FLASH_READ);
             if (is_blank(buf, s->slot_len)) {
                 s->next = off;
                 s->have_next = 1;
@@ -157,7 +167,7 @@ static int find_next(struct fota_record_store *s)
     }
     int r = s->flash->erase(s->flash->ctx, s->addr + s->next, ss);
     if (r < 0)
-        return FOTA_ERR_FLASH_ERASE;
+        return port_failed(s, r, FOTA_ERR_FLASH_ERASE);
     s->have_next = 1;
     return FOTA_OK;
 }
@@ -167,6 +177,7 @@ int fota_record_save(struct fota_record_store *s, const void *data)
     uint8_t buf[FOTA_RECORD_DATA_MAX + RECORD_OVERHEAD + FOTA_WRITE_SIZE_MAX];
     uint8_t check[sizeof buf];
     int r;
+    s->port_err = 0;
 
     if (!s->have_next && (r = find_next(s)) < 0)
         return r;
@@ -179,10 +190,10 @@ int fota_record_save(struct fota_record_store *s, const void *data)
     put_u32(buf + n, fota_crc32(0, buf, n));
 
     s->have_next = 0; /* whatever happens, this slot is used now */
-    if (s->flash->write(s->flash->ctx, s->addr + s->next, buf, s->slot_len) < 0)
-        return FOTA_ERR_FLASH_WRITE;
-    if (s->flash->read(s->flash->ctx, s->addr + s->next, check, s->slot_len) < 0)
-        return FOTA_ERR_FLASH_READ;
+    if ((r = s->flash->write(s->flash->ctx, s->addr + s->next, buf, s->slot_len)) < 0)
+        return port_failed(s, r, FOTA_ERR_FLASH_WRITE);
+    if ((r = s->flash->read(s->flash->ctx, s->addr + s->next, check, s->slot_len)) < 0)
+        return port_failed(s, r, FOTA_ERR_FLASH_READ);
     if (memcmp(check, buf, s->slot_len) != 0)
         return FOTA_ERR_FLASH_VERIFY;
     s->seq = seq;

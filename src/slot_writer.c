@@ -31,8 +31,8 @@ static int erase_to(struct fota_slot_writer *w, uint32_t end, struct fota_report
         int r = fl->erase(fl->ctx, w->slot.addr + w->erased_to, fl->sector_size);
         if (r < 0)
             return fota_fail(rep, FOTA_ERR_FLASH_ERASE,
-                             "flash erase failed at offset 0x%x (slot %d)",
-                             (unsigned)w->erased_to, w->index);
+                             "flash erase failed at offset 0x%x (slot %d): port returned %d (%s)",
+                             (unsigned)w->erased_to, w->index, r, fota_strerror(r));
         w->erased_to += fl->sector_size;
     }
     return 0;
@@ -48,8 +48,9 @@ static int program(struct fota_slot_writer *w, const uint8_t *data, uint32_t len
         return r;
     r = fl->write(fl->ctx, w->slot.addr + w->written, data, len);
     if (r < 0)
-        return fota_fail(rep, FOTA_ERR_FLASH_WRITE, "flash write failed at offset 0x%x (slot %d)",
-                         (unsigned)w->written, w->index);
+        return fota_fail(rep, FOTA_ERR_FLASH_WRITE,
+                         "flash write failed at offset 0x%x (slot %d): port returned %d (%s)",
+                         (unsigned)w->written, w->index, r, fota_strerror(r));
     w->written += len;
     return 0;
 }
@@ -105,10 +106,15 @@ int fota_slot_writer_hash(struct fota_slot_writer *w, const struct fota_crypto *
     uint32_t n = end - *pos < size ? end - *pos : (uint32_t)size;
     if (n == 0)
         return 0;
-    if (fl->read(fl->ctx, w->slot.addr + *pos, buf, n) < 0)
-        return fota_fail(rep, FOTA_ERR_FLASH_READ, "flash read failed at offset 0x%x (slot %d)",
-                         (unsigned)*pos, w->index);
-    crypto->sha256_update(sha, buf, n);
+    int r = fl->read(fl->ctx, w->slot.addr + *pos, buf, n);
+    if (r < 0)
+        return fota_fail(rep, FOTA_ERR_FLASH_READ,
+                         "flash read failed at offset 0x%x (slot %d): port returned %d (%s)",
+                         (unsigned)*pos, w->index, r, fota_strerror(r));
+    if (crypto->sha256_update(crypto->ctx, sha, buf, n) != 0)
+        return fota_fail(rep, FOTA_ERR_CRYPTO,
+                         "SHA-256 of slot %d failed in the crypto backend at offset 0x%x",
+                         w->index, (unsigned)*pos);
     *pos += n;
     return (int)n;
 }
@@ -118,7 +124,9 @@ int fota_slot_writer_verify(struct fota_slot_writer *w, const struct fota_crypto
                             struct fota_report *rep)
 {
     uint8_t got[32];
-    crypto->sha256_finish(sha, got);
+    if (crypto->sha256_finish(crypto->ctx, sha, got) != 0)
+        return fota_fail(rep, FOTA_ERR_CRYPTO, "SHA-256 of slot %d failed in the crypto backend",
+                         w->index);
     if (memcmp(got, expect, 32) != 0)
         return fota_fail(rep, FOTA_ERR_FLASH_VERIFY,
                          "slot %d does not read back what was written (SHA-256 differs): flash "

@@ -44,8 +44,9 @@ int fota_state_load(struct fota_state *st, const struct fota_config *cfg,
     struct fota_persist loaded;
     r = fota_record_load(&st->store, &loaded);
     if (r == FOTA_ERR_FLASH_READ)
-        return fota_fail(rep, r, "reading agent state at flash 0x%x failed",
-                         (unsigned)cfg->state_addr);
+        return fota_fail(rep, r, "reading agent state at flash 0x%x failed: port returned %d (%s)",
+                         (unsigned)cfg->state_addr, st->store.port_err,
+                         fota_strerror(st->store.port_err));
     if (r == 0 && loaded.version == FOTA_PERSIST_LAYOUT)
         st->persist = loaded;
     else
@@ -59,10 +60,13 @@ int fota_state_save(struct fota_state *st, const struct fota_config *cfg,
     if (cfg->state_size == 0)
         return 0;
     int r = fota_record_save(&st->store, &st->persist);
-    if (r < 0 && !rep)
+    if (r >= 0 || !rep)
         return r;
-    if (r < 0)
-        return fota_fail(rep, r, "saving agent state at flash 0x%x failed (%s)",
-                         (unsigned)fota_record_position(&st->store), fota_strerror(r));
-    return 0;
+    int port = st->store.port_err;
+    unsigned at = (unsigned)fota_record_position(&st->store);
+    if (port == 0) /* no flash call failed: the read-back differed */
+        return fota_fail(rep, r, "saving agent state at flash 0x%x failed (%s)", at,
+                         fota_strerror(r));
+    return fota_fail(rep, r, "saving agent state at flash 0x%x failed (%s): port returned %d (%s)",
+                     at, fota_strerror(r), port, fota_strerror(port));
 }

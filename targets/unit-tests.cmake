@@ -9,7 +9,8 @@
 # targets/CMakeLists.txt (which builds them), so both agree.
 set(FOTA_TARGET_ALLOWED_SYSTEM_HEADERS
   stdio.h string.h stdint.h stddef.h stdbool.h stdarg.h inttypes.h limits.h
-  stdlib.h assert.h ctype.h setjmp.h)
+  stdlib.h assert.h ctype.h setjmp.h
+  bearssl.h) # built for the targets too (tests/support/test_release.c signs with it)
 set(FOTA_TARGET_HEADER_DIRS tests tests/support include src sim)
 
 # fota_target_pure_c(<root> <out-list-of-paths> <out-list-of-excluded-messages> <glob>...)

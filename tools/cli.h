@@ -8,5 +8,6 @@ int cmd_inspect(int argc, char **argv);
 int cmd_mkimage(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_errors(int argc, char **argv);
 
 #endif

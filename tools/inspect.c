@@ -17,6 +17,7 @@
 #include "fota/manifest.h"
 #include "keys.h"
 #include "util.h"
+#include "fota_crypto_backends.h"
 
 static void inspect_usage(FILE *out)
 {

@@ -12,6 +12,7 @@
 #include "mbedtls/error.h"
 #include "mbedtls/platform_util.h"
 #include "util.h"
+#include "fota_crypto_backends.h"
 
 static void report(const char *what, const char *path, int ret)
 {
@@ -208,7 +209,7 @@ int keys_sign(struct tool_key *k, const uint8_t hash[32], uint8_t sig[FOTA_P256_
         return -1;
     }
     /* Check with the device-side code before anything is published. */
-    if (fota_crypto_mbedtls.p256_verify(k->pub, hash, sig) != 0) {
+    if (fota_crypto_mbedtls.p256_verify(fota_crypto_mbedtls.ctx, k->pub, hash, sig) != 0) {
         fprintf(stderr, "fota: the new signature does not verify with key %s\n", k->id_hex);
         return -1;
     }

@@ -17,6 +17,7 @@ static const struct {
     {"mkimage", cmd_mkimage, "build a synthetic ESP32-format test image"},
     {"serve", cmd_serve, "serve a release directory over HTTP"},
     {"sim", cmd_sim, "run a simulated device that updates itself"},
+    {"errors", cmd_errors, "list the error codes: code, name, transient or final, meaning"},
 };
 
 static void usage(FILE *out)

@@ -36,6 +36,7 @@
 #include "fota/esp_image.h"
 #include "fota/manifest.h"
 #include "util.h"
+#include "fota_crypto_backends.h"
 
 #define DESC_FIELD_MAX 31       /* esp_app_desc_t strings are 32 bytes with a NUL */
 #define SEG1_DATA_OFFSET 296    /* 24 + 8 + 256 + 8 */

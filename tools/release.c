@@ -23,6 +23,7 @@
 #include "keys.h"
 #include "release_legacy.h"
 #include "util.h"
+#include "fota_crypto_backends.h"
 
 #define MANIFEST_MAX 2048
 

@@ -43,6 +43,7 @@
 #include "fota/crypto.h"
 #include "serve_legacy.h"
 #include "util.h"
+#include "fota_crypto_backends.h"
 
 #define SERVE_THREADS 4
 #define SERVE_IDLE_TIMEOUT_S 30
@@ -91,7 +92,7 @@ static int hash_file(int fd, char out[ETAG_SIZE])
         return ENOMEM;
     const struct fota_crypto *c = &fota_crypto_mbedtls;
     struct fota_sha256 sha;
-    int started = c->sha256_start(&sha) == 0;
+    int started = c->sha256_start(c->ctx, &sha) == 0;
     int err = started ? 0 : EIO;
     for (off_t off = 0; !err;) {
         ssize_t n = pread(fd, buf, CHUNK, off);
@@ -101,13 +102,13 @@ static int hash_file(int fd, char out[ETAG_SIZE])
             err = errno;
         else if (n == 0)
             break;
-        else if (c->sha256_update(&sha, buf, (size_t)n))
+        else if (c->sha256_update(c->ctx, &sha, buf, (size_t)n))
             err = EIO;
         else
             off += n;
     }
     uint8_t digest[32];
-    if (started && c->sha256_finish(&sha, digest) != 0) /* also releases the context */
+    if (started && c->sha256_finish(c->ctx, &sha, digest) != 0) /* also releases the context */
         err = err ? err : EIO;
     free(buf);
     if (!err) {

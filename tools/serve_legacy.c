@@ -24,6 +24,7 @@
 #include <mbedtls/md.h>
 
 #include "fota/crypto.h"
+#include "fota_crypto_backends.h"
 #include "util.h"
 
 #define LEGACY_VALUE_MAX 64 /* longest header value kept (version, SDK) */
@@ -169,12 +170,12 @@ static int digest_file(int fd, uint64_t size, struct file_digests *out)
 
     mbedtls_md_init(&md5);
     if (mbedtls_md_setup(&md5, mbedtls_md_info_from_type(MBEDTLS_MD_MD5), 0) != 0 ||
-        mbedtls_md_starts(&md5) != 0 || c->sha256_start(&all) != 0) {
+        mbedtls_md_starts(&md5) != 0 || c->sha256_start(c->ctx, &all) != 0) {
         mbedtls_md_free(&md5);
         return EIO;
     }
-    if (c->sha256_start(&head) != 0) {
-        c->sha256_finish(&all, digest);
+    if (c->sha256_start(c->ctx, &head) != 0) {
+        c->sha256_finish(c->ctx, &all, digest);
         mbedtls_md_free(&md5);
         return EIO;
     }
@@ -190,8 +191,8 @@ static int digest_file(int fd, uint64_t size, struct file_digests *out)
         if (in_head > (uint64_t)n)
             in_head = (uint64_t)n;
         if (mbedtls_md_update(&md5, buf, (size_t)n) != 0 ||
-            c->sha256_update(&all, buf, (size_t)n) != 0 ||
-            (in_head && c->sha256_update(&head, buf, (size_t)in_head) != 0))
+            c->sha256_update(c->ctx, &all, buf, (size_t)n) != 0 ||
+            (in_head && c->sha256_update(c->ctx, &head, buf, (size_t)in_head) != 0))
             err = EIO;
         off += (uint64_t)n;
     }
@@ -199,10 +200,10 @@ static int digest_file(int fd, uint64_t size, struct file_digests *out)
         err = err ? err : EIO;
     mbedtls_md_free(&md5);
     util_hex(digest, 16, out->md5);
-    if (c->sha256_finish(&all, digest) != 0)
+    if (c->sha256_finish(c->ctx, &all, digest) != 0)
         err = err ? err : EIO;
     util_hex(digest, 32, out->sha256);
-    if (c->sha256_finish(&head, digest) != 0)
+    if (c->sha256_finish(c->ctx, &head, digest) != 0)
         err = err ? err : EIO;
     out->sha256_appended[0] = 0;
     if (!err && size >= 64 && pread(fd, tail, sizeof tail, (off_t)head_len) == (ssize_t)sizeof tail &&

@@ -11,6 +11,7 @@
 
 #include "fota/crypto.h"
 #include "fota/error.h"
+#include "fota_crypto_backends.h"
 
 uint8_t *util_read_file(const char *path, size_t *len)
 {

@@ -5,6 +5,12 @@
  * of these negative codes on failure. Each code names one cause; the agent
  * also keeps a human-readable message naming the step and the details (host,
  * port, URL, HTTP status, offset): see fota_last_error().
+ *
+ * One table, FOTA_ERROR_TABLE, is the single list: X(name, code, class,
+ * meaning), class TRANSIENT (may go away by itself: the agent retries with
+ * backoff) or FINAL. The enum, fota_strerror(), fota_err_is_transient()
+ * and `fota errors` (the table with the meanings, for scripts and docs) are
+ * generated from it.
  */
 #ifndef FOTA_ERROR_H
 #define FOTA_ERROR_H
@@ -13,78 +19,79 @@
 extern "C" {
 #endif
 
+#define FOTA_ERROR_TABLE(X) \
+    X(FOTA_OK, 0, FINAL, "success") \
+    /* Caller and configuration */ \
+    X(FOTA_ERR_INVALID_ARG, -1, FINAL, "a NULL pointer, zero size, bad option") \
+    X(FOTA_ERR_BUFFER_TOO_SMALL, -2, FINAL, "a caller-owned buffer cannot hold the data") \
+    X(FOTA_ERR_BUSY, -3, FINAL, "an operation is already running") \
+    X(FOTA_ERR_NOT_SUPPORTED, -4, FINAL, "the port does not offer this") \
+    X(FOTA_ERR_HOOK_REFUSED, -5, FINAL, "the application's pre-update hook refused the update") \
+    X(FOTA_ERR_INTERNAL, -6, FINAL, "the agent's own state is inconsistent (bug, memory fault)") \
+    /* Network (transport) */ \
+    X(FOTA_ERR_DNS, -10, TRANSIENT, "name lookup failed") \
+    X(FOTA_ERR_CONNECT_REFUSED, -11, TRANSIENT, "TCP connect refused (RST)") \
+    X(FOTA_ERR_CONNECT_TIMEOUT, -12, TRANSIENT, "TCP connect timed out") \
+    X(FOTA_ERR_CONNECT, -13, TRANSIENT, "TCP connect failed for another reason") \
+    X(FOTA_ERR_SEND, -14, TRANSIENT, "sending failed") \
+    X(FOTA_ERR_RECV, -15, TRANSIENT, "receiving failed (reset)") \
+    X(FOTA_ERR_TIMEOUT, -16, TRANSIENT, "no data within the read timeout") \
+    X(FOTA_ERR_CLOSED, -17, TRANSIENT, "peer closed the connection early") \
+    X(FOTA_ERR_TLS_HANDSHAKE, -18, TRANSIENT, "TLS handshake failed") \
+    X(FOTA_ERR_TLS_CERT_UNTRUSTED, -19, FINAL, "server certificate not signed by a trusted CA") \
+    X(FOTA_ERR_TLS_CERT_EXPIRED, -20, FINAL, "the server certificate expired or is not valid yet") \
+    X(FOTA_ERR_TLS_NAME_MISMATCH, -21, FINAL, "the server certificate is for another host name") \
+    X(FOTA_ERR_TLS, -22, TRANSIENT, "other TLS failure") \
+    X(FOTA_ERR_LINK, -23, TRANSIENT, "link layer down (modem, WiFi)") \
+    X(FOTA_ERR_DEADLINE, -24, TRANSIENT, "total deadline passed") \
+    X(FOTA_ERR_TOO_SLOW, -25, TRANSIENT, "below the minimum throughput") \
+    /* HTTP */ \
+    X(FOTA_ERR_URL, -30, FINAL, "URL malformed or unsupported scheme") \
+    X(FOTA_ERR_HTTP_PARSE, -31, TRANSIENT, "malformed status line, header or chunk") \
+    X(FOTA_ERR_HTTP_HEADER_TOO_LONG, -32, TRANSIENT, "a header line longer than the line buffer") \
+    X(FOTA_ERR_HTTP_STATUS, -33, TRANSIENT, "unexpected HTTP status") \
+    X(FOTA_ERR_HTTP_REDIRECTS, -34, FINAL, "too many redirects, or a loop") \
+    X(FOTA_ERR_HTTP_NO_LOCATION, -35, TRANSIENT, "3xx without Location") \
+    X(FOTA_ERR_HTTP_LENGTH, -36, TRANSIENT, "body length differs from what was announced") \
+    X(FOTA_ERR_HTTP_NOT_FOUND, -37, FINAL, "the server answered 404 Not Found") \
+    X(FOTA_ERR_HTTP_FORBIDDEN, -38, FINAL, "the server answered 401 or 403 (access denied)") \
+    X(FOTA_ERR_HTTP_SERVER, -39, TRANSIENT, "the server answered 5xx") \
+    X(FOTA_ERR_HTTP_RANGE, -40, TRANSIENT, "Content-Range does not match the request") \
+    X(FOTA_ERR_HTTP_CLIENT, -41, FINAL, "another 4xx: the request will not succeed as is") \
+    X(FOTA_ERR_HTTP_BUSY, -42, TRANSIENT, "429 Too Many Requests or 408: try again later") \
+    X(FOTA_ERR_HTTP_ENCODING, -43, FINAL, "the server compressed the body (Content-Encoding) though identity was asked") \
+    /* Manifest */ \
+    X(FOTA_ERR_MANIFEST_PARSE, -50, FINAL, "the manifest is malformed (syntax, field or value)") \
+    X(FOTA_ERR_MANIFEST_TOO_LARGE, -51, FINAL, "the manifest does not fit the manifest buffer") \
+    X(FOTA_ERR_SIGNATURE, -52, FINAL, "signature does not verify") \
+    X(FOTA_ERR_UNKNOWN_KEY, -53, FINAL, "key id not among the trusted keys") \
+    X(FOTA_ERR_WRONG_PRODUCT, -54, FINAL, "the manifest is for another product") \
+    X(FOTA_ERR_WRONG_CHIP, -55, FINAL, "the manifest is for another chip") \
+    X(FOTA_ERR_NOT_NEWER, -56, FINAL, "version not newer than the running one") \
+    X(FOTA_ERR_ROLLBACK, -57, FINAL, "security counter below the floor") \
+    X(FOTA_ERR_REPLAY, -58, FINAL, "sequence number older than one already seen") \
+    X(FOTA_ERR_EXPIRED, -59, FINAL, "manifest expired (device has trusted time)") \
+    X(FOTA_ERR_TOO_BIG, -60, FINAL, "image does not fit the slot") \
+    X(FOTA_ERR_REJECTED_VERSION, -61, FINAL, "this version was rolled back before") \
+    /* Image */ \
+    X(FOTA_ERR_IMAGE_HEADER, -70, FINAL, "not a valid ESP image header") \
+    X(FOTA_ERR_IMAGE_CHIP, -71, FINAL, "image is built for another chip") \
+    X(FOTA_ERR_IMAGE_SIZE, -72, TRANSIENT, "received size differs from the signed size") \
+    X(FOTA_ERR_IMAGE_HASH, -73, TRANSIENT, "SHA-256 differs from the signed one") \
+    /* Flash, boot and state */ \
+    X(FOTA_ERR_FLASH_READ, -80, FINAL, "a flash read failed") \
+    X(FOTA_ERR_FLASH_WRITE, -81, FINAL, "a flash write failed") \
+    X(FOTA_ERR_FLASH_ERASE, -82, FINAL, "a flash erase failed") \
+    X(FOTA_ERR_FLASH_VERIFY, -83, FINAL, "read-back differs from what was written") \
+    X(FOTA_ERR_BOOT, -84, FINAL, "boot control failed") \
+    X(FOTA_ERR_PENDING_CONFIRM, -85, FINAL, "running image not confirmed yet") \
+    X(FOTA_ERR_STATE_CORRUPT, -86, FINAL, "no valid persistent record") \
+    X(FOTA_ERR_CRYPTO, -87, FINAL, "crypto backend failure")
+
 enum fota_err {
-    FOTA_OK = 0,
-
-    /* Caller and configuration */
-    FOTA_ERR_INVALID_ARG = -1,      /* a NULL pointer, zero size, bad option */
-    FOTA_ERR_BUFFER_TOO_SMALL = -2, /* a caller-owned buffer cannot hold the data */
-    FOTA_ERR_BUSY = -3,             /* an operation is already running */
-    FOTA_ERR_NOT_SUPPORTED = -4,    /* the port does not offer this */
-
-    /* Network (transport) */
-    FOTA_ERR_DNS = -10,             /* name lookup failed */
-    FOTA_ERR_CONNECT_REFUSED = -11, /* TCP connect refused (RST) */
-    FOTA_ERR_CONNECT_TIMEOUT = -12, /* TCP connect timed out */
-    FOTA_ERR_CONNECT = -13,         /* TCP connect failed for another reason */
-    FOTA_ERR_SEND = -14,            /* sending failed */
-    FOTA_ERR_RECV = -15,            /* receiving failed (reset) */
-    FOTA_ERR_TIMEOUT = -16,         /* no data within the read timeout */
-    FOTA_ERR_CLOSED = -17,          /* peer closed the connection early */
-    FOTA_ERR_TLS_HANDSHAKE = -18,   /* TLS handshake failed */
-    FOTA_ERR_TLS_CERT_UNTRUSTED = -19,
-    FOTA_ERR_TLS_CERT_EXPIRED = -20,
-    FOTA_ERR_TLS_NAME_MISMATCH = -21,
-    FOTA_ERR_TLS = -22,             /* other TLS failure */
-    FOTA_ERR_LINK = -23,            /* link layer down (modem, WiFi) */
-    FOTA_ERR_DEADLINE = -24,        /* total deadline passed */
-    FOTA_ERR_TOO_SLOW = -25,        /* below the minimum throughput */
-
-    /* HTTP */
-    FOTA_ERR_URL = -30,             /* URL malformed or unsupported scheme */
-    FOTA_ERR_HTTP_PARSE = -31,      /* malformed status line, header or chunk */
-    FOTA_ERR_HTTP_HEADER_TOO_LONG = -32,
-    FOTA_ERR_HTTP_STATUS = -33,     /* unexpected HTTP status */
-    FOTA_ERR_HTTP_REDIRECTS = -34,  /* too many redirects / loop */
-    FOTA_ERR_HTTP_NO_LOCATION = -35,/* 3xx without Location */
-    FOTA_ERR_HTTP_LENGTH = -36,     /* body length differs from what was announced */
-    FOTA_ERR_HTTP_NOT_FOUND = -37,  /* 404 */
-    FOTA_ERR_HTTP_FORBIDDEN = -38,  /* 401 / 403 */
-    FOTA_ERR_HTTP_SERVER = -39,     /* 5xx */
-    FOTA_ERR_HTTP_RANGE = -40,      /* Content-Range does not match the request */
-    FOTA_ERR_HTTP_CLIENT = -41,     /* another 4xx: the request will not succeed as is */
-    FOTA_ERR_HTTP_BUSY = -42,       /* 429 Too Many Requests / 408: try again later */
-    FOTA_ERR_HTTP_ENCODING = -43,   /* body compressed (Content-Encoding) despite identity */
-
-    /* Manifest */
-    FOTA_ERR_MANIFEST_PARSE = -50,
-    FOTA_ERR_MANIFEST_TOO_LARGE = -51,
-    FOTA_ERR_SIGNATURE = -52,       /* signature does not verify */
-    FOTA_ERR_UNKNOWN_KEY = -53,     /* key id not among the trusted keys */
-    FOTA_ERR_WRONG_PRODUCT = -54,
-    FOTA_ERR_WRONG_CHIP = -55,
-    FOTA_ERR_NOT_NEWER = -56,       /* version not newer than the running one */
-    FOTA_ERR_ROLLBACK = -57,        /* security counter below the floor */
-    FOTA_ERR_REPLAY = -58,          /* sequence number older than one already seen */
-    FOTA_ERR_EXPIRED = -59,         /* manifest expired (device has trusted time) */
-    FOTA_ERR_TOO_BIG = -60,         /* image does not fit the slot */
-    FOTA_ERR_REJECTED_VERSION = -61,/* this version was rolled back before */
-
-    /* Image */
-    FOTA_ERR_IMAGE_HEADER = -70,    /* not a valid ESP image header */
-    FOTA_ERR_IMAGE_CHIP = -71,      /* image is built for another chip */
-    FOTA_ERR_IMAGE_SIZE = -72,      /* received size differs from the signed size */
-    FOTA_ERR_IMAGE_HASH = -73,      /* SHA-256 differs from the signed one */
-
-    /* Flash, boot and state */
-    FOTA_ERR_FLASH_READ = -80,
-    FOTA_ERR_FLASH_WRITE = -81,
-    FOTA_ERR_FLASH_ERASE = -82,
-    FOTA_ERR_FLASH_VERIFY = -83,    /* read-back differs from what was written */
-    FOTA_ERR_BOOT = -84,            /* boot control failed */
-    FOTA_ERR_PENDING_CONFIRM = -85, /* running image not confirmed yet */
-    FOTA_ERR_STATE_CORRUPT = -86,   /* no valid persistent record */
-    FOTA_ERR_CRYPTO = -87,          /* crypto backend failure */
+#define FOTA_ERR_ENUM_(name, code, class, meaning) name = code,
+    FOTA_ERROR_TABLE(FOTA_ERR_ENUM_)
+#undef FOTA_ERR_ENUM_
 };
 
 /* Short constant name of a code, e.g. "FOTA_ERR_DNS". Never NULL. */

@@ -26,6 +26,7 @@
 #include "fota/esp_image.h"
 #include "fota/http.h"
 #include "fota/manifest.h"
+#include "fota/port.h"
 #include "fota/record.h"
 #include "fota/url.h"
 
@@ -39,73 +40,8 @@ extern "C" {
 #define FOTA_MAX_KEYS 4
 #define FOTA_NO_LIMIT 0xFFFFFFFFu /* for limits in struct fota_config */
 
-/* ---- Port interface ---------------------------------------------------- */
-
-/* Raw flash, by absolute address. write: addr and len are multiples of
- * write_size; erase: addr and len are multiples of sector_size. Return 0 or a
- * negative code (FOTA_ERR_FLASH_*). */
-struct fota_flash {
-    void *ctx;
-    int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
-    int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
-    int (*erase)(void *ctx, uint32_t addr, uint32_t len);
-    uint32_t sector_size; /* erase unit, e.g. 4096 */
-    uint32_t write_size;  /* program unit, 1..FOTA_WRITE_SIZE_MAX, power of two */
-};
-#define FOTA_WRITE_SIZE_MAX 32
-
-/* State of an application slot, as in ESP-IDF's esp_ota_img_states_t. */
-enum fota_img_state {
-    FOTA_IMG_NEW = 0,            /* written and selected, never booted */
-    FOTA_IMG_PENDING_VERIFY = 1, /* booted once, waiting for fota_confirm() */
-    FOTA_IMG_VALID = 2,          /* confirmed */
-    FOTA_IMG_ABORTED = 3,        /* rolled back: never boot again */
-    FOTA_IMG_UNDEFINED = 4,      /* factory image / no state recorded */
-};
-
-struct fota_slot {
-    uint32_t addr;
-    uint32_t size;
-};
-
-/* Boot control: two application slots, 0 and 1. */
-struct fota_boot {
-    void *ctx;
-    /* Which slot runs now, and its state (enum fota_img_state). */
-    int (*running)(void *ctx, int *slot, int *state);
-    /* Where slot `slot` lives in flash. */
-    int (*slot_info)(void *ctx, int slot, struct fota_slot *out);
-    /* Boot `slot` on the next reset, once, as pending-verify: if it resets
-     * again before confirm() the bootloader returns to the current slot. */
-    int (*set_next)(void *ctx, int slot);
-    /* The running slot is healthy: mark it valid (cancels rollback). */
-    int (*confirm)(void *ctx);
-    /* Mark the running slot aborted and select the other one; the caller
-     * reboots. */
-    int (*rollback)(void *ctx);
-    /* Optional (NULL if the platform cannot tell): the state of any slot.
-     * Lets the agent tell an image the bootloader rolled back from an
-     * activation that a power cut interrupted. */
-    int (*slot_state)(void *ctx, int slot, int *state);
-};
-
-/* A network link. connect() opens host:port (TLS when `tls`); recv() returns
- * the number of bytes (> 0), 0 when the peer closed the connection, or a
- * negative code (FOTA_ERR_TIMEOUT when nothing arrived in time); send()
- * returns the bytes written (> 0) or a negative code. Errors from connect()
- * must say which step failed: FOTA_ERR_DNS, FOTA_ERR_CONNECT_REFUSED,
- * FOTA_ERR_CONNECT_TIMEOUT, FOTA_ERR_TLS_*, FOTA_ERR_LINK. */
-struct fota_transport {
-    const char *name; /* "wifi", "ethernet", "gsm", ... */
-    void *ctx;
-    int (*connect)(void *ctx, const char *host, uint16_t port, int tls, uint32_t timeout_ms);
-    int (*send)(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms);
-    int (*recv)(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
-    void (*close)(void *ctx);
-    /* Optional: a short text with the transport's own detail about the last
-     * failure (resolver message, TLS alert, modem reply). May return NULL. */
-    const char *(*detail)(void *ctx);
-};
+/* The port's interfaces (flash, boot, transport, clock, crypto) are in
+ * fota/port.h. */
 
 enum fota_log_level { FOTA_LOG_ERROR = 0, FOTA_LOG_WARN, FOTA_LOG_INFO, FOTA_LOG_DEBUG };
 
@@ -178,7 +114,8 @@ struct fota_config {
     /* Optional: milestones (enum fota_event); `f` may be queried inside. */
     void (*event)(void *ctx, int event, const struct fota *f);
     /* Runs once before the first flash erase of an update: detach interrupts,
-     * stop peripherals. A non-zero return aborts the update. Optional. */
+     * stop peripherals. A non-zero return aborts the update
+     * (FOTA_ERR_HOOK_REFUSED, final for the check). Optional. */
     int (*pre_update)(void *ctx);
 
     /* Limits; 0 selects the default in brackets. */

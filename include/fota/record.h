@@ -32,6 +32,7 @@ struct fota_record_store {
     uint32_t seq;        /* sequence of the newest valid copy (0: none) */
     uint32_t next;       /* offset in the region for the next copy */
     uint8_t have_next;   /* `next` is known to be erased */
+    int port_err;        /* the flash port's code at the last failure */
 };
 
 /* Set up a store. Returns 0 or FOTA_ERR_INVALID_ARG (region not aligned,
@@ -41,10 +42,11 @@ int fota_record_init(struct fota_record_store *s, const struct fota_flash *flash
 
 /* Load the newest valid copy into data[0..data_len). Returns 0,
  * FOTA_ERR_STATE_CORRUPT when no valid copy exists (a blank region), or
- * FOTA_ERR_FLASH_READ. */
+ * FOTA_ERR_FLASH_READ (the port's own code in s->port_err). */
 int fota_record_load(struct fota_record_store *s, void *data);
 
-/* Append a new copy. Returns 0 or FOTA_ERR_FLASH_*. */
+/* Append a new copy. Returns 0 or FOTA_ERR_FLASH_* (the port's own code
+ * of the failed call is in s->port_err). */
 int fota_record_save(struct fota_record_store *s, const void *data);
 
 /* Flash address where the next copy goes; after a failed save, where the

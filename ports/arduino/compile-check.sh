@@ -370,6 +370,7 @@ PY
             "$root"/ports/modem/*.c "$root"/ports/esp-idf/fota/*.c; do
             run "esp-idf C ${f#"$root"/}" riscv64-unknown-elf-gcc $idf_cflags -std=gnu17 $CWARN \
                 -I"$root/include" -I"$root/src" -I"$root/ports/esp32" -I"$root/ports/modem" \
+                -I"$root/ports/crypto" \
                 -I"$root/ports/esp-idf/fota/include" -c "$f"
         done
     fi

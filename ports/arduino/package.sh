@@ -17,6 +17,7 @@ cp "$here"/src/* "$lib/src/"
 cp "$root"/ports/esp32/fota_esp32.c "$root"/ports/esp32/fota_esp32.h "$lib/src/"
 cp "$root/ports/crypto/bearssl.c" "$lib/src/fota_crypto_bearssl.inc"
 cp "$root/ports/crypto/mbedtls.c" "$lib/src/fota_crypto_mbedtls.inc"
+cp "$root/ports/crypto/fota_crypto_backends.h" "$lib/src/"
 cp -r "$root/examples/arduino/"* "$lib/examples/"
 if command -v zip >/dev/null 2>&1; then
     (cd "$out" && rm -f fota.zip && zip -qr fota.zip fota)

@@ -5,7 +5,7 @@
  * ESP8266's lx106) should define FOTA_BEARSSL_EC=br_ec_p256_m15 and
  * FOTA_BEARSSL_VRFY=br_ecdsa_i15_vrfy_raw.
  */
-#include "fota/crypto.h"
+#include "fota_crypto_backends.h"
 
 #include <string.h>
 
@@ -29,29 +29,34 @@ static br_sha256_context *sha_ctx(struct fota_sha256 *ctx)
     return (br_sha256_context *)(void *)ctx->u.bytes;
 }
 
-static int bear_sha256_start(struct fota_sha256 *ctx)
+static int bear_sha256_start(void *backend, struct fota_sha256 *ctx)
 {
+    (void)backend;
     br_sha256_init(sha_ctx(ctx));
     return 0;
 }
 
-static int bear_sha256_update(struct fota_sha256 *ctx, const void *data, size_t len)
+static int bear_sha256_update(void *backend, struct fota_sha256 *ctx, const void *data,
+                              size_t len)
 {
+    (void)backend;
     br_sha256_update(sha_ctx(ctx), data, len);
     return 0;
 }
 
-static int bear_sha256_finish(struct fota_sha256 *ctx, uint8_t out[32])
+static int bear_sha256_finish(void *backend, struct fota_sha256 *ctx, uint8_t out[32])
 {
+    (void)backend;
     br_sha256_out(sha_ctx(ctx), out);
     return 0;
 }
 
 /* BearSSL reports every failure, an invalid public key included, as 0:
  * all of them are FOTA_ERR_SIGNATURE, as in the mbedTLS backend. */
-static int bear_p256_verify(const uint8_t pubkey[FOTA_P256_PUBKEY_SIZE], const uint8_t hash[32],
-                          const uint8_t sig[FOTA_P256_SIG_SIZE])
+static int bear_p256_verify(void *backend, const uint8_t pubkey[FOTA_P256_PUBKEY_SIZE],
+                            const uint8_t hash[32], const uint8_t sig[FOTA_P256_SIG_SIZE])
 {
+    (void)backend;
     /* br_ec_public_key takes a non-const pointer; BearSSL only reads it. */
     unsigned char q[FOTA_P256_PUBKEY_SIZE];
     br_ec_public_key pk;
@@ -70,6 +75,7 @@ static int bear_p256_verify(const uint8_t pubkey[FOTA_P256_PUBKEY_SIZE], const u
 }
 
 const struct fota_crypto fota_crypto_bearssl = {
+    .ctx = NULL,
     .sha256_start = bear_sha256_start,
     .sha256_update = bear_sha256_update,
     .sha256_finish = bear_sha256_finish,

@@ -5,7 +5,7 @@
  * mbedTLS allocates big numbers on its own heap (the port's allocator); every
  * MPI and point is freed on all paths.
  */
-#include "fota/crypto.h"
+#include "fota_crypto_backends.h"
 
 #include <string.h>
 
@@ -36,8 +36,9 @@ static mbedtls_sha256_context *sha_ctx(struct fota_sha256 *ctx)
     return (mbedtls_sha256_context *)(void *)ctx->u.bytes;
 }
 
-static int mbed_sha256_start(struct fota_sha256 *ctx)
+static int mbed_sha256_start(void *backend, struct fota_sha256 *ctx)
 {
+    (void)backend;
     mbedtls_sha256_init(sha_ctx(ctx));
     if (FOTA_SHA256_STARTS(sha_ctx(ctx), 0) != 0) {
         mbedtls_sha256_free(sha_ctx(ctx));
@@ -46,13 +47,16 @@ static int mbed_sha256_start(struct fota_sha256 *ctx)
     return 0;
 }
 
-static int mbed_sha256_update(struct fota_sha256 *ctx, const void *data, size_t len)
+static int mbed_sha256_update(void *backend, struct fota_sha256 *ctx, const void *data,
+                              size_t len)
 {
+    (void)backend;
     return FOTA_SHA256_UPDATE(sha_ctx(ctx), data, len) == 0 ? 0 : FOTA_ERR_CRYPTO;
 }
 
-static int mbed_sha256_finish(struct fota_sha256 *ctx, uint8_t out[32])
+static int mbed_sha256_finish(void *backend, struct fota_sha256 *ctx, uint8_t out[32])
 {
+    (void)backend;
     int r = FOTA_SHA256_FINISH(sha_ctx(ctx), out);
     mbedtls_sha256_free(sha_ctx(ctx));
     return r == 0 ? 0 : FOTA_ERR_CRYPTO;
@@ -61,9 +65,10 @@ static int mbed_sha256_finish(struct fota_sha256 *ctx, uint8_t out[32])
 /* An invalid public key (not an uncompressed point on P-256) can verify
  * nothing, so it yields FOTA_ERR_SIGNATURE like a wrong signature; only
  * resource failures inside mbedTLS are FOTA_ERR_CRYPTO. */
-static int mbed_p256_verify(const uint8_t pubkey[FOTA_P256_PUBKEY_SIZE], const uint8_t hash[32],
-                            const uint8_t sig[FOTA_P256_SIG_SIZE])
+static int mbed_p256_verify(void *backend, const uint8_t pubkey[FOTA_P256_PUBKEY_SIZE],
+                            const uint8_t hash[32], const uint8_t sig[FOTA_P256_SIG_SIZE])
 {
+    (void)backend;
     mbedtls_ecp_group grp;
     mbedtls_ecp_point q;
     mbedtls_mpi r, s;
@@ -108,6 +113,7 @@ out:
 }
 
 const struct fota_crypto fota_crypto_mbedtls = {
+    .ctx = NULL,
     .sha256_start = mbed_sha256_start,
     .sha256_update = mbed_sha256_update,
     .sha256_finish = mbed_sha256_finish,

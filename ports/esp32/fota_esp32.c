@@ -234,30 +234,30 @@ int fota_esp32_chip(void)
 #endif
 }
 
-int fota_esp32_running_sha256(uint8_t *scratch, size_t scratch_size, uint8_t out[32])
+int fota_esp32_running_sha256(const struct fota_crypto *c, uint8_t *scratch, size_t scratch_size,
+                              uint8_t out[32])
 {
     const esp_partition_t *run = esp_ota_get_running_partition();
-    const struct fota_crypto *c = &fota_crypto_mbedtls;
     esp_image_metadata_t meta;
     struct fota_sha256 sha;
     int r = 0;
 
-    if (!run || !scratch || scratch_size == 0)
+    if (!c || !run || !scratch || scratch_size == 0)
         return -1;
     const esp_partition_pos_t pos = {.offset = run->address, .size = run->size};
     if (esp_image_get_metadata(&pos, &meta) != ESP_OK || meta.image_len > run->size ||
-        c->sha256_start(&sha) != 0)
+        c->sha256_start(c->ctx, &sha) != 0)
         return -1;
     for (uint32_t off = 0; off < meta.image_len && r == 0;) {
         uint32_t n = meta.image_len - off;
         if (n > scratch_size)
             n = (uint32_t)scratch_size;
         if (esp_partition_read(run, off, scratch, n) != ESP_OK ||
-            c->sha256_update(&sha, scratch, n) != 0)
+            c->sha256_update(c->ctx, &sha, scratch, n) != 0)
             r = -1;
         off += n;
     }
-    if (c->sha256_finish(&sha, out) != 0)
+    if (c->sha256_finish(c->ctx, &sha, out) != 0)
         r = -1;
     return r;
 }

@@ -44,9 +44,11 @@ int fota_esp32_chip(void);
 
 /* SHA-256 of the running image as released: its bytes up to the length the
  * bootloader's image walk gives (segments, checksum, appended hash), which
- * is what a manifest's sha256 names (for struct fota_config.running_sha256).
- * `scratch` is any free buffer (the receive buffer at init). 0 or -1. */
-int fota_esp32_running_sha256(uint8_t *scratch, size_t scratch_size, uint8_t out[32]);
+ * is what a manifest's sha256 names (for struct fota_config.running_sha256),
+ * hashed with `c`. `scratch` is any free buffer (the receive buffer at
+ * init). 0 or -1. */
+int fota_esp32_running_sha256(const struct fota_crypto *c, uint8_t *scratch, size_t scratch_size,
+                              uint8_t out[32]);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #include "fota/error.h"
 #include "fota/esp_image.h"
 #include "fota/manifest.h"
+#include "fota_crypto_backends.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -124,7 +124,7 @@ lib_track $!
 wait_line "$FOTA_TEST_TMP/deadpty.out" ready $! >/dev/null
 TTY=$FOTA_TEST_TMP/dead.tty
 timeout 60 "$MODEM_GET" --tty "$TTY" --cmd-timeout 100 --apn internet --bring-up-only >"$dir/dead.log" 2>&1 || true
-expect_contains "$(cat "$dir/dead.log")" "result=-23 FOTA_ERR_LINK" "silent modem -> FOTA_ERR_LINK"
+expect_eq "$(result dead)" FOTA_ERR_LINK "silent modem -> FOTA_ERR_LINK"
 expect_contains "$(cat "$dir/dead.log")" "modem not responding: no answer to AT" "silent modem: message"
 
 finish

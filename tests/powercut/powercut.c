@@ -1,6 +1,9 @@
 /*
  * The power-cut harness: the real agent on the simulated device (sim/device.c)
- * updates itself from a real `fota serve` on loopback, and the power is cut
+ * updates itself from a release made by the real `fota release`, served by
+ * the in-memory origin on the in-memory transport (tests/support/: no
+ * server, no sockets, so every run is the same operation for operation),
+ * and the power is cut
  * before, in the middle of, or after every flash operation of the whole
  * update, including the bootloader's own boot-data writes and the agent's
  * state journal; then in random sequences of several cuts during recovery;
@@ -12,7 +15,7 @@
  * and at the end of every run that the device settled where it must: the new
  * image running and confirmed with its anti-rollback floor, or (a release
  * that crashes before confirming) the old image running and the new version
- * rejected. See docs/powercut.md; tests/powercut/run.sh starts the server.
+ * rejected. See docs/powercut.md; tests/powercut/run.sh makes the releases.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -21,15 +24,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "device.h"
 #include "fota/esp_image.h"
+#include "fota/url.h"
 #include "keys.h"
+#include "mem_origin.h"
+#include "mem_transport.h"
 #include "util.h"
+#include "fota_crypto_backends.h"
 
 #define MAX_BOOTS 8u          /* per power cycle: plenty for update + reboot + rollback */
 #define MAX_FAIL_DETAILS 25   /* failures printed in full; the rest are counted */
@@ -43,157 +47,15 @@ static const char *mode_name(int m)
     return m == FOTA_CUT_BEFORE ? "before" : m == FOTA_CUT_TORN ? "torn" : "after";
 }
 
-/* ---- A deterministic transport ---------------------------------------------
- * TCP hands data over in whatever pieces happen to have arrived, so the number
- * of flash writes of a download would vary from run to run, and "cut at
- * operation i" would not name one operation. This transport wraps the real
- * socket transport (ports/posix/net.c) and hands the agent each response's
- * header block in one piece and its body in pieces of SEG_BYTES (an Ethernet
- * TCP segment, as lwIP gives them to an ESP32 application), whatever the
- * socket delivered. It reads Content-Length to know where a body ends, so it
- * never waits for bytes that will not come. */
+/* ---- The network ------------------------------------------------------------
+ * The in-memory origin (tests/support/mem_origin.c) serves the signed
+ * manifest and the image on the in-memory transport, which hands the agent
+ * each response's header block in one piece and its body in pieces of
+ * SEG_BYTES (an Ethernet TCP segment, as lwIP gives them to an ESP32
+ * application). Nothing depends on timing, so "cut at operation i" names one
+ * operation in every run. */
 #define SEG_BYTES 1460u
-
-struct seg_net {
-    struct fota_transport iface;
-    struct fota_posix_net sock;
-    uint8_t buf[16384];
-    size_t have;        /* bytes read from the socket, not yet handed over */
-    size_t head_left;   /* header bytes of the current response still to hand over */
-    uint64_t body_left; /* body bytes still to hand over (UINT64_MAX: until close) */
-    uint32_t connects;
-};
-
-static void seg_reset(struct seg_net *s)
-{
-    s->have = 0;
-    s->head_left = 0;
-    s->body_left = 0;
-}
-
-static int seg_connect(void *ctx, const char *host, uint16_t port, int tls, uint32_t timeout_ms)
-{
-    struct seg_net *s = ctx;
-    seg_reset(s);
-    s->connects++;
-    return s->sock.iface.connect(&s->sock, host, port, tls, timeout_ms);
-}
-
-static int seg_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
-{
-    struct seg_net *s = ctx;
-    return s->sock.iface.send(&s->sock, buf, len, timeout_ms);
-}
-
-static void seg_close(void *ctx)
-{
-    struct seg_net *s = ctx;
-    if (s->sock.fd >= 0) {
-        /* Reset instead of FIN: tens of thousands of connections would
-         * otherwise sit in TIME_WAIT and use up the loopback ports. */
-        struct linger lg = {1, 0};
-        setsockopt(s->sock.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    }
-    s->sock.iface.close(&s->sock);
-    seg_reset(s);
-}
-
-static const char *seg_detail(void *ctx)
-{
-    struct seg_net *s = ctx;
-    return s->sock.iface.detail(&s->sock);
-}
-
-static int seg_fill(struct seg_net *s, uint32_t timeout_ms)
-{
-    if (s->have == sizeof s->buf)
-        return FOTA_ERR_RECV;
-    int n = s->sock.iface.recv(&s->sock, s->buf + s->have, sizeof s->buf - s->have, timeout_ms);
-    if (n > 0)
-        s->have += (size_t)n;
-    return n;
-}
-
-/* Offset just past the blank line ending the header block, or 0. */
-static size_t header_end(const uint8_t *b, size_t n)
-{
-    for (size_t i = 0; i + 3 < n; i++)
-        if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n')
-            return i + 4;
-    return 0;
-}
-
-/* Body length of the response whose header block is b[0..n). */
-static uint64_t body_length(const uint8_t *b, size_t n)
-{
-    char head[4096];
-    size_t m = n < sizeof head - 1 ? n : sizeof head - 1;
-    memcpy(head, b, m);
-    head[m] = '\0';
-    unsigned status = 0;
-    if (sscanf(head, "HTTP/1.%*u %u", &status) != 1)
-        return UINT64_MAX;
-    if (status / 100 == 1 || status == 204 || status == 304)
-        return 0;
-    for (char *line = strstr(head, "\r\n"); line; line = strstr(line + 2, "\r\n"))
-        if (strncasecmp(line + 2, "content-length:", 15) == 0)
-            return strtoull(line + 17, NULL, 10);
-    return UINT64_MAX; /* chunked or until close: hand over pieces until the socket ends */
-}
-
-static int seg_recv(void *ctx, uint8_t *out, size_t len, uint32_t timeout_ms)
-{
-    struct seg_net *s = ctx;
-    int n;
-    if (s->head_left == 0 && s->body_left == 0) {
-        /* a new response: gather its whole header block first */
-        size_t end;
-        while ((end = header_end(s->buf, s->have)) == 0) {
-            if ((n = seg_fill(s, timeout_ms)) <= 0) {
-                if (s->have == 0)
-                    return n;
-                end = s->have; /* the connection ended inside the headers */
-                break;
-            }
-        }
-        s->head_left = end;
-        s->body_left = body_length(s->buf, end);
-    }
-    size_t want = s->head_left ? s->head_left : SEG_BYTES;
-    if (!s->head_left && s->body_left < want)
-        want = (size_t)s->body_left;
-    if (want > len)
-        want = len;
-    while (s->have < want) {
-        if ((n = seg_fill(s, timeout_ms)) <= 0) {
-            if (s->have == 0)
-                return n;
-            want = s->have;
-            break;
-        }
-    }
-    memcpy(out, s->buf, want);
-    memmove(s->buf, s->buf + want, s->have - want);
-    s->have -= want;
-    if (s->head_left)
-        s->head_left -= want;
-    else if (s->body_left != UINT64_MAX)
-        s->body_left -= want;
-    return (int)want;
-}
-
-static void seg_init(struct seg_net *s)
-{
-    memset(s, 0, sizeof *s);
-    fota_posix_net_init(&s->sock, "tcp");
-    s->iface.name = "tcp";
-    s->iface.ctx = s;
-    s->iface.connect = seg_connect;
-    s->iface.send = seg_send;
-    s->iface.recv = seg_recv;
-    s->iface.close = seg_close;
-    s->iface.detail = seg_detail;
-}
+#define ORIGIN "http://updates.example"
 
 /* ---- The world ------------------------------------------------------------ */
 
@@ -225,7 +87,13 @@ static struct {
     struct sim_flash flash;
     struct sim_options opt;
     struct sim_device dev;
-    struct seg_net net;
+    struct test_clock clock;   /* the transport's (stalls only: none happen here) */
+    struct mem_transport net;
+    struct mem_origin origin;
+    uint8_t *manifest;         /* the signed manifest, as `fota release` wrote it */
+    size_t manifest_len;
+    char manifest_path[160];   /* the device's manifest URL */
+    char manifest_route[160], image_path[FOTA_MANIFEST_URL_MAX + 1]; /* what the origin serves */
     uint8_t pubkey[1][FOTA_P256_PUBKEY_SIZE];
     jmp_buf power_on;
 } w;
@@ -1243,11 +1111,55 @@ static int load_image(const char *path, struct image *img)
     return 0;
 }
 
+/* The release on the in-memory origin: the manifest at the device's URL,
+ * the image where the manifest's (relative) URL points. */
+static int serve_release(const char *url, const char *manifest_file, const char *product,
+                         int no_range)
+{
+    struct fota_manifest m;
+    struct fota_url mu, iu;
+    char resolved[FOTA_MANIFEST_URL_MAX + 1];
+    w.manifest = util_read_file(manifest_file, &w.manifest_len);
+    if (!w.manifest)
+        return -1;
+    if (fota_manifest_parse((const char *)w.manifest, w.manifest_len, &m, NULL) < 0) {
+        fprintf(stderr, "powercut: %s is not a manifest\n", manifest_file);
+        return -1;
+    }
+    if (url)
+        snprintf(w.manifest_path, sizeof w.manifest_path, "%s", url);
+    else
+        snprintf(w.manifest_path, sizeof w.manifest_path, ORIGIN "/%s/manifest.txt", product);
+    if (fota_url_parse(w.manifest_path, &mu) < 0 ||
+        fota_url_resolve(w.manifest_path, m.url, resolved, sizeof resolved) < 0 ||
+        fota_url_parse(resolved, &iu) < 0 || mu.path_len >= sizeof w.manifest_route ||
+        iu.path_len >= sizeof w.image_path) {
+        fprintf(stderr, "powercut: cannot serve the image URL '%s' of %s under %s\n", m.url,
+                manifest_file, w.manifest_path);
+        return -1;
+    }
+    /* the origin serves by path (and any host) */
+    memcpy(w.manifest_route, mu.path, mu.path_len);
+    w.manifest_route[mu.path_len] = '\0';
+    memcpy(w.image_path, iu.path, iu.path_len);
+    w.image_path[iu.path_len] = '\0';
+    mem_transport_init(&w.net, "tcp", &w.clock);
+    w.net.serve_piece = SEG_BYTES;
+    w.origin.ignore_range = no_range;
+    mem_origin_put(&w.origin, w.manifest_route, w.manifest, w.manifest_len, NULL);
+    mem_origin_put(&w.origin, w.image_path, w.new_img.data, w.new_img.len, NULL);
+    mem_origin_attach(&w.origin, &w.net);
+    return 0;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: powercut --url MANIFEST_URL --key KEY.pub --old FW1 --new FW2 [options]\n"
+            "usage: powercut --manifest FILE --key KEY.pub --old FW1 --new FW2 [options]\n"
+            "  --manifest FILE       the signed manifest of FW2 (`fota release` output)\n"
             "  --product ID          [demo]\n"
+            "  --url URL             the device's manifest URL [" ORIGIN "/<product>/manifest.txt]\n"
+            "  --no-range            the server ignores Range (answers 200)\n"
             "  --crash               the new release crashes before confirming (rollback)\n"
             "  --security N          security counter of the new release [0]\n"
             "  --sequence N          manifest sequence of the new release [2]\n"
@@ -1276,6 +1188,7 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"url", required_argument, 0, 'u'},        {"key", required_argument, 0, 'k'},
+        {"manifest", required_argument, 0, 'F'},   {"no-range", no_argument, 0, 'N'},
         {"old", required_argument, 0, 'o'},        {"new", required_argument, 0, 'n'},
         {"product", required_argument, 0, 'p'},    {"crash", no_argument, 0, 'C'},
         {"security", required_argument, 0, 'S'},   {"sequence", required_argument, 0, 'Q'},
@@ -1290,7 +1203,8 @@ int main(int argc, char **argv)
         {"verbose", no_argument, 0, 'v'},          {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *url = NULL, *key = NULL, *old_path = NULL, *new_path = NULL, *product = "demo";
-    const char *report_path = NULL;
+    const char *report_path = NULL, *manifest_file = NULL;
+    int no_range = 0;
     uint32_t only_cut = 0, random_count = 0, first = 0, max_cuts = 5;
     uint32_t seed = (uint32_t)time(NULL);
     uint32_t worn_state = UINT32_MAX, worn_boot = UINT32_MAX;
@@ -1311,6 +1225,8 @@ int main(int argc, char **argv)
         }
         switch (c) {
         case 'u': url = optarg; break;
+        case 'F': manifest_file = optarg; break;
+        case 'N': no_range = 1; break;
         case 'k': key = optarg; break;
         case 'o': old_path = optarg; break;
         case 'n': new_path = optarg; break;
@@ -1349,7 +1265,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (!url || !key || !old_path || !new_path || optind != argc || max_cuts == 0 ||
+    if (!manifest_file || !key || !old_path || !new_path || optind != argc || max_cuts == 0 ||
         max_cuts > 7) {
         usage(stderr);
         return 2;
@@ -1415,8 +1331,9 @@ int main(int argc, char **argv)
     w.flash.iface.write = logged_write;
     w.flash.iface.erase = logged_erase;
 
-    seg_init(&w.net);
-    w.opt.manifest_url = url;
+    if (serve_release(url, manifest_file, product, no_range) < 0)
+        return 2;
+    w.opt.manifest_url = w.manifest_path;
     w.opt.product = product;
     w.opt.chip = fota_chip_from_name("esp32", 5);
     w.opt.pubkeys = (const uint8_t(*)[FOTA_P256_PUBKEY_SIZE])w.pubkey;
@@ -1434,11 +1351,11 @@ int main(int argc, char **argv)
 
     printf("powercut: scenario %s: %s %s (%u bytes) -> %s %s (%u bytes, security counter %u)%s; "
            "%u-byte slots, 4096-byte sectors, progress every %u bytes, %u-byte network "
-           "pieces\n",
+           "pieces from an in-memory server%s\n",
            w.scenario, w.old_img.version, old_path, (unsigned)w.old_img.len, w.new_img.version,
            new_path, (unsigned)w.new_img.len, (unsigned)w.new_security,
            w.crash ? ", which crashes before confirming" : "", (unsigned)w.slot_size,
-           (unsigned)w.persist_every, SEG_BYTES);
+           (unsigned)w.persist_every, SEG_BYTES, no_range ? " that ignores Range" : "");
     if (worn[0])
         printf("powercut: a device with a history%s\n", worn);
     if (worn[0] && report)

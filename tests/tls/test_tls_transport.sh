@@ -7,15 +7,19 @@ set -u
 WORK=$(mktemp -d)
 trap 'stop_tls_nginx; [ -n "${SILENT_PID:-}" ] && kill $SILENT_PID 2>/dev/null; rm -rf "$WORK"' EXIT
 
-# fota error codes (include/fota/error.h)
-OK=0 CONNECT_REFUSED=-11 TIMEOUT=-16 TLS_HANDSHAKE=-18 UNTRUSTED=-19 EXPIRED=-20 NAME_MISMATCH=-21 TLS=-22
+# fota error codes by name: tls_get prints "result=<code> <name>" with the
+# name from fota_strerror(), generated from FOTA_ERROR_TABLE (fota/error.h),
+# so no number is written twice.
+OK=FOTA_OK CONNECT_REFUSED=FOTA_ERR_CONNECT_REFUSED TIMEOUT=FOTA_ERR_TIMEOUT
+TLS_HANDSHAKE=FOTA_ERR_TLS_HANDSHAKE UNTRUSTED=FOTA_ERR_TLS_CERT_UNTRUSTED
+EXPIRED=FOTA_ERR_TLS_CERT_EXPIRED NAME_MISMATCH=FOTA_ERR_TLS_NAME_MISMATCH TLS=FOTA_ERR_TLS
 
 pass=0 fail=0
 check() { # description, condition...
   local what=$1; shift
   if "$@"; then pass=$((pass + 1)); echo "ok: $what"; else fail=$((fail + 1)); echo "FAIL: $what"; fi
 }
-result_of() { sed -n 's/^result=\(-\{0,1\}[0-9]*\).*/\1/p' "$1"; }
+result_of() { sed -n 's/^result=-\{0,1\}[0-9]* \([A-Z_]*\).*/\1/p' "$1"; }
 field() { sed -n "s/.*$2=\([0-9]*\).*/\1/p" "$1" | head -1; }
 
 make_pki "$WORK/pki" || exit 1

@@ -25,6 +25,7 @@
 #ifdef FOTA_HAVE_BEARSSL
 #include "bearssl.h"
 #endif
+#include "fota_crypto_backends.h"
 
 static const struct {
     const char *name;
@@ -139,7 +140,7 @@ static void check_all(const uint8_t *pub, const uint8_t *hash, const uint8_t *si
                       const char *what)
 {
     for (size_t b = 0; b < N_BACKENDS; b++) {
-        int r = backends[b].c->p256_verify(pub, hash, sig);
+        int r = backends[b].c->p256_verify(backends[b].c->ctx, pub, hash, sig);
         CHECK_EQ_INT(r, want);
         if (r != want)
             printf("  %s: %s: got %d, want %d\n", backends[b].name, what, r, want);

@@ -15,6 +15,7 @@
 #include "fota/error.h"
 #include "harness.h"
 #include "support/test_hex.h"
+#include "fota_crypto_backends.h"
 
 #ifndef FOTA_TEST_CRYPTO
 #define FOTA_TEST_CRYPTO fota_crypto_mbedtls
@@ -52,7 +53,7 @@ static void test_sha256_million_a_in_pieces(void)
     CHECK_EQ_INT(unhex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0", want,
                        32), 0);
     memset(block, 'a', sizeof block);
-    CHECK_EQ_INT(c->sha256_start(&ctx), 0);
+    CHECK_EQ_INT(c->sha256_start(c->ctx, &ctx), 0);
     /* uneven pieces cross the 64-byte block boundary in every way */
     while (done < 1000000) {
         size_t n = step;
@@ -60,11 +61,11 @@ static void test_sha256_million_a_in_pieces(void)
             n = sizeof block;
         if (n > 1000000 - done)
             n = 1000000 - done;
-        CHECK_EQ_INT(c->sha256_update(&ctx, block, n), 0);
+        CHECK_EQ_INT(c->sha256_update(c->ctx, &ctx, block, n), 0);
         done += n;
         step = step * 7 % 997 + 1;
     }
-    CHECK_EQ_INT(c->sha256_finish(&ctx, got), 0);
+    CHECK_EQ_INT(c->sha256_finish(c->ctx, &ctx, got), 0);
     CHECK_MEM(got, want, 32);
 }
 
@@ -80,7 +81,7 @@ static const char rfc_sig[] = "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C
 static void check_verify(const uint8_t pub[65], const uint8_t hash[32], const uint8_t sig[64],
                          int want, const char *what)
 {
-    int r = FOTA_TEST_CRYPTO.p256_verify(pub, hash, sig);
+    int r = FOTA_TEST_CRYPTO.p256_verify(FOTA_TEST_CRYPTO.ctx, pub, hash, sig);
     CHECK_EQ_INT(r, want);
     if (r != want)
         printf("  %s: got %d, want %d\n", what, r, want);

@@ -14,6 +14,7 @@
 #include "fota/esp_image.h"
 #include "fota/manifest.h"
 #include "harness.h"
+#include "fota_crypto_backends.h"
 
 #ifndef FOTA_TEST_CRYPTO
 #define FOTA_TEST_CRYPTO fota_crypto_mbedtls

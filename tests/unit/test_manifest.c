@@ -16,6 +16,7 @@
 #include "fota/error.h"
 #include "fota/manifest.h"
 #include "harness.h"
+#include "fota_crypto_backends.h"
 
 #ifndef FOTA_TEST_CRYPTO
 #define FOTA_TEST_CRYPTO fota_crypto_mbedtls

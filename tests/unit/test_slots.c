@@ -8,6 +8,7 @@
 #include "boot.h"
 #include "harness.h"
 #include "test_image.h"
+#include "fota_crypto_backends.h"
 
 #ifndef FOTA_TEST_CRYPTO
 #define FOTA_TEST_CRYPTO fota_crypto_mbedtls

@@ -16,6 +16,7 @@
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+#include "fota_crypto_backends.h"
 
 static const char *TAG = "fota";
 
@@ -109,7 +110,8 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
                       "(reproducible build): give options.version_code, and release with "
                       "fota release --version-code", app->version);
     const uint8_t *running_sha256 = NULL;
-    if (fota_esp32_running_sha256(p->rx, sizeof p->rx, p->running_sha256) == 0)
+    if (fota_esp32_running_sha256(&fota_crypto_mbedtls, p->rx, sizeof p->rx,
+                                  p->running_sha256) == 0)
         running_sha256 = p->running_sha256;
     else
         ESP_LOGW(TAG, "cannot read the running image to hash it: a manifest for the running "
