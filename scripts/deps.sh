@@ -4,9 +4,9 @@
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential cmake pkg-config libmbedtls-dev libmicrohttpd-dev libbearssl-dev curl
-      python3 openssl)
+      python3 openssl libsqlite3-dev libjansson-dev)
 if [ "$what" != build ]; then
-  pkgs+=(nginx-light clang libclang-rt-14-dev valgrind)
+  pkgs+=(nginx-light clang libclang-rt-14-dev valgrind sqlite3)
 fi
 if [ "$what" = all ]; then
   pkgs+=(gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf

@@ -155,7 +155,8 @@ static int read_running(struct sim_device *d)
                  p ? p : "arduino-sketch");
         if (!v || fota_version_code(d->version, strlen(d->version), &d->version_code) < 0)
             d->version_code = 0;
-        fota_sha256_digest(&fota_crypto_mbedtls, img, bin.file_len, d->running_sha256);
+        d->has_image_sha256 =
+            fota_sha256_digest(&fota_crypto_mbedtls, img, bin.file_len, d->image_sha256) == 0;
         return 0;
     }
     struct fota_esp_verify v;
@@ -164,12 +165,16 @@ static int read_running(struct sim_device *d)
         return -1;
     snprintf(d->version, sizeof d->version, "%s", h.version);
     snprintf(d->project, sizeof d->project, "%s", h.project);
-    /* what ESP-IDF's port reads: the image's own extent, hashed whole */
-    fota_sha256_digest(&fota_crypto_mbedtls, img, v.image_len, d->running_sha256);
     /* the code `fota release` gives it: the version when it is a number,
      * else the build time of the descriptor (examples/esp-idf does the same) */
     if (fota_app_version_code(d->version, h.date, h.time, &d->version_code) < 0)
         d->version_code = 0;
+    /* The image's SHA-256 as released (what a manifest signs), for the
+     * check-in and the agent: the bytes the image format covers. */
+    d->has_image_sha256 = 0;
+    if (fota_esp_image_verify(img, d->layout.slot_size, &fota_crypto_mbedtls, &v) == 0 &&
+        fota_sha256_digest(&fota_crypto_mbedtls, img, v.image_len, d->image_sha256) == 0)
+        d->has_image_sha256 = 1;
     return 0;
 }
 
@@ -195,9 +200,10 @@ static void setup_agent_config(struct sim_device *d)
     c->chip = o->chip;
     c->version_code = d->version_code;
     c->version = d->version;
-    c->running_sha256 = d->opt->no_running_sha256 ? NULL : d->running_sha256;
     c->manifest_url = o->manifest_url;
     c->mac = o->mac;
+    c->device_id = o->device_id;
+    c->image_sha256 = d->has_image_sha256 && !o->no_image_sha256 ? d->image_sha256 : NULL;
     c->user_agent = "fota-sim/" FOTA_VERSION_STRING;
     c->pubkeys = o->pubkeys;
     c->n_pubkeys = o->n_pubkeys;
@@ -215,6 +221,8 @@ static void setup_agent_config(struct sim_device *d)
     c->crypto = &fota_crypto_mbedtls;
     c->state_addr = d->layout.state_addr;
     c->state_size = d->layout.state_size;
+    c->security_floor_min = o->floor_min;
+    c->allow_insecure_redirect = o->allow_insecure_redirect ? 1 : 0;
     c->ctx = d;
     c->now_ms = fota_posix_now_ms;
     c->utc_now = device_utc;
@@ -274,7 +282,8 @@ int sim_device_boot_once(struct sim_device *d)
     say(d, "boot #%u: %s: %s %s (version code %u)\n", (unsigned)d->boots, d->boot.message,
         d->project, d->version, (unsigned)d->version_code);
 
-    if (image_crashes(d)) {
+    if (image_crashes(d) ||
+        (d->opt->crash_new_images && strcmp(d->version, d->first_version) != 0)) {
         say(d, "  app: %s crashed before confirming itself (simulated bad release); reset\n",
             d->version);
         return SIM_ROLLED_BACK;

@@ -22,6 +22,8 @@ struct sim_device;
 struct sim_options {
     const char *manifest_url;
     const char *mac;     /* replaces "{mac}" in the URL; NULL: none */
+    const char *device_id; /* check-in id (config.device_id); NULL: the MAC */
+    int crash_new_images;  /* any image but the first one booted crashes (fleet tests) */
     const char *product;
     int chip;
     const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE];
@@ -37,10 +39,12 @@ struct sim_options {
     int progress;        /* print download progress */
     int64_t utc_now;     /* 0: the host clock; otherwise the device's trusted time */
     int no_clock;        /* no trusted time at all (no RTC, no authenticated time source) */
-    int no_running_sha256; /* a port that cannot tell the running image's SHA-256 */
+    int no_image_sha256; /* a port that cannot tell the running image's SHA-256 */
     /* Buffer sizes given to the agent, 0 for the defaults (rx 4096, line
      * 2816, url 2080, manifest 2080): a test runs a port's own defaults. */
     uint32_t rx_size, line_size, url_size, manifest_size;
+    uint32_t floor_min;  /* the firmware's build-time anti-rollback floor */
+    int allow_insecure_redirect; /* follow https:// -> http:// redirects */
     /* Optional: called at every power-on once the bootloader has chosen a
      * slot (d->slot) or found none to boot (d->slot == -1), before the
      * application runs: the power-cut harness checks its invariants here. */
@@ -76,7 +80,8 @@ struct sim_device {
     char version[33];
     char project[33];
     uint32_t version_code;
-    uint8_t running_sha256[32]; /* of the running image, for the agent */
+    uint8_t image_sha256[32]; /* of the running image, for the check-in */
+    int has_image_sha256;
     uint32_t boots;
     /* The last update attempt */
     int error;

@@ -46,6 +46,11 @@ const char *fota_event_name(int event)
 
 void fota_emit(struct fota *f, int event)
 {
+    const struct fota_persist *p = &f->state.persist;
+    uint32_t about = event == FOTA_EV_ROLLED_BACK ? p->rejected_version
+                     : event == FOTA_EV_CONFIRMED ? f->cfg->version_code
+                                                  : f->update.manifest.version_code;
+    fota_checkin_outcome_note(&f->checkin.last, event, f->report.err, about);
     if (f->cfg->event)
         f->cfg->event(f->cfg->ctx, event, f);
 }
@@ -75,6 +80,15 @@ static int check_config(const struct fota_config *c, const struct fota_buffers *
     return 0;
 }
 
+/* Identifies the configured manifest URL (with its MAC) in the saved state. */
+static uint32_t config_url_crc(const struct fota_config *c)
+{
+    uint32_t crc = fota_crc32(0, c->manifest_url, strlen(c->manifest_url));
+    if (c->mac && strstr(c->manifest_url, "{mac}"))
+        crc = fota_crc32(crc, c->mac, strlen(c->mac));
+    return crc;
+}
+
 int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_buffers *buf)
 {
     if (!f)
@@ -87,6 +101,7 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
         return r;
     }
     f->buf = *buf;
+    fota_checkin_outcome_init(&f->checkin.last);
     f->update.rng = cfg->random ? cfg->random(cfg->ctx) : now(f) | 1u;
     fota_session_init(&f->session, cfg);
 
@@ -96,6 +111,11 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
                          fota_strerror(r));
     if ((r = fota_state_load(&f->state, cfg, &f->report)) < 0)
         return r;
+    /* The manifest last found "nothing newer" at this URL: the first check
+     * after the reboot asks with its ETag and may get a 304. */
+    if (f->state.persist.manifest_etag[0] &&
+        f->state.persist.manifest_url_crc == config_url_crc(cfg))
+        fota_session_set_etag(&f->session, f->state.persist.manifest_etag);
 
     return fota_settle_trial(f);
 }
@@ -136,6 +156,13 @@ static int begin_attempt(struct fota *f)
         if (r < 0)
             return r;
         fota_session_get(&f->session, "manifest", 0, 1);
+        struct fota_checkin *ci = &f->checkin; /* .last follows the events */
+        ci->device_id = f->cfg->device_id ? f->cfg->device_id : f->cfg->mac;
+        ci->product = f->cfg->product;
+        ci->version_code = f->cfg->version_code;
+        ci->sequence = f->state.persist.last_sequence;
+        ci->image_sha256 = f->cfg->image_sha256;
+        fota_session_checkin(&f->session, ci);
     }
     u->phase = FOTA_PH_EXCHANGE;
     return FOTA_RUNNING;
@@ -178,7 +205,11 @@ static int check_manifest(struct fota *f)
     char hex[2 * FOTA_KEY_ID_SIZE + 1];
     int line = 0, r;
 
+    char prev_etag[sizeof p->manifest_etag];
+    uint32_t prev_crc = p->manifest_url_crc;
+    memcpy(prev_etag, p->manifest_etag, sizeof prev_etag);
     fota_session_keep_etag(&f->session, 0); /* If-None-Match only after "nothing newer" */
+    p->manifest_etag[0] = '\0';              /* saved with the next change of state */
     r = fota_manifest_parse(f->buf.manifest, f->update.manifest_len, m, &line);
     if (r < 0 && fota_manifest_text_problem(f->buf.manifest, f->update.manifest_len))
         return fota_fail(rep, r, "manifest %s (%s)",
@@ -222,7 +253,7 @@ static int check_manifest(struct fota *f)
     /* The image this device runs is up to date whatever the version codes
      * say: a device whose code is unknown or derived differently never
      * downloads and flashes itself again (issue 9). */
-    if (c->running_sha256 && memcmp(m->sha256, c->running_sha256, sizeof m->sha256) == 0) {
+    if (c->image_sha256 && memcmp(m->sha256, c->image_sha256, sizeof m->sha256) == 0) {
         fota_hex(m->sha256, 8, hex);
         fota_log(c, FOTA_LOG_INFO, "manifest names the running image (%s, sha256 %s...): "
                  "up to date", m->version, hex);
@@ -230,7 +261,16 @@ static int check_manifest(struct fota *f)
         return FOTA_NO_UPDATE;
     }
     if (m->version_code == c->version_code) {
+        const char *etag = fota_session_response(&f->session)->etag;
         fota_session_keep_etag(&f->session, 1);
+        if (etag[0]) { /* saved only when it changed: a check costs no flash write */
+            uint32_t crc = config_url_crc(c);
+            int same = crc == prev_crc && strcmp(etag, prev_etag) == 0;
+            memcpy(p->manifest_etag, etag, sizeof p->manifest_etag);
+            p->manifest_url_crc = crc;
+            if (!same && (r = fota_save_state(f)) < 0)
+                return r;
+        }
         return FOTA_NO_UPDATE;
     }
     if (m->version_code < c->version_code)

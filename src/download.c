@@ -165,8 +165,15 @@ int fota_download_headers(struct fota *f)
                          (unsigned)(h->content_length > 0xFFFFFFFFu ? 0xFFFFFFFFu
                                                                     : h->content_length),
                          f->buf.url, (unsigned)size);
+    if (st == 416 && u->offset == 0)
+        return fota_fail(&f->report, FOTA_ERR_HTTP_UNSATISFIABLE,
+                         "server answered 416 to a request for the whole of %s, which had no "
+                         "Range: the server is misconfigured", f->buf.url);
     if (st == 416 || (st == 200 && u->offset > 0)) {
-        /* no resume from this server: start over */
+        /* No resume from this server: start over. That costs an attempt,
+         * so a server that refuses every resume cannot keep the device
+         * asking (issue 15: a 416 loop made 25,709 requests in 20 s). */
+        uint32_t resumed_at = u->offset;
         fota_log(f->cfg, FOTA_LOG_INFO, "server answered %u to a Range request: starting over",
                  st);
         u->offset = 0;
@@ -181,8 +188,16 @@ int fota_download_headers(struct fota *f)
             if ((r = fota_save_state(f)) < 0)
                 return r;
         }
-        if (st == 416)
-            fota_session_reget(&f->session, 0);
+        if (st == 416) /* a new request from 0, after the backoff */
+            return fota_fail(&f->report, FOTA_ERR_HTTP_RANGE,
+                             "server answered 416 to bytes %u- of %s: the download starts over",
+                             (unsigned)resumed_at, f->buf.url);
+        /* a 200: the whole image follows in this answer; no new request,
+         * but an attempt all the same */
+        if (++u->attempts >= fota_cfg_or(f->cfg->max_attempts, FOTA_DEFAULT_MAX_ATTEMPTS))
+            return fota_fail(&f->report, FOTA_ERR_HTTP_RANGE,
+                             "server answered 200 to bytes %u- of %s on every attempt",
+                             (unsigned)resumed_at, f->buf.url);
         return FOTA_RUNNING;
     }
     if (st == 200)

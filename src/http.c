@@ -16,9 +16,14 @@
 #include "writer.h"
 
 /* Bounds on the header block (status line, fields, and any 1xx responses
- * before it) and, separately, on the chunked trailer section. */
+ * before it) and, separately, on the chunked trailer section. Field lines
+ * the agent does not use are checked and skipped, never stored, so only
+ * these bound them. */
 #define HEADER_LINES_MAX 64
 #define HEADER_BYTES_MAX (32u * 1024u)
+#define EMPTY_LINES_MAX 8 /* stray empty lines skipped before a status line */
+#define INTERIM_MAX 16    /* 1xx responses skipped before the final one */
+#define NAME_KEPT 18      /* longer field names are none the agent uses */
 
 enum parser_state {
     S_STATUS = 0,
@@ -35,6 +40,27 @@ enum parser_state {
 };
 #define S_CR 0x80u /* flag: the current line ended in CR, LF must follow */
 #define STATE(p) ((p)->state & 0x7fu)
+
+/* p->eol: the line ending the message uses, fixed by its first line. */
+#define EOL_CRLF 1u
+#define EOL_LF 2u
+
+/* p->field_state: where in a field line (header or trailer) the parser is. */
+enum field_state { FS_START = 0, FS_NAME, FS_VALUE };
+
+/* p->field: what the value of the current field line is for. */
+enum field_id {
+    FIELD_SKIP = 0, /* checked, not stored */
+    FIELD_CONTENT_LENGTH,
+    FIELD_TRANSFER_ENCODING,
+    FIELD_CONNECTION,
+    FIELD_ETAG,
+    FIELD_CONTENT_RANGE,
+    FIELD_RETRY_AFTER,
+    FIELD_CONTENT_ENCODING,
+    FIELD_LOCATION,       /* stored in the Location buffer */
+    FIELD_LOCATION_AGAIN, /* compared with the Location stored */
+};
 
 /* p->flags: what the header block said, decided on at its end. */
 #define F_INTERIM 0x01u    /* the response being parsed is a 1xx */
@@ -92,6 +118,22 @@ void fota_http_parser_init(struct fota_http_parser *p, char *line, size_t line_s
 
 /* ---- Lines --------------------------------------------------------------- */
 
+/* A line ended with `eol`. Every line of a message ends the same way: a
+ * bare LF inside a CRLF message (or the reverse) is where parsers in front of
+ * the device may split differently (response splitting, desync). RFC 9112
+ * 2.2 lets a recipient accept bare LF; a message in bare LF throughout is.
+ * The empty lines skipped before a status line do not count. Returns 1. */
+static int line_end(struct fota_http_parser *p, uint8_t eol)
+{
+    if (STATE(p) == S_STATUS && p->line_len == 0)
+        return 1;
+    if (p->eol == 0)
+        p->eol = eol;
+    else if (p->eol != eol)
+        return FOTA_ERR_HTTP_PARSE;
+    return 1;
+}
+
 /* Appends in[*pos..len) to the current line up to its LF. Returns 1 when the
  * line is complete (NUL-terminated, without CR/LF, p->line_len long), 0 when
  * the input ran out first, or an error. `counted` lines belong to the header
@@ -109,11 +151,11 @@ static int collect_line(struct fota_http_parser *p, const uint8_t *in, size_t le
                 return FOTA_ERR_HTTP_PARSE; /* bare CR */
             p->state = (uint8_t)(p->state & ~S_CR);
             p->line[p->line_len] = '\0';
-            return 1;
+            return line_end(p, EOL_CRLF);
         }
         if (c == '\n') {
             p->line[p->line_len] = '\0';
-            return 1;
+            return line_end(p, EOL_LF);
         }
         if (c == '\r') {
             p->state = (uint8_t)(p->state | S_CR);
@@ -151,30 +193,6 @@ static int parse_status_line(struct fota_http_parser *p)
     p->flags = 0;
     p->resp.status = (uint16_t)status;
     p->resp.http_minor = (uint8_t)(l[7] - '0');
-    return 0;
-}
-
-/* Splits "name: value" into the name and the value without surrounding
- * whitespace. */
-static int split_field(const char *l, size_t n, size_t *name_len, const char **value,
-                       size_t *value_len)
-{
-    size_t i = 0, start, end;
-    if (n > 0 && is_ows(l[0]))
-        return FOTA_ERR_HTTP_PARSE; /* obs-fold continuation line */
-    while (i < n && is_tchar(l[i]))
-        i++;
-    if (i == 0 || i == n || l[i] != ':')
-        return FOTA_ERR_HTTP_PARSE; /* also: whitespace before the colon */
-    *name_len = i;
-    start = i + 1;
-    end = n;
-    while (start < end && is_ows(l[start]))
-        start++;
-    while (end > start && is_ows(l[end - 1]))
-        end--;
-    *value = l + start;
-    *value_len = end - start;
     return 0;
 }
 
@@ -239,24 +257,6 @@ static int on_content_length(struct fota_http_parser *p, const char *v, size_t n
         return FOTA_ERR_HTTP_PARSE;
     p->resp.has_content_length = 1;
     p->resp.content_length = len;
-    return 0;
-}
-
-static int on_location(struct fota_http_parser *p, const char *v, size_t n)
-{
-    if (p->location == NULL || p->location_size == 0)
-        return 0;
-    if (p->resp.has_location) {
-        /* A second Location must say the same, or the redirect is ambiguous. */
-        if (strlen(p->location) != n || memcmp(p->location, v, n) != 0)
-            return FOTA_ERR_HTTP_PARSE;
-        return 0;
-    }
-    if (n >= p->location_size)
-        return FOTA_ERR_HTTP_HEADER_TOO_LONG;
-    memcpy(p->location, v, n);
-    p->location[n] = '\0';
-    p->resp.has_location = 1;
     return 0;
 }
 
@@ -381,35 +381,208 @@ static int on_retry_after(struct fota_http_parser *p, const char *v, size_t n)
     return 0;
 }
 
-static int on_header_field(struct fota_http_parser *p)
+/* The field name in p->line[0..line_len) is complete: what is its value
+ * for? In a 1xx response and in trailers, nothing. */
+static uint8_t field_for_name(const struct fota_http_parser *p, size_t name_len)
 {
-    size_t name_len, value_len;
-    const char *value;
     const char *l = p->line;
-    int r = split_field(l, p->line_len, &name_len, &value, &value_len);
-
-    if (r != 0)
-        return r;
-    if (++p->header_lines > HEADER_LINES_MAX)
-        return FOTA_ERR_HTTP_HEADER_TOO_LONG;
-    if (p->flags & F_INTERIM)
-        return 0; /* a 1xx response's fields say nothing about the final one */
+    if ((p->flags & F_INTERIM) || p->in_trailers || name_len >= NAME_KEPT)
+        return FIELD_SKIP;
     if (equals_lit_ci(l, name_len, "content-length"))
-        return on_content_length(p, value, value_len);
+        return FIELD_CONTENT_LENGTH;
     if (equals_lit_ci(l, name_len, "transfer-encoding"))
-        return on_transfer_encoding(p, value, value_len);
+        return FIELD_TRANSFER_ENCODING;
     if (equals_lit_ci(l, name_len, "connection"))
-        return for_each_token(p, value, value_len, on_connection_token);
-    if (equals_lit_ci(l, name_len, "location"))
-        return on_location(p, value, value_len);
+        return FIELD_CONNECTION;
     if (equals_lit_ci(l, name_len, "etag"))
-        return on_etag(p, value, value_len);
+        return FIELD_ETAG;
     if (equals_lit_ci(l, name_len, "content-range"))
-        return on_content_range(p, value, value_len);
+        return FIELD_CONTENT_RANGE;
     if (equals_lit_ci(l, name_len, "retry-after"))
-        return on_retry_after(p, value, value_len);
+        return FIELD_RETRY_AFTER;
     if (equals_lit_ci(l, name_len, "content-encoding"))
-        return on_content_encoding(p, value, value_len);
+        return FIELD_CONTENT_ENCODING;
+    if (equals_lit_ci(l, name_len, "location") && p->location != NULL && p->location_size > 0)
+        return p->resp.has_location ? FIELD_LOCATION_AGAIN : FIELD_LOCATION;
+    return FIELD_SKIP;
+}
+
+/* A value too long for its buffer: the ETag and Retry-After are then simply
+ * unusable, anything else is an error. */
+static int value_too_long(struct fota_http_parser *p)
+{
+    if (p->field == FIELD_ETAG) {
+        p->resp.etag[0] = '\0';
+        p->field = FIELD_SKIP;
+        return 0;
+    }
+    if (p->field == FIELD_CONTENT_ENCODING) {
+        /* longer than any coding the agent could know: not identity */
+        memcpy(p->resp.content_encoding, "(long)", 7);
+        p->field = FIELD_SKIP;
+        return 0;
+    }
+    if (p->field == FIELD_RETRY_AFTER) {
+        p->resp.retry_after_s = 0;
+        p->field = FIELD_SKIP;
+        return 0;
+    }
+    return FOTA_ERR_HTTP_HEADER_TOO_LONG;
+}
+
+/* One byte of a field value (HTAB, SP, VCHAR or obs-text: checked by the
+ * caller). Leading whitespace is dropped; whitespace that does not fit the
+ * buffer is held, which is fine as long as nothing but whitespace follows
+ * (it is trimmed at the end of the line). */
+static int value_byte(struct fota_http_parser *p, char c)
+{
+    char *buf = p->field == FIELD_LOCATION || p->field == FIELD_LOCATION_AGAIN ? p->location
+                                                                                : p->line;
+    size_t cap = buf == p->location ? p->location_size : p->line_size;
+
+    if (p->field == FIELD_SKIP || (p->line_len == 0 && p->ows_held == 0 && is_ows(c)))
+        return 0;
+    if (p->field == FIELD_LOCATION_AGAIN) {
+        /* A second Location must say the same, or the redirect is ambiguous. */
+        if (p->ows_held == 0 && buf[p->line_len] == c) {
+            p->line_len++;
+            return 0;
+        }
+        if (is_ows(c)) {
+            p->ows_held++;
+            return 0;
+        }
+        return FOTA_ERR_HTTP_PARSE;
+    }
+    if (is_ows(c) && (p->ows_held > 0 || p->line_len + 1 >= cap)) {
+        p->ows_held++;
+        return 0;
+    }
+    if (p->ows_held > 0 || p->line_len + 1 >= cap)
+        return value_too_long(p);
+    buf[p->line_len++] = c;
+    return 0;
+}
+
+/* The field line is complete: trim the value and act on it. */
+static int on_field_value(struct fota_http_parser *p)
+{
+    const char *v = p->line;
+    size_t n = p->line_len;
+
+    switch (p->field) {
+    case FIELD_LOCATION:
+        while (n > 0 && is_ows(p->location[n - 1]))
+            n--;
+        p->location[n] = '\0';
+        p->resp.has_location = 1;
+        return 0;
+    case FIELD_LOCATION_AGAIN:
+        return p->location[n] == '\0' ? 0 : FOTA_ERR_HTTP_PARSE;
+    case FIELD_SKIP:
+        return 0;
+    default:
+        break;
+    }
+    while (n > 0 && is_ows(v[n - 1]))
+        n--;
+    p->line[n] = '\0';
+    switch (p->field) {
+    case FIELD_CONTENT_LENGTH:
+        return on_content_length(p, v, n);
+    case FIELD_TRANSFER_ENCODING:
+        return on_transfer_encoding(p, v, n);
+    case FIELD_CONNECTION:
+        return for_each_token(p, v, n, on_connection_token);
+    case FIELD_ETAG:
+        return on_etag(p, v, n);
+    case FIELD_CONTENT_RANGE:
+        return on_content_range(p, v, n);
+    case FIELD_CONTENT_ENCODING:
+        return on_content_encoding(p, v, n);
+    default:
+        return on_retry_after(p, v, n);
+    }
+}
+
+/* Reads a field line (header or trailer) from in[*pos..len), byte by byte:
+ * "name: value". The name is kept in p->line only while it could be one the
+ * agent uses; the value goes to p->line, to the Location buffer, or nowhere.
+ * Returns 0 when the input ran out, 1 when a field line was handled, 2 for
+ * the empty line that ends the section, or an error. */
+static int collect_field(struct fota_http_parser *p, const uint8_t *in, size_t len, size_t *pos)
+{
+    while (*pos < len) {
+        char c = (char)in[*pos];
+        uint8_t eol = 0;
+        (*pos)++;
+        if (++p->header_bytes > HEADER_BYTES_MAX)
+            return FOTA_ERR_HTTP_HEADER_TOO_LONG;
+        if (p->state & S_CR) {
+            if (c != '\n')
+                return FOTA_ERR_HTTP_PARSE; /* bare CR */
+            p->state = (uint8_t)(p->state & ~S_CR);
+            eol = EOL_CRLF;
+        } else if (c == '\n') {
+            eol = EOL_LF;
+        } else if (c == '\r') {
+            p->state = (uint8_t)(p->state | S_CR);
+            continue;
+        }
+        if (eol) {
+            int r = line_end(p, eol);
+            uint8_t fs = p->field_state;
+            if (r < 0)
+                return r;
+            p->field_state = FS_START;
+            if (fs == FS_START)
+                return 2;
+            if (fs == FS_NAME)
+                return FOTA_ERR_HTTP_PARSE; /* no colon */
+            r = on_field_value(p);
+            p->line_len = 0;
+            p->ows_held = 0;
+            return r < 0 ? r : 1;
+        }
+        if (((unsigned char)c < 0x20 && c != '\t') || c == 0x7f)
+            return FOTA_ERR_HTTP_PARSE;
+        switch (p->field_state) {
+        case FS_START:
+            if (is_ows(c))
+                return FOTA_ERR_HTTP_PARSE; /* obs-fold continuation line */
+            if (++p->header_lines > HEADER_LINES_MAX)
+                return FOTA_ERR_HTTP_HEADER_TOO_LONG;
+            p->field_state = FS_NAME;
+            p->line_len = 0;
+            p->ows_held = 0;
+            /* fall through */
+        case FS_NAME:
+            if (c == ':') {
+                if (p->line_len == 0)
+                    return FOTA_ERR_HTTP_PARSE; /* no name */
+                p->field = field_for_name(p, p->line_len);
+                p->field_state = FS_VALUE;
+                p->line_len = 0;
+                break;
+            }
+            if (!is_tchar(c))
+                return FOTA_ERR_HTTP_PARSE; /* also: whitespace before the colon */
+            if (p->line_len < NAME_KEPT) {
+                /* a name the agent may use must fit the line buffer */
+                if (p->line_len + 1 >= p->line_size)
+                    return FOTA_ERR_HTTP_HEADER_TOO_LONG;
+                p->line[p->line_len] = c;
+                p->line_len++;
+            }
+            break;
+        default: {
+            int r = value_byte(p, c);
+            if (r < 0)
+                return r;
+            break;
+        }
+        }
+    }
     return 0;
 }
 
@@ -464,8 +637,49 @@ static int on_headers_end(struct fota_http_parser *p)
     return FOTA_HTTP_HEADERS;
 }
 
-/* chunk-size [ chunk-ext ]: hex digits, then nothing, or ';' and extensions
- * (ignored), with optional whitespace before the ';'. */
+/* quoted-string (RFC 9110 5.6.4) starting at l[*i] == '"': advances past
+ * the closing quote. Returns 0, or an error when it is not closed or holds
+ * a control character. */
+static int skip_quoted(const char *l, size_t n, size_t *i)
+{
+    size_t k = *i + 1;
+    while (k < n) {
+        unsigned char c = (unsigned char)l[k];
+        if (c == '"') {
+            *i = k + 1;
+            return 0;
+        }
+        if (c == '\\') {
+            if (k + 1 >= n)
+                return FOTA_ERR_HTTP_PARSE;
+            c = (unsigned char)l[k + 1];
+            k++;
+        }
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return FOTA_ERR_HTTP_PARSE;
+        k++;
+    }
+    return FOTA_ERR_HTTP_PARSE; /* unbalanced quote */
+}
+
+static size_t skip_bws(const char *l, size_t n, size_t i)
+{
+    while (i < n && is_ows(l[i]))
+        i++;
+    return i;
+}
+
+static size_t skip_token(const char *l, size_t n, size_t i)
+{
+    while (i < n && is_tchar(l[i]))
+        i++;
+    return i;
+}
+
+/* chunk-size [ chunk-ext ] (RFC 9112 7.1.1), checked and otherwise ignored:
+ *   chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )
+ *   ext-name = token; ext-val = token / quoted-string
+ * Whitespace after the size is allowed only before a ';'. */
 static int on_chunk_size_line(struct fota_http_parser *p)
 {
     const char *l = p->line;
@@ -490,10 +704,29 @@ static int on_chunk_size_line(struct fota_http_parser *p)
     }
     if (i == 0)
         return FOTA_ERR_HTTP_PARSE;
-    while (i < n && is_ows(l[i]))
-        i++;
-    if (i < n && l[i] != ';')
-        return FOTA_ERR_HTTP_PARSE;
+    while (i < n) {
+        size_t name;
+        i = skip_bws(l, n, i);
+        if (i >= n || l[i] != ';')
+            return FOTA_ERR_HTTP_PARSE; /* "a \r\n", "5 5" */
+        i = skip_bws(l, n, i + 1);
+        name = i;
+        i = skip_token(l, n, i);
+        if (i == name)
+            return FOTA_ERR_HTTP_PARSE; /* "2;" */
+        if (skip_bws(l, n, i) < n && l[skip_bws(l, n, i)] == '=') {
+            i = skip_bws(l, n, skip_bws(l, n, i) + 1);
+            if (i < n && l[i] == '"') {
+                if (skip_quoted(l, n, &i) != 0)
+                    return FOTA_ERR_HTTP_PARSE;
+            } else {
+                size_t v = i;
+                i = skip_token(l, n, i);
+                if (i == v)
+                    return FOTA_ERR_HTTP_PARSE; /* "2;a=" */
+            }
+        }
+    }
 
     if (size == 0) {
         p->state = S_TRAILER;
@@ -507,24 +740,28 @@ static int on_chunk_size_line(struct fota_http_parser *p)
     return 0;
 }
 
-/* A complete line in p->line: act on it according to the state. Returns 0,
- * FOTA_HTTP_HEADERS or an error. */
+/* A complete line in p->line (status, chunk size, end of chunk data): act
+ * on it according to the state. Returns 0 or an error. */
 static int on_line(struct fota_http_parser *p)
 {
-    size_t name_len, value_len;
-    const char *value;
-
     switch (STATE(p)) {
     case S_STATUS: {
-        int r = parse_status_line(p);
-        if (r == 0)
+        int r;
+        if (p->line_len == 0) {
+            /* a stray CRLF after the previous body, or after a 1xx */
+            if (++p->empty_lines > EMPTY_LINES_MAX)
+                return FOTA_ERR_HTTP_PARSE;
+            return 0;
+        }
+        r = parse_status_line(p);
+        if (r == 0) {
             p->state = S_HEADER;
+            p->field_state = FS_START;
+            if ((p->flags & F_INTERIM) && ++p->interims > INTERIM_MAX)
+                return FOTA_ERR_HTTP_PARSE;
+        }
         return r;
     }
-    case S_HEADER:
-        if (p->line_len == 0)
-            return on_headers_end(p);
-        return on_header_field(p);
     case S_CHUNK_SIZE:
         return on_chunk_size_line(p);
     case S_CHUNK_END:
@@ -532,19 +769,20 @@ static int on_line(struct fota_http_parser *p)
             return FOTA_ERR_HTTP_PARSE; /* chunk data longer than announced */
         p->state = S_CHUNK_SIZE;
         return 0;
-    case S_TRAILER:
-        if (p->line_len == 0) {
-            p->in_trailers = 0;
-            p->state = S_DONE_PENDING;
-            return 0;
-        }
-        if (++p->header_lines > HEADER_LINES_MAX)
-            return FOTA_ERR_HTTP_HEADER_TOO_LONG;
-        /* Trailer fields are checked for syntax and otherwise skipped. */
-        return split_field(p->line, p->line_len, &name_len, &value, &value_len);
     default:
         return FOTA_ERR_HTTP_PARSE;
     }
+}
+
+/* The empty line that ends the header block or the trailers. Returns 0 or
+ * FOTA_HTTP_HEADERS or an error. */
+static int on_section_end(struct fota_http_parser *p)
+{
+    if (STATE(p) == S_HEADER)
+        return on_headers_end(p);
+    p->in_trailers = 0;
+    p->state = S_DONE_PENDING;
+    return 0;
 }
 
 static int fail(struct fota_http_parser *p, int err)
@@ -573,12 +811,29 @@ int fota_http_parse(struct fota_http_parser *p, const uint8_t *in, size_t len, s
     for (steps = 0; steps <= len; steps++) {
         int r;
         switch (STATE(p)) {
-        case S_STATUS:
         case S_HEADER:
         case S_TRAILER:
+            r = collect_field(p, in, len, &pos);
+            if (r < 0)
+                return fail(p, r);
+            if (r == 0) {
+                *consumed = pos;
+                return FOTA_HTTP_NEED_MORE;
+            }
+            if (r == 2) {
+                r = on_section_end(p);
+                if (r < 0)
+                    return fail(p, r);
+                if (r == FOTA_HTTP_HEADERS) {
+                    *consumed = pos;
+                    return FOTA_HTTP_HEADERS;
+                }
+            }
+            break;
+        case S_STATUS:
         case S_CHUNK_SIZE:
         case S_CHUNK_END: {
-            int counted = STATE(p) == S_STATUS || STATE(p) == S_HEADER || STATE(p) == S_TRAILER;
+            int counted = STATE(p) == S_STATUS;
             r = collect_line(p, in, len, &pos, counted);
             if (r < 0)
                 return fail(p, r);

@@ -6,17 +6,21 @@
  * straddle sectors. The writer appends after the newest copy; when its sector
  * is full (or the rest of it is not blank, after a torn write), it erases the
  * next sector of the region and starts there. The erased sector never holds
- * the newest copy, so the newest survives any cut.
+ * the newest copy, so the newest survives any cut. Which sector holds the
+ * newest copy is kept (`newest`), never derived from where the writer
+ * stands: after a failed save at the wrap the writer stands at offset 0
+ * while the newest copy is in the last sector.
  */
 #include "fota/record.h"
 
 #include <string.h>
 
 #include "fota/error.h"
-#include "fota/port.h"
+#include "fota/fota.h"
 
 #define RECORD_MAGIC 0x46524543u /* "FREC" */
 #define RECORD_OVERHEAD 16u
+#define NO_COPY UINT32_MAX /* `newest` when the region holds no copy we know of */
 
 uint32_t fota_crc32(uint32_t crc, const void *data, size_t len)
 {
@@ -43,6 +47,13 @@ static void put_u32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
+/* Bytes one copy of data_len bytes takes on flash. */
+static uint32_t slot_len_for(const struct fota_flash *flash, uint32_t data_len)
+{
+    uint32_t ws = flash->write_size;
+    return (data_len + RECORD_OVERHEAD + ws - 1) / ws * ws;
+}
+
 int fota_record_init(struct fota_record_store *s, const struct fota_flash *flash, uint32_t addr,
                      uint32_t size, uint32_t data_len)
 {
@@ -50,8 +61,7 @@ int fota_record_init(struct fota_record_store *s, const struct fota_flash *flash
         flash->write_size > FOTA_WRITE_SIZE_MAX || data_len == 0 ||
         data_len > FOTA_RECORD_DATA_MAX)
         return FOTA_ERR_INVALID_ARG;
-    uint32_t ws = flash->write_size;
-    uint32_t slot = (data_len + RECORD_OVERHEAD + ws - 1) / ws * ws;
+    uint32_t slot = slot_len_for(flash, data_len);
     if (addr % flash->sector_size || size % flash->sector_size ||
         size / flash->sector_size < 2 || slot > flash->sector_size)
         return FOTA_ERR_INVALID_ARG;
@@ -61,44 +71,29 @@ int fota_record_init(struct fota_record_store *s, const struct fota_flash *flash
     s->size = size;
     s->data_len = data_len;
     s->slot_len = slot;
+    s->newest = NO_COPY;
+    s->failed_at = NO_COPY;
     return FOTA_OK;
 }
 
-static uint32_t slots_per_sector(const struct fota_record_store *s)
+/* Read the copy of data_len bytes in a slot of slot_len bytes at region
+ * offset `off`. Returns 1 with its sequence when it is valid, 0 when not
+ * (blank, torn, another length), or FOTA_ERR_FLASH_READ. */
+static int read_copy(const struct fota_record_store *s, uint32_t off, uint32_t data_len,
+                     uint32_t slot_len, uint8_t *buf, uint32_t *seq, int *port_err)
 {
-    return s->flash->sector_size / s->slot_len;
-}
-
-/* Offset (in the region) of slot i of sector k. */
-static uint32_t slot_offset(const struct fota_record_store *s, uint32_t sector, uint32_t i)
-{
-    return sector * s->flash->sector_size + i * s->slot_len;
-}
-
-/* Read the copy at region offset `off`; returns 1 and its seq when valid. */
-static int read_copy(struct fota_record_store *s, uint32_t off, uint8_t *buf, uint32_t *seq,
-                     int *err)
-{
-    int r = s->flash->read(s->flash->ctx, s->addr + off, buf, s->slot_len);
+    int r = s->flash->read(s->flash->ctx, s->addr + off, buf, slot_len);
     if (r < 0) {
-        s->port_err = r;
-        *err = FOTA_ERR_FLASH_READ;
-        return 0;
+        *port_err = r;
+        return FOTA_ERR_FLASH_READ;
     }
-    if (get_u32(buf) != RECORD_MAGIC || get_u32(buf + 8) != s->data_len)
+    if (get_u32(buf) != RECORD_MAGIC || get_u32(buf + 8) != data_len)
         return 0;
-    uint32_t n = 12 + s->data_len;
+    uint32_t n = 12 + data_len;
     if (fota_crc32(0, buf, n) != get_u32(buf + n))
         return 0;
     *seq = get_u32(buf + 4);
     return 1;
-}
-
-/* A flash call failed: keep the port's own code for the caller's message. */
-static int port_failed(struct fota_record_store *s, int port_err, int err)
-{
-    s->port_err = port_err;
-    return err;
 }
 
 static int is_blank(const uint8_t *buf, uint32_t len)
@@ -109,65 +104,122 @@ static int is_blank(const uint8_t *buf, uint32_t len)
     return 1;
 }
 
-int fota_record_load(struct fota_record_store *s, void *data)
+/* The valid copy of data_len bytes with the highest sequence, on the slot
+ * grid of that length. Returns 1 (found: data, *seq, *off), 0 (none) or
+ * FOTA_ERR_FLASH_READ. */
+static int find_newest(const struct fota_record_store *s, uint32_t data_len, void *data,
+                       uint32_t *seq, uint32_t *off, int *port_err)
 {
     uint8_t buf[FOTA_RECORD_DATA_MAX + RECORD_OVERHEAD + FOTA_WRITE_SIZE_MAX];
-    uint32_t sectors = s->size / s->flash->sector_size, per = slots_per_sector(s);
-    uint32_t best_seq = 0, best_off = 0;
-    int found = 0, err = 0;
-    s->port_err = 0;
+    uint32_t ss = s->flash->sector_size, sectors = s->size / ss;
+    uint32_t slot = slot_len_for(s->flash, data_len), per = ss / slot;
+    int found = 0;
 
     for (uint32_t k = 0; k < sectors; k++) {
         for (uint32_t i = 0; i < per; i++) {
-            uint32_t seq, off = slot_offset(s, k, i);
-            if (read_copy(s, off, buf, &seq, &err) && (!found || seq > best_seq)) {
+            uint32_t at = k * ss + i * slot, copy_seq = 0;
+            int r = read_copy(s, at, data_len, slot, buf, &copy_seq, port_err);
+            if (r < 0)
+                return r;
+            if (r == 1 && (!found || copy_seq > *seq)) {
                 found = 1;
-                best_seq = seq;
-                best_off = off;
-                memcpy(data, buf + 12, s->data_len);
+                *seq = copy_seq;
+                *off = at;
+                memcpy(data, buf + 12, data_len);
             }
-            if (err)
-                return err;
         }
     }
+    return found;
+}
+
+int fota_record_load(struct fota_record_store *s, void *data)
+{
+    uint32_t seq = 0, off = 0;
+    s->port_err = 0;
+    int r = find_newest(s, s->data_len, data, &seq, &off, &s->port_err);
+    if (r < 0)
+        return r;
     s->have_next = 0;
-    if (!found) {
+    if (r == 0) {
         s->seq = 0;
+        s->newest = NO_COPY;
         s->next = 0;
         return FOTA_ERR_STATE_CORRUPT;
     }
-    s->seq = best_seq;
-    s->next = best_off + s->slot_len;
+    s->seq = seq;
+    s->newest = off;
+    s->next = off + s->slot_len;
     return FOTA_OK;
 }
 
-/* Find where the next copy goes: the first blank slot after the newest in its
- * sector, else the start of the next sector (erased here). */
+int fota_record_find(const struct fota_record_store *s, uint32_t data_len, void *data,
+                     uint32_t *seq, uint32_t *off)
+{
+    if (!s || !data || !seq || !off || data_len == 0 || data_len > FOTA_RECORD_DATA_MAX ||
+        slot_len_for(s->flash, data_len) > s->flash->sector_size)
+        return FOTA_ERR_INVALID_ARG;
+    int port_err = 0;
+    int r = find_newest(s, data_len, data, seq, off, &port_err);
+    if (r < 0)
+        return r;
+    return r == 1 ? FOTA_OK : FOTA_ERR_STATE_CORRUPT;
+}
+
+int fota_record_keep(struct fota_record_store *s, uint32_t off)
+{
+    if (!s || off >= s->size || s->newest != NO_COPY)
+        return FOTA_ERR_INVALID_ARG;
+    /* Treated like the newest copy's place, with the writer past its sector:
+     * the next save moves to the following sector. */
+    s->newest = off;
+    s->next = (off / s->flash->sector_size + 1) * s->flash->sector_size;
+    s->have_next = 0;
+    return FOTA_OK;
+}
+
+/* A flash call failed with the port's code `port_err`: keep it for the
+ * caller's message, return the store's code. */
+static int port_failed(struct fota_record_store *s, int port_err, int err)
+{
+    s->port_err = port_err;
+    return err;
+}
+
+/* Find where the next copy goes: the first blank slot after the newest copy
+ * in its sector, else the start of the following sector (erased here). With
+ * no copy known, sector 0 (a blank or unreadable region starts over). */
 static int find_next(struct fota_record_store *s)
 {
     uint8_t buf[FOTA_RECORD_DATA_MAX + RECORD_OVERHEAD + FOTA_WRITE_SIZE_MAX];
-    uint32_t ss = s->flash->sector_size, sectors = s->size / ss, per = slots_per_sector(s);
+    uint32_t ss = s->flash->sector_size, sectors = s->size / ss, per = ss / s->slot_len;
+    uint32_t target = 0;
 
-    if (s->seq != 0) {
-        uint32_t sector = (s->next - 1) / ss; /* sector of the newest copy */
-        for (uint32_t i = (s->next - sector * ss) / s->slot_len; i < per; i++) {
-            uint32_t off = slot_offset(s, sector, i);
-            int r = s->flash->read(s->flash->ctx, s->addr + off, buf, s->slot_len);
-            if (r < 0)
-                return port_failed(s, r, FOTA_ERR_FLASH_READ);
-            if (is_blank(buf, s->slot_len)) {
-                s->next = off;
-                s->have_next = 1;
-                return FOTA_OK;
+    if (s->newest != NO_COPY) {
+        uint32_t sector = s->newest / ss; /* never erased: it holds the newest copy */
+        /* The writer may stand past this sector (full, or a failed save moved
+         * it into the next one, or to offset 0 at the wrap): then move on. */
+        if (s->next > s->newest && s->next / ss == sector) {
+            for (uint32_t i = (s->next - sector * ss + s->slot_len - 1) / s->slot_len; i < per;
+                 i++) {
+                uint32_t off = sector * ss + i * s->slot_len;
+                int r = s->flash->read(s->flash->ctx, s->addr + off, buf, s->slot_len);
+                if (r < 0)
+                    return port_failed(s, r, FOTA_ERR_FLASH_READ);
+                if (is_blank(buf, s->slot_len)) {
+                    s->next = off;
+                    s->have_next = 1;
+                    return FOTA_OK;
+                }
             }
         }
-        s->next = ((sector + 1) % sectors) * ss;
-    } else {
-        s->next = 0; /* blank or unreadable region: start over at sector 0 */
+        target = (sector + 1) % sectors;
     }
+    s->next = target * ss;
     int r = s->flash->erase(s->flash->ctx, s->addr + s->next, ss);
-    if (r < 0)
+    if (r < 0) {
+        s->failed_at = s->next;
         return port_failed(s, r, FOTA_ERR_FLASH_ERASE);
+    }
     s->have_next = 1;
     return FOTA_OK;
 }
@@ -177,11 +229,17 @@ int fota_record_save(struct fota_record_store *s, const void *data)
     uint8_t buf[FOTA_RECORD_DATA_MAX + RECORD_OVERHEAD + FOTA_WRITE_SIZE_MAX];
     uint8_t check[sizeof buf];
     int r;
-    s->port_err = 0;
 
-    if (!s->have_next && (r = find_next(s)) < 0)
+    if (s->seq == UINT32_MAX)
+        return FOTA_ERR_STATE_CORRUPT; /* 2^32 saves: no higher sequence to write */
+    s->failed_at = NO_COPY;
+    s->port_err = 0;
+    if (!s->have_next && (r = find_next(s)) < 0) {
+        if (s->failed_at == NO_COPY)
+            s->failed_at = s->next;
         return r;
-    uint32_t seq = s->seq + 1, n = 12 + s->data_len;
+    }
+    uint32_t seq = s->seq + 1, n = 12 + s->data_len, at = s->next;
     memset(buf, 0xFF, s->slot_len);
     put_u32(buf, RECORD_MAGIC);
     put_u32(buf + 4, seq);
@@ -189,19 +247,26 @@ int fota_record_save(struct fota_record_store *s, const void *data)
     memcpy(buf + 12, data, s->data_len);
     put_u32(buf + n, fota_crc32(0, buf, n));
 
-    s->have_next = 0; /* whatever happens, this slot is used now */
-    if ((r = s->flash->write(s->flash->ctx, s->addr + s->next, buf, s->slot_len)) < 0)
+    /* Whatever happens, this slot and this sequence are used now: the next
+     * save takes the slot after it (or moves on to the next sector) and a
+     * higher sequence, so a copy that landed although the save failed can
+     * never outrank a later one. */
+    s->have_next = 0;
+    s->next = at + s->slot_len;
+    s->seq = seq;
+    s->failed_at = at;
+    if ((r = s->flash->write(s->flash->ctx, s->addr + at, buf, s->slot_len)) < 0)
         return port_failed(s, r, FOTA_ERR_FLASH_WRITE);
-    if ((r = s->flash->read(s->flash->ctx, s->addr + s->next, check, s->slot_len)) < 0)
+    if ((r = s->flash->read(s->flash->ctx, s->addr + at, check, s->slot_len)) < 0)
         return port_failed(s, r, FOTA_ERR_FLASH_READ);
     if (memcmp(check, buf, s->slot_len) != 0)
         return FOTA_ERR_FLASH_VERIFY;
-    s->seq = seq;
-    s->next += s->slot_len;
+    s->failed_at = NO_COPY;
+    s->newest = at;
     return FOTA_OK;
 }
 
 uint32_t fota_record_position(const struct fota_record_store *s)
 {
-    return s->addr + s->next;
+    return s->addr + (s->failed_at != NO_COPY ? s->failed_at : s->next);
 }

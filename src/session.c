@@ -62,20 +62,28 @@ void fota_session_get(struct fota_session *s, const char *what, uint32_t range_f
     s->what = what;
     s->range_from = range_from;
     s->use_etag = (uint8_t)(use_etag != 0);
+    s->checkin = NULL;
     s->redirects = 0;
     s->phase = PH_CONNECT;
 }
 
-void fota_session_reget(struct fota_session *s, uint32_t range_from)
+void fota_session_checkin(struct fota_session *s, const struct fota_checkin *c)
 {
-    fota_session_close(s);
-    s->range_from = range_from;
-    s->phase = PH_CONNECT;
+    s->checkin = c;
 }
 
 const struct fota_http_response *fota_session_response(const struct fota_session *s)
 {
     return &s->http.resp;
+}
+
+void fota_session_set_etag(struct fota_session *s, const char *etag)
+{
+    size_t n = 0;
+    while (n < sizeof s->etag - 1 && etag[n] != '\0')
+        n++;
+    memcpy(s->etag, etag, n);
+    s->etag[n] = '\0';
 }
 
 void fota_session_keep_etag(struct fota_session *s, int keep)
@@ -206,6 +214,16 @@ static int do_send(struct fota_session *s, const struct fota_buffers *buf,
         return fota_fail(rep, FOTA_ERR_BUFFER_TOO_SMALL,
                          "request for %s does not fit the %u-byte line buffer", buf->url,
                          (unsigned)buf->line_size);
+    if (s->checkin) {
+        n = fota_checkin_append(buf->line, buf->line_size, (size_t)n, s->checkin);
+        if (n == FOTA_ERR_BUFFER_TOO_SMALL)
+            return fota_fail(rep, n, "%s request with check-in headers does not fit the "
+                                     "%u-byte line buffer", s->what, (unsigned)buf->line_size);
+        if (n < 0)
+            return fota_fail(rep, FOTA_ERR_INVALID_ARG,
+                             "check-in: the device id (1..64 of [A-Za-z0-9._:-]) or the product "
+                             "(printable ASCII) is empty, too long or has other characters");
+    }
     size_t sent = 0;
     while (sent < (size_t)n) { /* bounded: each pass sends >= 1 byte or fails */
         int w = s->tr->send(s->tr->ctx, (const uint8_t *)buf->line + sent, (size_t)n - sent,
@@ -336,6 +354,14 @@ static int follow_redirect(struct fota_session *s, const struct fota_buffers *bu
     if (n < 0 || (size_t)n >= buf->url_size)
         return fota_fail(rep, FOTA_ERR_URL, "redirect from %s to a malformed or too long URL",
                          buf->url);
+    /* The user asked for TLS: a redirect must not drop it silently. */
+    struct fota_url from, to;
+    if (fota_url_parse(buf->url, &from) == 0 && fota_url_parse(buf->line, &to) == 0 &&
+        from.tls && !to.tls && !s->cfg->allow_insecure_redirect)
+        return fota_fail(rep, FOTA_ERR_INSECURE_REDIRECT,
+                         "%u redirect from %s to %s, which is not HTTPS: refused (set "
+                         "allow_insecure_redirect to allow it)",
+                         h->status, buf->url, buf->line);
     fota_log(s->cfg, FOTA_LOG_INFO, "%u redirect to %s", h->status, buf->line);
     memcpy(buf->url, buf->line, (size_t)n + 1);
     fota_session_close(s);
@@ -367,8 +393,10 @@ int fota_session_next(struct fota_session *s, const struct fota_buffers *buf,
         fota_session_close(s);
         if (ev == FOTA_ERR_HTTP_HEADER_TOO_LONG)
             return fota_fail(rep, ev,
-                             "a header from %s:%u is longer than the %u-byte line buffer",
-                             s->host, (unsigned)s->port, (unsigned)buf->line_size);
+                             "headers from %s:%u over a limit (a value over the %u-byte "
+                             "line buffer, Location over %u, or 64 fields / 32 KiB)",
+                             s->host, (unsigned)s->port, (unsigned)buf->line_size,
+                             (unsigned)buf->manifest_size);
         return fota_fail(rep, ev, "malformed HTTP response from %s:%u for the %s", s->host,
                          (unsigned)s->port, s->what);
     }

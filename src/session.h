@@ -38,9 +38,9 @@ void fota_session_begin(struct fota_session *s);
 void fota_session_get(struct fota_session *s, const char *what, uint32_t range_from,
                       int use_etag);
 
-/* Ask for the same resource again, from range_from, on a new connection
- * (after a 416); the redirects already followed still count. */
-void fota_session_reget(struct fota_session *s, uint32_t range_from);
+/* Add the check-in header fields (fota/checkin.h) to the request started by
+ * the last fota_session_get(), which clears them; `c` must stay valid. */
+void fota_session_checkin(struct fota_session *s, const struct fota_checkin *c);
 
 /* Do this step's I/O: connect, send, or read when the parser needs input.
  * Returns FOTA_SESSION_WAIT, FOTA_SESSION_INPUT or a negative code. */
@@ -61,6 +61,9 @@ int fota_session_refuse(const struct fota_session *s, const struct fota_buffers 
 
 /* Remember the last response's ETag for the next If-None-Match, or forget it. */
 void fota_session_keep_etag(struct fota_session *s, int keep);
+
+/* Use `etag` (one saved across a reboot) for the next If-None-Match. */
+void fota_session_set_etag(struct fota_session *s, const char *etag);
 
 /* Offset in the resource of the next body byte (for messages). */
 uint32_t fota_session_offset(const struct fota_session *s);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "fota/persist.h"
 #include "msg.h"
 
 void fota_state_clear_pending(struct fota_persist *p)
@@ -31,26 +32,41 @@ void fota_state_clear_download(struct fota_persist *p)
 int fota_state_load(struct fota_state *st, const struct fota_config *cfg,
                     struct fota_report *rep)
 {
-    fota_state_clear_download(&st->persist);
-    fota_state_clear_pending(&st->persist);
-    st->persist.version = FOTA_PERSIST_LAYOUT;
+    int source = FOTA_PERSIST_FRESH;
+    fota_persist_defaults(&st->persist, cfg->security_floor_min);
     if (cfg->state_size == 0)
         return 0;
     int r = fota_record_init(&st->store, cfg->flash, cfg->state_addr, cfg->state_size,
-                             sizeof st->persist);
+                             FOTA_PERSIST_RECORD_LEN);
     if (r < 0)
         return fota_fail(rep, r, "agent state region 0x%x+%u is not two whole sectors",
                          (unsigned)cfg->state_addr, (unsigned)cfg->state_size);
-    struct fota_persist loaded;
-    r = fota_record_load(&st->store, &loaded);
-    if (r == FOTA_ERR_FLASH_READ)
+    r = fota_persist_load(&st->store, &st->persist, cfg->security_floor_min, &source);
+    if (r < 0)
         return fota_fail(rep, r, "reading agent state at flash 0x%x failed: port returned %d (%s)",
                          (unsigned)cfg->state_addr, st->store.port_err,
                          fota_strerror(st->store.port_err));
-    if (r == 0 && loaded.version == FOTA_PERSIST_LAYOUT)
-        st->persist = loaded;
-    else
-        fota_log(cfg, FOTA_LOG_INFO, "no saved agent state: starting fresh");
+    switch (source) {
+    case FOTA_PERSIST_MIGRATED_1:
+    case FOTA_PERSIST_MIGRATED_2:
+        fota_log(cfg, FOTA_LOG_INFO,
+                 "agent state migrated from layout %d: sequence %u, security floor %u kept",
+                 source, (unsigned)st->persist.last_sequence,
+                 (unsigned)st->persist.security_floor);
+        break;
+    case FOTA_PERSIST_FRESH:
+        fota_log(cfg, FOTA_LOG_INFO, "no saved agent state: a new device (security floor %u)",
+                 (unsigned)st->persist.security_floor);
+        break;
+    case FOTA_PERSIST_UNREADABLE:
+        fota_log(cfg, FOTA_LOG_ERROR,
+                 "agent state at flash 0x%x is unreadable: replay protection restarts, the "
+                 "security floor is the build-time minimum %u",
+                 (unsigned)cfg->state_addr, (unsigned)st->persist.security_floor);
+        break;
+    default:
+        break;
+    }
     return 0;
 }
 
@@ -59,7 +75,7 @@ int fota_state_save(struct fota_state *st, const struct fota_config *cfg,
 {
     if (cfg->state_size == 0)
         return 0;
-    int r = fota_record_save(&st->store, &st->persist);
+    int r = fota_persist_save(&st->store, &st->persist);
     if (r >= 0 || !rep)
         return r;
     int port = st->store.port_err;

@@ -1,6 +1,6 @@
 # Which tests/unit/test_*.c run on the emulated targets: the pure-C ones.
 # A test qualifies when every #include is a header of the project's test,
-# core or simulator folders (FOTA_TARGET_HEADER_DIRS) or one of the C
+# core, simulator or crypto-backend folders (FOTA_TARGET_HEADER_DIRS) or one of the C
 # library headers below; a test that includes anything else (POSIX, sockets,
 # mbedTLS) is host only. The test support code is picked the same way: the
 # pure-C files of tests/support/ and the RAM-backed NOR flash simulator and
@@ -11,7 +11,7 @@ set(FOTA_TARGET_ALLOWED_SYSTEM_HEADERS
   stdio.h string.h stdint.h stddef.h stdbool.h stdarg.h inttypes.h limits.h
   stdlib.h assert.h ctype.h setjmp.h
   bearssl.h) # built for the targets too (tests/support/test_release.c signs with it)
-set(FOTA_TARGET_HEADER_DIRS tests tests/support include src sim)
+set(FOTA_TARGET_HEADER_DIRS tests tests/support include src sim ports/crypto)
 
 # fota_target_pure_c(<root> <out-list-of-paths> <out-list-of-excluded-messages> <glob>...)
 function(fota_target_pure_c root out_tests out_excluded)

@@ -9,5 +9,9 @@ int cmd_mkimage(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_errors(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
+
+/* fota serve's "--name value" / "--name=value" parser (serve.c). */
+const char *option_value(int argc, char **argv, int *i, const char *name, int *missing);
 
 #endif

@@ -1,6 +1,8 @@
 /* fota keygen: a P-256 signing key pair, and the public key as a C header. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "keys.h"
@@ -9,11 +11,13 @@
 static void keygen_usage(FILE *out)
 {
     fprintf(out,
-            "usage: fota keygen [-o PREFIX] [--force]\n"
+            "usage: fota keygen [-o PREFIX] [--force] [--strict]\n"
             "  Creates PREFIX.key (PEM EC private key, mode 0600), PREFIX.pub (PEM public key)\n"
             "  and PREFIX.pub.h (the public key as a C array for struct fota_config.pubkeys).\n"
             "  -o PREFIX   output prefix (default: fota-signing)\n"
-            "  --force     overwrite existing files\n");
+            "  --force     overwrite existing files\n"
+            "  --strict    fail (and remove the new files) when the file system does not\n"
+            "              keep the key private (mode 0600), instead of warning\n");
 }
 
 /* The C header devices compile in: the uncompressed point, 65 bytes. */
@@ -39,7 +43,7 @@ static void format_header(const struct tool_key *k, char *out, size_t size)
 int cmd_keygen(int argc, char **argv)
 {
     const char *prefix = "fota-signing";
-    int force = 0;
+    int force = 0, strict = 0;
     char path_key[4096], path_pub[4096], path_h[4096];
     char pem_key[2048], pem_pub[1024], header[1024];
     struct tool_key k;
@@ -54,6 +58,8 @@ int cmd_keygen(int argc, char **argv)
             prefix = argv[i];
         } else if (!strcmp(argv[i], "--force")) {
             force = 1;
+        } else if (!strcmp(argv[i], "--strict")) {
+            strict = 1;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             keygen_usage(stdout);
             return 0;
@@ -91,12 +97,21 @@ int cmd_keygen(int argc, char **argv)
         util_write_file_mode(path_key, pem_key, strlen(pem_key), 0600) == 0 &&
         util_write_file(path_pub, pem_pub, strlen(pem_pub)) == 0 &&
         util_write_file(path_h, header, strlen(header)) == 0) {
+        /* Written 0600; a file system that does not keep modes (vfat, some
+         * network shares) leaves it open to everyone. */
+        if (keys_check_private_mode("fota keygen", path_key, strict) != 0) {
+            unlink(path_key);
+            unlink(path_pub);
+            unlink(path_h);
+            goto out;
+        }
         printf("key id:      %s\n", k.id_hex);
         printf("private key: %s (keep it secret; mode 0600)\n", path_key);
         printf("public key:  %s\n", path_pub);
         printf("C header:    %s\n", path_h);
         rc = 0;
     }
+out:
     memset(pem_key, 0, sizeof pem_key);
     keys_free(&k);
     return rc;

@@ -1,8 +1,11 @@
+#define _POSIX_C_SOURCE 200809L
 #include "keys.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fota/error.h"
 #include "mbedtls/ctr_drbg.h"
@@ -214,4 +217,23 @@ int keys_sign(struct tool_key *k, const uint8_t hash[32], uint8_t sig[FOTA_P256_
         return -1;
     }
     return 0;
+}
+
+int keys_check_private_mode(const char *tool, const char *path, int strict)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "%s: cannot examine %s: %s\n", tool, path, strerror(errno));
+        return -1;
+    }
+    unsigned mode = (unsigned)st.st_mode & 07777u;
+    if ((mode & 077u) == 0)
+        return 0;
+    fprintf(stderr,
+            "%s: %s: private key %s has mode %04o: group or others can %s it; "
+            "run: chmod 600 %s%s\n",
+            tool, strict ? "error" : "warning", path, mode,
+            (mode & 044u) ? "read" : "access", path,
+            strict ? " (refused with --strict)" : "");
+    return strict ? -1 : 0;
 }

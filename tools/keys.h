@@ -32,4 +32,11 @@ int keys_public_pem(struct tool_key *k, char *buf, size_t size);
 int keys_sign(struct tool_key *k, const uint8_t hash[32], uint8_t sig[FOTA_P256_SIG_SIZE]);
 void keys_free(struct tool_key *k);
 
+/* A private key file others can read is a key others may have copied. As
+ * ssh does: when group or others have any permission on `path`, print a
+ * warning naming the mode and the fix; with `strict`, an error instead.
+ * Returns 0 (fine, or only warned) or -1 (strict and too open, or the file
+ * cannot be examined). `tool` prefixes the message ("fota release"). */
+int keys_check_private_mode(const char *tool, const char *path, int strict);
+
 #endif

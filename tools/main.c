@@ -18,6 +18,7 @@ static const struct {
     {"serve", cmd_serve, "serve a release directory over HTTP"},
     {"sim", cmd_sim, "run a simulated device that updates itself"},
     {"errors", cmd_errors, "list the error codes: code, name, transient or final, meaning"},
+    {"fleet", cmd_fleet, "administer a fleet server: devices, groups, releases, rollouts"},
 };
 
 static void usage(FILE *out)

@@ -49,7 +49,9 @@ static void release_usage(FILE *out)
             "                         <product>/legacy/<MAC>.version and <MAC>.bin (or\n"
             "                         default.* without devices); see docs/migrate.md\n"
             "  --group NAME           with --legacy: the devices form group NAME, which\n"
-            "                         fota serve answers from legacy/groups/NAME.*\n");
+            "                         fota serve answers from legacy/groups/NAME.*\n"
+            "  --strict               refuse a key file that group or others can access\n"
+            "                         (without it: a warning)\n");
 }
 
 /* Product ids and versions become file names: keep them to a safe set. */
@@ -104,6 +106,7 @@ struct release_opts {
     char device_buf[RELEASE_DEVICES_MAX][13];
     int legacy;
     const char *group;
+    int strict;
 };
 
 /* One device from --device or a --devices file; 0, or -1 with a message. */
@@ -170,6 +173,10 @@ static int parse_args(int argc, char **argv, struct release_opts *o)
         }
         if (!strcmp(a, "--legacy")) {
             o->legacy = 1;
+            continue;
+        }
+        if (!strcmp(a, "--strict")) {
+            o->strict = 1;
             continue;
         }
         if (!strcmp(a, "--device") || !strcmp(a, "--devices") || !strcmp(a, "--group")) {
@@ -493,7 +500,8 @@ int cmd_release(int argc, char **argv)
         fprintf(stderr, "fota release: out of memory\n");
         return 1;
     }
-    if (keys_load_private(o.key, &key) != 0) {
+    if (keys_check_private_mode("fota release", o.key, o.strict) != 0 ||
+        keys_load_private(o.key, &key) != 0) {
         free(c.m);
         return 1;
     }

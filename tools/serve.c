@@ -40,13 +40,18 @@
 #include <microhttpd.h>
 
 #include "cli.h"
+#include "fleet/fleet_serve.h"
 #include "fota/crypto.h"
 #include "serve_legacy.h"
+#include "serve_guard.h"
 #include "util.h"
 #include "fota_crypto_backends.h"
 
 #define SERVE_THREADS 4
 #define SERVE_IDLE_TIMEOUT_S 30
+#define SERVE_HEADER_TIMEOUT_S 10 /* complete request headers, however they trickle */
+#define SERVE_PER_ADDRESS 128     /* connections from one client address */
+#define GUARD_MARGIN 16           /* accepts in flight past the guard's count */
 #define ETAG_HEX_DIGITS 32 /* 128-bit prefix of the SHA-256 */
 #define ETAG_SIZE (ETAG_HEX_DIGITS + 3) /* quoted, NUL */
 #define ETAG_CACHE_SLOTS 256
@@ -172,6 +177,7 @@ struct server {
     FILE *log; /* NULL with --quiet */
     pthread_mutex_t log_lock;
     struct etag_cache etags;
+    struct fleet_server *fleet; /* fleet mode (tools/fleet/), else NULL */
 };
 
 enum request_phase { PHASE_NEW = 0, PHASE_HEADERS_SEEN, PHASE_ANSWERED };
@@ -214,17 +220,31 @@ static void format_peer(const struct sockaddr *sa, char *out, size_t size)
 }
 
 /* Copy text for the log: printable ASCII stays, '"', '\\' and everything
- * else become \xHH, so a hostile request cannot forge log lines. */
-static void log_safe(const char *in, char *out, size_t size)
+ * else (CR, LF, ESC, bytes above 0x7E, so any UTF-8) become \xHH, and so
+ * does a space in an unquoted field: a hostile request can forge neither a
+ * line nor a field. */
+static void log_escape(const char *in, char *out, size_t size, int quoted)
 {
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < size; p++) {
-        if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+        if (*p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
             out[o++] = (char)*p;
+        else if (*p == ' ' && quoted)
+            out[o++] = ' ';
         else
             o += (size_t)snprintf(out + o, size - o, "\\x%02X", *p);
     }
     out[o] = 0;
+}
+
+static void log_safe(const char *in, char *out, size_t size)
+{
+    log_escape(in, out, size, 1);
+}
+
+static void log_field(const char *in, char *out, size_t size)
+{
+    log_escape(in, out, size, 0);
 }
 
 /* Runs once per request, before the headers are parsed: the raw target is
@@ -269,16 +289,21 @@ static const char *end_name(enum MHD_RequestTerminationCode code)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode code)
 {
-    (void)conn;
     struct server *srv = cls;
     struct request *rq = *con_cls;
-    if (!rq)
+    if (!rq) {
+        guard_request_end(conn);
         return;
+    }
     *con_cls = NULL;
     if (srv->log) {
         char target[TARGET_MAX], ua[sizeof rq->user_agent * 4], range[sizeof rq->range * 4];
-        char status[12];
-        log_safe(rq->target, target, sizeof target);
+        char method[sizeof rq->method * 4], note[sizeof rq->note * 4], status[12];
+        if (guard_request_end(conn) && !rq->note[0])
+            snprintf(rq->note, sizeof rq->note, "request headers overdue: closed");
+        log_field(rq->method, method, sizeof method);
+        log_safe(rq->note, note, sizeof note);
+        log_field(rq->target, target, sizeof target);
         log_safe(rq->user_agent, ua, sizeof ua);
         log_safe(rq->range, range, sizeof range);
         /* Status "-": libmicrohttpd answered (or dropped) the request itself,
@@ -289,9 +314,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             snprintf(status, sizeof status, "-");
         pthread_mutex_lock(&srv->log_lock);
         fprintf(srv->log, "%s %s %s %s %s %" PRIu64 " range=\"%s\" ua=\"%s\" end=%s%s%s%s\n",
-                rq->started, rq->peer, rq->method, target, status, rq->body_bytes, range, ua,
-                end_name(code), rq->note[0] ? " note=\"" : "", rq->note,
-                rq->note[0] ? "\"" : "");
+                rq->started, rq->peer, method, target, status, rq->body_bytes, range, ua,
+                end_name(code), note[0] ? " note=\"" : "", note, note[0] ? "\"" : "");
         fflush(srv->log);
         pthread_mutex_unlock(&srv->log_lock);
     }
@@ -784,6 +808,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (rq->phase == PHASE_NEW) {
+        guard_headers_done(conn);
         snprintf(rq->method, sizeof rq->method, "%s", method);
         copy_header(conn, MHD_HTTP_HEADER_RANGE, rq->range, sizeof rq->range);
         copy_header(conn, MHD_HTTP_HEADER_USER_AGENT, rq->user_agent, sizeof rq->user_agent);
@@ -807,6 +832,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     rq->phase = PHASE_ANSWERED;
 
+    enum MHD_Result fleet_r;
+    if (srv->fleet && fleet_serve_request(srv->fleet, conn, rq->method, rq->target, rq->peer,
+                                          &rq->status, &rq->body_bytes, rq->note,
+                                          sizeof rq->note, &fleet_r))
+        return fleet_r;
     if (strlen(rq->target) >= TARGET_MAX) {
         snprintf(rq->note, sizeof rq->note, "request-target longer than %d bytes", TARGET_MAX);
         return send_status(conn, rq, MHD_HTTP_URI_TOO_LONG, NULL, NULL);
@@ -844,6 +874,13 @@ static void serve_usage(FILE *out)
             "  --access-log FILE  append one line per request to FILE (\"-\" = stdout;\n"
             "                     default stderr)\n"
             "  --quiet            no access log\n"
+            "  --header-timeout S close a connection whose request headers are not complete\n"
+            "                     S seconds after it opened or its last request ended\n"
+            "                     (default 10)\n"
+            "  --max-per-address N  connections from one client address (default 128)\n"
+            "  --max-connections N  connections in all (default and maximum: what the\n"
+            "                     descriptor limit allows)\n"
+            FLEET_SERVE_USAGE
             "Prints \"fota serve: listening on http://ADDR:PORT/ serving DIR\" once ready;\n"
             "stops on SIGINT or SIGTERM.\n");
 }
@@ -924,8 +961,8 @@ static unsigned connection_limit(void)
 }
 
 /* "--name value" or "--name=value"; advances *i past what it used. Sets
- * *missing when the value is absent. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
+ * *missing when the value is absent. (Also parses the fleet options.) */
+const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
 {
     size_t n = strlen(name);
     if (strncmp(argv[*i], name, n) != 0)
@@ -942,14 +979,33 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
     return argv[++*i];
 }
 
+/* A limit option's value: 1..1000000. */
+static int parse_limit(const char *name, const char *v, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (errno || *v < '0' || *v > '9' || *end || n == 0 || n > 1000000) {
+        fprintf(stderr, "fota serve: %s %s: expected 1..1000000\n", name, v);
+        return -1;
+    }
+    *out = (unsigned)n;
+    return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     const char *dir = NULL, *bind_addr = "127.0.0.1", *log_path = NULL;
     unsigned port = 8080;
-    int quiet = 0, missing = 0;
+    struct serve_guard_limits limits = {0, SERVE_PER_ADDRESS, SERVE_HEADER_TIMEOUT_S};
+    int quiet = 0, missing = 0, fleet_opt;
+    struct fleet_serve_options fleet_opts = {0};
     for (int i = 1; i < argc && !missing; i++) {
         const char *v;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        if ((fleet_opt = fleet_serve_option(argc, argv, &i, &fleet_opts)) != 0) {
+            if (fleet_opt < 0)
+                return 2;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             serve_usage(stdout);
             return 0;
         } else if ((v = option_value(argc, argv, &i, "--port", &missing))) {
@@ -961,6 +1017,15 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             }
             port = (unsigned)p;
+        } else if ((v = option_value(argc, argv, &i, "--header-timeout", &missing))) {
+            if (parse_limit("--header-timeout", v, &limits.header_timeout_s) != 0)
+                return 2;
+        } else if ((v = option_value(argc, argv, &i, "--max-per-address", &missing))) {
+            if (parse_limit("--max-per-address", v, &limits.max_per_address) != 0)
+                return 2;
+        } else if ((v = option_value(argc, argv, &i, "--max-connections", &missing))) {
+            if (parse_limit("--max-connections", v, &limits.max_connections) != 0)
+                return 2;
         } else if ((v = option_value(argc, argv, &i, "--bind", &missing))) {
             bind_addr = v;
         } else if ((v = option_value(argc, argv, &i, "--access-log", &missing))) {
@@ -1029,20 +1094,41 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (fleet_opts.db && !(srv.fleet = fleet_serve_start(&fleet_opts))) {
+        close(listener);
+        close(srv.root_fd);
+        return 1;
+    }
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* Our cap stays below libmicrohttpd's (which stays below the descriptor
+     * limit), so that it is ours that refuses, and says so. */
     unsigned max_connections = connection_limit();
+    unsigned budget = (max_connections ? max_connections : 1020) - GUARD_MARGIN;
+    if (!limits.max_connections || limits.max_connections > budget)
+        limits.max_connections = budget;
+    struct serve_guard *guard = guard_start(&limits);
+    if (!guard) {
+        fleet_serve_stop(srv.fleet);
+        close(listener);
+        close(srv.root_fd);
+        return 1;
+    }
     if (is_v6)
         flags |= MHD_USE_IPv6;
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, &srv,
+        flags, 0, guard_accept, guard, on_request, &srv,
+        MHD_OPTION_EXTERNAL_LOGGER, guard_mhd_log, NULL, /* first, or MHD complains */
         MHD_OPTION_LISTEN_SOCKET, listener,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SERVE_THREADS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_IDLE_TIMEOUT_S,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
+        MHD_OPTION_NOTIFY_CONNECTION, guard_notify, guard,
         max_connections ? MHD_OPTION_CONNECTION_LIMIT : MHD_OPTION_END, max_connections,
         MHD_OPTION_END);
     if (!d) {
+        guard_stop(guard);
+        fleet_serve_stop(srv.fleet);
         fprintf(stderr, "fota serve: cannot start the HTTP server (libmicrohttpd) on %s port %u\n",
                 bind_addr, bound_port);
         close(listener);
@@ -1057,6 +1143,8 @@ int cmd_serve(int argc, char **argv)
     while (sigwait(&stop, &sig) != 0) {
     }
     MHD_stop_daemon(d); /* joins the workers (logging what was in flight), closes listener */
+    guard_stop(guard);
+    fleet_serve_stop(srv.fleet);
     close(srv.root_fd);
     if (!quiet)
         fprintf(stderr, "fota serve: stopped by %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "\n"
             "  --url URL          manifest URL (may contain {mac})\n"
             "  --mac MAC          this device's MAC, 12 upper-case hex digits, for {mac}\n"
+            "  --id ID            the id it checks in with (default: the MAC)\n"
             "  --key FILE         trusted public key (.pub or .key PEM; repeatable, up to 4)\n"
             "  --product ID       this device's product id\n"
             "  --chip NAME        this device's chip [esp32]\n"
@@ -45,6 +46,8 @@ static void usage(FILE *out)
             "                     (a port's defaults: see docs/agent.md)\n"
             "  --no-image-hash    the port does not report the running image's SHA-256\n"
             "                     (the agent then judges by version codes alone)\n"
+            "  --floor-min N      the firmware's build-time anti-rollback floor [0]\n"
+            "  --allow-insecure-redirect  follow a redirect from https:// to http://\n"
             "  --quiet | --verbose\n"
             "  --ca FILE          trusted CA (PEM bundle or DER) for https:// URLs\n"
             "  --modem TTY        a SIM800 modem on TTY (e.g. sim800sim's pty): transport\n"
@@ -75,6 +78,8 @@ int cmd_sim(int argc, char **argv)
         {"ca", required_argument, 0, 1001},        {"modem", required_argument, 0, 1002},
         {"apn", required_argument, 0, 1003},       {"wifi-down", no_argument, 0, 1004},
         {"no-wifi", no_argument, 0, 1005},         {"mac", required_argument, 0, 1006},
+        {"floor-min", required_argument, 0, 1007}, {"allow-insecure-redirect", no_argument, 0, 1008},
+        {"id", required_argument, 0, 1009},
         {0, 0, 0, 0}};
     static uint8_t keys[FOTA_MAX_KEYS][FOTA_P256_PUBKEY_SIZE];
     struct sim_options opt = {0};
@@ -119,7 +124,7 @@ int cmd_sim(int argc, char **argv)
         case 'R': num = &opt.min_bytes_per_s; break;
         case 'T': num = &utc; break;
         case 'N': opt.no_clock = 1; break;
-        case 1101: opt.no_running_sha256 = 1; break;
+        case 1101: opt.no_image_sha256 = 1; break;
         case 1102:
             if (sscanf(optarg, "%u,%u,%u,%u", &opt.rx_size, &opt.line_size, &opt.url_size,
                        &opt.manifest_size) != 4) {
@@ -128,6 +133,9 @@ int cmd_sim(int argc, char **argv)
             }
             break;
         case 1006: opt.mac = optarg; break;
+        case 1007: num = &opt.floor_min; break;
+        case 1008: opt.allow_insecure_redirect = 1; break;
+        case 1009: opt.device_id = optarg; break;
         case 'q': opt.quiet = 1; opt.progress = 0; break;
         case 'v': opt.verbose = 1; break;
         case 'n': num = &checks; break;

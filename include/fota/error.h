@@ -48,7 +48,7 @@ extern "C" {
     /* HTTP */ \
     X(FOTA_ERR_URL, -30, FINAL, "URL malformed or unsupported scheme") \
     X(FOTA_ERR_HTTP_PARSE, -31, TRANSIENT, "malformed status line, header or chunk") \
-    X(FOTA_ERR_HTTP_HEADER_TOO_LONG, -32, TRANSIENT, "a header line longer than the line buffer") \
+    X(FOTA_ERR_HTTP_HEADER_TOO_LONG, -32, TRANSIENT, "headers over a limit: line or Location buffer, 64 fields, 32 KiB") \
     X(FOTA_ERR_HTTP_STATUS, -33, TRANSIENT, "unexpected HTTP status") \
     X(FOTA_ERR_HTTP_REDIRECTS, -34, FINAL, "too many redirects, or a loop") \
     X(FOTA_ERR_HTTP_NO_LOCATION, -35, TRANSIENT, "3xx without Location") \
@@ -59,7 +59,9 @@ extern "C" {
     X(FOTA_ERR_HTTP_RANGE, -40, TRANSIENT, "Content-Range does not match the request") \
     X(FOTA_ERR_HTTP_CLIENT, -41, FINAL, "another 4xx: the request will not succeed as is") \
     X(FOTA_ERR_HTTP_BUSY, -42, TRANSIENT, "429 Too Many Requests or 408: try again later") \
-    X(FOTA_ERR_HTTP_ENCODING, -43, FINAL, "the server compressed the body (Content-Encoding) though identity was asked") \
+    X(FOTA_ERR_HTTP_UNSATISFIABLE, -43, FINAL, "416 to a request without Range: the server is broken") \
+    X(FOTA_ERR_INSECURE_REDIRECT, -44, FINAL, "a redirect from https:// to http:// (not allowed)") \
+    X(FOTA_ERR_HTTP_ENCODING, -45, FINAL, "the server compressed the body (Content-Encoding) though identity was asked") \
     /* Manifest */ \
     X(FOTA_ERR_MANIFEST_PARSE, -50, FINAL, "the manifest is malformed (syntax, field or value)") \
     X(FOTA_ERR_MANIFEST_TOO_LARGE, -51, FINAL, "the manifest does not fit the manifest buffer") \

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fota/checkin.h"
 #include "fota/crypto.h"
 #include "fota/error.h"
 #include "fota/esp_image.h"
@@ -74,17 +75,18 @@ struct fota_config {
     uint32_t version_code;     /* of the running firmware */
     const char *version;       /* human string of the running firmware, for logs */
 
-    /* Optional: SHA-256 of the image running now, the whole image file as
-     * released (what a manifest's sha256 names); NULL if unknown. A manifest
-     * for this very image is "up to date" whatever its version code says:
-     * a device never re-installs what it runs (issue 9). Also sent as the
-     * fleet check-in's image hash. */
-    const uint8_t *running_sha256;
-
     /* Where to look. May contain "{mac}" (replaced by `mac`, 12 upper-case hex). */
     const char *manifest_url;
     const char *mac;           /* optional */
     const char *user_agent;    /* default "fota/<version>" */
+    /* Check-in (fota/checkin.h, docs/fleet.md): the id a fleet server knows
+     * this device by (NULL: `mac`), and the running image's SHA-256 (32
+     * bytes, the whole image file as released; NULL: unknown). Optional.
+     * The agent also treats a manifest for this very image as "up to date"
+     * whatever its version code says: a device never re-installs what it
+     * runs (issue 9). */
+    const char *device_id;
+    const uint8_t *image_sha256;
 
     /* Trust: public keys (uncompressed P-256 points) allowed to sign manifests. */
     const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE];
@@ -131,6 +133,13 @@ struct fota_config {
     uint32_t max_redirects;      /* [5] */
     uint32_t persist_every;      /* [65536] bytes between saved download progress */
     uint8_t check_only;          /* report FOTA_UPDATE_AVAILABLE, do not download */
+    /* A redirect from https:// to http:// is refused (FOTA_ERR_INSECURE_REDIRECT)
+     * unless this is set: the user asked for TLS. */
+    uint8_t allow_insecure_redirect;
+    /* The anti-rollback floor compiled into this firmware (typically its own
+     * security counter): the device is never bound by less, also when its
+     * saved state is lost or unreadable. */
+    uint32_t security_floor_min;
 };
 
 /* Caller-owned buffers. Sizes are the caller's choice within the minimums. */
@@ -147,10 +156,10 @@ struct fota_buffers {
 
 /* ---- Persistent agent state --------------------------------------------- */
 
-#define FOTA_PERSIST_LAYOUT 2u /* bumped whenever struct fota_persist changes */
-
+/* In memory only: on flash the state has a format of its own (persist.h,
+ * docs/state.md), so this struct may change freely. */
 struct fota_persist {
-    uint32_t version;            /* FOTA_PERSIST_LAYOUT */
+    uint32_t version;            /* FOTA_PERSIST_FORMAT of what was loaded */
     uint32_t last_sequence;      /* highest manifest sequence accepted */
     uint32_t security_floor;     /* anti-rollback: lowest security counter accepted */
     /* The image activated and not yet confirmed (pending_version 0: none).
@@ -166,6 +175,10 @@ struct fota_persist {
     uint32_t dl_size;
     uint32_t dl_offset;          /* bytes in the slot, sector-aligned */
     int32_t dl_slot;
+    /* The manifest last acted on: its ETag (empty: none) and the CRC-32 of
+     * the URL it came from, for If-None-Match after a reboot. */
+    uint32_t manifest_url_crc;
+    char manifest_etag[FOTA_HTTP_ETAG_MAX + 1];
 };
 
 /* ---- The agent --------------------------------------------------------- */
@@ -209,6 +222,7 @@ struct fota_session {
     uint32_t window_start;   /* slow-retrieval window */
     uint32_t window_bytes;
     char etag[FOTA_HTTP_ETAG_MAX + 1]; /* manifest ETag for If-None-Match */
+    const struct fota_checkin *checkin; /* header fields for this request, or NULL */
     struct fota_http_parser http;
 };
 
@@ -257,6 +271,7 @@ struct fota {
     struct fota_session session;
     struct fota_slot_writer writer;
     struct fota_report report; /* last failure */
+    struct fota_checkin checkin; /* who this is, for manifest requests (src/checkin.c) */
 };
 
 /* Check the configuration and buffers, load the persistent state and read

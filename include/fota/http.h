@@ -3,9 +3,18 @@
  *
  * Feed it whatever the transport delivered, in pieces of any size; it hands
  * back events: headers complete, a slice of (de-chunked) body, message done.
- * It never copies the body: body slices point into the caller's input. Header
- * lines are assembled in a caller-owned line buffer, whose size bounds the
- * longest header line accepted. Only headers the agent needs are kept.
+ * It never copies the body: body slices point into the caller's input. The
+ * status line, chunk-size lines and the values of the header fields the agent
+ * uses are assembled in a caller-owned line buffer, whose size bounds them;
+ * Location goes straight to the Location buffer, bounded by its size; every
+ * other field line is checked and skipped without being stored, whatever its
+ * length (the header block as a whole is bounded: 64 fields, 32 KiB).
+ *
+ * Framing is strict where parsers in front of the device could disagree: all
+ * lines of a message end alike (CRLF, or bare LF throughout), chunk-size
+ * lines follow RFC 9112's grammar, a bare CR, obs-fold, whitespace before a
+ * colon, conflicting lengths and unknown transfer codings are errors. Up to
+ * 8 empty lines before a status line and up to 16 1xx responses are skipped.
  */
 #ifndef FOTA_HTTP_H
 #define FOTA_HTTP_H
@@ -69,11 +78,18 @@ struct fota_http_parser {
     uint32_t header_bytes; /* bytes in the header block, bounded */
     uint16_t header_lines; /* field lines in the header block, bounded */
     uint8_t flags;         /* internal: tokens seen in the header block */
+    uint8_t eol;           /* internal: the message's line ending (CRLF or LF) */
+    uint8_t field_state;   /* internal: where in a field line */
+    uint8_t field;         /* internal: what the current field's value is for */
+    uint8_t empty_lines;   /* internal: skipped before a status line, bounded */
+    uint8_t interims;      /* internal: 1xx responses skipped, bounded */
+    size_t ows_held;       /* internal: whitespace of a value not stored */
 };
 
-/* Prepare for a new response. `line` must hold the longest header line that
- * is to be accepted (plus its NUL); 256 bytes is a practical minimum.
- * `location` receives the Location header (NUL-terminated), may be NULL.
+/* Prepare for a new response. `line` must hold the status line and the
+ * longest value of a field the agent uses (plus its NUL); 256 bytes is a
+ * practical minimum. `location` receives the Location header's value
+ * (NUL-terminated), may be NULL (then Location is skipped).
  * `head_request` non-zero when the request was HEAD (no body follows). */
 void fota_http_parser_init(struct fota_http_parser *p, char *line, size_t line_size,
                            char *location, size_t location_size, int head_request);

@@ -29,8 +29,11 @@ struct fota_record_store {
     uint32_t size;       /* region size, >= 2 sectors */
     uint32_t data_len;   /* record payload size */
     uint32_t slot_len;   /* bytes per copy on flash, write-size aligned */
-    uint32_t seq;        /* sequence of the newest valid copy (0: none) */
+    uint32_t seq;        /* highest sequence written or loaded (0: none) */
+    uint32_t newest;     /* offset of the newest valid copy (UINT32_MAX: none);
+                            its sector is never erased */
     uint32_t next;       /* offset in the region for the next copy */
+    uint32_t failed_at;  /* offset where the last save failed (UINT32_MAX: it did not) */
     uint8_t have_next;   /* `next` is known to be erased */
     int port_err;        /* the flash port's code at the last failure */
 };
@@ -46,8 +49,24 @@ int fota_record_init(struct fota_record_store *s, const struct fota_flash *flash
 int fota_record_load(struct fota_record_store *s, void *data);
 
 /* Append a new copy. Returns 0 or FOTA_ERR_FLASH_* (the port's own code
- * of the failed call is in s->port_err). */
+ * of the failed call is in s->port_err; the store then holds the new copy or
+ * the one before it, and the next save works), or FOTA_ERR_STATE_CORRUPT
+ * when the sequence is exhausted (2^32 saves). */
 int fota_record_save(struct fota_record_store *s, const void *data);
+
+/* Migration from another record length (an earlier layout of the payload):
+ * the newest valid copy of data_len bytes, on that length's slot grid, into
+ * data[0..data_len), with its sequence and region offset. Does not change the
+ * store. Returns 0, FOTA_ERR_STATE_CORRUPT (none), FOTA_ERR_FLASH_READ or
+ * FOTA_ERR_INVALID_ARG. */
+int fota_record_find(const struct fota_record_store *s, uint32_t data_len, void *data,
+                     uint32_t *seq, uint32_t *off);
+
+/* After a load that found no copy of the store's own length: keep the copy
+ * at region offset `off` (found with fota_record_find) until a copy of the
+ * new length exists. The next save goes to the sector after it and never
+ * erases the sector that holds it. Returns 0 or FOTA_ERR_INVALID_ARG. */
+int fota_record_keep(struct fota_record_store *s, uint32_t off);
 
 /* Flash address where the next copy goes; after a failed save, where the
  * save failed (for the caller's message). */

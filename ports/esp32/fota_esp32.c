@@ -234,34 +234,6 @@ int fota_esp32_chip(void)
 #endif
 }
 
-int fota_esp32_running_sha256(const struct fota_crypto *c, uint8_t *scratch, size_t scratch_size,
-                              uint8_t out[32])
-{
-    const esp_partition_t *run = esp_ota_get_running_partition();
-    esp_image_metadata_t meta;
-    struct fota_sha256 sha;
-    int r = 0;
-
-    if (!c || !run || !scratch || scratch_size == 0)
-        return -1;
-    const esp_partition_pos_t pos = {.offset = run->address, .size = run->size};
-    if (esp_image_get_metadata(&pos, &meta) != ESP_OK || meta.image_len > run->size ||
-        c->sha256_start(c->ctx, &sha) != 0)
-        return -1;
-    for (uint32_t off = 0; off < meta.image_len && r == 0;) {
-        uint32_t n = meta.image_len - off;
-        if (n > scratch_size)
-            n = (uint32_t)scratch_size;
-        if (esp_partition_read(run, off, scratch, n) != ESP_OK ||
-            c->sha256_update(c->ctx, &sha, scratch, n) != 0)
-            r = -1;
-        off += n;
-    }
-    if (c->sha256_finish(c->ctx, &sha, out) != 0)
-        r = -1;
-    return r;
-}
-
 int fota_esp32_init(struct fota_esp32 *p, const char *state_label)
 {
     if (!p || !state_label)
@@ -310,3 +282,17 @@ int fota_esp32_init(struct fota_esp32 *p, const char *state_label)
 }
 
 #endif /* ESP_PLATFORM */
+
+int fota_esp32_running_image(const struct fota_esp32 *p, uint32_t *addr, uint32_t *len)
+{
+    const esp_partition_t *run = esp_ota_get_running_partition();
+    if (!run || slot_of(p, run) < 0)
+        return FOTA_ERR_NOT_SUPPORTED; /* p->flash reads ota_0 and ota_1 only */
+    const esp_partition_pos_t pos = {.offset = run->address, .size = run->size};
+    esp_image_metadata_t meta;
+    if (esp_image_get_metadata(&pos, &meta) != ESP_OK || meta.image_len > run->size)
+        return FOTA_ERR_IMAGE_HEADER;
+    *addr = run->address;
+    *len = meta.image_len;
+    return 0;
+}

@@ -42,13 +42,10 @@ int fota_esp32_init(struct fota_esp32 *p, const char *state_label);
 /* enum fota_chip of the chip this is built for (CONFIG_IDF_TARGET_*). */
 int fota_esp32_chip(void);
 
-/* SHA-256 of the running image as released: its bytes up to the length the
- * bootloader's image walk gives (segments, checksum, appended hash), which
- * is what a manifest's sha256 names (for struct fota_config.running_sha256),
- * hashed with `c`. `scratch` is any free buffer (the receive buffer at
- * init). 0 or -1. */
-int fota_esp32_running_sha256(const struct fota_crypto *c, uint8_t *scratch, size_t scratch_size,
-                              uint8_t out[32]);
+/* Where the running image is (an address p->flash can read) and how many
+ * bytes its image format covers (segments, checksum, appended SHA-256): the
+ * released .bin, for the check-in's image SHA-256. 0 or FOTA_ERR_*. */
+int fota_esp32_running_image(const struct fota_esp32 *p, uint32_t *addr, uint32_t *len);
 
 #ifdef __cplusplus
 }

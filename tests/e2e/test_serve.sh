@@ -19,7 +19,8 @@ ln -s ../outside/secret.txt "$root/escape"  # file symlink leaving DIR
 ln -s ../outside "$root/outdir"             # directory symlink leaving DIR
 ln -s "$work/secret.txt" "$root/abs-escape" # absolute symlink
 
-start_fota_serve "$root"
+# --max-per-address: the 1100-connection check below comes from one address
+start_fota_serve "$root" --max-per-address 2000
 U=$SERVE_URL
 size=$(stat -c %s "$root/fw.bin")
 

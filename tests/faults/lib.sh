@@ -128,7 +128,7 @@ failure_code() {
 }
 failure_text() {
     failure_line | sed -E 's/^  fota (warn|error): //; s/ \[FOTA_ERR_[A-Z_]+\]$//;
-        s/; retry [0-9]+ of [0-9]+ in [0-9]+ ms$//; s/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g'
+        s/; retry [0-9]+ of [0-9]+ in [0-9]+ ms$//; s/(127\.0\.0\.1|localhost):[0-9]+/\1:PORT/g'
 }
 
 expect_failure() {

@@ -53,6 +53,28 @@ http("bare-lf", b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nContent-Length: 9
      b"3\nabc\n0\n\n", line=1, max_read=4)
 http("long-line", b"HTTP/1.1 404 Not Found\r\nX-Long: " + b"x" * 300 + b"\r\n\r\n", line=3)
 
+# issue 15: framing shapes parsers in front of a device may split differently
+http("smuggle-bare-lf", b"HTTP/1.1 200 OK\r\nDummy: x\nContent-Length: 23\r\n\r\n"
+     b"HTTP/1.1 200 OK\r\n\r\nsmuggled", max_read=5)
+http("lf-then-crlf", b"HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\nok", max_read=3)
+http("empty-lines-before-status", b"\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n\r\n"
+     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", max_read=2)
+http("chunk-ext-grammar", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"2 ; a = b;c;d=\"x;\\\" y\"\r\nok\r\n1;e=\"\"\r\n!\r\n0\r\n\r\n", max_read=4)
+http("chunk-ext-unbalanced", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"2;a=\"x\r\nok\r\n0\r\n\r\n", max_read=6)
+http("chunk-size-space", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"a \r\n0123456789\r\n0\r\n\r\n")
+http("many-interim", b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" * 17
+     + b"HTTP/1.1 204 No Content\r\n\r\n", max_read=30)
+# issue 9: headers the agent does not use, of any length; a long Location
+http("long-unneeded-headers", b"HTTP/1.1 200 OK\r\nSet-Cookie: s=" + b"c" * 3000
+     + b"\r\nContent-Security-Policy: " + b"default-src 'self'; " * 60
+     + b"\r\nContent-Length: 2\r\n\r\nok", line=1, max_read=31)
+http("long-location", b"HTTP/1.1 302 Found\r\nLocation: https://cdn.example.com/fw.bin?sig="
+     + b"a" * 180 + b"\r\nLocation: https://cdn.example.com/fw.bin?sig=" + b"a" * 180
+     + b"  \r\nContent-Length: 0\r\n\r\n", line=0, loc=255, max_read=9)
+
 # ---- fuzz_url: byte 0 = resolve buffer size (0: 4096), then base NUL ref.
 def url(name, base, ref, size=0):
     write("url", name, bytes([size]) + base + b"\0" + ref)
@@ -137,3 +159,36 @@ write("esp_image", "esp8266-app", finish(
     [(0x40100000, b"\x12\xc1\xf0" * 6), (0x3FFE8000, b"data" * 4)], 0))
 write("esp_image", "esp32-header-only", esp32_header(3, 0x000D, 1)[:24])
 write("esp_image", "raw", b"not an image at all, raw bytes\n")
+
+# ---- fuzz_record: geometry bytes, plants (6 bytes each), then (op, arg)
+#      pairs: op % 5 = 0 power-on, 1 save, 2 save with a failing operation,
+#      3 save with a power cut, 4 find another length.
+def record(name, sectors, sector_shift, ws_index, data_len, plants, ops):
+    head = bytes([sectors - 2, sector_shift | (ws_index << 2), data_len - 1, len(plants)])
+    write("record", name, head + b"".join(plants) + bytes(ops))
+
+
+def copy(slot, seq, fill):
+    return bytes([0, slot & 0xFF, slot >> 8, seq & 0xFF, seq >> 8, fill])
+
+
+saves = [1, 0] * 40
+record("blank-saves", 2, 0, 1, 76, [], saves + [0, 0])
+# the issue 15 shape: fill the region (3 sectors of 512 bytes, 5 copies each),
+# fail the save at the wrap, cut the next one after its erase
+record("wrap-fail-then-cut", 3, 1, 1, 76, [], [1, 0] * 15 + [2, 1, 3, 0x20, 0, 0])
+record("planted-copies", 4, 1, 2, 40, [copy(0, 5, 0xAA), copy(3, 9, 0xBB), copy(7, 2, 0xCC)],
+       [0, 0, 1, 0, 3, 0x11, 1, 0, 2, 0x12, 1, 0, 0, 0])
+record("garbage-sector", 2, 0, 0, 16, [bytes([2, 0, 0x5A, 0, 0, 0]), copy(20, 3, 1)],
+       [1, 0, 1, 0, 3, 0x10, 1, 0])
+record("legacy-length", 3, 0, 1, 76, [bytes([3, 2, 0, 71, 1, 0x42])], [4, 71, 1, 0, 4, 71, 0, 0])
+record("sequence-exhausted", 2, 0, 1, 8, [copy(1, 0xFFFF, 7)], [1, 0, 1, 0, 0, 0])
+
+# Check-in header fields (tools/fleet/checkin_parse.c): "Name: value" lines.
+write("checkin", "full", b"Fota-Id: 240AC4123456\nFota-Product: demo\nFota-Version: 1002000\n"
+      b"Fota-Sequence: 7\nFota-Image: "
+      b"b4d5e075f63a1c7a8d6d1e0d43790fe872f98fc7d56d7fcea969a9078db72633\n"
+      b"Fota-Last: rolled-back 0 2000000\n")
+write("checkin", "failed", b"Fota-Id: dev-1\nFota-Product: demo\nFota-Version: 0\n"
+      b"Fota-Last: failed -73 2000000\n")
+write("checkin", "duplicate", b"Fota-Id: a\nfota-id: b\nFota-Product: p\nFota-Version: 1\n")

@@ -28,6 +28,7 @@
 
 #include "device.h"
 #include "fota/esp_image.h"
+#include "fota/persist.h"
 #include "fota/url.h"
 #include "keys.h"
 #include "mem_origin.h"
@@ -227,9 +228,10 @@ static void log_op(int is_erase, uint32_t addr, const void *buf, uint32_t len)
                                                       : w.layout.otadata_addr)) /
                             w.flash.iface.sector_size));
     } else if (reg == REG_STATE &&
-               (payload = record_payload(buf, len, sizeof(struct fota_persist)))) {
+               (payload = record_payload(buf, len, FOTA_PERSIST_RECORD_LEN))) {
         struct fota_persist p;
-        memcpy(&p, payload, sizeof p);
+        fota_persist_defaults(&p, 0);
+        fota_persist_decode(payload, FOTA_PERSIST_RECORD_LEN, &p);
         download = describe_persist(&p, what, sizeof what);
         oplog.persist = p;
         oplog.have_persist = 1;
@@ -360,9 +362,13 @@ static int load_bootdata(struct sim_bootdata *bd, uint32_t *seq)
 static int load_persist(struct fota_persist *p, uint32_t *seq)
 {
     struct fota_record_store rs;
-    fota_record_init(&rs, &w.flash.iface, w.layout.state_addr, w.layout.state_size, sizeof *p);
-    int r = fota_record_load(&rs, p);
+    uint8_t rec[FOTA_PERSIST_RECORD_LEN];
+    fota_record_init(&rs, &w.flash.iface, w.layout.state_addr, w.layout.state_size,
+                     sizeof rec);
+    int r = fota_record_load(&rs, rec);
     *seq = rs.seq;
+    if (r == 0)
+        r = fota_persist_decode(rec, sizeof rec, p);
     return r;
 }
 
@@ -407,10 +413,6 @@ static void check_state(const char *when)
               (unsigned)seq);
     tr.state_seen = 1;
     tr.state_seq = seq;
-    if (p.version != FOTA_PERSIST_LAYOUT) {
-        failf("%s: agent state has layout version %u", when, (unsigned)p.version);
-        return;
-    }
     if (p.last_sequence < tr.last_sequence || p.security_floor < tr.floor)
         failf("%s: sequence or floor went down (sequence %u -> %u, floor %u -> %u)", when,
               (unsigned)tr.last_sequence, (unsigned)p.last_sequence, (unsigned)tr.floor,
@@ -649,15 +651,13 @@ static void prefill(uint8_t *flash_copy, uint32_t addr, uint32_t size, const voi
 static void prefill_state(uint8_t *flash_copy, uint32_t records)
 {
     struct fota_persist p;
-    memset(&p, 0, sizeof p);
-    p.version = FOTA_PERSIST_LAYOUT;
+    uint8_t rec[FOTA_PERSIST_RECORD_LEN];
+    fota_persist_defaults(&p, 0);
     p.last_sequence = w.old_sequence;
-    p.pending_slot = -1;
-    p.pending_prev_state = -1;
-    p.dl_slot = -1;
     if (w.slot1_aborted)
         p.rejected_version = 1500000; /* a 1.500.0 that was rolled back */
-    prefill(flash_copy, w.layout.state_addr, w.layout.state_size, &p, sizeof p, records);
+    fota_persist_encode(&p, rec);
+    prefill(flash_copy, w.layout.state_addr, w.layout.state_size, rec, sizeof rec, records);
 }
 
 /* Boot data with the running slot 0 confirmed. */
@@ -1001,7 +1001,7 @@ static void suite_bad_regions(int with_cuts)
         memcpy(start, w.initial, w.layout.flash_size);
         if (b->worn_journal) /* the first sector nearly full: the update moves on */
             prefill_state(start, journal_capacity(w.layout.state_size / 2,
-                                                  sizeof(struct fota_persist)) - 6);
+                                                  FOTA_PERSIST_RECORD_LEN) - 6);
         char message[FOTA_MSG_MAX + 64] = "";
         uint32_t n = 0, runs = 0;
         uint32_t first_fail = (uint32_t)st.failures;
@@ -1296,14 +1296,14 @@ int main(int argc, char **argv)
     char worn[160] = "";
     if (w.slot1_aborted) { /* the history lives in the journals */
         if (worn_state == UINT32_MAX)
-            worn_state = journal_capacity(w.layout.state_size, sizeof(struct fota_persist)) - 1;
+            worn_state = journal_capacity(w.layout.state_size, FOTA_PERSIST_RECORD_LEN) - 1;
         if (worn_boot == UINT32_MAX)
             worn_boot =
                 journal_capacity(w.layout.otadata_size, sizeof(struct sim_bootdata)) - 1;
         APPEND(worn, "; slot 1 holds a release rolled back earlier");
     }
     if (worn_state != UINT32_MAX) {
-        uint32_t cap = journal_capacity(w.layout.state_size, sizeof(struct fota_persist));
+        uint32_t cap = journal_capacity(w.layout.state_size, FOTA_PERSIST_RECORD_LEN);
         if (worn_state >= cap) {
             fprintf(stderr, "powercut: --worn-state must be below %u\n", (unsigned)cap);
             return 2;

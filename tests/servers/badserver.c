@@ -10,6 +10,12 @@
  * Modes (K = --arg):
  *   none                  always correct
  *   status-500, status-502, status-503, status-404
+ *   status-416            416 with "Content-Range: bytes * /SIZE" to every
+ *                         request, with Range or without
+ *   range-416             416 to every request with Range; without, 200 with
+ *                         the full Content-Length but only the first K bytes
+ *                         (default 65536), then close (a server that cannot
+ *                         resume)
  *                         that status with a short text body (keep-alive)
  *   503-retry-after       503 with "Retry-After: 1"
  *   short-length          Content-Length is the file size + K (default 100),
@@ -81,6 +87,8 @@ enum mode {
     M_SILENT,
     M_HTTP10_CLOSE,
     M_CHUNKED,
+    M_416,
+    M_RANGE_416,
 };
 
 static const struct {
@@ -105,6 +113,8 @@ static const struct {
     [M_SILENT] = {"silent", 0},
     [M_HTTP10_CLOSE] = {"http10-close", 0},
     [M_CHUNKED] = {"chunked", 0},
+    [M_416] = {"status-416", 0},
+    [M_RANGE_416] = {"range-416", 65536},
 };
 #define MODE_COUNT (sizeof modes / sizeof modes[0])
 
@@ -535,6 +545,29 @@ static int misbehave(struct conn *c, const struct request *rq, char *what, size_
         return !send_status(fd, rq, st, NULL) && rq->keep_alive;
     }
     switch (mode) {
+    case M_416: {
+        char cr[64];
+        snprintf(cr, sizeof cr, "Content-Range: bytes */%zu\r\n", f.len);
+        snprintf(what, what_size, "416%s", rq->range[0] ? "" : " to a request without Range");
+        free(f.data);
+        return !send_status(fd, rq, 416, cr) && rq->keep_alive;
+    }
+    case M_RANGE_416:
+        if (rq->range[0]) {
+            char cr[64];
+            snprintf(cr, sizeof cr, "Content-Range: bytes */%zu\r\n", f.len);
+            snprintf(what, what_size, "416 to Range %.60s", rq->range);
+            free(f.data);
+            return !send_status(fd, rq, 416, cr) && rq->keep_alive;
+        }
+        snprintf(what, what_size, "200, closed after %" PRIu64 " of %zu bytes",
+                 k < f.len ? k : (uint64_t)f.len, f.len);
+        r = sendf(fd, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                      "Accept-Ranges: bytes\r\nConnection: close\r\n\r\n",
+                  f.type, f.len);
+        if (!r && !head)
+            send_all(fd, f.data, k < f.len ? (size_t)k : f.len);
+        break;
     case M_SHORT_LENGTH:
         snprintf(what, what_size, "Content-Length %zu + %" PRIu64 ", %zu bytes sent, closed",
                  f.len, k, head ? 0 : f.len);

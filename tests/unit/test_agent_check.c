@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fota/fota.h"
+#include "fota_crypto_backends.h"
 #include "harness.h"
 #include "test_agent.h"
 
@@ -45,12 +46,16 @@ static void test_304_not_modified(void)
     CHECK_EQ_STR(w.net.connect_log[0].host, "fw.example");
     CHECK_EQ_INT(w.net.connect_log[0].port, 80);
     CHECK_EQ_INT(w.net.connect_log[0].tls, 0);
+    /* the manifest request carries the check-in (docs/fleet.md) */
     CHECK_EQ_STR(request(0), "GET /demo/manifest.txt HTTP/1.1\r\n"
                              "Host: fw.example\r\n"
                              "User-Agent: fota-test\r\n"
                              "Accept: */*\r\n"
                              "Accept-Encoding: identity\r\n"
                              "Connection: keep-alive\r\n"
+                             "Fota-Product: demo\r\n"
+                             "Fota-Version: 1000000\r\n"
+                             "Fota-Sequence: 0\r\n"
                              "\r\n");
     CHECK_EQ_INT(aw_count_events(&w, FOTA_EV_CHECKING), 1);
     CHECK_EQ_INT(aw_count_events(&w, FOTA_EV_NO_UPDATE), 1);

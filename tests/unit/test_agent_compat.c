@@ -33,7 +33,7 @@ static void test_running_image_is_up_to_date(void)
     fresh();
     aw_release(&w, "2.0.0", 0, 2);
     CHECK_EQ_INT(fota_sha256_digest(w.crypto, w.image, w.image_len, running), 0);
-    w.cfg.running_sha256 = running;
+    w.cfg.image_sha256 = running;
     aw_conn(&w, "200 OK", "", w.manifest, w.manifest_len);
     CHECK_EQ_INT(aw_check(&w), FOTA_NO_UPDATE);
     CHECK_EQ_INT(w.net.requests, 1); /* the manifest only: no image request */
@@ -46,7 +46,7 @@ static void test_running_image_is_up_to_date(void)
     fresh();
     aw_release(&w, "2.0.0", 0, 2);
     memset(running, 0x5A, sizeof running);
-    w.cfg.running_sha256 = running;
+    w.cfg.image_sha256 = running;
     struct mem_conn *c = aw_conn(&w, "200 OK", "", w.manifest, w.manifest_len);
     aw_conn_add(&w, c, "200 OK", "", w.image, w.image_len);
     CHECK_EQ_INT(aw_check(&w), FOTA_UPDATE_READY);

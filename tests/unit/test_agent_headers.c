@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fota/fota.h"
+#include "fota_crypto_backends.h"
 #include "harness.h"
 #include "test_agent.h"
 

@@ -177,6 +177,28 @@ void Fota::forwardEvent(int event)
         _userEvent(_userCtx, event, &_agent);
 }
 
+/* SHA-256 of the running image as released, read through the port's flash. */
+static int running_image_sha256(const struct fota_arduino_platform &plat, uint8_t *buf,
+                                size_t size, uint8_t out[32])
+{
+    uint32_t addr, len;
+    if (fota_arduino_running_image(&addr, &len) < 0 || len == 0)
+        return -1;
+    struct fota_sha256 sha;
+    if (plat.crypto->sha256_start(plat.crypto->ctx, &sha) != 0)
+        return -1;
+    for (uint32_t off = 0; off < len;) {
+        uint32_t n = len - off < size ? len - off : (uint32_t)size;
+        if (plat.flash->read(plat.flash->ctx, addr + off, buf, n) < 0) {
+            plat.crypto->sha256_finish(plat.crypto->ctx, &sha, out); /* releases the context */
+            return -1;
+        }
+        plat.crypto->sha256_update(plat.crypto->ctx, &sha, buf, n);
+        off += n;
+    }
+    return plat.crypto->sha256_finish(plat.crypto->ctx, &sha, out) == 0 ? 0 : -1;
+}
+
 int Fota::begin(const FotaOptions &o)
 {
     struct fota_arduino_platform plat;
@@ -201,6 +223,9 @@ int Fota::begin(const FotaOptions &o)
     _cfg.version = o.version;
     _cfg.manifest_url = o.manifestUrl;
     _cfg.mac = _mac;
+    _cfg.device_id = o.deviceId;
+    if (running_image_sha256(plat, _rx, sizeof _rx, _imageSha256) == 0)
+        _cfg.image_sha256 = _imageSha256;
     _cfg.pubkeys = o.pubkeys;
     _cfg.n_pubkeys = o.nPubkeys;
     _cfg.flash = plat.flash;

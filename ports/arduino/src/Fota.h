@@ -76,6 +76,9 @@ struct FotaOptions {
      * e.g. to report status to a server. Optional. */
     void (*onEvent)(void *ctx, int event, const struct fota *f);
     void *ctx;                   /* passed to preUpdate and onEvent */
+    /* Check-in (docs/fleet.md): the id a fleet server knows this device by;
+     * NULL: the station MAC. Optional. */
+    const char *deviceId;
 };
 
 /* State of one Client used as a fota transport (C callbacks into C++). */
@@ -125,6 +128,7 @@ class Fota {
     void (*_userEvent)(void *ctx, int event, const struct fota *f);
     void *_userCtx;
     char _mac[13];
+    uint8_t _imageSha256[32]; /* running image, for the check-in */
     uint8_t _rx[FOTA_RX_BUFFER_SIZE];
     char _line[FOTA_LINE_BUFFER_SIZE];
     char _url[FOTA_URL_BUFFER_SIZE];
@@ -142,5 +146,8 @@ struct fota_arduino_platform {
 };
 int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, size_t size);
 void fota_arduino_station_mac(uint8_t mac[6]);
+/* Where the running image is in flash and how long it is (as released), for
+ * its SHA-256 in the check-in. 0 or a negative FOTA_ERR_*. */
+int fota_arduino_running_image(uint32_t *addr, uint32_t *len);
 
 #endif

@@ -51,4 +51,9 @@ void fota_arduino_station_mac(uint8_t mac[6])
     esp_read_mac(mac, ESP_MAC_WIFI_STA);
 }
 
+int fota_arduino_running_image(uint32_t *addr, uint32_t *len)
+{
+    return fota_esp32_running_image(&port, addr, len);
+}
+
 #endif

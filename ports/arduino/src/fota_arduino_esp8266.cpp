@@ -210,4 +210,12 @@ void fota_arduino_station_mac(uint8_t mac[6])
     WiFi.macAddress(mac);
 }
 
+/* The sketch (eboot + app) runs from flash 0x0, as the .bin was released. */
+int fota_arduino_running_image(uint32_t *addr, uint32_t *len)
+{
+    *addr = 0;
+    *len = ESP.getSketchSize();
+    return 0;
+}
+
 #endif

@@ -75,6 +75,28 @@ static void forward_event(void *ctx, int ev, const struct fota *f)
 
 /* ---- Setup ---------------------------------------------------------------- */
 
+/* SHA-256 of the running image as released (what a manifest signs), for the
+ * check-in; read through the port's flash into the receive buffer. */
+static int running_image_sha256(struct fota_esp_idf *p)
+{
+    uint32_t addr, len;
+    if (fota_esp32_running_image(&p->esp32, &addr, &len) < 0)
+        return -1;
+    const struct fota_crypto *c = &fota_crypto_mbedtls;
+    struct fota_sha256 sha;
+    if (c->sha256_start(c->ctx, &sha) != 0)
+        return -1;
+    int r = 0;
+    for (uint32_t off = 0; off < len && r == 0;) {
+        uint32_t n = len - off < sizeof p->rx ? len - off : (uint32_t)sizeof p->rx;
+        r = p->esp32.flash.read(p->esp32.flash.ctx, addr + off, p->rx, n);
+        if (r == 0)
+            c->sha256_update(c->ctx, &sha, p->rx, n);
+        off += n;
+    }
+    return c->sha256_finish(c->ctx, &sha, p->image_sha256) == 0 ? r : -1;
+}
+
 int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options *o)
 {
     if (!p || !o || !o->product || !o->pubkeys || o->n_pubkeys == 0)
@@ -109,11 +131,8 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
         ESP_LOGW(TAG, "version '%s' is not a number and the app descriptor has no build time "
                       "(reproducible build): give options.version_code, and release with "
                       "fota release --version-code", app->version);
-    const uint8_t *running_sha256 = NULL;
-    if (fota_esp32_running_sha256(&fota_crypto_mbedtls, p->rx, sizeof p->rx,
-                                  p->running_sha256) == 0)
-        running_sha256 = p->running_sha256;
-    else
+    const uint8_t *image_sha256 = running_image_sha256(p) == 0 ? p->image_sha256 : NULL;
+    if (!image_sha256)
         ESP_LOGW(TAG, "cannot read the running image to hash it: a manifest for the running "
                       "image is judged by its version code alone");
 
@@ -126,9 +145,10 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
         .chip = fota_esp32_chip(),
         .version_code = version_code,
         .version = version,
-        .running_sha256 = running_sha256,
         .manifest_url = o->manifest_url ? o->manifest_url : CONFIG_FOTA_MANIFEST_URL,
         .mac = p->mac[0] ? p->mac : NULL,
+        .device_id = o->device_id,
+        .image_sha256 = image_sha256,
         .pubkeys = o->pubkeys,
         .n_pubkeys = o->n_pubkeys,
         .flash = &p->esp32.flash,

@@ -3,7 +3,7 @@
  *
  *   static struct fota_esp_idf fota;          // ~7 KB with the default buffers
  *   struct fota_esp_idf_options o = {
- *       .product = "demo-board",        // version and code: from the app descriptor
+ *       .product = "demo-board", .version = "1.2.0", .version_code = 1002000,
  *       .pubkeys = keys, .n_pubkeys = 1, .pre_update = stop_peripherals,
  *   };
  *   fota_esp_idf_init(&fota, &o);   // after the network is up
@@ -36,11 +36,8 @@ extern "C" {
 
 struct fota_esp_idf_options {
     const char *product;       /* must equal the manifest's product */
-    const char *version;       /* running firmware, for logs; NULL: the app descriptor's */
-    /* Running firmware, compared with the manifest. 0: the rule fota release
-     * uses, on the app descriptor (a numeric version, else its build time):
-     * leave it 0 unless you release with --version-code. */
-    uint32_t version_code;
+    const char *version;       /* running firmware, for logs */
+    uint32_t version_code;     /* running firmware, compared with the manifest */
     const char *manifest_url;  /* NULL: CONFIG_FOTA_MANIFEST_URL */
     const uint8_t (*pubkeys)[FOTA_P256_PUBKEY_SIZE]; /* trusted manifest keys */
     size_t n_pubkeys;
@@ -55,6 +52,9 @@ struct fota_esp_idf_options {
     void (*event)(void *ctx, int event, const struct fota *f);
     void *ctx;                 /* passed to pre_update, progress and event */
     uint8_t check_only;        /* report FOTA_UPDATE_AVAILABLE, do not download */
+    /* Check-in (docs/fleet.md): the id a fleet server knows this device by;
+     * NULL: the station MAC. Optional. */
+    const char *device_id;
 };
 
 /* The transport's state: a plain lwIP socket or an esp-tls session. */
@@ -78,7 +78,7 @@ struct fota_esp_idf {
     void (*user_event)(void *ctx, int event, const struct fota *f);
     void *user_ctx;
     char mac[13];
-    uint8_t running_sha256[32]; /* of the running image: cfg.running_sha256 */
+    uint8_t image_sha256[32];  /* running image, for the check-in */
     uint8_t rx[CONFIG_FOTA_RX_BUFFER_SIZE];
     char line[CONFIG_FOTA_LINE_BUFFER_SIZE];
     char url[CONFIG_FOTA_URL_BUFFER_SIZE];

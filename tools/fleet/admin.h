@@ -1,0 +1,25 @@
+/*
+ * The fleet admin API: JSON over HTTP on its own listener (loopback by
+ * default), every request authenticated with a bearer token whose SHA-256
+ * is stored (docs/fleet.md lists the routes).
+ */
+#ifndef FOTA_FLEET_ADMIN_H
+#define FOTA_FLEET_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fleet;
+struct fleet_admin;
+
+struct fleet_admin *fleet_admin_start(struct fleet *f, const char *bind, unsigned port, char *err,
+                                      size_t err_size);
+unsigned fleet_admin_port(const struct fleet_admin *a);
+void fleet_admin_stop(struct fleet_admin *a);
+
+/* A new random token: stores its hash under `name` and writes the token
+ * ("fota_" + 64 hex) to out (70 bytes). 0 or -1 with err. */
+int fleet_token_create(struct fleet *f, const char *name, char out[70], char *err,
+                       size_t err_size);
+
+#endif

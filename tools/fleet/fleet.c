@@ -1,0 +1,575 @@
+/* The fleet server's decisions: see fleet.h and docs/fleet.md. */
+#define _POSIX_C_SOURCE 200809L
+#include "fleet.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fota/crypto.h"
+#include "fota_crypto_backends.h"
+#include "util.h"
+
+int64_t fleet_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *fleet_rollout_state_name(int state)
+{
+    static const char *names[] = {"running", "paused", "aborted", "completed"};
+    return state >= 0 && state <= ROLLOUT_COMPLETED ? names[state] : "?";
+}
+
+const char *fleet_member_state_name(int state)
+{
+    static const char *names[] = {"offered", "succeeded", "failed"};
+    return state >= 0 && state <= MEMBER_FAILED ? names[state] : "?";
+}
+
+static uint32_t hash32(const char *prefix, const char *text)
+{
+    char both[128];
+    uint8_t d[32];
+    int n = snprintf(both, sizeof both, "%s%s", prefix, text);
+    if (n < 0 || (size_t)n >= sizeof both ||
+        fota_sha256_digest(&fota_crypto_mbedtls, both, (size_t)n, d) != 0)
+        memset(d, 0, sizeof d); /* ids and prefixes are short: not reached */
+    return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+}
+
+uint32_t fleet_bucket(const char *id)
+{
+    return hash32("fota-fleet-bucket:", id) % FLEET_BUCKETS;
+}
+
+struct fleet *fleet_open(const char *db, char *err, size_t err_size)
+{
+    struct fleet *f = calloc(1, sizeof *f);
+    if (!f) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    f->store = fleet_store_open(db, err, err_size);
+    if (!f->store) {
+        free(f);
+        return NULL;
+    }
+    pthread_mutex_init(&f->lock, NULL);
+    return f;
+}
+
+void fleet_close(struct fleet *f)
+{
+    if (!f)
+        return;
+    f->store->ops->close(f->store);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+/* ---- Rollout rules ------------------------------------------------------------ */
+
+static void log_event(struct fleet *f, const struct fleet_rollout *r, int64_t now,
+                      const char *fmt, ...)
+{
+    char t[FLEET_TEXT_MAX * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t, sizeof t, fmt, ap);
+    va_end(ap);
+    f->store->ops->rollout_log(f->store, r->id, now, t);
+}
+
+static void wave_name(const struct fleet_wave *w, char *out, size_t size)
+{
+    if (w->percent_x100)
+        snprintf(out, size, "%u%s%u%%", (unsigned)(w->percent_x100 / 100),
+                 w->percent_x100 % 100 ? "." : "", (unsigned)(w->percent_x100 % 100));
+    else
+        snprintf(out, size, "%u devices", (unsigned)w->count);
+    if (w->percent_x100 && w->percent_x100 % 100 == 0) /* "10%" not "10.0%" */
+        snprintf(out, size, "%u%%", (unsigned)(w->percent_x100 / 100));
+}
+
+int fleet_open_wave(struct fleet *f, struct fleet_rollout *r, uint32_t index, int64_t now)
+{
+    struct fleet_wave *w = &r->waves[index];
+    if (w->percent_x100)
+        w->threshold = w->percent_x100 * (FLEET_BUCKETS / 10000u);
+    else if (f->store->ops->bucket_at_rank(f->store, r, w->count, &w->threshold) < 0)
+        return -1;
+    if (w->threshold > FLEET_BUCKETS)
+        w->threshold = FLEET_BUCKETS;
+    w->opened = now;
+    r->wave = index;
+    return 0;
+}
+
+int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
+{
+    struct fleet_store *s = f->store;
+    if (r->state != ROLLOUT_RUNNING)
+        return 0;
+    struct fleet_counts c;
+    if (s->ops->member_counts(s, r->id, &c) < 0)
+        return -1;
+    int changed = 0;
+    /* Automatic pause: failures since the last resume, over a minimum sample. */
+    uint32_t reported = c.succeeded + c.failed;
+    uint32_t failed = c.failed > r->ack_failed ? c.failed - r->ack_failed : 0;
+    uint32_t sample = reported > r->ack_reported ? reported - r->ack_reported : 0;
+    if (sample >= r->min_sample && sample > 0 &&
+        (uint64_t)failed * 100 > (uint64_t)r->failure_pct * sample) {
+        r->state = ROLLOUT_PAUSED;
+        snprintf(r->reason, sizeof r->reason,
+                 "paused by itself in wave %u: %u of %u devices (%u%%) failed or rolled back, "
+                 "above the %u%% threshold (minimum sample %u)",
+                 (unsigned)r->wave + 1, (unsigned)failed, (unsigned)sample,
+                 (unsigned)(failed * 100 / sample), (unsigned)r->failure_pct,
+                 (unsigned)r->min_sample);
+        r->updated = now;
+        log_event(f, r, now, "%s", r->reason);
+        return s->ops->rollout_put(s, r);
+    }
+    /* Next wave once the current one succeeded; bounded by the wave count. */
+    while (r->state == ROLLOUT_RUNNING) {
+        uint32_t targeted;
+        if (s->ops->targeted_count(s, r, r->waves[r->wave].threshold, &targeted) < 0)
+            return -1;
+        if (targeted == 0 ||
+            (uint64_t)c.succeeded * 100 < (uint64_t)r->success_pct * targeted)
+            break;
+        char name[32];
+        wave_name(&r->waves[r->wave], name, sizeof name);
+        if (r->wave + 1 < r->n_waves) {
+            if (fleet_open_wave(f, r, r->wave + 1, now) < 0)
+                return -1;
+            char next[32];
+            wave_name(&r->waves[r->wave], next, sizeof next);
+            log_event(f, r, now, "wave %u (%s) done: %u of %u targeted devices succeeded; wave %u (%s) opened",
+                      (unsigned)r->wave, name, (unsigned)c.succeeded, (unsigned)targeted,
+                      (unsigned)r->wave + 1, next);
+        } else {
+            r->state = ROLLOUT_COMPLETED;
+            snprintf(r->reason, sizeof r->reason,
+                     "every wave done (%u of %u targeted devices had succeeded); the release "
+                     "is now offered to every device of the channel",
+                     (unsigned)c.succeeded, (unsigned)targeted);
+            log_event(f, r, now, "wave %u (%s) done: completed; %s", (unsigned)r->wave + 1, name,
+                      r->reason);
+        }
+        changed = 1;
+    }
+    if (!changed)
+        return 0;
+    r->updated = now;
+    return s->ops->rollout_put(s, r);
+}
+
+/* ---- Check-ins ------------------------------------------------------------------ */
+
+static void outcome_text(const struct fleet_device *d, char *out, size_t size)
+{
+    if (d->last_event[0])
+        snprintf(out, size, "%s %d %u", d->last_event, (int)d->last_error,
+                 (unsigned)d->last_version);
+    else
+        out[0] = 0;
+}
+
+struct decision {
+    struct fleet_release rel;
+    int have;
+    struct fleet_rollout rollout; /* id 0: pinned */
+    int admit;                    /* a new member of `rollout` */
+    int noted;                    /* `why` names the newest rollout that said no */
+    char why[FLEET_TEXT_MAX];
+};
+
+/* Keep the reason of the newest rollout: it is the one that matters. */
+static void note(struct decision *d, const char *fmt, ...)
+{
+    if (d->noted)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->why, sizeof d->why, fmt, ap);
+    va_end(ap);
+    d->noted = 1;
+}
+
+struct choose_ctx {
+    struct fleet *f;
+    struct fleet_device *dev;
+    int64_t now;
+    struct decision *out;
+    int err;
+};
+
+static int targets(struct fleet *f, const struct fleet_rollout *r, const struct fleet_device *d)
+{
+    if (strcmp(r->channel, d->channel) != 0 || d->pinned_release)
+        return 0;
+    if (!r->groups[0])
+        return 1;
+    return f->store->ops->in_groups(f->store, d->id, r->groups) == 1;
+}
+
+/* Rollouts newest first: the first that has something for the device wins. */
+static int choose_rollout(void *ctx, const struct fleet_rollout *r)
+{
+    struct choose_ctx *c = ctx;
+    struct fleet_store *s = c->f->store;
+    struct decision *out = c->out;
+    if (!targets(c->f, r, c->dev))
+        return 0;
+    struct fleet_member m;
+    int found = s->ops->member_get(s, r->id, c->dev->id, &m);
+    if (found < 0) {
+        c->err = -1;
+        return -1;
+    }
+    if (found == 0) {
+        if (m.state == MEMBER_SUCCEEDED) {
+            if (s->ops->release_get(s, r->release_id, &out->rel) != 0) {
+                c->err = -1;
+                return -1;
+            }
+            if (c->dev->version_code >= out->rel.version_code || r->state == ROLLOUT_ABORTED) {
+                note(out, "up to date with rollout %" PRId64, r->id);
+                return 1;
+            }
+            /* it ran the release and now runs an older one (flashed by
+             * hand): it is offered the release again */
+            out->have = out->admit = 1;
+            out->rollout = *r;
+            return 1;
+        }
+        if (m.state == MEMBER_FAILED) {
+            note(out, "failed in rollout %" PRId64 " (%s): not offered again", r->id, m.outcome);
+            return 1;
+        }
+        if (r->state == ROLLOUT_ABORTED)
+            return 0;
+        out->have = 1; /* offered before: let it finish, also while paused */
+    } else {
+        uint32_t rb = (c->dev->bucket + r->offset) % FLEET_BUCKETS;
+        switch (r->state) {
+        case ROLLOUT_ABORTED:
+            return 0;
+        case ROLLOUT_PAUSED:
+            note(out, "rollout %" PRId64 " is paused", r->id);
+            return 0;
+        case ROLLOUT_COMPLETED:
+            out->have = out->admit = 1;
+            break;
+        default:
+            if (rb >= r->waves[r->wave].threshold) {
+                note(out, "not in wave %u of rollout %" PRId64 " (bucket %u, wave bound %u)",
+                     (unsigned)r->wave + 1, r->id, (unsigned)rb,
+                     (unsigned)r->waves[r->wave].threshold);
+                return 0;
+            }
+            if (r->per_minute) {
+                uint32_t recent;
+                if (s->ops->offered_since(s, r->id, c->now - 60000, &recent) < 0) {
+                    c->err = -1;
+                    return -1;
+                }
+                if (recent >= r->per_minute) {
+                    note(out, "rollout %" PRId64 ": %u devices started in the last minute (limit %u)",
+                         r->id, (unsigned)recent, (unsigned)r->per_minute);
+                    return 1;
+                }
+            }
+            out->have = out->admit = 1;
+            break;
+        }
+    }
+    if (s->ops->release_get(s, r->release_id, &out->rel) != 0) {
+        c->err = -1;
+        return -1;
+    }
+    out->rollout = *r;
+    return 1;
+}
+
+static int decide(struct fleet *f, struct fleet_device *dev, int64_t now, struct decision *out)
+{
+    struct fleet_store *s = f->store;
+    memset(out, 0, sizeof *out);
+    snprintf(out->why, sizeof out->why, "no rollout for this device");
+    if (dev->pinned_release) {
+        int r = s->ops->release_get(s, dev->pinned_release, &out->rel);
+        if (r < 0)
+            return -1;
+        if (r == 0 && strcmp(out->rel.product, dev->product) == 0)
+            out->have = 1;
+        else
+            note(out, "pinned to release %" PRId64 ", which is not a release of %s",
+                 dev->pinned_release, dev->product);
+        return 0;
+    }
+    struct choose_ctx c = {f, dev, now, out, 0};
+    if (s->ops->rollout_list(s, dev->product, choose_rollout, &c) < 0 || c.err)
+        return -1;
+    return 0;
+}
+
+/* The anti-replay and anti-rollback rules of the device, applied before an
+ * offer: an offer the device must refuse is never made. */
+static int offer_allowed(struct fleet *f, const struct fleet_device *d,
+                         const struct fleet_release *rel, char *why, size_t size, int *up_to_date)
+{
+    *up_to_date = 0;
+    uint32_t seen = d->sequence > d->offered_sequence ? d->sequence : d->offered_sequence;
+    if (rel->version_code <= d->version_code) {
+        *up_to_date = 1;
+        snprintf(why, size, "up to date: runs %u, release %s is %u", (unsigned)d->version_code,
+                 rel->version, (unsigned)rel->version_code);
+        return 0;
+    }
+    if (rel->sequence < seen) {
+        snprintf(why, size,
+                 "release %s has sequence %u, below %u the device has seen: never offered "
+                 "(the device would refuse it as a replay)",
+                 rel->version, (unsigned)rel->sequence, (unsigned)seen);
+        return 0;
+    }
+    struct fleet_release running;
+    int r = f->store->ops->release_by_code(f->store, d->product, d->version_code, &running);
+    if (r < 0)
+        return -1;
+    if (r == 0 && rel->security_counter < running.security_counter) {
+        snprintf(why, size,
+                 "release %s has security counter %u, below the running release's %u: never "
+                 "offered (anti-rollback)",
+                 rel->version, (unsigned)rel->security_counter,
+                 (unsigned)running.security_counter);
+        return 0;
+    }
+    return 1;
+}
+
+static void apply_report(struct fleet_device *d, const struct fleet_report *in, int64_t now)
+{
+    snprintf(d->product, sizeof d->product, "%s", in->product);
+    snprintf(d->protocol, sizeof d->protocol, "%s", in->protocol);
+    snprintf(d->version, sizeof d->version, "%s", in->version);
+    d->version_code = in->version_code;
+    if (in->has_sequence)
+        d->sequence = in->sequence;
+    snprintf(d->image, sizeof d->image, "%s", in->image);
+    if (in->has_last) {
+        snprintf(d->last_event, sizeof d->last_event, "%s", in->last_event);
+        d->last_error = in->last_error;
+        d->last_version = in->last_version;
+    }
+    snprintf(d->address, sizeof d->address, "%s", in->address);
+    d->last_seen = now;
+}
+
+static int load_device(struct fleet *f, const struct fleet_report *in, int64_t now,
+                       struct fleet_device *d)
+{
+    int r = f->store->ops->device_get(f->store, in->id, d);
+    if (r < 0)
+        return -1;
+    if (r == FLEET_NOT_FOUND) {
+        memset(d, 0, sizeof *d);
+        snprintf(d->id, sizeof d->id, "%s", in->id);
+        snprintf(d->channel, sizeof d->channel, "stable");
+        d->first_seen = now;
+        d->bucket = fleet_bucket(in->id);
+    }
+    apply_report(d, in, now);
+    return 0;
+}
+
+/* Every rollout the device takes part in is re-evaluated after its outcome. */
+static int evaluate_pending(struct fleet *f, const struct fleet_device *d, int64_t now,
+                            const int64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct fleet_rollout r;
+        if (f->store->ops->rollout_get(f->store, ids[i], &r) != 0)
+            continue;
+        if (fleet_evaluate(f, &r, now) < 0)
+            return -1;
+    }
+    (void)d;
+    return 0;
+}
+
+struct pending_ids {
+    int64_t ids[16];
+    size_t n;
+};
+
+static int collect_pending(void *ctx, const struct fleet_member *m)
+{
+    struct pending_ids *p = ctx;
+    if (p->n < sizeof p->ids / sizeof p->ids[0])
+        p->ids[p->n++] = m->rollout_id;
+    return 0;
+}
+
+/* A device's pending offers get their outcome: it now runs the release
+ * (success), or reports a failure or rollback of it; a failure before any
+ * version was named counts when the outcome changed since the offer. */
+static int settle(struct fleet *f, const struct fleet_device *d, int64_t now)
+{
+    struct fleet_store *s = f->store;
+    struct pending_ids p = {{0}, 0};
+    if (s->ops->member_pending(s, d->id, collect_pending, &p) < 0)
+        return -1;
+    for (size_t i = 0; i < p.n; i++) {
+        struct fleet_member m;
+        if (s->ops->member_get(s, p.ids[i], d->id, &m) != 0)
+            continue;
+        struct fleet_member before = m;
+        struct fleet_rollout r;
+        struct fleet_release rel;
+        if (s->ops->rollout_get(s, m.rollout_id, &r) != 0 ||
+            s->ops->release_get(s, r.release_id, &rel) != 0)
+            continue;
+        char now_outcome[48];
+        outcome_text(d, now_outcome, sizeof now_outcome);
+        int bad = !strcmp(d->last_event, "failed") || !strcmp(d->last_event, "rolled-back");
+        if (d->version_code >= rel.version_code) {
+            m.state = MEMBER_SUCCEEDED;
+            snprintf(m.outcome, sizeof m.outcome, "running %u", (unsigned)d->version_code);
+        } else if (bad && (d->last_version == rel.version_code ||
+                           (d->last_version == 0 && strcmp(now_outcome, m.prior_outcome) != 0))) {
+            m.state = MEMBER_FAILED;
+            snprintf(m.outcome, sizeof m.outcome, "%s", now_outcome);
+        }
+        if (m.state == before.state)
+            continue;
+        m.decided = now;
+        if (s->ops->member_put(s, &m) < 0)
+            return -1;
+        if (m.state == MEMBER_FAILED) {
+            char err[48] = "";
+            if (d->last_error)
+                snprintf(err, sizeof err, " (error %d)", (int)d->last_error);
+            log_event(f, &r, now, "device %s %s %s%s", d->id,
+                      !strcmp(d->last_event, "rolled-back") ? "rolled back" : "failed",
+                      rel.version, err);
+        }
+    }
+    return evaluate_pending(f, d, now, p.ids, p.n);
+}
+
+static void etag_of(const char *text, size_t len, char out[40])
+{
+    uint8_t d[32];
+    char hex[65];
+    fota_sha256_digest(&fota_crypto_mbedtls, text, len, d);
+    util_hex(d, 32, hex);
+    snprintf(out, 40, "\"%.32s\"", hex);
+}
+
+static int checkin_locked(struct fleet *f, const struct fleet_report *in, int64_t now,
+                          struct fleet_answer *out)
+{
+    struct fleet_store *s = f->store;
+    struct fleet_device d;
+    if (load_device(f, in, now, &d) < 0 || settle(f, &d, now) < 0)
+        return -1;
+    struct decision dec;
+    if (decide(f, &d, now, &dec) < 0)
+        return -1;
+    out->status = 304;
+    snprintf(out->note, sizeof out->note, "%s", dec.why);
+    int up_to_date = 0;
+    if (dec.have) {
+        int ok = offer_allowed(f, &d, &dec.rel, out->note, sizeof out->note, &up_to_date);
+        if (ok < 0)
+            return -1;
+        if (ok) {
+            out->status = 200;
+            out->len = strlen(dec.rel.manifest);
+            memcpy(out->manifest, dec.rel.manifest, out->len + 1);
+            etag_of(out->manifest, out->len, out->etag);
+            if (dec.rollout.id)
+                snprintf(out->note, sizeof out->note, "offered %s (rollout %" PRId64 ", wave %u)",
+                         dec.rel.version, dec.rollout.id, (unsigned)dec.rollout.wave + 1);
+            else
+                snprintf(out->note, sizeof out->note, "offered %s (pinned)", dec.rel.version);
+            if (dec.rel.sequence > d.offered_sequence)
+                d.offered_sequence = dec.rel.sequence;
+            if (in->if_none_match[0] && strstr(in->if_none_match, out->etag))
+                out->status = 304; /* the device has this very manifest */
+        }
+        if ((ok || up_to_date) && dec.admit) {
+            struct fleet_member m;
+            memset(&m, 0, sizeof m);
+            m.rollout_id = dec.rollout.id;
+            snprintf(m.device_id, sizeof m.device_id, "%s", d.id);
+            m.wave = dec.rollout.wave;
+            m.offered = up_to_date ? 0 : now; /* only offers count against the start limit */
+            outcome_text(&d, m.prior_outcome, sizeof m.prior_outcome);
+            if (up_to_date) { /* already runs it (or newer): counts as done */
+                m.state = MEMBER_SUCCEEDED;
+                m.decided = now;
+                snprintf(m.outcome, sizeof m.outcome, "running %u", (unsigned)d.version_code);
+            }
+            if (s->ops->member_put(s, &m) < 0)
+                return -1;
+            if (up_to_date && fleet_evaluate(f, &dec.rollout, now) < 0)
+                return -1;
+        }
+    }
+    snprintf(d.decision, sizeof d.decision, "%u: %.240s", out->status, out->note);
+    return s->ops->device_put(s, &d);
+}
+
+int fleet_checkin(struct fleet *f, const struct fleet_report *in, int64_t now,
+                  struct fleet_answer *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&f->lock);
+    struct fleet_store *s = f->store;
+    int r = s->ops->begin(s);
+    if (r == 0)
+        r = checkin_locked(f, in, now, out);
+    if (r == 0)
+        r = s->ops->commit(s);
+    if (r < 0) {
+        snprintf(out->note, sizeof out->note, "fleet store: %.200s", fleet_store_error(s));
+        s->ops->rollback(s);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return r < 0 ? -1 : 0;
+}
+
+int fleet_record(struct fleet *f, const struct fleet_report *in, int64_t now, char *err,
+                 size_t err_size)
+{
+    pthread_mutex_lock(&f->lock);
+    struct fleet_store *s = f->store;
+    struct fleet_device d;
+    int r = s->ops->begin(s);
+    if (r == 0)
+        r = load_device(f, in, now, &d);
+    if (r == 0) {
+        snprintf(d.decision, sizeof d.decision, "recorded (%s): the server answers it itself",
+                 in->protocol);
+        r = s->ops->device_put(s, &d);
+    }
+    if (r == 0)
+        r = s->ops->commit(s);
+    if (r < 0) {
+        snprintf(err, err_size, "fleet store: %s", fleet_store_error(s));
+        s->ops->rollback(s);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return r < 0 ? -1 : 0;
+}

@@ -1,0 +1,261 @@
+/* Fleet mode of fota serve: options, lifetime, and the device check-in. */
+#define _POSIX_C_SOURCE 200809L
+#include "fleet_serve.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "admin.h"
+#include "cli.h"
+#include "fleet.h"
+#include "fota/manifest.h"
+#include "keys.h"
+#include "util.h"
+
+struct fleet_server {
+    struct fleet *fleet;
+    struct fleet_admin *admin;
+};
+
+int fleet_serve_option(int argc, char **argv, int *i, struct fleet_serve_options *o)
+{
+    int bad = 0;
+    const char *v;
+    if ((v = option_value(argc, argv, i, "--fleet", &bad))) {
+        o->db = v;
+    } else if (!bad && (v = option_value(argc, argv, i, "--admin-bind", &bad))) {
+        o->admin_bind = v;
+    } else if (!bad && (v = option_value(argc, argv, i, "--admin-port", &bad))) {
+        uint32_t p;
+        if (util_parse_u32(v, &p) < 0 || p > 65535) {
+            fprintf(stderr, "fota serve: --admin-port %s: expected 0..65535\n", v);
+            return -1;
+        }
+        o->admin_port = p;
+    } else if (!bad && (v = option_value(argc, argv, i, "--fleet-key", &bad))) {
+        if (o->n_keys == sizeof o->keys / sizeof o->keys[0]) {
+            fprintf(stderr, "fota serve: at most 4 --fleet-key\n");
+            return -1;
+        }
+        o->keys[o->n_keys++] = v;
+    } else {
+        return bad ? -1 : 0;
+    }
+    return 1;
+}
+
+struct fleet_server *fleet_serve_start(const struct fleet_serve_options *o)
+{
+    struct fleet_server *s = calloc(1, sizeof *s);
+    char err[512];
+    if (!s)
+        return NULL;
+    s->fleet = fleet_open(o->db, err, sizeof err);
+    if (!s->fleet) {
+        fprintf(stderr, "fota serve: %s\n", err);
+        free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < o->n_keys; i++) {
+        struct tool_key k;
+        if (keys_load_any(o->keys[i], &k) < 0) {
+            fleet_serve_stop(s);
+            return NULL;
+        }
+        memcpy(s->fleet->keys[s->fleet->n_keys++], k.pub, sizeof k.pub);
+        keys_free(&k);
+    }
+    const char *bind = o->admin_bind ? o->admin_bind : "127.0.0.1";
+    unsigned port = o->admin_port;
+    s->admin = fleet_admin_start(s->fleet, bind, port, err, sizeof err);
+    if (!s->admin) {
+        fprintf(stderr, "fota serve: admin API: %s\n", err);
+        fleet_serve_stop(s);
+        return NULL;
+    }
+    int v6 = strchr(bind, ':') != NULL;
+    printf("fota fleet: admin API on http://%s%s%s:%u/ database %s\n", v6 ? "[" : "", bind,
+           v6 ? "]" : "", fleet_admin_port(s->admin), o->db);
+    fflush(stdout);
+    return s;
+}
+
+void fleet_serve_stop(struct fleet_server *s)
+{
+    if (!s)
+        return;
+    fleet_admin_stop(s->admin);
+    fleet_close(s->fleet);
+    free(s);
+}
+
+struct fleet *fleet_serve_fleet(struct fleet_server *s)
+{
+    return s ? s->fleet : NULL;
+}
+
+/* ---- Check-in headers --------------------------------------------------------- */
+
+#define HEADERS_MAX 32
+
+struct header_scan {
+    struct fleet_header h[HEADERS_MAX];
+    size_t n;
+    int overflow;
+};
+
+/* Collect the Fota-* fields (any case) for fleet_checkin_parse(). */
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct header_scan *s = cls;
+    if (strncasecmp(key, "Fota-", 5) != 0)
+        return MHD_YES;
+    if (s->n == HEADERS_MAX) {
+        s->overflow = 1;
+        return MHD_NO;
+    }
+    s->h[s->n].name = key;
+    s->h[s->n].value = value ? value : "";
+    s->n++;
+    return MHD_YES;
+}
+
+static int is_checkin_path(const char *target)
+{
+    size_t n = strcspn(target, "?#");
+    static const char *const tails[] = {"/manifest.txt", "/manifest"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t t = strlen(tails[i]);
+        if (n >= t && strncmp(target + n - t, tails[i], t) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *body,
+                               size_t len, const char *etag, const char *decision)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (etag && etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    if (decision && decision[0])
+        MHD_add_response_header(resp, "Fota-Decision", decision);
+    enum MHD_Result r = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* The stock Arduino updater (ESP8266httpUpdate / ESP32 HTTPUpdate) says who
+ * it is in x-ESP8266-* / x-ESP32-* headers: record it, so those devices are
+ * in the fleet view too; serve.c answers the request as it always does.
+ * Its id is the station MAC, its product the first path segment. */
+static void record_stock(struct fleet_server *s, struct MHD_Connection *conn, const char *target,
+                         const char *peer, char *note, size_t note_size)
+{
+    static const char *const family[] = {"ESP8266", "ESP32"};
+    for (int i = 0; i < 2; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "x-%s-STA-MAC", family[i]);
+        const char *mac = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+        if (!mac)
+            continue;
+        struct fleet_report r;
+        memset(&r, 0, sizeof r);
+        /* "18:FE:34:A1:B2:C3" -> "18FE34A1B2C3", as fota's {mac} */
+        size_t n = 0;
+        for (const char *p = mac; *p && n < 12; p++)
+            if (*p != ':')
+                r.id[n++] = (char)(*p >= 'a' && *p <= 'f' ? *p - 'a' + 'A' : *p);
+        snprintf(name, sizeof name, "x-%s-version", family[i]);
+        const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+        const char *seg = target[0] == '/' ? target + 1 : target;
+        size_t sl = strcspn(seg, "/?#");
+        snprintf(r.product, sizeof r.product, "%.*s", (int)(sl < FLEET_PRODUCT_MAX ? sl : 0),
+                 seg);
+        if (!fleet_valid_id(r.id) || strlen(r.id) != 12 ||
+            !fleet_valid_name(r.product, FLEET_PRODUCT_MAX) ||
+            (ver && !fleet_valid_name(ver, FLEET_NAME_MAX))) {
+            snprintf(note, note_size, "fleet: stock %s check-in not recorded (malformed MAC, "
+                                      "path or version)", family[i]);
+            return;
+        }
+        snprintf(r.protocol, sizeof r.protocol, "%s-http-update", i ? "esp32" : "esp8266");
+        if (ver) {
+            snprintf(r.version, sizeof r.version, "%s", ver);
+            fota_version_code(ver, strlen(ver), &r.version_code);
+        }
+        snprintf(r.address, sizeof r.address, "%s", peer);
+        char err[300];
+        if (fleet_record(s->fleet, &r, fleet_now_ms(), err, sizeof err) < 0)
+            snprintf(note, note_size, "fleet: %.150s", err);
+        return;
+    }
+}
+
+int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, const char *method,
+                        const char *target, const char *peer, unsigned *status,
+                        uint64_t *body_bytes, char *note, size_t note_size,
+                        enum MHD_Result *ret)
+{
+    if (!is_checkin_path(target)) {
+        record_stock(s, conn, target, peer, note, note_size);
+        return 0;
+    }
+    int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    struct header_scan h;
+    memset(&h, 0, sizeof h);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
+    struct fleet_report *r = calloc(1, sizeof *r);
+    struct fleet_answer *a = calloc(1, sizeof *a);
+    if (!r || !a) {
+        free(r);
+        free(a);
+        *ret = MHD_NO;
+        return 1;
+    }
+    char why[200];
+    int bad = h.overflow ? (snprintf(why, sizeof why, "more than %d Fota-* header fields",
+                                     HEADERS_MAX), -1)
+                         : fleet_checkin_parse(h.h, h.n, r, why, sizeof why);
+    if (bad < 0) {
+        char body[256];
+        int n = snprintf(body, sizeof body, "400 Bad Request: %s\n", why);
+        snprintf(note, note_size, "fleet: %s", why);
+        *status = MHD_HTTP_BAD_REQUEST;
+        *body_bytes = head ? 0 : (uint64_t)n;
+        *ret = respond(conn, *status, body, (size_t)n, NULL, NULL);
+    } else {
+        snprintf(r->address, sizeof r->address, "%s", peer);
+        const char *inm =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        if (inm)
+            snprintf(r->if_none_match, sizeof r->if_none_match, "%s", inm);
+        if (fleet_checkin(s->fleet, r, fleet_now_ms(), a) < 0) {
+            static const char body[] = "500 Internal Server Error\n";
+            snprintf(note, note_size, "fleet: %s", a->note);
+            *status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+            *body_bytes = head ? 0 : sizeof body - 1;
+            *ret = respond(conn, *status, body, sizeof body - 1, NULL, NULL);
+        } else {
+            snprintf(note, note_size, "fleet %s: %s", r->id, a->note);
+            *status = a->status;
+            *body_bytes = a->status == 200 && !head ? a->len : 0;
+            *ret = respond(conn, a->status, a->status == 200 ? a->manifest : "",
+                           a->status == 200 ? a->len : 0, a->etag, a->note);
+        }
+    }
+    free(r);
+    free(a);
+    return 1;
+}

@@ -1,0 +1,57 @@
+/*
+ * Fleet mode of `fota serve` (docs/fleet.md): the hooks serve.c calls.
+ *
+ *   fota serve --fleet DB [--admin-port N] [--admin-bind ADDR] [--fleet-key K.pub] DIR
+ *
+ * Manifest requests (a path ending in /manifest.txt or /manifest) are
+ * check-ins: answered from the fleet database with the signed manifest meant
+ * for the device, or 304. Everything else (the images) is served from DIR as
+ * always. The admin API listens separately (loopback by default).
+ */
+#ifndef FOTA_FLEET_SERVE_H
+#define FOTA_FLEET_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+struct fleet;
+struct fleet_server;
+
+struct fleet_serve_options {
+    const char *db;          /* NULL: not in fleet mode */
+    const char *admin_bind;  /* default 127.0.0.1 */
+    unsigned admin_port;     /* default 8081; 0 any free port */
+    const char *keys[4];     /* trusted release keys for uploaded manifests */
+    size_t n_keys;
+};
+
+/* Option parsing: 1 when argv[*i] was a fleet option (consumed; *i advanced
+ * past its value), 0 when it is not one, -1 for a bad value (printed). */
+int fleet_serve_option(int argc, char **argv, int *i, struct fleet_serve_options *o);
+
+/* Open the database and start the admin listener; prints
+ * "fota fleet: admin API on http://ADDR:PORT/ database DB". NULL with the
+ * cause printed on failure. */
+struct fleet_server *fleet_serve_start(const struct fleet_serve_options *o);
+void fleet_serve_stop(struct fleet_server *s);
+
+/* A device request: 1 when it was a check-in and has been answered (*ret is
+ * what the MHD handler returns; status, body bytes and a note for the
+ * access log are set), 0 when serve.c should serve it as a file. */
+int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, const char *method,
+                        const char *target, const char *peer, unsigned *status,
+                        uint64_t *body_bytes, char *note, size_t note_size,
+                        enum MHD_Result *ret);
+
+/* The fleet behind the server, for other protocols' check-ins
+ * (fleet_record() in fleet.h). */
+struct fleet *fleet_serve_fleet(struct fleet_server *s);
+
+#define FLEET_SERVE_USAGE                                                                    \
+    "  --fleet DB         fleet mode: manifests per device from the database DB\n"         \
+    "                     (--admin-port N [8081], --admin-bind ADDR [127.0.0.1],\n"        \
+    "                     --fleet-key K.pub; see docs/fleet.md)\n"
+
+#endif
