@@ -4,9 +4,10 @@
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential cmake pkg-config libmbedtls-dev libmicrohttpd-dev libbearssl-dev curl
-      python3 openssl libsqlite3-dev libjansson-dev)
+      python3 openssl libsqlite3-dev libjansson-dev libdivsufsort-dev)
 if [ "$what" != build ]; then
   pkgs+=(nginx-light clang libclang-rt-14-dev valgrind sqlite3)
+  pkgs+=(bsdiff xdelta3 zstd xz-utils) # bench/delta.sh compares with them
 fi
 if [ "$what" = all ]; then
   pkgs+=(gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf

@@ -296,6 +296,9 @@ int sim_device_boot_once(struct sim_device *d)
         d->line,     buf_size(o->line_size, SIM_DEFAULT_LINE, sizeof d->line),
         d->url,      buf_size(o->url_size, SIM_DEFAULT_URL, sizeof d->url),
         d->manifest, buf_size(o->manifest_size, SIM_DEFAULT_MANIFEST, sizeof d->manifest),
+        o->no_delta ? NULL : &d->delta,
+        o->no_delta ? NULL : d->delta_out,
+        sizeof d->delta_out,
     };
     int r = fota_init(&d->agent, &d->cfg, &bufs);
     if (r < 0)

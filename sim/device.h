@@ -45,6 +45,7 @@ struct sim_options {
     uint32_t rx_size, line_size, url_size, manifest_size;
     uint32_t floor_min;  /* the firmware's build-time anti-rollback floor */
     int allow_insecure_redirect; /* follow https:// -> http:// redirects */
+    int no_delta;        /* no decoder memory: full images only, even when patches are offered */
     /* Optional: called at every power-on once the bootloader has chosen a
      * slot (d->slot) or found none to boot (d->slot == -1), before the
      * application runs: the power-cut harness checks its invariants here. */
@@ -75,6 +76,8 @@ struct sim_device {
     char line[4096];
     char url[4096];
     char manifest[8192];
+    struct fota_delta delta; /* patches and compressed images (docs/delta.md) */
+    uint8_t delta_out[4096];
     /* What runs now */
     int slot;
     char version[33];

@@ -7,6 +7,8 @@
 
 #include "flash.h"
 
+#include "fota/error.h"
+
 static uint32_t next_rand(struct sim_flash *f)
 {
     /* xorshift32: deterministic per seed, so every cut is reproducible */

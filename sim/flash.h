@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "fota/fota.h"
+#include "fota/port.h"
 
 #ifdef __cplusplus
 extern "C" {

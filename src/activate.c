@@ -95,6 +95,7 @@ int fota_activate(struct fota *f)
         return fota_fail(&f->report, FOTA_ERR_BOOT,
                          "selecting slot %d for the next boot failed (%s)", slot,
                          fota_strerror(r));
+    f->update.activated = 1; /* fota_start() refuses until the reboot */
     /* 3. The download is finished with. */
     fota_state_clear_download(p);
     if ((r = fota_save_state(f)) < 0)
@@ -132,10 +133,15 @@ int fota_rollback(struct fota *f)
 {
     if (!f || !f->cfg)
         return FOTA_ERR_INVALID_ARG;
+    if (!f->cfg->boot->rollback)
+        return fota_fail(&f->report, FOTA_ERR_NOT_SUPPORTED,
+                         "this platform cannot roll back: the image in slot %d stays",
+                         f->running_slot);
     int r = f->cfg->boot->rollback(f->cfg->boot->ctx);
     if (r < 0)
-        return fota_fail(&f->report, FOTA_ERR_BOOT, "rolling back from slot %d failed (%s)",
-                         f->running_slot, fota_strerror(r));
+        return fota_fail(&f->report, r == FOTA_ERR_NOT_SUPPORTED ? r : FOTA_ERR_BOOT,
+                         "rolling back from slot %d failed (%s)", f->running_slot,
+                         fota_strerror(r));
     f->running_state = FOTA_IMG_ABORTED;
     return 0;
 }

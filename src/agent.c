@@ -150,7 +150,8 @@ static int begin_attempt(struct fota *f)
     if (u->fetching_image) {
         /* keep what was downloaded; continue with Range */
         memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
-        fota_session_get(&f->session, "image", u->offset, 0);
+        fota_session_get(&f->session, u->artifact ? "patch" : "image",
+                         u->artifact ? u->patch_offset : u->offset, 0);
     } else {
         int r = set_url_from_config(f);
         if (r < 0)
@@ -342,23 +343,40 @@ int fota_start(struct fota *f)
     struct fota_update *u = &f->update;
     if (u->phase != FOTA_PH_IDLE && u->phase != FOTA_PH_DONE)
         return FOTA_ERR_BUSY;
-    if (f->running_state == FOTA_IMG_PENDING_VERIFY)
+    /* An activated image is the bootloader's until the reboot: a new check
+     * would erase the slot it is about to boot (eboot on ESP8266 has no
+     * fallback at all). */
+    if (u->activated)
+        return fota_fail(&f->report, FOTA_ERR_BUSY,
+                         "slot %d holds the activated update: reboot to run it before the next "
+                         "check",
+                         f->writer.index);
+    /* Without rollback (fota_boot.rollback NULL) confirming protects nothing
+     * and nothing would ever end "pending": updates go on regardless. */
+    if (f->running_state == FOTA_IMG_PENDING_VERIFY && f->cfg->boot->rollback)
         return fota_fail(&f->report, FOTA_ERR_PENDING_CONFIRM,
                          "the running image in slot %d is not confirmed yet: call fota_confirm() "
                          "first",
                          f->running_slot);
+    if (f->running_state == FOTA_IMG_PENDING_VERIFY)
+        fota_log(f->cfg, FOTA_LOG_WARN,
+                 "the running image in slot %d is not confirmed; this platform cannot roll "
+                 "back, so the check goes on",
+                 f->running_slot);
     int target = 1 - f->running_slot;
     struct fota_slot slot;
     int r = f->cfg->boot->slot_info(f->cfg->boot->ctx, target, &slot);
     if (r < 0)
-        return fota_fail(&f->report, FOTA_ERR_BOOT, "slot %d is not usable (%s)", target,
-                         fota_strerror(r));
+        return fota_fail(&f->report, r == FOTA_ERR_BOOT_MODE ? r : FOTA_ERR_BOOT,
+                         "slot %d is not usable (%s)", target, fota_strerror(r));
     if (slot.addr % f->cfg->flash->sector_size)
         return fota_fail(&f->report, FOTA_ERR_BOOT, "slot %d at 0x%x is not sector-aligned",
                          target, (unsigned)slot.addr);
     fota_slot_writer_init(&f->writer, f->cfg->flash, target, &slot);
     u->attempts = 0;
     u->fetching_image = 0;
+    u->artifact = 0;
+    u->artifact_failed = 0;
     f->report.err = 0;
     f->report.msg[0] = '\0';
     u->result = FOTA_RUNNING;
@@ -374,6 +392,12 @@ static int after_error(struct fota *f, int err)
     struct fota_update *u = &f->update;
     const struct fota_config *c = f->cfg;
     fota_session_close(&f->session);
+    if (fota_artifact_fallback(f, err)) {
+        u->wait_until = now(f); /* at once: the next attempt takes another artifact */
+        u->phase = FOTA_PH_WAIT;
+        fota_emit(f, FOTA_EV_RETRYING);
+        return FOTA_RUNNING;
+    }
     u->attempts++;
     uint32_t max = fota_cfg_or(c->max_attempts, FOTA_DEFAULT_MAX_ATTEMPTS);
     if (!fota_err_is_transient(err) || u->attempts >= max) {
@@ -430,6 +454,9 @@ int fota_step(struct fota *f)
         break;
     case FOTA_PH_REHASH:
         r = fota_download_rehash(f);
+        break;
+    case FOTA_PH_BASEHASH:
+        r = fota_artifact_hash_base(f);
         break;
     case FOTA_PH_READBACK:
         r = fota_download_readback(f);

@@ -18,6 +18,7 @@ enum fota_phase {
     FOTA_PH_WAIT,     /* backoff before the next attempt */
     FOTA_PH_EXCHANGE, /* an HTTP exchange (session.c): the manifest or the image */
     FOTA_PH_REHASH,   /* resume after reboot: hash what the slot already holds */
+    FOTA_PH_BASEHASH, /* hash the running image: is it a patch's base? */
     FOTA_PH_READBACK, /* read the finished slot back and hash it */
     FOTA_PH_ACTIVATE, /* record and select the new slot */
     FOTA_PH_DONE,
@@ -34,6 +35,16 @@ int fota_download_headers(struct fota *f);
 int fota_download_body(struct fota *f, const uint8_t *data, size_t len);
 int fota_download_done(struct fota *f);
 int fota_download_readback(struct fota *f);
+
+/* artifact.c: which artifact to fetch (0, or 1 when the running image must
+ * be hashed first, FOTA_PH_BASEHASH); the decoder; falling back. */
+int fota_artifact_choose(struct fota *f);
+int fota_artifact_hash_base(struct fota *f);
+const struct fota_manifest_artifact *fota_artifact_current(const struct fota *f);
+int fota_artifact_decoder_start(struct fota *f, int resume);
+/* After a failure of the artifact being fetched: 1 when it is marked failed
+ * and the next attempt chooses again, 0 when err is not the artifact's. */
+int fota_artifact_fallback(struct fota *f, int err);
 
 /* activate.c */
 int fota_activate(struct fota *f);

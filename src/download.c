@@ -46,9 +46,14 @@ int fota_download_start(struct fota *f)
     struct fota_update *u = &f->update;
     struct fota_manifest *m = &u->manifest;
     struct fota_persist *p = &f->state.persist;
+    const struct fota_manifest_artifact *a;
     int r;
 
-    int n = fota_url_resolve(f->buf.url, m->url, f->buf.line, f->buf.line_size);
+    int n = fota_artifact_choose(f);
+    if (n != 0)
+        return n < 0 ? n : FOTA_RUNNING; /* hashing the running image first */
+    a = fota_artifact_current(f);
+    n = fota_url_resolve(f->buf.url, m->url, f->buf.line, f->buf.line_size);
     if (n < 0 || (size_t)n >= sizeof m->url)
         return fota_fail(&f->report, FOTA_ERR_URL,
                          "image URL '%s' (relative to %s) is malformed or too long", m->url,
@@ -60,12 +65,14 @@ int fota_download_start(struct fota *f)
     fota_slot_writer_restart(&f->writer, 0);
     u->header_checked = 0;
     u->hook_ran = 0;
+    u->patch_offset = 0;
     if ((r = hash_start(f)) < 0)
         return r;
 
     if (p->dl_size == m->size && p->dl_slot == f->writer.index &&
         memcmp(p->dl_sha256, m->sha256, 32) == 0 && p->dl_offset > 0 &&
-        p->dl_offset <= m->size) {
+        p->dl_offset <= m->size && p->dl_kind == (a ? a->kind : 0) &&
+        (!a || memcmp(p->dl_artifact_sha256, a->sha256, sizeof p->dl_artifact_sha256) == 0)) {
         fota_log(f->cfg, FOTA_LOG_INFO, "resuming %s at offset %u of %u", m->version,
                  (unsigned)p->dl_offset, (unsigned)m->size);
         fota_emit(f, FOTA_EV_DOWNLOADING);
@@ -76,12 +83,18 @@ int fota_download_start(struct fota *f)
     memcpy(p->dl_sha256, m->sha256, 32);
     p->dl_size = m->size;
     p->dl_slot = f->writer.index;
+    if (a) {
+        p->dl_kind = a->kind;
+        memcpy(p->dl_artifact_sha256, a->sha256, sizeof p->dl_artifact_sha256);
+        if ((n = fota_artifact_decoder_start(f, 0)) < 0)
+            return n;
+    }
     u->persisted_at = 0;
     fota_log(f->cfg, FOTA_LOG_INFO, "downloading %s: %u bytes into slot %d", m->version,
              (unsigned)m->size, f->writer.index);
     fota_emit(f, FOTA_EV_DOWNLOADING);
-    memcpy(f->buf.url, m->url, (size_t)n + 1);
-    fota_session_get(&f->session, "image", 0, 0);
+    memcpy(f->buf.url, m->url, strlen(m->url) + 1);
+    fota_session_get(&f->session, a ? "patch" : "image", 0, 0);
     u->phase = FOTA_PH_EXCHANGE;
     return FOTA_RUNNING;
 }
@@ -133,8 +146,15 @@ int fota_download_rehash(struct fota *f)
     u->header_checked = 1;
     if (u->offset == u->manifest.size)
         return finish_image(f); /* complete before the reset: verify and activate */
+    if (u->artifact) {
+        int r = fota_artifact_decoder_start(f, 1);
+        if (r < 0)
+            return r;
+        u->patch_offset = f->state.persist.dl_patch_offset;
+    }
     memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
-    fota_session_get(&f->session, "image", u->offset, 0);
+    fota_session_get(&f->session, u->artifact ? "patch" : "image",
+                     u->artifact ? u->patch_offset : u->offset, 0);
     u->phase = FOTA_PH_EXCHANGE;
     return FOTA_RUNNING;
 }
@@ -145,18 +165,20 @@ int fota_download_headers(struct fota *f)
 {
     struct fota_update *u = &f->update;
     const struct fota_http_response *h = fota_session_response(&f->session);
+    const struct fota_manifest_artifact *a = fota_artifact_current(f);
     unsigned st = h->status;
-    uint32_t size = u->manifest.size;
+    uint32_t size = a ? a->size : u->manifest.size;
+    uint32_t from = a ? u->patch_offset : u->offset;
     int r;
 
-    if (st == 206 && u->offset > 0) {
-        if (!h->has_content_range || h->range_first != u->offset ||
+    if (st == 206 && from > 0) {
+        if (!h->has_content_range || h->range_first != from ||
             (h->range_complete != UINT64_MAX && h->range_complete != size) ||
             h->range_last >= size)
             return fota_fail(&f->report, FOTA_ERR_HTTP_RANGE,
                              "asked for bytes %u- of %s but the server sent a different range",
-                             (unsigned)u->offset, f->buf.url);
-        fota_log(f->cfg, FOTA_LOG_INFO, "server continues at offset %u", (unsigned)u->offset);
+                             (unsigned)from, f->buf.url);
+        fota_log(f->cfg, FOTA_LOG_INFO, "server continues at offset %u", (unsigned)from);
         return FOTA_RUNNING;
     }
     if (st == 200 && h->framing == FOTA_HTTP_FRAMING_LENGTH && h->content_length != size)
@@ -165,15 +187,15 @@ int fota_download_headers(struct fota *f)
                          (unsigned)(h->content_length > 0xFFFFFFFFu ? 0xFFFFFFFFu
                                                                     : h->content_length),
                          f->buf.url, (unsigned)size);
-    if (st == 416 && u->offset == 0)
+    if (st == 416 && from == 0)
         return fota_fail(&f->report, FOTA_ERR_HTTP_UNSATISFIABLE,
                          "server answered 416 to a request for the whole of %s, which had no "
                          "Range: the server is misconfigured", f->buf.url);
-    if (st == 416 || (st == 200 && u->offset > 0)) {
+    if (st == 416 || (st == 200 && from > 0)) {
         /* No resume from this server: start over. That costs an attempt,
          * so a server that refuses every resume cannot keep the device
          * asking (issue 15: a 416 loop made 25,709 requests in 20 s). */
-        uint32_t resumed_at = u->offset;
+        uint32_t resumed_at = from;
         fota_log(f->cfg, FOTA_LOG_INFO, "server answered %u to a Range request: starting over",
                  st);
         u->offset = 0;
@@ -182,9 +204,13 @@ int fota_download_headers(struct fota *f)
         if ((r = hash_start(f)) < 0)
             return r;
         u->persisted_at = 0;
+        u->patch_offset = 0;
+        if (a && (r = fota_artifact_decoder_start(f, 0)) < 0)
+            return r;
         if (f->state.persist.dl_offset != 0) {
             /* the saved progress must not outlive the sectors it names */
             f->state.persist.dl_offset = 0;
+            f->state.persist.dl_patch_offset = 0;
             if ((r = fota_save_state(f)) < 0)
                 return r;
         }
@@ -192,12 +218,8 @@ int fota_download_headers(struct fota *f)
             return fota_fail(&f->report, FOTA_ERR_HTTP_RANGE,
                              "server answered 416 to bytes %u- of %s: the download starts over",
                              (unsigned)resumed_at, f->buf.url);
-        /* a 200: the whole image follows in this answer; no new request,
-         * but an attempt all the same */
-        if (++u->attempts >= fota_cfg_or(f->cfg->max_attempts, FOTA_DEFAULT_MAX_ATTEMPTS))
-            return fota_fail(&f->report, FOTA_ERR_HTTP_RANGE,
-                             "server answered 200 to bytes %u- of %s on every attempt",
-                             (unsigned)resumed_at, f->buf.url);
+        /* a 200: the whole image follows in this very answer, no new
+         * request; the interruption that led to the resume was counted */
         return FOTA_RUNNING;
     }
     if (st == 200)
@@ -214,6 +236,20 @@ static int save_progress(struct fota *f)
         fota_cfg_or(f->cfg->persist_every, FOTA_DEFAULT_PERSIST_EVERY))
         return 0;
     uint32_t at = fota_slot_writer_durable(&f->writer);
+    if (u->artifact) {
+        /* a decoder resumes only at a block start, once the output before
+         * it is on flash */
+        struct fota_delta_checkpoint cp;
+        const struct fota_delta_header *h = fota_delta_header(f->buf.delta);
+        fota_delta_get_checkpoint(f->buf.delta, &cp);
+        if (!h || cp.output_offset > at)
+            return 0;
+        at = cp.output_offset;
+        if (at <= p->dl_offset)
+            return 0;
+        p->dl_patch_offset = cp.patch_offset;
+        p->dl_block_shift = h->block_shift;
+    }
     if (at <= p->dl_offset)
         return 0;
     p->dl_offset = at;
@@ -235,7 +271,8 @@ static int write_slot(struct fota *f, const uint8_t *data, uint32_t len)
     return fota_slot_writer_write(&f->writer, data, len, &f->report);
 }
 
-int fota_download_body(struct fota *f, const uint8_t *data, size_t len)
+/* Image bytes, downloaded or decoded: header check, hash, flash, progress. */
+static int accept_image(struct fota *f, const uint8_t *data, size_t len)
 {
     struct fota_update *u = &f->update;
     uint32_t size = u->manifest.size;
@@ -266,14 +303,74 @@ int fota_download_body(struct fota *f, const uint8_t *data, size_t len)
     u->offset += (uint32_t)len;
     if (f->cfg->progress)
         f->cfg->progress(f->cfg->ctx, u->offset, size);
-    if ((r = save_progress(f)) < 0)
+    return save_progress(f);
+}
+
+/* Patch bytes: through the decoder, its output to the slot. One call of
+ * the decoder per output buffer; it is done when it says so. */
+static int decode_patch(struct fota *f, const uint8_t *data, size_t len)
+{
+    struct fota_update *u = &f->update;
+    const struct fota_manifest_artifact *a = fota_artifact_current(f);
+    const struct fota_delta_header *h;
+    int r = 0;
+    if (len > a->size - u->patch_offset)
+        return fota_fail(&f->report, FOTA_ERR_IMAGE_SIZE,
+                         "server sent more than the %u signed bytes of %s: refused",
+                         (unsigned)a->size, f->buf.url);
+    while (r == 0 && !u->decoded) {
+        size_t used = 0, made = 0;
+        r = fota_delta_run(f->buf.delta, data, len, &used, f->buf.delta_out,
+                           f->buf.delta_out_size, &made);
+        data += used;
+        len -= used;
+        u->patch_offset += (uint32_t)used;
+        h = fota_delta_header(f->buf.delta);
+        if (h && (h->target_size != u->manifest.size ||
+                  memcmp(h->target_sha256, u->manifest.sha256, 32) != 0))
+            return fota_fail(&f->report, FOTA_ERR_DELTA_CORRUPT,
+                             "%s rebuilds another image than the manifest signs", f->buf.url);
+        if (r < 0)
+            return fota_fail(&f->report, r,
+                             "%s is damaged at byte %u (image byte %u): %s", f->buf.url,
+                             (unsigned)u->patch_offset, (unsigned)(u->offset + made),
+                             fota_strerror(r));
+        if (made > 0) {
+            int w = accept_image(f, f->buf.delta_out, made);
+            if (w < 0)
+                return w;
+        }
+        if (r == 1)
+            u->decoded = 1;
+        else if (used == 0 && made == 0)
+            break; /* wants more of the patch */
+    }
+    if (u->decoded && u->patch_offset == a->size)
+        return finish_image(f);
+    return FOTA_RUNNING;
+}
+
+int fota_download_body(struct fota *f, const uint8_t *data, size_t len)
+{
+    struct fota_update *u = &f->update;
+    int r;
+    if (u->artifact)
+        return decode_patch(f, data, len);
+    if ((r = accept_image(f, data, len)) < 0)
         return r;
-    return u->offset == size ? finish_image(f) : FOTA_RUNNING;
+    return u->offset == u->manifest.size ? finish_image(f) : FOTA_RUNNING;
 }
 
 int fota_download_done(struct fota *f)
 {
     struct fota_update *u = &f->update;
+    if (u->artifact && !u->decoded) {
+        fota_session_close(&f->session);
+        return fota_fail(&f->report, FOTA_ERR_DELTA_CORRUPT,
+                         "%s ended after %u bytes, at image byte %u of %u", f->buf.url,
+                         (unsigned)u->patch_offset, (unsigned)u->offset,
+                         (unsigned)u->manifest.size);
+    }
     if (u->offset != u->manifest.size || !u->header_checked) {
         fota_session_close(&f->session);
         return fota_fail(&f->report, FOTA_ERR_IMAGE_SIZE,

@@ -283,6 +283,7 @@ enum field {
     F_SIGNATURE,
     F_EXPIRES,
     F_PROJECT,
+    F_ARTIFACT,
     F_COUNT
 };
 
@@ -304,6 +305,7 @@ static const char *const field_names[F_COUNT] = {
     [F_SIGNATURE] = "signature",
     [F_EXPIRES] = "expires",
     [F_PROJECT] = "project",
+    [F_ARTIFACT] = "artifact",
 };
 
 static int field_from_key(const char *k, size_t len)
@@ -314,6 +316,67 @@ static int field_from_key(const char *k, size_t len)
     return -1;
 }
 
+/* One space-separated word of an artifact line: [*pos, end of word). */
+static size_t next_word(const char *v, size_t len, size_t *pos)
+{
+    size_t start = *pos, n = 0;
+    while (start + n < len && v[start + n] != ' ')
+        n++;
+    *pos = start + n + (start + n < len ? 1 : 0);
+    return n;
+}
+
+/* "compressed SIZE SHA256 URL" or "delta SIZE SHA256 URL BASE-SIZE BASE-SHA256"
+ * (docs/manifest.md, "Artifacts"). `text_off` is where the value starts in
+ * the manifest text, for the URL's offset. */
+static int parse_artifact(const char *v, size_t len, size_t text_off, struct fota_manifest *m)
+{
+    struct fota_manifest_artifact *a;
+    size_t pos = 0, n, url_at;
+    const char *w;
+
+    if (m->n_artifacts == FOTA_MANIFEST_MAX_ARTIFACTS)
+        return -1;
+    a = &m->artifacts[m->n_artifacts];
+    memset(a, 0, sizeof *a);
+    w = v + pos;
+    n = next_word(v, len, &pos);
+    if (n == 10 && memcmp(w, "compressed", 10) == 0)
+        a->kind = FOTA_ARTIFACT_COMPRESSED;
+    else if (n == 5 && memcmp(w, "delta", 5) == 0)
+        a->kind = FOTA_ARTIFACT_DELTA;
+    else
+        return -1;
+    w = v + pos;
+    n = next_word(v, len, &pos);
+    if (parse_u32(w, n, &a->size) || a->size == 0)
+        return -1;
+    w = v + pos;
+    n = next_word(v, len, &pos);
+    if (parse_hex(w, n, a->sha256, sizeof a->sha256))
+        return -1;
+    url_at = pos;
+    n = next_word(v, len, &pos);
+    if (n == 0 || n > FOTA_MANIFEST_URL_MAX || text_off + url_at > UINT16_MAX)
+        return -1;
+    a->url_offset = (uint16_t)(text_off + url_at);
+    a->url_len = (uint16_t)n;
+    if (a->kind == FOTA_ARTIFACT_DELTA) {
+        w = v + pos;
+        n = next_word(v, len, &pos);
+        if (parse_u32(w, n, &a->base_size) || a->base_size == 0)
+            return -1;
+        w = v + pos;
+        n = next_word(v, len, &pos);
+        if (parse_hex(w, n, a->base_sha256, sizeof a->base_sha256))
+            return -1;
+    }
+    if (pos != len || v[len - 1] == ' ')
+        return -1; /* nothing after the last word, single spaces between */
+    m->n_artifacts++;
+    return 0;
+}
+
 static int parse_value(int field, const char *v, size_t len, struct fota_manifest *m)
 {
     char chip[16];
@@ -321,7 +384,10 @@ static int parse_value(int field, const char *v, size_t len, struct fota_manifes
 
     switch (field) {
     case F_FORMAT:
-        return parse_u32(v, len, &m->format) || m->format != FOTA_MANIFEST_FORMAT ? -1 : 0;
+        return parse_u32(v, len, &m->format) || (m->format != FOTA_MANIFEST_FORMAT &&
+                                                 m->format != FOTA_MANIFEST_FORMAT_ARTIFACTS)
+                   ? -1
+                   : 0;
     case F_PRODUCT:
         return copy_text(v, len, m->product, FOTA_MANIFEST_PRODUCT_MAX);
     case F_CHIP:
@@ -407,12 +473,18 @@ int fota_manifest_parse(const char *text, size_t len, struct fota_manifest *out,
             goto fail;
 
         field = field_from_key(text + start, colon - start);
-        if (field < 0 || (seen & (1u << field)))
+        if (field < 0 || (seen & (1u << field) && field != F_ARTIFACT))
             goto fail; /* unknown or duplicate key */
         if ((line == 1) != (field == F_FORMAT))
             goto fail; /* the format line comes first, so a reader knows the rules */
-        if (parse_value(field, text + vstart, end - vstart, out) != 0)
+        if (field == F_ARTIFACT) {
+            /* format 2 only: a format-1 reader would refuse the line */
+            if (out->format != FOTA_MANIFEST_FORMAT_ARTIFACTS ||
+                parse_artifact(text + vstart, end - vstart, vstart, out) != 0)
+                goto fail;
+        } else if (parse_value(field, text + vstart, end - vstart, out) != 0) {
             goto fail;
+        }
         seen |= 1u << field;
 
         if (field == F_SIGNATURE) {

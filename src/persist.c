@@ -8,6 +8,7 @@
 
 #include "fota/error.h"
 #include "fota/record.h"
+#include "le.h"
 
 /* Format 3: offsets of the fields. A field is present when `used` reaches
  * its end; appended fields go after the last one. */
@@ -29,7 +30,13 @@
 #define OFF_MANIFEST_URL_CRC 80u
 #define OFF_ETAG_LEN 84u
 #define OFF_ETAG 85u
-#define ETAG_END (OFF_ETAG + FOTA_HTTP_ETAG_MAX) /* 157: what this firmware writes */
+#define ETAG_END (OFF_ETAG + FOTA_HTTP_ETAG_MAX) /* 157 */
+/* Appended for patches and compressed images (issue 11, docs/delta.md) */
+#define OFF_DL_KIND ETAG_END                /* 157: u8 enum fota_artifact_kind, 0: full image */
+#define OFF_DL_BLOCK_SHIFT (ETAG_END + 1u)  /* 158: u8 */
+#define OFF_DL_ARTIFACT (ETAG_END + 2u)     /* 159: first 8 bytes of the artifact's SHA-256 */
+#define OFF_DL_PATCH_OFFSET (ETAG_END + 10u) /* 167: u32 */
+#define DELTA_END (ETAG_END + 14u)          /* 171: what this firmware writes */
 #define USED_MAX (FOTA_PERSIST_RECORD_LEN - 4u)
 
 /* Raw layouts 1 and 2: struct fota_persist as the compiler laid it out
@@ -37,39 +44,15 @@
 #define LAYOUT1_LEN 72u
 #define LAYOUT2_LEN 76u
 
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static int32_t get_i32(const uint8_t *p)
 {
-    uint32_t v = get_u32(p);
+    uint32_t v = le_get32(p);
     return v <= INT32_MAX ? (int32_t)v : -(int32_t)(~v) - 1;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static void put_u16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
 }
 
 static void put_i32(uint8_t *p, int32_t v)
 {
-    put_u32(p, (uint32_t)v);
+    le_put32(p, (uint32_t)v);
 }
 
 void fota_persist_defaults(struct fota_persist *p, uint32_t floor_min)
@@ -89,24 +72,28 @@ void fota_persist_encode(const struct fota_persist *p, uint8_t *out)
         etag_len++;
 
     memset(out, 0, FOTA_PERSIST_RECORD_LEN);
-    put_u32(out + OFF_FORMAT, FOTA_PERSIST_FORMAT);
-    put_u16(out + OFF_USED, (uint16_t)ETAG_END);
-    put_u16(out + OFF_RESERVED, 0);
-    put_u32(out + OFF_LAST_SEQUENCE, p->last_sequence);
-    put_u32(out + OFF_SECURITY_FLOOR, p->security_floor);
-    put_u32(out + OFF_REJECTED_VERSION, p->rejected_version);
-    put_u32(out + OFF_PENDING_VERSION, p->pending_version);
-    put_u32(out + OFF_PENDING_SECURITY, p->pending_security);
+    le_put32(out + OFF_FORMAT, FOTA_PERSIST_FORMAT);
+    le_put16(out + OFF_USED, (uint16_t)DELTA_END);
+    le_put16(out + OFF_RESERVED, 0);
+    le_put32(out + OFF_LAST_SEQUENCE, p->last_sequence);
+    le_put32(out + OFF_SECURITY_FLOOR, p->security_floor);
+    le_put32(out + OFF_REJECTED_VERSION, p->rejected_version);
+    le_put32(out + OFF_PENDING_VERSION, p->pending_version);
+    le_put32(out + OFF_PENDING_SECURITY, p->pending_security);
     put_i32(out + OFF_PENDING_SLOT, p->pending_slot);
     put_i32(out + OFF_PENDING_PREV_STATE, p->pending_prev_state);
     memcpy(out + OFF_DL_SHA256, p->dl_sha256, sizeof p->dl_sha256);
-    put_u32(out + OFF_DL_SIZE, p->dl_size);
-    put_u32(out + OFF_DL_OFFSET, p->dl_offset);
+    le_put32(out + OFF_DL_SIZE, p->dl_size);
+    le_put32(out + OFF_DL_OFFSET, p->dl_offset);
     put_i32(out + OFF_DL_SLOT, p->dl_slot);
-    put_u32(out + OFF_MANIFEST_URL_CRC, p->manifest_url_crc);
+    le_put32(out + OFF_MANIFEST_URL_CRC, p->manifest_url_crc);
     out[OFF_ETAG_LEN] = (uint8_t)etag_len;
     memcpy(out + OFF_ETAG, p->manifest_etag, etag_len);
-    put_u32(out + ETAG_END, fota_crc32(0, out, ETAG_END));
+    out[OFF_DL_KIND] = p->dl_kind;
+    out[OFF_DL_BLOCK_SHIFT] = p->dl_block_shift;
+    memcpy(out + OFF_DL_ARTIFACT, p->dl_artifact_sha256, sizeof p->dl_artifact_sha256);
+    le_put32(out + OFF_DL_PATCH_OFFSET, p->dl_patch_offset);
+    le_put32(out + DELTA_END, fota_crc32(0, out, DELTA_END));
 }
 
 /* Slots are 0, 1 or -1 (none); slot states -1 (unknown) .. 4. */
@@ -120,23 +107,23 @@ int fota_persist_decode(const uint8_t *in, size_t len, struct fota_persist *p)
     struct fota_persist d;
     uint32_t used;
 
-    if (!in || !p || len != FOTA_PERSIST_RECORD_LEN || get_u32(in + OFF_FORMAT) != FOTA_PERSIST_FORMAT)
+    if (!in || !p || len != FOTA_PERSIST_RECORD_LEN || le_get32(in + OFF_FORMAT) != FOTA_PERSIST_FORMAT)
         return FOTA_ERR_STATE_CORRUPT;
-    used = get_u16(in + OFF_USED);
-    if (used < CORE_END || used > USED_MAX || fota_crc32(0, in, used) != get_u32(in + used))
+    used = le_get16(in + OFF_USED);
+    if (used < CORE_END || used > USED_MAX || fota_crc32(0, in, used) != le_get32(in + used))
         return FOTA_ERR_STATE_CORRUPT;
 
     fota_persist_defaults(&d, 0);
-    d.last_sequence = get_u32(in + OFF_LAST_SEQUENCE);
-    d.security_floor = get_u32(in + OFF_SECURITY_FLOOR);
-    d.rejected_version = get_u32(in + OFF_REJECTED_VERSION);
-    d.pending_version = get_u32(in + OFF_PENDING_VERSION);
-    d.pending_security = get_u32(in + OFF_PENDING_SECURITY);
+    d.last_sequence = le_get32(in + OFF_LAST_SEQUENCE);
+    d.security_floor = le_get32(in + OFF_SECURITY_FLOOR);
+    d.rejected_version = le_get32(in + OFF_REJECTED_VERSION);
+    d.pending_version = le_get32(in + OFF_PENDING_VERSION);
+    d.pending_security = le_get32(in + OFF_PENDING_SECURITY);
     d.pending_slot = get_i32(in + OFF_PENDING_SLOT);
     d.pending_prev_state = get_i32(in + OFF_PENDING_PREV_STATE);
     memcpy(d.dl_sha256, in + OFF_DL_SHA256, sizeof d.dl_sha256);
-    d.dl_size = get_u32(in + OFF_DL_SIZE);
-    d.dl_offset = get_u32(in + OFF_DL_OFFSET);
+    d.dl_size = le_get32(in + OFF_DL_SIZE);
+    d.dl_offset = le_get32(in + OFF_DL_OFFSET);
     d.dl_slot = get_i32(in + OFF_DL_SLOT);
     if (!slot_ok(d.pending_slot) || !slot_ok(d.dl_slot) || d.pending_prev_state < -1 ||
         d.pending_prev_state > FOTA_IMG_UNDEFINED || d.dl_offset > d.dl_size)
@@ -149,11 +136,20 @@ int fota_persist_decode(const uint8_t *in, size_t len, struct fota_persist *p)
         for (uint8_t i = 0; i < n; i++)
             if (in[OFF_ETAG + i] <= 0x20 || in[OFF_ETAG + i] >= 0x7f)
                 return FOTA_ERR_STATE_CORRUPT;
-        d.manifest_url_crc = get_u32(in + OFF_MANIFEST_URL_CRC);
+        d.manifest_url_crc = le_get32(in + OFF_MANIFEST_URL_CRC);
         memcpy(d.manifest_etag, in + OFF_ETAG, n);
         d.manifest_etag[n] = '\0';
     }
-    /* Fields a later firmware appended (used > ETAG_END) are left alone. */
+    if (used >= DELTA_END) { /* written by firmware that takes patches */
+        d.dl_kind = in[OFF_DL_KIND];
+        d.dl_block_shift = in[OFF_DL_BLOCK_SHIFT];
+        memcpy(d.dl_artifact_sha256, in + OFF_DL_ARTIFACT, sizeof d.dl_artifact_sha256);
+        d.dl_patch_offset = le_get32(in + OFF_DL_PATCH_OFFSET);
+        if (d.dl_kind > 2 || (d.dl_block_shift != 0 && (d.dl_block_shift < 12 ||
+                                                         d.dl_block_shift > 24)))
+            return FOTA_ERR_STATE_CORRUPT;
+    }
+    /* Fields a later firmware appended (used > DELTA_END) are left alone. */
     *p = d;
     return FOTA_OK;
 }
@@ -165,23 +161,23 @@ int fota_persist_decode_layout(uint32_t layout, const uint8_t *in, size_t len,
     size_t at;
 
     if (!in || !p || (layout != 1 && layout != 2) ||
-        len != (layout == 1 ? LAYOUT1_LEN : LAYOUT2_LEN) || get_u32(in) != layout)
+        len != (layout == 1 ? LAYOUT1_LEN : LAYOUT2_LEN) || le_get32(in) != layout)
         return FOTA_ERR_STATE_CORRUPT;
     fota_persist_defaults(&d, 0);
-    d.last_sequence = get_u32(in + 4);
-    d.security_floor = get_u32(in + 8);
-    d.pending_version = get_u32(in + 12);
-    d.pending_security = get_u32(in + 16);
+    d.last_sequence = le_get32(in + 4);
+    d.security_floor = le_get32(in + 8);
+    d.pending_version = le_get32(in + 12);
+    d.pending_security = le_get32(in + 16);
     d.pending_slot = get_i32(in + 20);
     at = 24;
     if (layout == 2) {
         d.pending_prev_state = get_i32(in + at);
         at += 4;
     }
-    d.rejected_version = get_u32(in + at);
+    d.rejected_version = le_get32(in + at);
     memcpy(d.dl_sha256, in + at + 4, sizeof d.dl_sha256);
-    d.dl_size = get_u32(in + at + 36);
-    d.dl_offset = get_u32(in + at + 40);
+    d.dl_size = le_get32(in + at + 36);
+    d.dl_offset = le_get32(in + at + 40);
     d.dl_slot = get_i32(in + at + 44);
     if (!slot_ok(d.pending_slot) || !slot_ok(d.dl_slot))
         return FOTA_ERR_STATE_CORRUPT;

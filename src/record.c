@@ -17,6 +17,7 @@
 
 #include "fota/error.h"
 #include "fota/fota.h"
+#include "le.h"
 
 #define RECORD_MAGIC 0x46524543u /* "FREC" */
 #define RECORD_OVERHEAD 16u
@@ -32,19 +33,6 @@ uint32_t fota_crc32(uint32_t crc, const void *data, size_t len)
             crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
     }
     return ~crc;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
 }
 
 /* Bytes one copy of data_len bytes takes on flash. */
@@ -87,12 +75,12 @@ static int read_copy(const struct fota_record_store *s, uint32_t off, uint32_t d
         *port_err = r;
         return FOTA_ERR_FLASH_READ;
     }
-    if (get_u32(buf) != RECORD_MAGIC || get_u32(buf + 8) != data_len)
+    if (le_get32(buf) != RECORD_MAGIC || le_get32(buf + 8) != data_len)
         return 0;
     uint32_t n = 12 + data_len;
-    if (fota_crc32(0, buf, n) != get_u32(buf + n))
+    if (fota_crc32(0, buf, n) != le_get32(buf + n))
         return 0;
-    *seq = get_u32(buf + 4);
+    *seq = le_get32(buf + 4);
     return 1;
 }
 
@@ -241,11 +229,11 @@ int fota_record_save(struct fota_record_store *s, const void *data)
     }
     uint32_t seq = s->seq + 1, n = 12 + s->data_len, at = s->next;
     memset(buf, 0xFF, s->slot_len);
-    put_u32(buf, RECORD_MAGIC);
-    put_u32(buf + 4, seq);
-    put_u32(buf + 8, s->data_len);
+    le_put32(buf, RECORD_MAGIC);
+    le_put32(buf + 4, seq);
+    le_put32(buf + 8, s->data_len);
     memcpy(buf + 12, data, s->data_len);
-    put_u32(buf + n, fota_crc32(0, buf, n));
+    le_put32(buf + n, fota_crc32(0, buf, n));
 
     /* Whatever happens, this slot and this sequence are used now: the next
      * save takes the slot after it (or moves on to the next sector) and a

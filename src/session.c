@@ -13,11 +13,11 @@
 #define SLOW_WINDOW_MS 10000u
 
 enum phase {
-    PH_IDLE = 0,
-    PH_CONNECT, /* open (or reuse) a connection to buf.url */
-    PH_SEND,    /* send the request */
-    PH_RECV,    /* read and parse the response */
-    PH_ENDED,   /* the connection closed, which completed the response */
+    PH_IDLE = FOTA_SESSION_PH_IDLE,
+    PH_CONNECT = FOTA_SESSION_PH_CONNECT, /* open (or reuse) a connection to buf.url */
+    PH_SEND,  /* send the request */
+    PH_RECV,  /* read and parse the response */
+    PH_ENDED, /* the connection closed, which completed the response */
 };
 
 static uint32_t now(const struct fota_session *s)
@@ -56,25 +56,9 @@ void fota_session_begin(struct fota_session *s)
     s->tr_index = 0;
 }
 
-void fota_session_get(struct fota_session *s, const char *what, uint32_t range_from,
-                      int use_etag)
-{
-    s->what = what;
-    s->range_from = range_from;
-    s->use_etag = (uint8_t)(use_etag != 0);
-    s->checkin = NULL;
-    s->redirects = 0;
-    s->phase = PH_CONNECT;
-}
-
 void fota_session_checkin(struct fota_session *s, const struct fota_checkin *c)
 {
     s->checkin = c;
-}
-
-const struct fota_http_response *fota_session_response(const struct fota_session *s)
-{
-    return &s->http.resp;
 }
 
 void fota_session_set_etag(struct fota_session *s, const char *etag)
@@ -84,26 +68,6 @@ void fota_session_set_etag(struct fota_session *s, const char *etag)
         n++;
     memcpy(s->etag, etag, n);
     s->etag[n] = '\0';
-}
-
-void fota_session_keep_etag(struct fota_session *s, int keep)
-{
-    if (keep)
-        memcpy(s->etag, s->http.resp.etag, sizeof s->etag);
-    else
-        s->etag[0] = '\0';
-}
-
-uint32_t fota_session_offset(const struct fota_session *s)
-{
-    return s->at;
-}
-
-const char *fota_session_transport(const struct fota_session *s)
-{
-    if (!s->cfg || s->tr_index >= s->cfg->n_transports)
-        return NULL;
-    return s->cfg->transports[s->tr_index]->name;
 }
 
 /* ---- Connect ------------------------------------------------------------- */

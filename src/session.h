@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include "fota/fota.h"
 
 enum fota_session_event {
@@ -32,11 +34,21 @@ void fota_session_init(struct fota_session *s, const struct fota_config *cfg);
 /* A new attempt: the first transport again, the deadline counted from now. */
 void fota_session_begin(struct fota_session *s);
 
+enum { FOTA_SESSION_PH_IDLE = 0, FOTA_SESSION_PH_CONNECT = 1 }; /* see session.c */
+
 /* GET buf->url, asking for the bytes from range_from on (0: all of it) and,
  * when use_etag, If-None-Match with the ETag kept by fota_session_keep_etag().
  * `what` names the resource in messages ("manifest", "image"). */
-void fota_session_get(struct fota_session *s, const char *what, uint32_t range_from,
-                      int use_etag);
+static inline void fota_session_get(struct fota_session *s, const char *what,
+                                    uint32_t range_from, int use_etag)
+{
+    s->what = what;
+    s->range_from = range_from;
+    s->use_etag = (uint8_t)(use_etag != 0);
+    s->checkin = NULL;
+    s->redirects = 0;
+    s->phase = FOTA_SESSION_PH_CONNECT;
+}
 
 /* Add the check-in header fields (fota/checkin.h) to the request started by
  * the last fota_session_get(), which clears them; `c` must stay valid. */
@@ -53,23 +65,35 @@ int fota_session_next(struct fota_session *s, const struct fota_buffers *buf,
                       struct fota_report *rep, const uint8_t **body, size_t *len);
 
 /* The final response's status and headers. */
-const struct fota_http_response *fota_session_response(const struct fota_session *s);
+static inline const struct fota_http_response *
+fota_session_response(const struct fota_session *s)
+{
+    return &s->http.resp;
+}
 
 /* The error for a status the caller does not accept (404, 403, 429, 5xx ...). */
 int fota_session_refuse(const struct fota_session *s, const struct fota_buffers *buf,
                         struct fota_report *rep);
 
 /* Remember the last response's ETag for the next If-None-Match, or forget it. */
-void fota_session_keep_etag(struct fota_session *s, int keep);
+static inline void fota_session_keep_etag(struct fota_session *s, int keep)
+{
+    if (keep)
+        memcpy(s->etag, s->http.resp.etag, sizeof s->etag);
+    else
+        s->etag[0] = '\0';
+}
 
 /* Use `etag` (one saved across a reboot) for the next If-None-Match. */
 void fota_session_set_etag(struct fota_session *s, const char *etag);
 
-/* Offset in the resource of the next body byte (for messages). */
-uint32_t fota_session_offset(const struct fota_session *s);
-
 /* Name of the transport in use (or last tried), NULL if none. */
-const char *fota_session_transport(const struct fota_session *s);
+static inline const char *fota_session_transport(const struct fota_session *s)
+{
+    if (!s->cfg || s->tr_index >= s->cfg->n_transports)
+        return NULL;
+    return s->cfg->transports[s->tr_index]->name;
+}
 
 /* Close the connection, if one is open. */
 void fota_session_close(struct fota_session *s);

@@ -17,11 +17,6 @@ void fota_slot_writer_init(struct fota_slot_writer *w, const struct fota_flash *
     w->slot = *slot;
 }
 
-void fota_slot_writer_restart(struct fota_slot_writer *w, uint32_t from)
-{
-    w->written = w->erased_to = from;
-    w->tail_len = 0;
-}
 
 /* Erase every sector up to `end` (slot offset) not erased yet. */
 static int erase_to(struct fota_slot_writer *w, uint32_t end, struct fota_report *rep)
@@ -48,7 +43,9 @@ static int program(struct fota_slot_writer *w, const uint8_t *data, uint32_t len
         return r;
     r = fl->write(fl->ctx, w->slot.addr + w->written, data, len);
     if (r < 0)
-        return fota_fail(rep, FOTA_ERR_FLASH_WRITE,
+        /* FOTA_ERR_IMAGE_HEADER: the port refuses the image's first bytes
+         * (ESP8266: built for a larger flash than the chip has) */
+        return fota_fail(rep, r == FOTA_ERR_IMAGE_HEADER ? r : FOTA_ERR_FLASH_WRITE,
                          "flash write failed at offset 0x%x (slot %d): port returned %d (%s)",
                          (unsigned)w->written, w->index, r, fota_strerror(r));
     w->written += len;
@@ -92,11 +89,6 @@ int fota_slot_writer_flush(struct fota_slot_writer *w, struct fota_report *rep)
     return r;
 }
 
-uint32_t fota_slot_writer_durable(const struct fota_slot_writer *w)
-{
-    uint32_t ss = w->flash->sector_size;
-    return w->written / ss * ss;
-}
 
 int fota_slot_writer_hash(struct fota_slot_writer *w, const struct fota_crypto *crypto,
                           struct fota_sha256 *sha, uint32_t *pos, uint32_t end, uint8_t *buf,

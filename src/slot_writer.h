@@ -21,7 +21,11 @@ void fota_slot_writer_init(struct fota_slot_writer *w, const struct fota_flash *
 
 /* Continue at slot offset `from`: the bytes before it are on flash (a
  * resumed download), nothing after it is erased. 0 starts over. */
-void fota_slot_writer_restart(struct fota_slot_writer *w, uint32_t from);
+static inline void fota_slot_writer_restart(struct fota_slot_writer *w, uint32_t from)
+{
+    w->written = w->erased_to = from;
+    w->tail_len = 0;
+}
 
 /* Append image bytes: erase ahead, program whole write units. */
 int fota_slot_writer_write(struct fota_slot_writer *w, const uint8_t *data, uint32_t len,
@@ -32,7 +36,11 @@ int fota_slot_writer_flush(struct fota_slot_writer *w, struct fota_report *rep);
 
 /* Bytes on flash in whole sectors: what a progress record may claim (a
  * resume erases the partly written sector again). */
-uint32_t fota_slot_writer_durable(const struct fota_slot_writer *w);
+static inline uint32_t fota_slot_writer_durable(const struct fota_slot_writer *w)
+{
+    uint32_t ss = w->flash->sector_size;
+    return w->written / ss * ss;
+}
 
 /* Read slot bytes from *pos (at most `size`, not past `end`) into buf and
  * hash them; *pos advances. Returns the count (0 once *pos == end) or

@@ -6,29 +6,6 @@
 #include "fota/persist.h"
 #include "msg.h"
 
-void fota_state_clear_pending(struct fota_persist *p)
-{
-    p->pending_version = 0;
-    p->pending_security = 0;
-    p->pending_slot = -1;
-    p->pending_prev_state = -1;
-}
-
-void fota_state_settle_confirmed(struct fota_persist *p)
-{
-    if (p->pending_security > p->security_floor)
-        p->security_floor = p->pending_security;
-    fota_state_clear_pending(p);
-}
-
-void fota_state_clear_download(struct fota_persist *p)
-{
-    memset(p->dl_sha256, 0, sizeof p->dl_sha256);
-    p->dl_size = 0;
-    p->dl_offset = 0;
-    p->dl_slot = -1;
-}
-
 int fota_state_load(struct fota_state *st, const struct fota_config *cfg,
                     struct fota_report *rep)
 {

@@ -6,6 +6,8 @@
 #ifndef FOTA_SRC_STATE_H
 #define FOTA_SRC_STATE_H
 
+#include <string.h>
+
 #include "fota/fota.h"
 
 /* Fresh state, then what the store holds (when cfg->state_size is set).
@@ -19,12 +21,33 @@ int fota_state_save(struct fota_state *st, const struct fota_config *cfg,
                     struct fota_report *rep);
 
 /* No image activated and waiting for its confirm. */
-void fota_state_clear_pending(struct fota_persist *p);
+static inline void fota_state_clear_pending(struct fota_persist *p)
+{
+    p->pending_version = 0;
+    p->pending_security = 0;
+    p->pending_slot = -1;
+    p->pending_prev_state = -1;
+}
 
 /* The activated image confirmed itself: the floor rises to its counter. */
-void fota_state_settle_confirmed(struct fota_persist *p);
+static inline void fota_state_settle_confirmed(struct fota_persist *p)
+{
+    if (p->pending_security > p->security_floor)
+        p->security_floor = p->pending_security;
+    fota_state_clear_pending(p);
+}
 
 /* No download in progress. */
-void fota_state_clear_download(struct fota_persist *p);
+static inline void fota_state_clear_download(struct fota_persist *p)
+{
+    memset(p->dl_sha256, 0, sizeof p->dl_sha256);
+    p->dl_size = 0;
+    p->dl_offset = 0;
+    p->dl_slot = -1;
+    p->dl_kind = 0;
+    p->dl_block_shift = 0;
+    memset(p->dl_artifact_sha256, 0, sizeof p->dl_artifact_sha256);
+    p->dl_patch_offset = 0;
+}
 
 #endif

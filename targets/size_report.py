@@ -139,7 +139,13 @@ class CallGraph:
         return result
 
 
-def analyse_stack(build, root):
+# The ESP8266 Arduino port runs the signature check on the core's second
+# stack (StackThunk: a 16-byte frame of the thunk on the loop stack, then the
+# backend's p256_verify on the thunk's own stack).
+THUNK_FRAME = 16
+
+
+def analyse_stack(build, root, thunk_verify=False):
     g = CallGraph()
     for part in ("fota_core.dir", "fota_modem.dir"):
         for ci in find_files(build, ".ci", part):
@@ -150,6 +156,11 @@ def analyse_stack(build, root):
         if "fota_crypto_bearssl.dir" not in ci:
             g.load(ci, "bearssl")
     backend = [f for f, o in g.origin.items() if o == "backend"]
+    if thunk_verify:
+        for f in backend:
+            if f.split(":")[-1].endswith("_p256_verify"):
+                g.stack[f] = THUNK_FRAME
+                g.edges[f] = []
     ec_impl = [f for f, o in g.origin.items()
                if o == "bearssl" and g.file_of.get(f, "").startswith("ec_p256_m")]
 
@@ -174,7 +185,11 @@ def analyse_stack(build, root):
     for fn in sorted(public):
         if fn in g.stack:
             rows[fn] = g.worst(fn, indirect_for, memo)
-    return rows
+    if thunk_verify:
+        return rows
+    verify = [f for f in backend if f.split(":")[-1].endswith("_p256_verify")]
+    rows_second = max((g.worst(f, indirect_for, memo)[0] for f in verify), default=0)
+    return rows, rows_second
 
 
 def call_site_member(where):
@@ -241,6 +256,12 @@ def core_externals(nm_tool, build):
     return sorted(undefined - defined)
 
 
+# Optional modules in src/, measured and budgeted on their own like the
+# modem driver: the coding half of the delta encoder (host tools and tests;
+# devices link only the decoder, which the agent uses and the core counts).
+OPTIONAL_MODULES = {"delta_encode": "delta encoder (coding)"}
+
+
 def transport_flash(data, name):
     t = data["transports"].get(name)
     return t["text"] + t["rodata"] + t["data"] if t else 0
@@ -254,13 +275,16 @@ def collect(cpu, build, root):
     # measured, reported and budgeted on its own.
     transports = {module_name(o): object_sizes(tools["size"], o)
                   for o in find_files(build, ".obj", "fota_modem.dir")}
+    transports.update({k: modules.pop(k) for k in list(modules) if k in OPTIONAL_MODULES})
     backend = {module_name(o): object_sizes(tools["size"], o)
                for o in find_files(build, ".obj", "fota_crypto_bearssl.dir")}
     total = {k: sum(m[k] for m in modules.values()) for k in ("text", "rodata", "data", "bss")}
-    stack = analyse_stack(build, root)
+    stack, second_stack = analyse_stack(build, root)
+    loop_stack = analyse_stack(build, root, thunk_verify=True) if cpu == "lx106" else {}
     probes = probe_sizes(tools["nm"], build)
     return {"modules": modules, "transports": transports, "backend": backend, "total": total,
-            "stack": stack,
+            "stack": stack, "loop_stack": loop_stack,
+            "second_stack": second_stack,
             "probes": probes, "externals": core_externals(tools["nm"], build)}
 
 
@@ -363,8 +387,10 @@ def write_report(results, buffers, root, out):
         L.append("")
         L.append("Core flash (text + rodata + data): **%d bytes**." % flash_total(data))
         for name, t in sorted(data["transports"].items()):
-            L.append("Optional transport ports/modem/%s.c (linked only when used): text %d, rodata %d, "
-                     "data %d, bss %d; flash **%d bytes**." % (name, t["text"], t["rodata"],
+            where = ("%s src/%s.c" % (OPTIONAL_MODULES[name], name) if name in OPTIONAL_MODULES
+                     else "transport ports/modem/%s.c" % name)
+            L.append("Optional %s (linked only when used): text %d, rodata %d, "
+                     "data %d, bss %d; flash **%d bytes**." % (where, t["text"], t["rodata"],
                                                               t["data"], t["bss"],
                                                               transport_flash(data, name)))
         L.append("Symbols the core takes from the C library / libgcc: %s." % ", ".join(
@@ -391,6 +417,27 @@ def write_report(results, buffers, root, out):
             chain += " > ..."
         L.append("| %s | %s | %s | %s |" % (fn, " | ".join(vals), chain,
                                           fmt_flags(last[2]) if last else ""))
+    lx = results.get("lx106", {}).get("loop_stack")
+    if lx:
+        full = results["lx106"]["stack"]
+        L.append("")
+        L.append("## ESP8266 Arduino port: loop stack and second stack (lx106, bytes)")
+        L.append("")
+        L.append("The port runs the backend's `p256_verify` on the core's second stack "
+                 "(`make_stack_thunk`, 6200 bytes, `cores/esp8266/StackThunk.cpp`): the loop "
+                 "stack (4096 bytes, `cores/esp8266/cont.h`) holds the chain up to the thunk "
+                 "(%d bytes), the second stack the verification. Only entry points whose "
+                 "chain changes are listed; the others need on the loop stack what the table "
+                 "above says. `tests/target/test_esp8266_stack.c` runs fota_run() this way "
+                 "under QEMU with a guard." % THUNK_FRAME)
+        L.append("")
+        L.append("| entry point | loop stack | second stack | without the thunk |")
+        L.append("|---|---:|---:|---:|")
+        for fn in sorted(lx):
+            if lx[fn][0] == full[fn][0]:
+                continue
+            second = results["lx106"]["second_stack"]
+            L.append("| %s | %d | %d | %d |" % (fn, lx[fn][0], second, full[fn][0]))
     L.append("")
     L.append("## Agent RAM with the recommended configuration")
     L.append("")

@@ -13,5 +13,8 @@ int cmd_fleet(int argc, char **argv);
 
 /* fota serve's "--name value" / "--name=value" parser (serve.c). */
 const char *option_value(int argc, char **argv, int *i, const char *name, int *missing);
+int cmd_delta(int argc, char **argv);
+int cmd_patch(int argc, char **argv);
+int cmd_compress(int argc, char **argv);
 
 #endif

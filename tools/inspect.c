@@ -154,10 +154,11 @@ static int inspect_image(const char *path, const uint8_t *data, size_t len)
     return verdict;
 }
 
-/* When the manifest's url is a relative path and that file sits next to the
- * manifest (as `fota release` lays it out), check its size and SHA-256.
+/* When a url of the manifest is a relative path and that file sits next to
+ * the manifest (as `fota release` lays it out), check its size and SHA-256.
  * Returns 0 when it matches or is absent, 1 on a mismatch. */
-static int check_local_image(const char *manifest_path, const struct fota_manifest *m)
+static int check_local_file(const char *manifest_path, const char *label, const char *url,
+                            uint32_t size, const uint8_t sha256[32])
 {
     char dir[4096], path[8192];
     const char *slash = strrchr(manifest_path, '/');
@@ -165,13 +166,13 @@ static int check_local_image(const char *manifest_path, const struct fota_manife
     size_t len;
     int bad;
 
-    if (strstr(m->url, "://") || m->url[0] == '/' || strstr(m->url, ".."))
+    if (strstr(url, "://") || url[0] == '/' || strstr(url, ".."))
         return 0;
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - manifest_path) : 1,
              slash ? manifest_path : ".");
-    snprintf(path, sizeof path, "%s/%s", dir, m->url);
+    snprintf(path, sizeof path, "%s/%s", dir, url);
     if (!util_exists(path)) {
-        printf("image:            %s not present here (not checked)\n", path);
+        printf("%-17s %s not present here (not checked)\n", label, path);
         return 0;
     }
     data = util_read_file(path, &len);
@@ -179,13 +180,32 @@ static int check_local_image(const char *manifest_path, const struct fota_manife
         return 1;
     fota_sha256_digest(&fota_crypto_mbedtls, data, len, hash);
     free(data);
-    bad = len != m->size || memcmp(hash, m->sha256, 32) != 0;
+    bad = len != size || memcmp(hash, sha256, 32) != 0;
     if (bad) {
-        printf("image:            %s DIFFERS from the manifest (%zu bytes%s)\n", path, len,
-               len == m->size ? ", sha256 differs" : "");
+        printf("%-17s %s DIFFERS from the manifest (%zu bytes%s)\n", label, path, len,
+               len == size ? ", sha256 differs" : "");
         fprintf(stderr, "fota inspect: %s: size or SHA-256 differs from the manifest\n", path);
     } else {
-        printf("image:            %s matches (size and sha256)\n", path);
+        printf("%-17s %s matches (size and sha256)\n", label, path);
+    }
+    return bad;
+}
+
+static int check_local_image(const char *manifest_path, const struct fota_manifest *m,
+                             const char *text)
+{
+    int bad = check_local_file(manifest_path, "image:", m->url, m->size, m->sha256);
+    char url[FOTA_MANIFEST_URL_MAX + 1], hex[65];
+    for (size_t i = 0; i < m->n_artifacts; i++) {
+        const struct fota_manifest_artifact *a = &m->artifacts[i];
+        snprintf(url, sizeof url, "%.*s", (int)a->url_len, text + a->url_offset);
+        if (a->kind == FOTA_ARTIFACT_DELTA) {
+            util_hex(a->base_sha256, 32, hex);
+            printf("artifact:         patch from %u-byte base %s\n", a->base_size, hex);
+        } else {
+            printf("artifact:         compressed image\n");
+        }
+        bad |= check_local_file(manifest_path, "  file:", url, a->size, a->sha256);
     }
     return bad;
 }
@@ -278,7 +298,7 @@ static int inspect_manifest(const char *path, const char *text, size_t len, cons
         }
         keys_free(&key);
     }
-    if (check_local_image(path, &m) != 0)
+    if (check_local_image(path, &m, text) != 0)
         rc = 1;
     return rc;
 }

@@ -19,6 +19,9 @@ static const struct {
     {"sim", cmd_sim, "run a simulated device that updates itself"},
     {"errors", cmd_errors, "list the error codes: code, name, transient or final, meaning"},
     {"fleet", cmd_fleet, "administer a fleet server: devices, groups, releases, rollouts"},
+    {"delta", cmd_delta, "make a patch that rebuilds a new image from an old one"},
+    {"patch", cmd_patch, "apply a patch or compressed image with the device's decoder"},
+    {"compress", cmd_compress, "make a compressed image the device can decode"},
 };
 
 static void usage(FILE *out)

@@ -22,10 +22,11 @@
 #include "fota/manifest.h"
 #include "keys.h"
 #include "release_legacy.h"
+#include "release_artifacts.h"
 #include "util.h"
 #include "fota_crypto_backends.h"
 
-#define MANIFEST_MAX 2048
+#define MANIFEST_MAX 4096
 
 static void release_usage(FILE *out)
 {
@@ -51,7 +52,10 @@ static void release_usage(FILE *out)
             "  --group NAME           with --legacy: the devices form group NAME, which\n"
             "                         fota serve answers from legacy/groups/NAME.*\n"
             "  --strict               refuse a key file that group or others can access\n"
-            "                         (without it: a warning)\n");
+            "                         (without it: a warning)\n"
+            "  --delta-from OLD.bin   also publish a patch from OLD.bin (repeatable) and a\n"
+            "                         compressed image (manifest format 2, docs/delta.md)\n"
+            "  --compress             also publish a compressed image\n");
 }
 
 /* Product ids and versions become file names: keep them to a safe set. */
@@ -107,6 +111,9 @@ struct release_opts {
     int legacy;
     const char *group;
     int strict;
+    const char *delta_from[FOTA_MANIFEST_MAX_ARTIFACTS];
+    size_t n_delta_from;
+    int compress;
 };
 
 /* One device from --device or a --devices file; 0, or -1 with a message. */
@@ -192,6 +199,23 @@ static int parse_args(int argc, char **argv, struct release_opts *o)
                                               : add_device_file(o, argv[i])) {
                 return 2;
             }
+            continue;
+        }
+        if (!strcmp(a, "--compress")) {
+            o->compress = 1;
+            continue;
+        }
+        if (!strcmp(a, "--delta-from")) {
+            if (++i >= argc) {
+                fprintf(stderr, "fota release: --delta-from needs a value\n");
+                return 2;
+            }
+            if (o->n_delta_from == FOTA_MANIFEST_MAX_ARTIFACTS - 1) {
+                fprintf(stderr, "fota release: at most %d --delta-from\n",
+                        FOTA_MANIFEST_MAX_ARTIFACTS - 1);
+                return 2;
+            }
+            o->delta_from[o->n_delta_from++] = argv[i];
             continue;
         }
         if (!strcmp(a, "--key"))
@@ -338,6 +362,9 @@ struct release_ctx {
     char code_note[96];
     struct release_manifest *m;
     size_t n;
+    /* Patches and compressed image: listed in the product's manifest only
+     * (their URLs are relative to it; device manifests name the full image) */
+    const struct release_artifacts *arts;
 };
 
 /* Build, sign and check the manifest in `dir`: the product's own
@@ -351,6 +378,7 @@ static int prepare_manifest(struct release_ctx *c, struct release_manifest *out,
     struct fota_manifest cur, check;
     uint8_t hash[32], sig[FOTA_P256_SIG_SIZE];
     char hex[129], product_manifest[4200];
+    const struct release_artifacts *arts = !device && c->arts && c->arts->n ? c->arts : NULL;
     int have_cur, line, r;
     size_t n;
 
@@ -439,9 +467,12 @@ static int prepare_manifest(struct release_ctx *c, struct release_manifest *out,
                          "fota-manifest: %d\nproduct: %s\nchip: %s\nversion: %s\n"
                          "version-code: %u\nsecurity-counter: %u\nsequence: %u\nsize: %zu\n"
                          "sha256: %s\nurl: %s\n",
-                         FOTA_MANIFEST_FORMAT, o->product, fota_chip_name(c->chip), c->version,
-                         c->version_code, out->security_counter, out->sequence, c->fw_len, hex,
-                         out->url);
+                         arts ? FOTA_MANIFEST_FORMAT_ARTIFACTS : FOTA_MANIFEST_FORMAT, o->product,
+                         fota_chip_name(c->chip), c->version, c->version_code,
+                         out->security_counter, out->sequence, c->fw_len, hex, out->url);
+    if (arts && n < sizeof out->text &&
+        release_artifacts_lines(arts, out->text, sizeof out->text, &n) != 0)
+        n = sizeof out->text;
     if (c->project[0] && n < sizeof out->text)
         n += (size_t)snprintf(out->text + n, sizeof out->text - n, "project: %s\n", c->project);
     if (c->expires[0] && n < sizeof out->text)
@@ -480,6 +511,7 @@ int cmd_release(int argc, char **argv)
     struct release_ctx c;
     struct tool_key key;
     struct util_image img;
+    struct release_artifacts arts = {0};
     const struct fota_esp_header *h = NULL;
     char version[FOTA_MANIFEST_VERSION_MAX + 1] = "", project[33] = "";
     char fw_dir[4096], hex[129];
@@ -659,6 +691,13 @@ int cmd_release(int argc, char **argv)
     if (o.url && !value_ok("--url", o.url, FOTA_MANIFEST_URL_MAX, 0))
         goto out;
 
+    /* Patches and the compressed image, each checked with the device's decoder */
+    if ((o.n_delta_from || o.compress) &&
+        release_artifacts_make(&arts, fw_dir, o.product, version, fw, fw_len,
+                               (const char *const *)o.delta_from, o.n_delta_from) != 0)
+        goto out;
+    c.arts = &arts;
+
     /* Every manifest is built and checked before anything is written. */
     if (o.n_devices == 0) {
         if (prepare_manifest(&c, &c.m[0], NULL) != 0)
@@ -671,8 +710,10 @@ int cmd_release(int argc, char **argv)
         c.n = d + 1;
     }
 
-    /* The image first, then the manifests naming it */
-    if (util_mkdirs(fw_dir) != 0 || write_image(c.fw_path, fw, fw_len) != 0)
+    /* The image first, then the patches and the compressed image, then the
+     * manifests naming them */
+    if (util_mkdirs(fw_dir) != 0 || write_image(c.fw_path, fw, fw_len) != 0 ||
+        release_artifacts_write(&arts) != 0)
         goto out;
     for (size_t k = 0; k < c.n; k++)
         if (util_mkdirs(c.m[k].dir) != 0 ||
@@ -695,12 +736,14 @@ int cmd_release(int argc, char **argv)
     printf("  expires:          %s\n", c.expires[0] ? c.expires : "never");
     printf("  key id:           %s\n", key.id_hex);
     printf("  image:            %s\n", c.fw_path);
+    release_artifacts_print(&arts, fw_len);
     for (size_t k = 0; k < c.n; k++)
         printf("  manifest:         %s%s\n", c.m[k].path,
                c.n > 1 ? "" : "");
     printf("  url:              %s\n", c.m[0].url);
     rc = 0;
 out:
+    release_artifacts_free(&arts);
     free(fw);
     free(c.m);
     keys_free(&key);

@@ -48,6 +48,7 @@ static void usage(FILE *out)
             "                     (the agent then judges by version codes alone)\n"
             "  --floor-min N      the firmware's build-time anti-rollback floor [0]\n"
             "  --allow-insecure-redirect  follow a redirect from https:// to http://\n"
+            "  --no-delta         full images only, even when the release offers patches\n"
             "  --quiet | --verbose\n"
             "  --ca FILE          trusted CA (PEM bundle or DER) for https:// URLs\n"
             "  --modem TTY        a SIM800 modem on TTY (e.g. sim800sim's pty): transport\n"
@@ -71,7 +72,7 @@ int cmd_sim(int argc, char **argv)
         {"backoff", required_argument, 0, 'B'},    {"timeout", required_argument, 0, 't'},
         {"deadline", required_argument, 0, 'D'},   {"min-rate", required_argument, 0, 'R'},
         {"utc", required_argument, 0, 'T'},        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},          {"checks", required_argument, 0, 'n'},
+        {"verbose", no_argument, 0, 'v'}, {"no-delta", no_argument, 0, 'Z'},          {"checks", required_argument, 0, 'n'},
         {"no-clock", no_argument, 0, 'N'},       {"help", no_argument, 0, 'h'},
         {"no-image-hash", no_argument, 0, 1101},  {"buffers", required_argument, 0, 1102},
         /* transports (sim/sim800/sim_transports.h) */
@@ -138,6 +139,7 @@ int cmd_sim(int argc, char **argv)
         case 1009: opt.device_id = optarg; break;
         case 'q': opt.quiet = 1; opt.progress = 0; break;
         case 'v': opt.verbose = 1; break;
+        case 'Z': opt.no_delta = 1; break;
         case 'n': num = &checks; break;
         case 1001: topt.ca_file = optarg; break;
         case 1002: topt.modem_tty = optarg; break;

@@ -80,6 +80,9 @@ extern "C" {
     X(FOTA_ERR_IMAGE_CHIP, -71, FINAL, "image is built for another chip") \
     X(FOTA_ERR_IMAGE_SIZE, -72, TRANSIENT, "received size differs from the signed size") \
     X(FOTA_ERR_IMAGE_HASH, -73, TRANSIENT, "SHA-256 differs from the signed one") \
+    X(FOTA_ERR_DELTA_CORRUPT, -74, FINAL, "a patch or compressed image is malformed") \
+    X(FOTA_ERR_DELTA_BASE, -75, FINAL, "a patch for another base image than the running one") \
+    X(FOTA_ERR_DELTA_UNSUPPORTED, -76, FINAL, "a patch format version or parameter not supported") \
     /* Flash, boot and state */ \
     X(FOTA_ERR_FLASH_READ, -80, FINAL, "a flash read failed") \
     X(FOTA_ERR_FLASH_WRITE, -81, FINAL, "a flash write failed") \
@@ -88,7 +91,8 @@ extern "C" {
     X(FOTA_ERR_BOOT, -84, FINAL, "boot control failed") \
     X(FOTA_ERR_PENDING_CONFIRM, -85, FINAL, "running image not confirmed yet") \
     X(FOTA_ERR_STATE_CORRUPT, -86, FINAL, "no valid persistent record") \
-    X(FOTA_ERR_CRYPTO, -87, FINAL, "crypto backend failure")
+    X(FOTA_ERR_CRYPTO, -87, FINAL, "crypto backend failure") \
+    X(FOTA_ERR_BOOT_MODE, -88, FINAL, "ESP8266 in UART download mode: reset it by pin or power")
 
 enum fota_err {
 #define FOTA_ERR_ENUM_(name, code, class, meaning) name = code,

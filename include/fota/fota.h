@@ -23,6 +23,7 @@
 
 #include "fota/checkin.h"
 #include "fota/crypto.h"
+#include "fota/delta.h"
 #include "fota/error.h"
 #include "fota/esp_image.h"
 #include "fota/http.h"
@@ -107,7 +108,7 @@ struct fota_config {
 
     /* Platform callbacks; ctx is passed to each. now_ms is required. */
     void *ctx;
-    uint32_t (*now_ms)(void *ctx);                   /* monotonic milliseconds */
+    fota_now_ms_fn now_ms;                           /* monotonic milliseconds */
     int (*utc_now)(void *ctx, int64_t *unix_s);      /* optional: 0 if the time is trusted */
     void (*delay_ms)(void *ctx, uint32_t ms);        /* needed by fota_run() */
     uint32_t (*random)(void *ctx);                   /* optional, for backoff jitter */
@@ -152,6 +153,11 @@ struct fota_buffers {
     size_t url_size;
     char *manifest;    /* manifest text (>= 512) */
     size_t manifest_size;
+    /* Optional: patches and compressed images (docs/delta.md). Without them
+     * (NULL) the agent always downloads the full image. */
+    struct fota_delta *delta; /* the decoder's state */
+    uint8_t *delta_out;       /* its output, on the way to flash (>= 256) */
+    size_t delta_out_size;
 };
 
 /* ---- Persistent agent state --------------------------------------------- */
@@ -175,6 +181,13 @@ struct fota_persist {
     uint32_t dl_size;
     uint32_t dl_offset;          /* bytes in the slot, sector-aligned */
     int32_t dl_slot;
+    /* When the download is a patch or a compressed image (dl_kind: enum
+     * fota_artifact_kind, 0 for the full image): where its decoder can
+     * resume. dl_offset is then the checkpoint's output offset. */
+    uint8_t dl_kind;
+    uint8_t dl_block_shift;
+    uint8_t dl_artifact_sha256[8]; /* the first bytes of the artifact's SHA-256 */
+    uint32_t dl_patch_offset;
     /* The manifest last acted on: its ETag (empty: none) and the CRC-32 of
      * the URL it came from, for If-None-Match after a reboot. */
     uint32_t manifest_url_crc;
@@ -249,6 +262,7 @@ struct fota_update {
     uint8_t fetching_image;  /* 0: manifest, 1: image */
     uint8_t header_checked;  /* the image header passed: bytes go to flash */
     uint8_t hook_ran;        /* pre_update ran for this download */
+    uint8_t activated;       /* a slot was activated: no check until the reboot (fota_init) */
     uint32_t attempts;
     uint32_t wait_until;     /* backoff deadline (now_ms) */
     uint32_t manifest_len;
@@ -257,6 +271,15 @@ struct fota_update {
     uint32_t rng;
     int result;              /* enum fota_result or error once finished */
     uint8_t head[FOTA_ESP_HEADER_SIZE]; /* first image bytes, held until the header passes */
+    /* The artifact being fetched (src/artifact.c): 0 the full image, else
+     * 1 + its index in manifest.artifacts. */
+    uint8_t artifact;
+    uint8_t artifact_failed;  /* bit per artifact index: failed, skip it */
+    uint8_t decoded;          /* the decoder produced the whole image */
+    uint8_t base_known;       /* base_sha256 holds the hash of base_size running bytes */
+    uint32_t patch_offset;    /* artifact bytes received */
+    uint32_t base_size, base_pos, base_addr; /* the running image, as a patch's base */
+    uint8_t base_sha256[32];
     struct fota_manifest manifest;
     struct fota_sha256 sha;
 };
@@ -266,11 +289,11 @@ struct fota {
     struct fota_buffers buf;
     int running_slot;
     int running_state;
-    struct fota_state state;
-    struct fota_update update;
-    struct fota_session session;
     struct fota_slot_writer writer;
+    struct fota_update update;
+    struct fota_state state;
     struct fota_report report; /* last failure */
+    struct fota_session session;
     struct fota_checkin checkin; /* who this is, for manifest requests (src/checkin.c) */
 };
 
@@ -279,7 +302,9 @@ struct fota {
 int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_buffers *buf);
 
 /* Begin a check (and, unless check_only, the update). Returns 0, or
- * FOTA_ERR_PENDING_CONFIRM while the running image is not confirmed. */
+ * FOTA_ERR_PENDING_CONFIRM while the running image is not confirmed (only
+ * where it can be rolled back), or FOTA_ERR_BUSY after FOTA_UPDATE_READY:
+ * the activated image is never touched before the reboot. */
 int fota_start(struct fota *f);
 
 /* Advance by one bounded piece of work (at most one connect or one read
@@ -301,7 +326,8 @@ void fota_abort(struct fota *f);
 int fota_confirm(struct fota *f);
 
 /* The running image is not healthy: mark it aborted and select the previous
- * one. The caller reboots. */
+ * one. The caller reboots. FOTA_ERR_NOT_SUPPORTED where the platform cannot
+ * roll back (ESP8266). */
 int fota_rollback(struct fota *f);
 
 /* Running slot's state (enum fota_img_state). */

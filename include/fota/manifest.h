@@ -18,7 +18,8 @@
  *   key-id: 3f0c2a9b1d7e6a55
  *   signature: 3045...
  *
- * Optional: "expires: 2027-01-31T00:00:00Z", "project: ...".
+ * Optional: "expires: 2027-01-31T00:00:00Z", "project: ...". Format 2 adds
+ * "artifact: ..." lines (compressed image, patches by base image).
  */
 #ifndef FOTA_MANIFEST_H
 #define FOTA_MANIFEST_H
@@ -32,7 +33,9 @@
 extern "C" {
 #endif
 
-#define FOTA_MANIFEST_FORMAT 1
+#define FOTA_MANIFEST_FORMAT 1           /* what `fota release` writes without artifacts */
+#define FOTA_MANIFEST_FORMAT_ARTIFACTS 2 /* format 1 plus `artifact:` lines */
+#define FOTA_MANIFEST_MAX_ARTIFACTS 6
 #define FOTA_MANIFEST_PRODUCT_MAX 48
 #define FOTA_MANIFEST_VERSION_MAX 32
 #define FOTA_MANIFEST_URL_MAX 512
@@ -66,6 +69,24 @@ const char *fota_chip_display_name(int chip);
 /* Parse "esp32s2" / "ESP32-S2" (case-insensitive, '-' optional). -1 if unknown. */
 int fota_chip_from_name(const char *name, size_t len);
 
+/* Another way to get the same image: a compressed image, or a patch from a
+ * base image (docs/manifest.md, "Artifacts"; docs/delta.md). The URL is not
+ * copied: it is text[url_offset .. url_offset + url_len) of the parsed text. */
+enum fota_artifact_kind {
+    FOTA_ARTIFACT_COMPRESSED = 1,
+    FOTA_ARTIFACT_DELTA = 2,
+};
+
+struct fota_manifest_artifact {
+    uint8_t kind;         /* enum fota_artifact_kind */
+    uint32_t size;        /* bytes of the artifact file */
+    uint8_t sha256[32];   /* of the artifact file */
+    uint32_t base_size;   /* FOTA_ARTIFACT_DELTA: the base image it applies to */
+    uint8_t base_sha256[32];
+    uint16_t url_offset;  /* in the manifest text */
+    uint16_t url_len;
+};
+
 struct fota_manifest {
     uint32_t format;
     char product[FOTA_MANIFEST_PRODUCT_MAX + 1];
@@ -81,6 +102,8 @@ struct fota_manifest {
     int64_t expires; /* unix seconds; 0 = never */
     uint8_t signature[FOTA_P256_SIG_SIZE];
     size_t signed_len; /* bytes covered by the signature */
+    uint8_t n_artifacts; /* format 2 only */
+    struct fota_manifest_artifact artifacts[FOTA_MANIFEST_MAX_ARTIFACTS];
 };
 
 /* Parse the text (not NUL-terminated; `len` bytes). Checks syntax, required

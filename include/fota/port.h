@@ -7,7 +7,7 @@
  *   struct fota_flash      raw NOR flash by absolute address
  *   struct fota_boot       two application slots and the trial boot
  *   struct fota_transport  a network link (plain TCP, TLS layered on it)
- *   struct fota_clock      monotonic milliseconds, for drivers' deadlines
+ *   fota_now_ms_fn         the clock: monotonic milliseconds
  *   struct fota_crypto     SHA-256 and ECDSA P-256 verification
  *
  * Leaf modules (the record store, drivers) include this header alone; the
@@ -64,7 +64,10 @@ struct fota_boot {
     /* The running slot is healthy: mark it valid (cancels rollback). */
     int (*confirm)(void *ctx);
     /* Mark the running slot aborted and select the other one; the caller
-     * reboots. */
+     * reboots. NULL when the platform cannot roll back (ESP8266: eboot
+     * overwrites the old sketch): fota_rollback() then returns
+     * FOTA_ERR_NOT_SUPPORTED, and an unconfirmed image does not stop
+     * fota_start() (nothing would ever end its "pending"). */
     int (*rollback)(void *ctx);
     /* Optional (NULL if the platform cannot tell): the state of any slot.
      * Lets the agent tell an image the bootloader rolled back from an
@@ -90,12 +93,10 @@ struct fota_transport {
     const char *(*detail)(void *ctx);
 };
 
-/* Time for drivers with their own deadlines (a modem's command timeouts).
- * The agent's clock is struct fota_config's now_ms, utc_now and delay_ms. */
-struct fota_clock {
-    void *ctx;
-    uint32_t (*now_ms)(void *ctx); /* monotonic milliseconds, wraps at 2^32 */
-};
+/* The clock: monotonic milliseconds, wrapping at 2^32, called with the ctx
+ * of the configuration that carries it (struct fota_config's now_ms, the
+ * modem driver's config), like every other callback here. */
+typedef uint32_t (*fota_now_ms_fn)(void *ctx);
 
 /* ---- Crypto ---------------------------------------------------------------- */
 

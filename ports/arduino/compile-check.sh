@@ -144,6 +144,19 @@ esp8266)
             run "esp8266 $variant C++ ${f#"$root"/}" $cxxc $cxxflags $variant $CXXWARN $repo_inc -c "$f" -o "$tmp/o.o"
         done
     done
+    # Issue 16, finding 1: the signature check must not run on loop()'s 4 KB
+    # cont stack. The port object defines the core's stack thunk for it and
+    # takes a reference on the thunk's stack (tests/target/
+    # test_esp8266_stack.c measures both stacks under QEMU).
+    port_uses_thunk() {
+        $cxxc $cxxflags $CXXWARN $repo_inc -c "$root/ports/arduino/src/fota_arduino_esp8266.cpp" \
+            -o "$tmp/port.o" &&
+            xtensa-lx106-elf-nm "$tmp/port.o" >"$tmp/port.nm" &&
+            grep -q ' T thunk_fota_esp8266_p256_verify$' "$tmp/port.nm" &&
+            grep -q ' U stack_thunk_add_ref$' "$tmp/port.nm" &&
+            grep -q ' U stack_thunk_ptr$' "$tmp/port.nm"
+    }
+    run "esp8266 port verifies on the stack thunk (nm)" port_uses_thunk
     run "esp8266 C++ examples/arduino/FotaBasic/FotaBasic.ino" \
         $cxxc $cxxflags $CXXWARN $repo_inc -I"$tmp/sketch" -c "$tmp/sketch/FotaBasic.ino.cpp" -o "$tmp/o.o"
     ;;

@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fota/fota.h"
+#include "fota/port.h"
 #include "fota_uart.h"
 
 #ifdef __cplusplus

@@ -27,4 +27,8 @@ _Noreturn void fota_target_exit(int code);
 _Noreturn void fota_target_report_trap(const char *what, uint32_t cause, uint32_t pc,
                                        uint32_t addr);
 
+/* Per target (<cpu>/call_on_stack.S): call fn(arg) with the stack pointer at
+ * stack_top (16-byte aligned) and come back on the caller's stack. */
+void fota_target_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
+
 #endif

@@ -43,7 +43,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r = fota_manifest_parse(text, size, &m, &line);
     if (r == 0) {
         REQUIRE(line == 0);
-        REQUIRE(m.format == FOTA_MANIFEST_FORMAT);
+        REQUIRE(m.format == FOTA_MANIFEST_FORMAT || m.format == FOTA_MANIFEST_FORMAT_ARTIFACTS);
+        /* artifacts: format 2 only, bounded, each URL inside the signed text */
+        REQUIRE(m.n_artifacts <= FOTA_MANIFEST_MAX_ARTIFACTS);
+        REQUIRE(m.format == FOTA_MANIFEST_FORMAT_ARTIFACTS || m.n_artifacts == 0);
+        for (unsigned i = 0; i < m.n_artifacts; i++) {
+            const struct fota_manifest_artifact *a = &m.artifacts[i];
+            REQUIRE(a->kind == FOTA_ARTIFACT_COMPRESSED || a->kind == FOTA_ARTIFACT_DELTA);
+            REQUIRE(a->size > 0 && a->url_len > 0);
+            REQUIRE((size_t)a->url_offset + a->url_len < m.signed_len);
+            REQUIRE(memchr(text + a->url_offset, ' ', a->url_len) == NULL);
+            REQUIRE((a->kind == FOTA_ARTIFACT_DELTA) == (a->base_size > 0));
+        }
         REQUIRE(memchr(m.product, 0, sizeof m.product) != NULL && m.product[0] != '\0');
         REQUIRE(memchr(m.version, 0, sizeof m.version) != NULL && m.version[0] != '\0');
         REQUIRE(memchr(m.url, 0, sizeof m.url) != NULL && m.url[0] != '\0');

@@ -104,6 +104,11 @@ write("manifest", "optional-fields",
 write("manifest", "absolute-url",
       manifest.replace(b"url: demo-board-1.2.0.bin",
                        b"url: https://fw.example.com/demo/app.bin") + sig)
+write("manifest", "artifacts",
+      manifest.replace(b"fota-manifest: 1", b"fota-manifest: 2")
+      + b"artifact: compressed 190000 " + b"ab" * 32 + b" demo-board-1.2.0.compressed\n"
+      + b"artifact: delta 20000 " + b"cd" * 32 + b" demo-board-1.2.0.from-1.patch 250000 "
+      + b"ef" * 32 + b"\n" + sig)
 write("manifest", "missing-signature", manifest)
 write("manifest", "version", b"v1.2.3-rc1")
 write("manifest", "date", b"2024-02-29T23:59:59Z")
@@ -160,6 +165,43 @@ write("esp_image", "esp8266-app", finish(
 write("esp_image", "esp32-header-only", esp32_header(3, 0x000D, 1)[:24])
 write("esp_image", "raw", b"not an image at all, raw bytes\n")
 
+
+# ---- fuzz_delta: byte 0 = raw bit | (block shift - 12) << 1 | input chunk seed << 4,
+#      byte 1 = output chunk seed, bytes 2-3 = target size / 16, bytes 4-5 = base size,
+#      then the block stream (or, raw, a whole patch). The base is the target's
+#      fixed pattern. Patches come from the encoder: set FOTA_BIN to a built
+#      `fota` to write these seeds (they are skipped otherwise).
+def delta_seeds():
+    import subprocess
+    import tempfile
+    fota = os.environ.get("FOTA_BIN")
+    if not fota:
+        print("FOTA_BIN not set: delta seeds left as they are")
+        return
+    base = bytes(((i * 2654435761) % 2**32 >> 13) & 0xFF for i in range(20000))
+    target = bytearray(base[1000:9000] + b"new code " * 300 + base[200:6000] + base[3000:4000])
+    for i in range(0, len(target), 97):
+        target[i] ^= 0x40
+    target = bytes(target[: len(target) // 16 * 16])
+    with tempfile.TemporaryDirectory() as tmp:
+        def run(*args):
+            subprocess.run([fota, *args], check=True, stdout=subprocess.DEVNULL)
+        paths = {n: os.path.join(tmp, n) for n in ("base", "target", "patch", "packed")}
+        open(paths["base"], "wb").write(base)
+        open(paths["target"], "wb").write(target)
+        run("delta", paths["base"], paths["target"], "-o", paths["patch"], "--block-size", "4096")
+        run("compress", paths["target"], "-o", paths["packed"], "--block-size", "8192")
+        patch = open(paths["patch"], "rb").read()
+        packed = open(paths["packed"], "rb").read()
+    size16 = struct.pack("<H", len(target) // 16)
+    write("delta", "patch-blocks", bytes([0x50, 7]) + size16 + struct.pack("<H", len(base))
+          + patch[84:])
+    write("delta", "compressed-blocks", bytes([0x32, 200]) + size16 + struct.pack("<H", 0)
+          + packed[84:])
+    write("delta", "raw-patch", bytes([0x01, 3]) + size16 + struct.pack("<H", len(base)) + patch)
+
+
+delta_seeds()
 # ---- fuzz_record: geometry bytes, plants (6 bytes each), then (op, arg)
 #      pairs: op % 5 = 0 power-on, 1 save, 2 save with a failing operation,
 #      3 save with a power cut, 4 find another length.

@@ -5,7 +5,7 @@
 #
 # Usage: tests/fuzz/run-long.sh [-b BUILD_DIR] [-n RUNS | -t SECONDS] [TARGET...]
 #   BUILD_DIR  a build configured with CC=clang -DFOTA_FUZZ=ON (default: build-fuzz)
-#   TARGET     http url manifest esp_image record checkin (default: all)
+#   TARGET     http url manifest esp_image record checkin delta (default: all)
 #
 # Inputs that add coverage are kept in BUILD_DIR/tests/fuzz/corpus/TARGET (the
 # seeds in tests/fuzz/corpus/ are only read); crashes are written to
@@ -32,11 +32,12 @@ while getopts b:n:t:h opt; do
 done
 shift $((OPTIND - 1))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(http url manifest esp_image record checkin)
+[ ${#targets[@]} -gt 0 ] || targets=(http url manifest esp_image record checkin delta)
 
 # Largest input per target: past the 32 KiB header block limit (http), a URL
-# pair at the 4096-character limit (url), manifests and small images.
-declare -A max_len=([http]=40000 [url]=8193 [manifest]=4096 [esp_image]=4096 [record]=1024 [checkin]=4096)
+# pair at the 4096-character limit (url), manifests and small images, patches
+# of several blocks (delta).
+declare -A max_len=([http]=40000 [url]=8193 [manifest]=4096 [esp_image]=4096 [record]=1024 [checkin]=4096 [delta]=65536)
 
 dir="$build/tests/fuzz"
 mkdir -p "$dir/logs" "$dir/artifacts"

@@ -15,7 +15,10 @@
 #   random     random sequences of up to 5 cuts of 1.0.0 -> 2.0.0
 #   badregion  bad flash regions in the target slot, agent state and boot
 #              data, each uncut and cut at every operation in every mode
-#   all        all four
+#   delta      every cut point x mode of 1.0.0 -> 2.0.0 by a patch (the
+#              release offers a patch from 1.0.0; docs/delta.md), and by a
+#              compressed image
+#   all        all five
 #
 # Two more suites guard agent issues found and fixed (docs/powercut.md,
 # "Findings" 2 and 3):
@@ -55,9 +58,9 @@ while [ $# -gt 0 ]; do
     case $1 in
     --report) report=$2; shift 2 ;;
     --doc) doc=$2; shift 2 ;;
-    all) suites+=(update rollback random badregion); shift ;;
-    update | rollback | random | badregion | norange | strict) suites+=("$1"); shift ;;
-    *) note "unknown argument '$1' (suites: update rollback random badregion all norange strict)"; exit 2 ;;
+    all) suites+=(update rollback random badregion delta); shift ;;
+    update | rollback | random | badregion | delta | norange | strict) suites+=("$1"); shift ;;
+    *) note "unknown argument '$1' (suites: update rollback random badregion delta all norange strict)"; exit 2 ;;
     esac
 done
 [ ${#suites[@]} -gt 0 ] || { note "no suite given"; exit 2; }
@@ -132,6 +135,35 @@ for suite in "${suites[@]}"; do
     badregion)
         run_suite "1.0.0 -> 2.0.0 on flash with bad regions" \
             --manifest "$GOOD" --new "$FW2" --bad-cuts --no-map ;;
+    delta)
+        # 2.0.0 shares 1.0.0's first 128 KiB (same seed) and adds 128 KiB:
+        # the device rebuilds it from its running slot and a patch
+        DELTA_FW1=$WORK/fw-delta-1.0.0.bin
+        DELTA_FW2=$WORK/fw-delta-2.0.0.bin
+        "$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 1.0.0 --seed 7 \
+            --size 131072 -o "$DELTA_FW1" >/dev/null
+        "$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 2.0.0 --seed 7 \
+            --size 262144 -o "$DELTA_FW2" >/dev/null
+        WWW=$WORK/www-delta
+        release "$DELTA_FW1"
+        release "$DELTA_FW2" --security-counter 1 --delta-from "$DELTA_FW1"
+        saved_common=("${common[@]}")
+        common=(--key "$KEY.pub" --old "$DELTA_FW1" --security 1 --persist-every 16384
+                --report "$fragment")
+        run_suite "1.0.0 -> 2.0.0 by a patch: every cut point in every mode" \
+            --manifest "$WWW/$PRODUCT/manifest.txt" --new "$DELTA_FW2" --exhaustive
+        # a compressible 2.0.0 (a long text marker) and no patch from 1.0.0:
+        # the compressed image
+        PACKED_FW2=$WORK/fw-packed-2.0.0.bin
+        "$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 2.0.0 --seed 11 \
+            --size 131072 --marker "$(printf 'fota compressible firmware text %04d; ' $(seq 2000))" \
+            -o "$PACKED_FW2" >/dev/null
+        WWW=$WORK/www-packed
+        release "$DELTA_FW1"
+        release "$PACKED_FW2" --security-counter 1 --compress
+        run_suite "1.0.0 -> 2.0.0 by a compressed image: every cut point in every mode" \
+            --manifest "$WWW/$PRODUCT/manifest.txt" --new "$PACKED_FW2" --exhaustive
+        common=("${saved_common[@]}") ;;
     norange)
         run_suite "1.0.0 -> 2.0.0 from a server without Range" \
             --manifest "$GOOD" --no-range --new "$FW2" --exhaustive \

@@ -139,7 +139,8 @@ int aw_power_on(struct agent_world *w)
         0)
         return FOTA_ERR_BOOT;
     struct fota_buffers b = {w->rx, sizeof w->rx, w->line, sizeof w->line,
-                             w->url, sizeof w->url, w->manifest_buf, sizeof w->manifest_buf};
+                             w->url, sizeof w->url, w->manifest_buf, sizeof w->manifest_buf,
+                             NULL, NULL, 0}; /* no decoder: full images */
     return fota_init(&w->agent, &w->cfg, &b);
 }
 

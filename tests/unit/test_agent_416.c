@@ -4,11 +4,9 @@
  * download but counts as an attempt and backs off; a 416 to a request
  * without Range is a final error.
  *
- * EXPECTED TO FAIL until issue 15 finding 1 is fixed: today a 416 restarts
- * at once without counting an attempt (a request storm). While
- * ISSUE_15_FIXED is 0 a failure here is reported as a skip (exit 77, ctest
- * shows "Skipped") and a pass as a failure, so the fix cannot go unnoticed:
- * whoever fixes issue 15 sets ISSUE_15_FIXED to 1.
+ * Written before the fix as expected-to-fail (ISSUE_15_FIXED 0: a failure
+ * reported as a skip, exit 77, and a pass as a failure); issue 15's fix has
+ * landed, so ISSUE_15_FIXED is 1 and these are ordinary tests.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +21,7 @@
 #define FOTA_TEST_CRYPTO fota_crypto_mbedtls
 #endif
 
-#define ISSUE_15_FIXED 0
+#define ISSUE_15_FIXED 1
 
 static struct agent_world w;
 

@@ -83,6 +83,7 @@ static void cut_then_power_cycle(void)
     CHECK_EQ_INT(p->dl_size, w.image_len);
     CHECK_EQ_INT(aw_power_on(&w), 0); /* RAM lost; slot 0 still runs */
     CHECK_EQ_STR(w.running_version, "1.0.0");
+    w.cfg.max_attempts = 0; /* the default again */
     aw_conn_manifest(&w);
 }
 

@@ -202,12 +202,14 @@ static int running_image_sha256(const struct fota_arduino_platform &plat, uint8_
 int Fota::begin(const FotaOptions &o)
 {
     struct fota_arduino_platform plat;
-    char detail[96];
+    char detail[160] = "";
     int r = fota_arduino_platform_init(&plat, detail, sizeof detail);
     if (r < 0) {
         log_msg(NULL, FOTA_LOG_ERROR, detail);
         return r;
     }
+    if (detail[0]) /* the port noticed something at boot */
+        log_msg(NULL, FOTA_LOG_WARN, detail);
     uint8_t mac[6];
     fota_arduino_station_mac(mac);
     snprintf(_mac, sizeof _mac, "%02X%02X%02X%02X%02X%02X", mac[0], mac[1], mac[2], mac[3],
@@ -251,6 +253,10 @@ int Fota::begin(const FotaOptions &o)
     _buffers.url_size = sizeof _url;
     _buffers.manifest = _manifest;
     _buffers.manifest_size = sizeof _manifest;
+    /* No patch decoder in the Arduino adapter yet: full images only. */
+    _buffers.delta = nullptr;
+    _buffers.delta_out = nullptr;
+    _buffers.delta_out_size = 0;
     return fota_init(&_agent, &_cfg, &_buffers);
 }
 

@@ -13,11 +13,14 @@
  *            ...health check... fota.confirm();
  *   loop():  if (fota.check() == FOTA_UPDATE_READY) Fota::restart();
  *
- * ESP8266: the image is staged in the free flash after the sketch, as the
- * core's Updater does, and eboot copies it over the sketch at the next boot.
+ * ESP8266: the image is staged at the end of the free flash, as the core's
+ * Updater does, and eboot copies it over the sketch at the next boot.
  * eboot overwrites the old sketch, so there is no rollback on ESP8266:
- * rollback() returns FOTA_ERR_NOT_SUPPORTED. The agent's state takes the
- * last two sectors before the file system, the staging record two more.
+ * rollback() returns FOTA_ERR_NOT_SUPPORTED, and an image that is not
+ * confirmed does not stop later updates. The agent's state takes the last
+ * two sectors before the file system, the boot record two more. The
+ * signature check runs on the core's second stack (StackThunk, 6200 bytes
+ * of heap, shared with BearSSL's TLS clients).
  * ESP32: the OTA partitions and ESP-IDF's rollback states.
  */
 #ifndef FOTA_ARDUINO_H

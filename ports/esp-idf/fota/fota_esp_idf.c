@@ -179,6 +179,11 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
         .url_size = sizeof p->url,
         .manifest = p->manifest,
         .manifest_size = sizeof p->manifest,
+#if CONFIG_FOTA_DELTA
+        .delta = &p->delta,
+        .delta_out = p->delta_out,
+        .delta_out_size = sizeof p->delta_out,
+#endif
     };
     r = fota_init(&p->agent, &p->cfg, &p->buffers);
     if (r < 0)

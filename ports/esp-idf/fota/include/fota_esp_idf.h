@@ -83,6 +83,10 @@ struct fota_esp_idf {
     char line[CONFIG_FOTA_LINE_BUFFER_SIZE];
     char url[CONFIG_FOTA_URL_BUFFER_SIZE];
     char manifest[CONFIG_FOTA_MANIFEST_BUFFER_SIZE];
+#if CONFIG_FOTA_DELTA
+    struct fota_delta delta;   /* patches and compressed images (docs/delta.md) */
+    uint8_t delta_out[1024];
+#endif
 };
 
 /* Find the partitions, fill in the port and start the agent (fota_init).
