@@ -130,12 +130,18 @@ int sim_boot_init(struct sim_boot *b, struct sim_flash *flash,
                             layout->otadata_size, sizeof b->data);
 }
 
-/* A slot is bootable when it holds a complete, valid ESP image. */
+/* A slot is bootable when it holds a complete, valid ESP image: an ESP32
+ * application with its appended hash, or an Arduino ESP8266 .bin whose
+ * checksums (and flash CRC, from core 2.7.0 on) hold. */
 static int slot_bootable(struct sim_boot *b, uint32_t slot)
 {
     const struct sim_flash *f = b->otadata.flash->ctx;
     struct fota_esp_verify v;
+    struct fota_esp8266_bin bin;
     const uint8_t *img = f->mem + b->layout.slot_addr[slot];
+    if (fota_esp8266_bin_check(img, b->layout.slot_size, &bin) == 0)
+        return bin.eboot.checksum_ok && bin.checksum_ok &&
+               (!bin.has_crc || (bin.crc_ok && bin.length_ok));
     if (fota_esp_image_verify(img, b->layout.slot_size, b->crypto, &v) < 0)
         return 0;
     return v.checksum_ok && v.hash_ok;

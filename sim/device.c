@@ -10,6 +10,12 @@
 #include "fota_crypto_backends.h"
 
 #define SIM_SECTOR 4096u
+/* The agent's buffers by default: the ports' defaults (Kconfig, Fota.h) with
+ * a larger receive buffer. */
+#define SIM_DEFAULT_RX 4096u
+#define SIM_DEFAULT_LINE 2816u
+#define SIM_DEFAULT_URL 2080u
+#define SIM_DEFAULT_MANIFEST 2080u
 #define SIM_WRITE_UNIT 4u /* ESP32 SPI flash programs in 4-byte units through esp_partition */
 
 static void say(const struct sim_device *d, const char *fmt, ...)
@@ -116,25 +122,67 @@ void sim_device_init(struct sim_device *d, const struct sim_options *opt,
     d->slot = -1;
 }
 
-/* What the bootloader started: read the running image's app descriptor. */
+/* "KEY<text>" NUL-terminated within img[0..len): the text, or NULL. */
+static const char *find_tag(const uint8_t *img, size_t len, const char *key, size_t *text_len)
+{
+    const uint8_t *p = memmem(img, len, key, strlen(key));
+    if (!p)
+        return NULL;
+    p += strlen(key);
+    const uint8_t *end = memchr(p, 0, len - (size_t)(p - img));
+    *text_len = end ? (size_t)(end - p) : 0;
+    return end ? (const char *)p : NULL;
+}
+
+/* What the bootloader started: read the running image's app descriptor, or
+ * for an Arduino ESP8266 sketch (no descriptor) the version the sketch was
+ * built with, which `fota mkimage --chip esp8266` stores as
+ * "fota-app-version:V" (a real sketch compiles its version in; without the
+ * tag the version is unknown, code 0, and the running image's SHA-256 still
+ * tells the agent what it runs). */
 static int read_running(struct sim_device *d)
 {
     const uint8_t *img = d->flash->mem + d->layout.slot_addr[d->slot];
     struct fota_esp_header h;
-    if (fota_esp_header_parse(img, d->layout.slot_size, &h) < 0 || !h.has_app_desc)
+    struct fota_esp8266_bin bin;
+    if (fota_esp8266_bin_check(img, d->layout.slot_size, &bin) == 0) {
+        const char *v, *p;
+        size_t vlen = 0, plen = 0;
+        v = find_tag(img, bin.file_len, "fota-app-version:", &vlen);
+        p = find_tag(img, bin.file_len, "fota-app-project:", &plen);
+        snprintf(d->version, sizeof d->version, "%.*s", v ? (int)vlen : 7, v ? v : "unknown");
+        snprintf(d->project, sizeof d->project, "%.*s", p ? (int)plen : 14,
+                 p ? p : "arduino-sketch");
+        if (!v || fota_version_code(d->version, strlen(d->version), &d->version_code) < 0)
+            d->version_code = 0;
+        d->has_image_sha256 =
+            fota_sha256_digest(&fota_crypto_mbedtls, img, bin.file_len, d->image_sha256) == 0;
+        return 0;
+    }
+    struct fota_esp_verify v;
+    if (fota_esp_header_parse(img, d->layout.slot_size, &h) < 0 || !h.has_app_desc ||
+        fota_esp_image_verify(img, d->layout.slot_size, NULL, &v) < 0)
         return -1;
     snprintf(d->version, sizeof d->version, "%s", h.version);
     snprintf(d->project, sizeof d->project, "%s", h.project);
-    if (fota_version_code(d->version, strlen(d->version), &d->version_code) < 0)
+    /* the code `fota release` gives it: the version when it is a number,
+     * else the build time of the descriptor (examples/esp-idf does the same) */
+    if (fota_app_version_code(d->version, h.date, h.time, &d->version_code) < 0)
         d->version_code = 0;
     /* The image's SHA-256 as released (what a manifest signs), for the
-     * check-in: the bytes the image format covers. */
-    struct fota_esp_verify v;
+     * check-in and the agent: the bytes the image format covers. */
     d->has_image_sha256 = 0;
     if (fota_esp_image_verify(img, d->layout.slot_size, &fota_crypto_mbedtls, &v) == 0 &&
         fota_sha256_digest(&fota_crypto_mbedtls, img, v.image_len, d->image_sha256) == 0)
         d->has_image_sha256 = 1;
     return 0;
+}
+
+/* The size given, else the default, never more than the array holds. */
+static size_t buf_size(uint32_t given, size_t dflt, size_t max)
+{
+    size_t n = given ? given : dflt;
+    return n < max ? n : max;
 }
 
 static int image_crashes(const struct sim_device *d)
@@ -155,7 +203,7 @@ static void setup_agent_config(struct sim_device *d)
     c->manifest_url = o->manifest_url;
     c->mac = o->mac;
     c->device_id = o->device_id;
-    c->image_sha256 = d->has_image_sha256 ? d->image_sha256 : NULL;
+    c->image_sha256 = d->has_image_sha256 && !o->no_image_sha256 ? d->image_sha256 : NULL;
     c->user_agent = "fota-sim/" FOTA_VERSION_STRING;
     c->pubkeys = o->pubkeys;
     c->n_pubkeys = o->n_pubkeys;
@@ -242,12 +290,17 @@ int sim_device_boot_once(struct sim_device *d)
     }
 
     setup_agent_config(d);
-    int r = fota_init(&d->agent, &d->cfg,
-                      &(struct fota_buffers){d->rx, sizeof d->rx, d->line, sizeof d->line, d->url,
-                                             sizeof d->url, d->manifest, sizeof d->manifest,
-                                             d->opt->no_delta ? NULL : &d->delta,
-                                             d->opt->no_delta ? NULL : d->delta_out,
-                                             sizeof d->delta_out});
+    const struct sim_options *o = d->opt;
+    struct fota_buffers bufs = {
+        d->rx,       buf_size(o->rx_size, SIM_DEFAULT_RX, sizeof d->rx),
+        d->line,     buf_size(o->line_size, SIM_DEFAULT_LINE, sizeof d->line),
+        d->url,      buf_size(o->url_size, SIM_DEFAULT_URL, sizeof d->url),
+        d->manifest, buf_size(o->manifest_size, SIM_DEFAULT_MANIFEST, sizeof d->manifest),
+        o->no_delta ? NULL : &d->delta,
+        o->no_delta ? NULL : d->delta_out,
+        sizeof d->delta_out,
+    };
+    int r = fota_init(&d->agent, &d->cfg, &bufs);
     if (r < 0)
         return failed(d, r, fota_last_message(&d->agent)[0] ? fota_last_message(&d->agent)
                                                         : "agent configuration rejected");

@@ -39,6 +39,10 @@ struct sim_options {
     int progress;        /* print download progress */
     int64_t utc_now;     /* 0: the host clock; otherwise the device's trusted time */
     int no_clock;        /* no trusted time at all (no RTC, no authenticated time source) */
+    int no_image_sha256; /* a port that cannot tell the running image's SHA-256 */
+    /* Buffer sizes given to the agent, 0 for the defaults (rx 4096, line
+     * 2816, url 2080, manifest 2080): a test runs a port's own defaults. */
+    uint32_t rx_size, line_size, url_size, manifest_size;
     uint32_t floor_min;  /* the firmware's build-time anti-rollback floor */
     int allow_insecure_redirect; /* follow https:// -> http:// redirects */
     int no_delta;        /* no decoder memory: full images only, even when patches are offered */
@@ -66,10 +70,12 @@ struct sim_device {
     struct fota_posix_net net;
     struct fota_config cfg;
     struct fota agent;
-    uint8_t rx[4096];
-    char line[1024];
-    char url[1024];
-    char manifest[2048];
+    /* Buffers of the largest sizes a port allows; the agent gets the sizes
+     * in struct sim_options (0: the defaults below, as the ports'). */
+    uint8_t rx[16384];
+    char line[4096];
+    char url[4096];
+    char manifest[8192];
     struct fota_delta delta; /* patches and compressed images (docs/delta.md) */
     uint8_t delta_out[4096];
     /* What runs now */

@@ -212,6 +212,10 @@ static int check_manifest(struct fota *f)
     fota_session_keep_etag(&f->session, 0); /* If-None-Match only after "nothing newer" */
     p->manifest_etag[0] = '\0';              /* saved with the next change of state */
     r = fota_manifest_parse(f->buf.manifest, f->update.manifest_len, m, &line);
+    if (r < 0 && fota_manifest_text_problem(f->buf.manifest, f->update.manifest_len))
+        return fota_fail(rep, r, "manifest %s (%s)",
+                         fota_manifest_text_problem(f->buf.manifest, f->update.manifest_len),
+                         f->buf.url);
     if (r < 0)
         return fota_fail(rep, r, "manifest from %s is malformed at line %d", f->buf.url, line);
     r = fota_manifest_verify(m, f->buf.manifest, c->pubkeys, c->n_pubkeys, c->crypto);
@@ -246,6 +250,16 @@ static int check_manifest(struct fota *f)
         p->last_sequence = m->sequence;
         if ((r = fota_save_state(f)) < 0)
             return r;
+    }
+    /* The image this device runs is up to date whatever the version codes
+     * say: a device whose code is unknown or derived differently never
+     * downloads and flashes itself again (issue 9). */
+    if (c->image_sha256 && memcmp(m->sha256, c->image_sha256, sizeof m->sha256) == 0) {
+        fota_hex(m->sha256, 8, hex);
+        fota_log(c, FOTA_LOG_INFO, "manifest names the running image (%s, sha256 %s...): "
+                 "up to date", m->version, hex);
+        fota_session_keep_etag(&f->session, 1);
+        return FOTA_NO_UPDATE;
     }
     if (m->version_code == c->version_code) {
         const char *etag = fota_session_response(&f->session)->etag;

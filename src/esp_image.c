@@ -32,15 +32,22 @@
 #define ESP_CHECKSUM_SEED 0xEF
 #define ESP_SEGMENT_HEADER_SIZE 8
 #define ESP_MAX_SEGMENT_LEN (16u * 1024u * 1024u) /* largest flash */
+#define ESP8266_CRC_WORDS 8 /* length and CRC, two little-endian words */
+#define ESP8266_CRC_POLY 0x04C11DB7u
 
+/* IMAGE_CHIP_ID of every production chip in esptool's target classes (esptool/targets/)
+ * (checked against espressif/esptool, 2026). The preview chips esptool also
+ * lists (ESP32-S3 beta 2: 4, C6 beta: 7, H2 beta 1/2: 10/14, C5 beta 3: 17)
+ * never shipped and are left out. */
 static const struct {
     uint16_t id;
     int chip;
 } chip_ids[] = {
-    {0x0000, FOTA_CHIP_ESP32},   {0x0002, FOTA_CHIP_ESP32S2}, {0x0005, FOTA_CHIP_ESP32C3},
-    {0x0009, FOTA_CHIP_ESP32S3}, {0x000C, FOTA_CHIP_ESP32C2}, {0x000D, FOTA_CHIP_ESP32C6},
-    {0x0010, FOTA_CHIP_ESP32H2}, {0x0012, FOTA_CHIP_ESP32P4}, {0x0014, FOTA_CHIP_ESP32C61},
-    {0x0017, FOTA_CHIP_ESP32C5},
+    {0x0000, FOTA_CHIP_ESP32},   {0x0002, FOTA_CHIP_ESP32S2},  {0x0005, FOTA_CHIP_ESP32C3},
+    {0x0009, FOTA_CHIP_ESP32S3}, {0x000C, FOTA_CHIP_ESP32C2},  {0x000D, FOTA_CHIP_ESP32C6},
+    {0x0010, FOTA_CHIP_ESP32H2}, {0x0012, FOTA_CHIP_ESP32P4},  {0x0014, FOTA_CHIP_ESP32C61},
+    {0x0017, FOTA_CHIP_ESP32C5}, {0x0019, FOTA_CHIP_ESP32H21}, {0x001C, FOTA_CHIP_ESP32H4},
+    {0x001F, FOTA_CHIP_ESP32E22}, {0x0020, FOTA_CHIP_ESP32S31},
 };
 
 static uint16_t le16(const uint8_t *p)
@@ -137,6 +144,8 @@ static void parse_app_desc(const uint8_t *d, size_t len, struct fota_esp_header 
     h->secure_version = le32(a + 4);
     copy_desc_string(h->version, a + 16, 32);
     copy_desc_string(h->project, a + 48, 32);
+    copy_desc_string(h->time, a + 80, 16);
+    copy_desc_string(h->date, a + 96, 16);
     copy_desc_string(h->idf_ver, a + 112, 32);
 }
 
@@ -214,7 +223,7 @@ int fota_esp_image_verify(const uint8_t *data, size_t len, const struct fota_cry
 {
     struct fota_esp_header h;
     size_t pos;
-    uint8_t sum = ESP_CHECKSUM_SEED;
+    uint8_t sum = ESP_CHECKSUM_SEED, crc_words = 0;
     int r;
 
     if (!data || !out)
@@ -239,6 +248,9 @@ int fota_esp_image_verify(const uint8_t *data, size_t len, const struct fota_cry
             return FOTA_ERR_IMAGE_SIZE; /* segment runs past the end of the data */
         for (uint32_t i = 0; i < seg_len; i++)
             sum ^= data[pos + i];
+        if (s == 0 && h.format == FOTA_IMAGE_ESP8266 && seg_len >= ESP8266_CRC_WORDS)
+            for (uint32_t i = 0; i < ESP8266_CRC_WORDS; i++)
+                crc_words ^= data[pos + i]; /* where elf2bin stores length and CRC */
         pos += seg_len;
     }
 
@@ -247,6 +259,7 @@ int fota_esp_image_verify(const uint8_t *data, size_t len, const struct fota_cry
     if (pos >= len)
         return FOTA_ERR_IMAGE_SIZE;
     out->checksum_ok = data[pos] == sum;
+    out->checksum_ok_crc_zeroed = h.format == FOTA_IMAGE_ESP8266 && data[pos] == (sum ^ crc_words);
     pos++;
     if (h.format == FOTA_IMAGE_ESP32 && h.hash_appended) {
         uint8_t digest[32];
@@ -261,5 +274,122 @@ int fota_esp_image_verify(const uint8_t *data, size_t len, const struct fota_cry
         pos += sizeof digest;
     }
     out->image_len = (uint32_t)pos;
+    return 0;
+}
+
+/* ---- Why a header is not valid ------------------------------------------ */
+
+static int set_fault(struct fota_esp_header_fault *out, const char *field, const char *rule,
+                     uint32_t value)
+{
+    out->field = field;
+    out->rule = rule;
+    out->value = value;
+    return FOTA_ERR_IMAGE_HEADER;
+}
+
+int fota_esp_header_explain(const uint8_t *d, size_t len, struct fota_esp_header_fault *out)
+{
+    struct fota_esp_header h;
+    if (!d || !out)
+        return FOTA_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    if (fota_esp_header_parse(d, len, &h) == 0)
+        return 0;
+    if (len < 1 || d[0] != FOTA_ESP_IMAGE_MAGIC)
+        return set_fault(out, "magic (byte 0)", "0xE9", len ? d[0] : 0);
+    if (len < FOTA_ESP8266_HEADER_SIZE)
+        return set_fault(out, "file length", "at least 8 bytes of header", (uint32_t)len);
+    if (d[1] == 0 || d[1] > FOTA_ESP_MAX_SEGMENTS)
+        return set_fault(out, "segment count (byte 1)", "1..16", d[1]);
+    /* An ESP8266 first-segment address has 0x3F or 0x40 as its top byte; any
+     * other byte 11 is judged as the ESP32-family extended header. */
+    if (len >= 12 && (d[11] == 0x3F || d[11] == 0x40)) {
+        if (len < FOTA_ESP8266_HEADER_SIZE + ESP_SEGMENT_HEADER_SIZE)
+            return set_fault(out, "file length", "at least 16 bytes (ESP8266 header and "
+                                                  "first segment header)", (uint32_t)len);
+        if (le32(d + 12) >= ESP_MAX_SEGMENT_LEN)
+            return set_fault(out, "ESP8266 first segment length (bytes 12-15)",
+                             "below 16 MB", le32(d + 12));
+        return set_fault(out, "ESP8266 first segment load address (bytes 8-11)",
+                         "in DRAM 0x3FFE8000.., IRAM 0x40100000.. or IROM 0x40200000..",
+                         le32(d + 8));
+    }
+    if (len < FOTA_ESP_HEADER_SIZE)
+        return set_fault(out, "file length", "at least 24 bytes (ESP32-family header)",
+                         (uint32_t)len);
+    if (!(d[8] == 0xEE || d[8] < 64))
+        return set_fault(out, "wp_pin (byte 8)", "0xEE or a GPIO number below 64", d[8]);
+    for (unsigned i = 9; i <= 11; i++)
+        if (!drive_byte_ok(d[i]))
+            return set_fault(out,
+                             i == 9    ? "pin drive strengths (byte 9)"
+                             : i == 10 ? "pin drive strengths (byte 10)"
+                                       : "pin drive strengths (byte 11)",
+                             "two nibbles of 0..3 each", d[i]);
+    if (fota_esp_chip_from_id(le16(d + 12)) == FOTA_CHIP_ANY)
+        return set_fault(out, "chip id (bytes 12-13)", "an id in esptool's chip table",
+                         le16(d + 12));
+    if (d[19] || d[20] || d[21] || d[22])
+        return set_fault(out, "reserved bytes 19-22", "zero", le32(d + 19));
+    return set_fault(out, "hash_appended (byte 23)", "0 or 1", d[23]);
+}
+
+/* ---- Arduino ESP8266 .bin: eboot, sketch, flash CRC ------------------------ */
+
+uint32_t fota_esp8266_crc(uint32_t crc, const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        crc ^= (uint32_t)data[i] << 24;
+        for (unsigned b = 0; b < 8; b++)
+            crc = crc & 0x80000000u ? (crc << 1) ^ ESP8266_CRC_POLY : crc << 1;
+    }
+    return crc;
+}
+
+int fota_esp8266_bin_check(const uint8_t *data, size_t len, struct fota_esp8266_bin *out)
+{
+    static const uint8_t zeros[ESP8266_CRC_WORDS] = {0};
+    struct fota_esp_header h;
+    const uint8_t *app = data + FOTA_ESP8266_APP_OFFSET;
+    int r;
+
+    if (!data || !out)
+        return FOTA_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    if (len <= FOTA_ESP8266_APP_OFFSET || fota_esp_header_parse(data, len, &h) != 0 ||
+        h.format != FOTA_IMAGE_ESP8266)
+        return FOTA_ERR_IMAGE_HEADER;
+    r = fota_esp_image_verify(data, FOTA_ESP8266_APP_OFFSET, NULL, &out->eboot);
+    if (r != 0)
+        return r == FOTA_ERR_IMAGE_SIZE ? FOTA_ERR_IMAGE_HEADER : r; /* eboot must fit */
+    if (fota_esp_header_parse(app, len - FOTA_ESP8266_APP_OFFSET, &h) != 0 ||
+        h.format != FOTA_IMAGE_ESP8266)
+        return FOTA_ERR_IMAGE_HEADER;
+    r = fota_esp_image_verify(app, len - FOTA_ESP8266_APP_OFFSET, NULL, &out->sketch);
+    if (r != 0)
+        return r;
+    out->file_len = FOTA_ESP8266_APP_OFFSET + out->sketch.image_len;
+    out->checksum_ok = out->sketch.checksum_ok;
+    if (out->sketch.segment_len[0] < ESP8266_CRC_WORDS)
+        return 0; /* no room for the words: the layout before core 2.7.0 */
+    out->stored_len = le32(data + FOTA_ESP8266_CRC_LEN_OFFSET);
+    out->stored_crc = le32(data + FOTA_ESP8266_CRC_VAL_OFFSET);
+    /* The CRC covers the whole file as elf2bin wrote it, the words as zeros. */
+    out->computed_crc = fota_esp8266_crc(0xFFFFFFFFu, data, FOTA_ESP8266_CRC_LEN_OFFSET);
+    out->computed_crc = fota_esp8266_crc(out->computed_crc, zeros, sizeof zeros);
+    out->computed_crc =
+        fota_esp8266_crc(out->computed_crc, data + FOTA_ESP8266_CRC_LEN_OFFSET + sizeof zeros,
+                         out->file_len - FOTA_ESP8266_CRC_LEN_OFFSET - sizeof zeros);
+    /* The CRC layout when either word says so: the length is where the image
+     * ends, or the CRC matches (2^-32 by chance). Code bytes of an older
+     * sketch do neither; a file with both words damaged is judged by its
+     * checksum alone, and fails. */
+    out->has_crc = out->stored_len == out->file_len || out->stored_crc == out->computed_crc;
+    if (!out->has_crc)
+        return 0;
+    out->checksum_ok = out->sketch.checksum_ok_crc_zeroed;
+    out->length_ok = out->stored_len == out->file_len;
+    out->crc_ok = out->computed_crc == out->stored_crc;
     return 0;
 }

@@ -57,6 +57,7 @@ enum field_id {
     FIELD_ETAG,
     FIELD_CONTENT_RANGE,
     FIELD_RETRY_AFTER,
+    FIELD_CONTENT_ENCODING,
     FIELD_LOCATION,       /* stored in the Location buffer */
     FIELD_LOCATION_AGAIN, /* compared with the Location stored */
 };
@@ -259,6 +260,30 @@ static int on_content_length(struct fota_http_parser *p, const char *v, size_t n
     return 0;
 }
 
+/* Content-Encoding = #content-coding. Anything but identity is kept (as
+ * sent, printable, cut to FOTA_HTTP_CODING_MAX) for the caller to refuse. */
+static int on_content_encoding(struct fota_http_parser *p, const char *v, size_t n)
+{
+    size_t i = 0, k = 0, start;
+    int other = 0;
+    while (i < n) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        start = i;
+        while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
+            i++;
+        if (i > start && !equals_lit_ci(v + start, i - start, "identity"))
+            other = 1;
+    }
+    if (!other)
+        return 0;
+    for (i = 0; i < n && k < FOTA_HTTP_CODING_MAX; i++)
+        if (v[i] > 0x20 && v[i] < 0x7f)
+            p->resp.content_encoding[k++] = v[i];
+    p->resp.content_encoding[k] = '\0';
+    return 0;
+}
+
 /* entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE. Kept when valid and it fits;
  * otherwise the response simply has no usable ETag. */
 static int on_etag(struct fota_http_parser *p, const char *v, size_t n)
@@ -375,6 +400,8 @@ static uint8_t field_for_name(const struct fota_http_parser *p, size_t name_len)
         return FIELD_CONTENT_RANGE;
     if (equals_lit_ci(l, name_len, "retry-after"))
         return FIELD_RETRY_AFTER;
+    if (equals_lit_ci(l, name_len, "content-encoding"))
+        return FIELD_CONTENT_ENCODING;
     if (equals_lit_ci(l, name_len, "location") && p->location != NULL && p->location_size > 0)
         return p->resp.has_location ? FIELD_LOCATION_AGAIN : FIELD_LOCATION;
     return FIELD_SKIP;
@@ -386,6 +413,12 @@ static int value_too_long(struct fota_http_parser *p)
 {
     if (p->field == FIELD_ETAG) {
         p->resp.etag[0] = '\0';
+        p->field = FIELD_SKIP;
+        return 0;
+    }
+    if (p->field == FIELD_CONTENT_ENCODING) {
+        /* longer than any coding the agent could know: not identity */
+        memcpy(p->resp.content_encoding, "(long)", 7);
         p->field = FIELD_SKIP;
         return 0;
     }
@@ -465,6 +498,8 @@ static int on_field_value(struct fota_http_parser *p)
         return on_etag(p, v, n);
     case FIELD_CONTENT_RANGE:
         return on_content_range(p, v, n);
+    case FIELD_CONTENT_ENCODING:
+        return on_content_encoding(p, v, n);
     default:
         return on_retry_after(p, v, n);
     }
@@ -905,7 +940,9 @@ int fota_http_format_get(char *out, size_t out_size, const struct fota_url *url,
         fota_put_str(&w, user_agent);
         fota_put_str(&w, "\r\n");
     }
-    fota_put_str(&w, "Accept: */*\r\nConnection: keep-alive\r\n");
+    /* identity: without Accept-Encoding RFC 9110 lets a server pick any
+     * coding, and the agent decodes none */
+    fota_put_str(&w, "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n");
     if (range_start > 0) {
         fota_put_str(&w, "Range: bytes=");
         fota_put_uint(&w, range_start);

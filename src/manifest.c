@@ -20,6 +20,8 @@ static const char *const chip_names[FOTA_CHIP_COUNT] = {
     [FOTA_CHIP_ESP32C3] = "esp32c3",  [FOTA_CHIP_ESP32C5] = "esp32c5",
     [FOTA_CHIP_ESP32C6] = "esp32c6",  [FOTA_CHIP_ESP32C61] = "esp32c61",
     [FOTA_CHIP_ESP32H2] = "esp32h2",  [FOTA_CHIP_ESP32P4] = "esp32p4",
+    [FOTA_CHIP_ESP32H4] = "esp32h4",  [FOTA_CHIP_ESP32H21] = "esp32h21",
+    [FOTA_CHIP_ESP32E22] = "esp32e22", [FOTA_CHIP_ESP32S31] = "esp32s31",
 };
 
 static const char *const chip_display_names[FOTA_CHIP_COUNT] = {
@@ -29,6 +31,8 @@ static const char *const chip_display_names[FOTA_CHIP_COUNT] = {
     [FOTA_CHIP_ESP32C3] = "ESP32-C3",  [FOTA_CHIP_ESP32C5] = "ESP32-C5",
     [FOTA_CHIP_ESP32C6] = "ESP32-C6",  [FOTA_CHIP_ESP32C61] = "ESP32-C61",
     [FOTA_CHIP_ESP32H2] = "ESP32-H2",  [FOTA_CHIP_ESP32P4] = "ESP32-P4",
+    [FOTA_CHIP_ESP32H4] = "ESP32-H4",  [FOTA_CHIP_ESP32H21] = "ESP32-H21",
+    [FOTA_CHIP_ESP32E22] = "ESP32-E22", [FOTA_CHIP_ESP32S31] = "ESP32-S31",
 };
 
 const char *fota_chip_name(int chip)
@@ -189,8 +193,11 @@ int fota_version_code(const char *version, size_t len, uint32_t *code)
         return 0;
     }
 
-    /* [v]MAJOR[.MINOR[.PATCH]][-suffix|+suffix], each part 0..999, so the code
-     * (at most 999999999) fits a u32 */
+    /* [v]MAJOR[.MINOR[.PATCH]], each part 0..999, so the code (at most
+     * 999999999) fits a u32. A suffix is refused, not dropped: "1.2.3-rc1"
+     * and "1.2.3", or two `git describe` builds "v5.0-4-g4532e6" and
+     * "v5.0-7-gd01f2a", would get one code, and a device could not tell
+     * which is newer, or would re-install one over the other. */
     if (i < len && (version[i] == 'v' || version[i] == 'V'))
         i++;
     while (nparts < 3) {
@@ -207,9 +214,55 @@ int fota_version_code(const char *version, size_t len, uint32_t *code)
         }
         break;
     }
-    if (i < len && version[i] != '-' && version[i] != '+')
+    if (i < len)
         return FOTA_ERR_INVALID_ARG;
     *code = part[0] * 1000000u + part[1] * 1000u + part[2];
+    return 0;
+}
+
+int fota_app_version_code(const char *version, const char *date, const char *time,
+                          uint32_t *code)
+{
+    if (!version || !code)
+        return FOTA_ERR_INVALID_ARG;
+    if (fota_version_code(version, strlen(version), code) == 0)
+        return 0;
+    if (date && time)
+        return fota_version_code_from_build(date, time, code);
+    return FOTA_ERR_INVALID_ARG;
+}
+
+int fota_version_code_from_build(const char *date, const char *time, uint32_t *code)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char utc[21];
+    int64_t t;
+    size_t m;
+
+    if (!date || !time || !code)
+        return FOTA_ERR_INVALID_ARG;
+    /* __DATE__ "Mmm dd yyyy" (day space-padded), __TIME__ "hh:mm:ss" */
+    if (strlen(date) != 11 || date[3] != ' ' || date[6] != ' ' || strlen(time) != 8)
+        return FOTA_ERR_INVALID_ARG;
+    for (m = 0; m < 12; m++)
+        if (memcmp(date, months + 3 * m, 3) == 0)
+            break;
+    if (m == 12)
+        return FOTA_ERR_INVALID_ARG;
+    memcpy(utc, date + 7, 4);
+    utc[4] = '-';
+    utc[5] = (char)('0' + (m + 1) / 10);
+    utc[6] = (char)('0' + (m + 1) % 10);
+    utc[7] = '-';
+    utc[8] = date[4] == ' ' ? '0' : date[4];
+    utc[9] = date[5];
+    utc[10] = 'T';
+    memcpy(utc + 11, time, 8);
+    utc[19] = 'Z';
+    utc[20] = 0;
+    if (fota_parse_utc(utc, 20, &t) != 0 || t <= 0 || t > (int64_t)UINT32_MAX)
+        return FOTA_ERR_INVALID_ARG;
+    *code = (uint32_t)t;
     return 0;
 }
 
@@ -450,6 +503,24 @@ fail:
     if (err_line)
         *err_line = line > 0 ? line : 1;
     return FOTA_ERR_MANIFEST_PARSE;
+}
+
+const char *fota_manifest_text_problem(const char *text, size_t len)
+{
+    if (!text)
+        return NULL;
+    if (len >= 3 && (uint8_t)text[0] == 0xEF && (uint8_t)text[1] == 0xBB && (uint8_t)text[2] == 0xBF)
+        return "starts with a byte order mark (an editor added it): upload the file fota "
+               "release wrote, unchanged, in binary mode";
+    if (len >= 2 && (((uint8_t)text[0] == 0xFF && (uint8_t)text[1] == 0xFE) ||
+                     ((uint8_t)text[0] == 0xFE && (uint8_t)text[1] == 0xFF)))
+        return "is UTF-16 (an editor re-encoded it): upload the file fota release wrote, "
+               "unchanged, in binary mode";
+    for (size_t i = 0; i + 1 < len; i++)
+        if (text[i] == '\r' && text[i + 1] == '\n')
+            return "has CRLF line ends (an FTP upload in ASCII mode?): upload the file fota "
+                   "release wrote in binary mode";
+    return NULL;
 }
 
 int fota_key_id(const struct fota_crypto *c, const uint8_t pubkey[FOTA_P256_PUBKEY_SIZE],

@@ -372,6 +372,14 @@ int fota_session_next(struct fota_session *s, const struct fota_buffers *buf,
                 fota_session_close(s);
             return r;
         }
+        if (s->http.resp.status / 100 == 2 && s->http.resp.content_encoding[0]) {
+            /* asked for identity; the body's bytes are not the signed ones */
+            fota_session_close(s);
+            return fota_fail(rep, FOTA_ERR_HTTP_ENCODING,
+                             "server compressed the %s (Content-Encoding: %s) at %s although "
+                             "the request asked for identity: serve it uncompressed",
+                             s->what, s->http.resp.content_encoding, buf->url);
+        }
         s->at = s->http.resp.status == 206 ? s->range_from : 0;
         return FOTA_SESSION_HEADERS;
     case FOTA_HTTP_BODY:

@@ -46,7 +46,9 @@ static const char *spi_mode_name(uint8_t m)
     return m < 4 ? names[m] : "unknown";
 }
 
-static void print_part(const struct util_image_part *p, const char *title)
+/* checksum_ok: the part's verdict when the caller knows better (an Arduino
+ * sketch whose checksum was computed over the CRC words as zeros), or -1. */
+static void print_part(const struct util_image_part *p, const char *title, int checksum_ok)
 {
     const struct fota_esp_header *h = &p->hdr;
     const struct fota_esp_verify *v = &p->ver;
@@ -76,6 +78,10 @@ static void print_part(const struct util_image_part *p, const char *title)
         print_quoted(h->version);
         printf(", secure_version %u, idf_ver ", h->secure_version);
         print_quoted(h->idf_ver);
+        printf(", built ");
+        print_quoted(h->date);
+        printf(" ");
+        print_quoted(h->time);
         printf("\n");
     }
     if (p->verify_err != 0) {
@@ -85,7 +91,9 @@ static void print_part(const struct util_image_part *p, const char *title)
         return;
     }
     printf("  image length:    %u bytes\n", v->image_len);
-    printf("  checksum:        %s\n", v->checksum_ok ? "valid" : "INVALID");
+    if (checksum_ok < 0)
+        checksum_ok = v->checksum_ok;
+    printf("  checksum:        %s\n", checksum_ok ? "valid" : "INVALID");
     if (h->format == FOTA_IMAGE_ESP32)
         printf("  appended sha256: %s\n",
                !h->hash_appended ? "none" : v->hash_ok ? "valid" : "INVALID");
@@ -107,15 +115,31 @@ static int inspect_image(const char *path, const uint8_t *data, size_t len)
     if (img.kind == UTIL_IMAGE_RAW) {
         if (len >= 2 && data[0] == 0xAA && data[1] == 0x50)
             printf("note:     this looks like an ESP-IDF partition table, not firmware\n");
-        else if (len >= 1 && data[0] == FOTA_ESP_IMAGE_MAGIC)
-            printf("note:     starts with 0xE9 but the header is not a valid ESP image header\n");
+        else if (len >= 1 && data[0] == FOTA_ESP_IMAGE_MAGIC) {
+            struct fota_esp_header_fault fault;
+            fota_esp_header_explain(data, len, &fault);
+            printf("note:     starts with 0xE9, an ESP image's magic, but the header is invalid: "
+                   "%s is 0x%x, must be %s\n",
+                   fault.field, (unsigned)fault.value, fault.rule);
+        }
         return 0;
     }
     if (img.kind == UTIL_IMAGE_ESP8266_ARDUINO) {
-        print_part(&img.part[0], "eboot loader image");
-        print_part(&img.part[1], "sketch image");
+        const struct fota_esp8266_bin *b = &img.bin;
+        print_part(&img.part[0], "eboot loader image", -1);
+        print_part(&img.part[1], "sketch image", img.part[1].verify_err ? -1 : b->checksum_ok);
+        if (img.part[1].verify_err == 0) {
+            if (!b->has_crc)
+                printf("flash crc:       none (the layout before Arduino core 2.7.0)\n");
+            else
+                printf("flash crc:       elf2bin layout (core 2.7.0 on): length %u at 0x%x %s, "
+                       "CRC 0x%08x at 0x%x %s\n",
+                       (unsigned)b->stored_len, FOTA_ESP8266_CRC_LEN_OFFSET,
+                       b->length_ok ? "valid" : "INVALID", (unsigned)b->stored_crc,
+                       FOTA_ESP8266_CRC_VAL_OFFSET, b->crc_ok ? "valid" : "INVALID");
+        }
     } else {
-        print_part(&img.part[0], "image");
+        print_part(&img.part[0], "image", -1);
     }
     verdict = util_image_verdict(&img, &why);
     if (verdict == 0) {
@@ -210,6 +234,11 @@ static int inspect_manifest(const char *path, const char *text, size_t len, cons
     size_t project_len;
 
     r = fota_manifest_parse(text, len, &m, &line);
+    if (r != 0 && fota_manifest_text_problem(text, len)) {
+        fprintf(stderr, "fota inspect: %s: the manifest %s\n", path,
+                fota_manifest_text_problem(text, len));
+        return 2;
+    }
     if (r != 0) {
         fprintf(stderr, "fota inspect: %s: malformed manifest at line %d (see docs/manifest.md)\n",
                 path, line);
@@ -309,7 +338,8 @@ int cmd_inspect(int argc, char **argv)
     data = util_read_file(file, &len);
     if (!data)
         return 2;
-    if (len >= 14 && memcmp(data, "fota-manifest:", 14) == 0)
+    if ((len >= 14 && memcmp(data, "fota-manifest:", 14) == 0) ||
+        (len >= 17 && memcmp(data, "\xEF\xBB\xBF" "fota-manifest:", 17) == 0)) /* BOM */
         rc = inspect_manifest(file, (const char *)data, len, key_path);
     else if (key_path) {
         fprintf(stderr, "fota inspect: %s is not a manifest; --key applies to manifests only\n",

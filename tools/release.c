@@ -21,6 +21,7 @@
 #include "fota/esp_image.h"
 #include "fota/manifest.h"
 #include "keys.h"
+#include "release_legacy.h"
 #include "release_artifacts.h"
 #include "util.h"
 #include "fota_crypto_backends.h"
@@ -32,7 +33,9 @@ static void release_usage(FILE *out)
     fprintf(out,
             "usage: fota release --key PREFIX.key --product ID --out DIR [options] FIRMWARE.bin\n"
             "  --version V            version string (default: from the app descriptor)\n"
-            "  --version-code N       number devices compare (default: derived from V)\n"
+            "  --version-code N       number devices compare (default: V when it is a build\n"
+            "                         number or [v]MAJOR.MINOR.PATCH, else the build time in\n"
+            "                         the app descriptor; never guessed from other versions)\n"
             "  --chip C               esp8266, esp32, esp32s2, ... (default: from the header)\n"
             "  --security-counter N   anti-rollback counter (default: the app's secure_version,\n"
             "                         else the current release's counter, else 0)\n"
@@ -40,6 +43,14 @@ static void release_usage(FILE *out)
             "  --expires-in-days D | --expires YYYY-MM-DDTHH:MM:SSZ\n"
             "  --url URL              image URL (default: firmware/<product>-<version>.bin)\n"
             "  --allow-downgrade      release a version code not above the current one\n"
+            "  --device MAC           a manifest for this device only, in <product>/<MAC>/\n"
+            "                         (the {mac} URLs of the examples); repeatable\n"
+            "  --devices FILE         the same for every MAC listed in FILE (one a line)\n"
+            "  --legacy               also write the stock Arduino updater's layout:\n"
+            "                         <product>/legacy/<MAC>.version and <MAC>.bin (or\n"
+            "                         default.* without devices); see docs/migrate.md\n"
+            "  --group NAME           with --legacy: the devices form group NAME, which\n"
+            "                         fota serve answers from legacy/groups/NAME.*\n"
             "  --strict               refuse a key file that group or others can access\n"
             "                         (without it: a warning)\n"
             "  --delta-from OLD.bin   also publish a patch from OLD.bin (repeatable) and a\n"
@@ -85,16 +96,70 @@ static int value_ok(const char *what, const char *s, size_t max, int allow_space
     return allow_space ? s[0] != ' ' && s[n - 1] != ' ' : 1;
 }
 
+#define RELEASE_DEVICES_MAX 4096
+
 struct release_opts {
     const char *key, *product, *version, *chip, *expires, *url, *out, *firmware;
     uint32_t version_code, security_counter, sequence, expires_days;
     int have_version_code, have_security_counter, have_sequence, have_expires_days;
     int allow_downgrade;
+    /* Per-device manifests (DIR/<product>/<MAC>/manifest.txt, the examples'
+     * {mac} URLs) and the stock updater's layout (release_legacy.c). */
+    char *devices[RELEASE_DEVICES_MAX]; /* normalised MACs, 12 upper-case hex */
+    size_t n_devices;
+    char device_buf[RELEASE_DEVICES_MAX][13];
+    int legacy;
+    const char *group;
     int strict;
     const char *delta_from[FOTA_MANIFEST_MAX_ARTIFACTS];
     size_t n_delta_from;
     int compress;
 };
+
+/* One device from --device or a --devices file; 0, or -1 with a message. */
+static int add_device(struct release_opts *o, const char *text, size_t len, const char *where)
+{
+    char mac[13];
+    if (release_mac_normalise(text, len, mac) != 0) {
+        fprintf(stderr, "fota release: %s: '%.*s' is not a MAC address (12 hex digits, "
+                        "optionally separated by ':' or '-')\n", where, (int)len, text);
+        return -1;
+    }
+    for (size_t i = 0; i < o->n_devices; i++)
+        if (!strcmp(o->devices[i], mac))
+            return 0; /* listed twice: once is enough */
+    if (o->n_devices == RELEASE_DEVICES_MAX) {
+        fprintf(stderr, "fota release: more than %d devices\n", RELEASE_DEVICES_MAX);
+        return -1;
+    }
+    memcpy(o->device_buf[o->n_devices], mac, sizeof mac);
+    o->devices[o->n_devices] = o->device_buf[o->n_devices];
+    o->n_devices++;
+    return 0;
+}
+
+/* A file of MACs, one a line; blank lines and '#' comments are skipped. */
+static int add_device_file(struct release_opts *o, const char *path)
+{
+    size_t len;
+    char *text = (char *)util_read_file(path, &len);
+    int rc = 0;
+    if (!text)
+        return -1;
+    for (char *line = text; rc == 0 && line < text + len;) {
+        char *end = memchr(line, '\n', (size_t)(text + len - line));
+        size_t n = end ? (size_t)(end - line) : (size_t)(text + len - line);
+        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+            n--;
+        while (n && (*line == ' ' || *line == '\t'))
+            line++, n--;
+        if (n && line[0] != '#')
+            rc = add_device(o, line, n, path);
+        line = end ? end + 1 : text + len;
+    }
+    free(text);
+    return rc;
+}
 
 static int parse_args(int argc, char **argv, struct release_opts *o)
 {
@@ -113,8 +178,27 @@ static int parse_args(int argc, char **argv, struct release_opts *o)
             o->allow_downgrade = 1;
             continue;
         }
+        if (!strcmp(a, "--legacy")) {
+            o->legacy = 1;
+            continue;
+        }
         if (!strcmp(a, "--strict")) {
             o->strict = 1;
+            continue;
+        }
+        if (!strcmp(a, "--device") || !strcmp(a, "--devices") || !strcmp(a, "--group")) {
+            if (++i >= argc) {
+                fprintf(stderr, "fota release: %s needs a value\n", a);
+                return 2;
+            }
+            if (!strcmp(a, "--group")) {
+                o->group = argv[i];
+                if (!name_ok("--group", o->group, 64, ""))
+                    return 2;
+            } else if (!strcmp(a, "--device") ? add_device(o, argv[i], strlen(argv[i]), a)
+                                              : add_device_file(o, argv[i])) {
+                return 2;
+            }
             continue;
         }
         if (!strcmp(a, "--compress")) {
@@ -193,6 +277,14 @@ static int parse_args(int argc, char **argv, struct release_opts *o)
         fprintf(stderr, "fota release: give --expires or --expires-in-days, not both\n");
         return 2;
     }
+    if (o->group && !o->legacy) {
+        fprintf(stderr, "fota release: --group applies to --legacy (the stock updater's layout)\n");
+        return 2;
+    }
+    if (o->group && o->n_devices == 0) {
+        fprintf(stderr, "fota release: --group needs its members: --device MAC or --devices FILE\n");
+        return 2;
+    }
     return 0;
 }
 
@@ -210,6 +302,12 @@ static int load_current(const char *path, struct fota_manifest *cur)
     if (!text)
         return -1;
     r = fota_manifest_parse((const char *)text, len, cur, &line);
+    if (r != 0 && fota_manifest_text_problem((const char *)text, len)) {
+        fprintf(stderr, "fota release: the current manifest %s %s\n", path,
+                fota_manifest_text_problem((const char *)text, len));
+        free(text);
+        return -1;
+    }
     free(text);
     if (r != 0) {
         fprintf(stderr,
@@ -241,32 +339,204 @@ static int write_image(const char *path, const uint8_t *data, size_t len)
     return util_write_file(path, data, len);
 }
 
+/* One manifest to publish: where, and its signed text. */
+struct release_manifest {
+    char dir[4096], path[4200];
+    char url[FOTA_MANIFEST_URL_MAX + 1];
+    char text[MANIFEST_MAX];
+    size_t len;
+    uint32_t sequence, security_counter;
+};
+
+/* What every manifest of this release shares. */
+struct release_ctx {
+    const struct release_opts *o;
+    struct tool_key *key;
+    const struct fota_esp_header *h;
+    const char *version, *project;
+    uint32_t version_code;
+    int chip;
+    size_t fw_len;
+    uint8_t fw_sha256[32];
+    char product_dir[4096], fw_path[8192], expires[32];
+    char code_note[96];
+    struct release_manifest *m;
+    size_t n;
+    /* Patches and compressed image: listed in the product's manifest only
+     * (their URLs are relative to it; device manifests name the full image) */
+    const struct release_artifacts *arts;
+};
+
+/* Build, sign and check the manifest in `dir`: the product's own
+ * (device NULL) or one device's (DIR/<product>/<MAC>/, whose image URL
+ * climbs one level). Its history (sequence, anti-rollback) is that of the
+ * manifest already there, or for a new device manifest the product's. */
+static int prepare_manifest(struct release_ctx *c, struct release_manifest *out,
+                            const char *device)
+{
+    const struct release_opts *o = c->o;
+    struct fota_manifest cur, check;
+    uint8_t hash[32], sig[FOTA_P256_SIG_SIZE];
+    char hex[129], product_manifest[4200];
+    const struct release_artifacts *arts = !device && c->arts && c->arts->n ? c->arts : NULL;
+    int have_cur, line, r;
+    size_t n;
+
+    if (snprintf(out->dir, sizeof out->dir, "%s%s%s", c->product_dir, device ? "/" : "",
+                 device ? device : "") >= (int)sizeof out->dir) {
+        fprintf(stderr, "fota release: output path too long: %s\n", o->out);
+        return -1;
+    }
+    snprintf(out->path, sizeof out->path, "%s/manifest.txt", out->dir);
+    snprintf(product_manifest, sizeof product_manifest, "%s/manifest.txt", c->product_dir);
+    have_cur = load_current(out->path, &cur);
+    if (have_cur == 0 && device)
+        have_cur = load_current(product_manifest, &cur);
+    if (have_cur < 0)
+        return -1;
+
+    if (have_cur && strcmp(cur.product, o->product) != 0) {
+        fprintf(stderr, "fota release: %s belongs to product '%s', not '%s'\n", out->path,
+                cur.product, o->product);
+        return -1;
+    }
+    if (have_cur && cur.chip != c->chip) {
+        fprintf(stderr,
+                "fota release: product %s is released for %s (%s), this image is for %s; devices "
+                "would refuse it (use another product id for another chip)\n",
+                o->product, fota_chip_name(cur.chip), out->path, fota_chip_name(c->chip));
+        return -1;
+    }
+    if (have_cur && c->version_code <= cur.version_code && !o->allow_downgrade) {
+        fprintf(stderr,
+                "fota release: version code %u (%s) is not greater than the current release's "
+                "%u (%s) in %s; refusing a downgrade (use --allow-downgrade)\n",
+                c->version_code, c->version, cur.version_code, cur.version, out->path);
+        return -1;
+    }
+
+    if (o->have_sequence) {
+        out->sequence = o->sequence;
+        if (have_cur && out->sequence <= cur.sequence) {
+            fprintf(stderr,
+                    "fota release: --sequence %u is not greater than the current manifest's %u; "
+                    "devices that saw it would reject this one as a replay\n",
+                    out->sequence, cur.sequence);
+            return -1;
+        }
+    } else if (have_cur) {
+        if (cur.sequence == UINT32_MAX) {
+            fprintf(stderr, "fota release: the current sequence is at its maximum\n");
+            return -1;
+        }
+        out->sequence = cur.sequence + 1;
+    } else {
+        out->sequence = 1;
+    }
+
+    out->security_counter = 0;
+    if (o->have_security_counter)
+        out->security_counter = o->security_counter;
+    else if (c->h && c->h->has_app_desc)
+        out->security_counter = c->h->secure_version;
+    else if (have_cur)
+        out->security_counter = cur.security_counter;
+    if (have_cur && out->security_counter < cur.security_counter) {
+        if (!o->allow_downgrade) {
+            fprintf(stderr,
+                    "fota release: security counter %u is below the current release's %u; "
+                    "devices that installed it refuse lower counters (use --allow-downgrade "
+                    "to publish it anyway)\n",
+                    out->security_counter, cur.security_counter);
+            return -1;
+        }
+        fprintf(stderr, "fota release: warning: security counter %u is below the current %u: "
+                        "devices that confirmed the current release will refuse this one\n",
+                out->security_counter, cur.security_counter);
+    }
+
+    if (o->url)
+        snprintf(out->url, sizeof out->url, "%s", o->url);
+    else
+        snprintf(out->url, sizeof out->url, "%sfirmware/%s-%s.bin", device ? "../" : "",
+                 o->product, c->version);
+
+    /* The manifest text, signed over every byte before the signature line */
+    util_hex(c->fw_sha256, 32, hex);
+    n = (size_t)snprintf(out->text, sizeof out->text,
+                         "fota-manifest: %d\nproduct: %s\nchip: %s\nversion: %s\n"
+                         "version-code: %u\nsecurity-counter: %u\nsequence: %u\nsize: %zu\n"
+                         "sha256: %s\nurl: %s\n",
+                         arts ? FOTA_MANIFEST_FORMAT_ARTIFACTS : FOTA_MANIFEST_FORMAT, o->product,
+                         fota_chip_name(c->chip), c->version, c->version_code,
+                         out->security_counter, out->sequence, c->fw_len, hex, out->url);
+    if (arts && n < sizeof out->text &&
+        release_artifacts_lines(arts, out->text, sizeof out->text, &n) != 0)
+        n = sizeof out->text;
+    if (c->project[0] && n < sizeof out->text)
+        n += (size_t)snprintf(out->text + n, sizeof out->text - n, "project: %s\n", c->project);
+    if (c->expires[0] && n < sizeof out->text)
+        n += (size_t)snprintf(out->text + n, sizeof out->text - n, "expires: %s\n", c->expires);
+    if (n < sizeof out->text)
+        n += (size_t)snprintf(out->text + n, sizeof out->text - n, "key-id: %s\n",
+                              c->key->id_hex);
+    if (n + 11 + 128 + 2 > sizeof out->text) {
+        fprintf(stderr, "fota release: manifest longer than %d bytes\n", MANIFEST_MAX);
+        return -1;
+    }
+    fota_sha256_digest(&fota_crypto_mbedtls, out->text, n, hash);
+    if (keys_sign(c->key, hash, sig) != 0)
+        return -1;
+    util_hex(sig, sizeof sig, hex);
+    n += (size_t)snprintf(out->text + n, sizeof out->text - n, "signature: %s\n", hex);
+
+    /* Read it back the way a device will, before publishing anything */
+    r = fota_manifest_parse(out->text, n, &check, &line);
+    if (r == 0)
+        r = fota_manifest_verify(&check, out->text,
+                                 (const uint8_t(*)[FOTA_P256_PUBKEY_SIZE])c->key->pub, 1,
+                                 &fota_crypto_mbedtls);
+    if (r != 0) {
+        fprintf(stderr, "fota release: internal error: the new manifest does not check (error %d "
+                        "at line %d)\n", r, line);
+        return -1;
+    }
+    out->len = n;
+    return 0;
+}
+
 int cmd_release(int argc, char **argv)
 {
     struct release_opts o;
+    struct release_ctx c;
     struct tool_key key;
     struct util_image img;
     struct release_artifacts arts = {0};
-    struct fota_manifest cur, check;
     const struct fota_esp_header *h = NULL;
     char version[FOTA_MANIFEST_VERSION_MAX + 1] = "", project[33] = "";
-    char product_dir[4096], fw_dir[4096], fw_path[8192], manifest_path[4096];
-    char url[FOTA_MANIFEST_URL_MAX + 1], expires[32] = "", hex[129], text[MANIFEST_MAX];
-    uint8_t *fw = NULL, hash[32], sig[FOTA_P256_SIG_SIZE];
-    uint32_t version_code, security_counter = 0, sequence;
-    size_t fw_len = 0, n;
-    int chip, have_cur, line, r, rc = 1;
+    char fw_dir[4096], hex[129];
+    uint8_t *fw = NULL;
+    uint32_t version_code;
+    size_t fw_len = 0;
+    int chip, r, rc = 1;
     const char *why;
 
+    memset(&c, 0, sizeof c);
     r = parse_args(argc, argv, &o);
     if (r != 0)
         return r == 1 ? 0 : r;
     if (!name_ok("product", o.product, FOTA_MANIFEST_PRODUCT_MAX, ""))
         return 2;
-    if (keys_check_private_mode("fota release", o.key, o.strict) != 0)
+    c.m = calloc(o.n_devices ? o.n_devices : 1, sizeof *c.m);
+    if (!c.m) {
+        fprintf(stderr, "fota release: out of memory\n");
         return 1;
-    if (keys_load_private(o.key, &key) != 0)
+    }
+    if (keys_check_private_mode("fota release", o.key, o.strict) != 0 ||
+        keys_load_private(o.key, &key) != 0) {
+        free(c.m);
         return 1;
+    }
     fw = util_read_file(o.firmware, &fw_len);
     if (!fw)
         goto out;
@@ -278,6 +548,15 @@ int cmd_release(int argc, char **argv)
 
     /* What the image says about itself */
     util_image_examine(fw, fw_len, &img);
+    if (img.kind == UTIL_IMAGE_RAW && fw[0] == FOTA_ESP_IMAGE_MAGIC) {
+        struct fota_esp_header_fault fault;
+        fota_esp_header_explain(fw, fw_len, &fault);
+        fprintf(stderr,
+                "fota release: %s starts with 0xE9, an ESP image's magic, but its header is "
+                "invalid: %s is 0x%x, must be %s; devices would refuse it\n",
+                o.firmware, fault.field, (unsigned)fault.value, fault.rule);
+        goto out;
+    }
     if (img.kind != UTIL_IMAGE_RAW) {
         if (util_image_verdict(&img, &why) != 0) {
             fprintf(stderr, "fota release: %s is a broken %s: %s\n", o.firmware,
@@ -295,9 +574,10 @@ int cmd_release(int argc, char **argv)
     if (o.chip) {
         int want = fota_chip_from_name(o.chip, strlen(o.chip));
         if (want <= FOTA_CHIP_ANY) {
-            fprintf(stderr, "fota release: --chip '%s' is not a known chip (esp8266, esp32, "
-                            "esp32s2, esp32s3, esp32c2, esp32c3, esp32c5, esp32c6, esp32c61, "
-                            "esp32h2, esp32p4)\n", o.chip);
+            fprintf(stderr, "fota release: --chip '%s' is not a known chip (", o.chip);
+            for (int k = FOTA_CHIP_ANY + 1; k < FOTA_CHIP_COUNT; k++)
+                fprintf(stderr, "%s%s", k > FOTA_CHIP_ANY + 1 ? ", " : "", fota_chip_name(k));
+            fprintf(stderr, ")\n");
             goto out;
         }
         if (chip != FOTA_CHIP_ANY && want != chip) {
@@ -346,94 +626,53 @@ int cmd_release(int argc, char **argv)
     }
     if (project[0] && !value_ok("the app descriptor's project name", project, 32, 1))
         project[0] = 0; /* informational only: leave out a name that cannot be signed */
+    /* The number devices compare: given, or read from a numeric version, or
+     * the build time the app descriptor records. Never guessed from a
+     * version like git describe's "v5.0-4-g4532e6" (issue 9). */
     if (o.have_version_code) {
         version_code = o.version_code;
-    } else if (fota_version_code(version, strlen(version), &version_code) != 0) {
+    } else if (fota_version_code(version, strlen(version), &version_code) == 0) {
+        snprintf(c.code_note, sizeof c.code_note, " (from version %s)", version);
+    } else if (h && h->has_app_desc && !o.version &&
+               fota_app_version_code(version, h->date, h->time, &version_code) == 0) {
+        snprintf(c.code_note, sizeof c.code_note,
+                 " (the build time %s %s of the app descriptor, as seconds)", h->date, h->time);
+        fprintf(stderr, "fota release: note: version '%s' is not a number or MAJOR.MINOR.PATCH; "
+                        "the version code is the image's build time, %s %s (%u)\n",
+                version, h->date, h->time, version_code);
+    } else {
         fprintf(stderr,
-                "fota release: cannot derive a version code from version '%s' (expected a build "
-                "number like 2024061501 or [v]MAJOR.MINOR.PATCH with parts below 1000): give "
-                "--version-code N\n",
-                version);
+                "fota release: version '%s' is not a build number (2024061501) or "
+                "[v]MAJOR.MINOR.PATCH, and %s no build time to count from: give --version-code N "
+                "(the number the device compiles in, e.g. a CI build number or the build's unix "
+                "time)\n",
+                version, h && h->has_app_desc ? "the app descriptor has" : "the image has");
         goto out;
     }
 
-    /* Where it goes, and what is there now */
-    if (snprintf(product_dir, sizeof product_dir, "%s/%s", o.out, o.product) >=
-            (int)sizeof product_dir ||
-        snprintf(fw_dir, sizeof fw_dir, "%s/firmware", product_dir) >= (int)sizeof fw_dir ||
-        snprintf(manifest_path, sizeof manifest_path, "%s/manifest.txt", product_dir) >=
-            (int)sizeof manifest_path) {
+    /* Where it goes */
+    if (snprintf(c.product_dir, sizeof c.product_dir, "%s/%s", o.out, o.product) >=
+            (int)sizeof c.product_dir ||
+        snprintf(fw_dir, sizeof fw_dir, "%s/firmware", c.product_dir) >= (int)sizeof fw_dir) {
         fprintf(stderr, "fota release: output path too long: %s\n", o.out);
         goto out;
     }
-    snprintf(fw_path, sizeof fw_path, "%s/%s-%s.bin", fw_dir, o.product, version);
-    have_cur = load_current(manifest_path, &cur);
-    if (have_cur < 0)
-        goto out;
-
-    if (have_cur && strcmp(cur.product, o.product) != 0) {
-        fprintf(stderr, "fota release: %s belongs to product '%s', not '%s'\n", manifest_path,
-                cur.product, o.product);
-        goto out;
-    }
-    if (have_cur && cur.chip != chip) {
-        fprintf(stderr,
-                "fota release: product %s is released for %s (%s), this image is for %s; devices "
-                "would refuse it (use another product id for another chip)\n",
-                o.product, fota_chip_name(cur.chip), manifest_path, fota_chip_name(chip));
-        goto out;
-    }
-    if (have_cur && version_code <= cur.version_code && !o.allow_downgrade) {
-        fprintf(stderr,
-                "fota release: version code %u (%s) is not greater than the current release's "
-                "%u (%s) in %s; refusing a downgrade (use --allow-downgrade)\n",
-                version_code, version, cur.version_code, cur.version, manifest_path);
-        goto out;
-    }
-
-    if (o.have_sequence) {
-        sequence = o.sequence;
-        if (have_cur && sequence <= cur.sequence) {
-            fprintf(stderr,
-                    "fota release: --sequence %u is not greater than the current manifest's %u; "
-                    "devices that saw it would reject this one as a replay\n",
-                    sequence, cur.sequence);
-            goto out;
-        }
-    } else if (have_cur) {
-        if (cur.sequence == UINT32_MAX) {
-            fprintf(stderr, "fota release: the current sequence is at its maximum\n");
-            goto out;
-        }
-        sequence = cur.sequence + 1;
-    } else {
-        sequence = 1;
-    }
-
-    if (o.have_security_counter)
-        security_counter = o.security_counter;
-    else if (h && h->has_app_desc)
-        security_counter = h->secure_version;
-    else if (have_cur)
-        security_counter = cur.security_counter;
-    if (have_cur && security_counter < cur.security_counter) {
-        if (!o.allow_downgrade) {
-            fprintf(stderr,
-                    "fota release: security counter %u is below the current release's %u; "
-                    "devices that installed it refuse lower counters (use --allow-downgrade "
-                    "to publish it anyway)\n",
-                    security_counter, cur.security_counter);
-            goto out;
-        }
-        fprintf(stderr, "fota release: warning: security counter %u is below the current %u: "
-                        "devices that confirmed the current release will refuse this one\n",
-                security_counter, cur.security_counter);
-    }
+    snprintf(c.fw_path, sizeof c.fw_path, "%s/%s-%s.bin", fw_dir, o.product, version);
+    c.o = &o;
+    c.key = &key;
+    c.chip = chip;
+    c.h = h;
+    c.version = version;
+    c.project = project;
+    c.version_code = version_code;
+    c.fw_len = fw_len;
+    fota_sha256_digest(&fota_crypto_mbedtls, fw, fw_len, c.fw_sha256);
 
     if (o.have_expires_days) {
         time_t t = time(NULL) + (time_t)o.expires_days * 86400;
         struct tm tm;
-        if (!gmtime_r(&t, &tm) || strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        if (!gmtime_r(&t, &tm) ||
+            strftime(c.expires, sizeof c.expires, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
             fprintf(stderr, "fota release: --expires-in-days %u is out of range\n", o.expires_days);
             goto out;
         }
@@ -447,85 +686,66 @@ int cmd_release(int argc, char **argv)
         if (when <= (int64_t)time(NULL))
             fprintf(stderr, "fota release: warning: --expires %s is in the past; devices with "
                             "a clock will refuse this release\n", o.expires);
-        snprintf(expires, sizeof expires, "%s", o.expires);
+        snprintf(c.expires, sizeof c.expires, "%s", o.expires);
     }
-
-    if (o.url) {
-        if (!value_ok("--url", o.url, FOTA_MANIFEST_URL_MAX, 0))
-            goto out;
-        snprintf(url, sizeof url, "%s", o.url);
-    } else {
-        snprintf(url, sizeof url, "firmware/%s-%s.bin", o.product, version);
-    }
+    if (o.url && !value_ok("--url", o.url, FOTA_MANIFEST_URL_MAX, 0))
+        goto out;
 
     /* Patches and the compressed image, each checked with the device's decoder */
     if ((o.n_delta_from || o.compress) &&
         release_artifacts_make(&arts, fw_dir, o.product, version, fw, fw_len,
                                (const char *const *)o.delta_from, o.n_delta_from) != 0)
         goto out;
+    c.arts = &arts;
 
-    /* The manifest text, signed over every byte before the signature line */
-    fota_sha256_digest(&fota_crypto_mbedtls, fw, fw_len, hash);
-    util_hex(hash, 32, hex);
-    n = (size_t)snprintf(text, sizeof text,
-                         "fota-manifest: %d\nproduct: %s\nchip: %s\nversion: %s\n"
-                         "version-code: %u\nsecurity-counter: %u\nsequence: %u\nsize: %zu\n"
-                         "sha256: %s\nurl: %s\n",
-                         arts.n ? FOTA_MANIFEST_FORMAT_ARTIFACTS : FOTA_MANIFEST_FORMAT,
-                         o.product, fota_chip_name(chip), version, version_code,
-                         security_counter, sequence, fw_len, hex, url);
-    if (n < sizeof text && release_artifacts_lines(&arts, text, sizeof text, &n) != 0)
-        n = sizeof text;
-    if (project[0] && n < sizeof text)
-        n += (size_t)snprintf(text + n, sizeof text - n, "project: %s\n", project);
-    if (expires[0] && n < sizeof text)
-        n += (size_t)snprintf(text + n, sizeof text - n, "expires: %s\n", expires);
-    if (n < sizeof text)
-        n += (size_t)snprintf(text + n, sizeof text - n, "key-id: %s\n", key.id_hex);
-    if (n + 11 + 128 + 2 > sizeof text) {
-        fprintf(stderr, "fota release: manifest longer than %d bytes\n", MANIFEST_MAX);
-        goto out;
+    /* Every manifest is built and checked before anything is written. */
+    if (o.n_devices == 0) {
+        if (prepare_manifest(&c, &c.m[0], NULL) != 0)
+            goto out;
+        c.n = 1;
     }
-    fota_sha256_digest(&fota_crypto_mbedtls, text, n, hash);
-    if (keys_sign(&key, hash, sig) != 0)
-        goto out;
-    util_hex(sig, sizeof sig, hex);
-    n += (size_t)snprintf(text + n, sizeof text - n, "signature: %s\n", hex);
-
-    /* Read it back the way a device will, before publishing anything */
-    r = fota_manifest_parse(text, n, &check, &line);
-    if (r == 0)
-        r = fota_manifest_verify(&check, text, (const uint8_t(*)[FOTA_P256_PUBKEY_SIZE])key.pub, 1,
-                                 &fota_crypto_mbedtls);
-    if (r != 0) {
-        fprintf(stderr, "fota release: internal error: the new manifest does not check (error %d "
-                        "at line %d)\n", r, line);
-        goto out;
+    for (size_t d = 0; d < o.n_devices; d++) {
+        if (prepare_manifest(&c, &c.m[d], o.devices[d]) != 0)
+            goto out;
+        c.n = d + 1;
     }
 
-    if (util_mkdirs(fw_dir) != 0 || write_image(fw_path, fw, fw_len) != 0 ||
-        release_artifacts_write(&arts) != 0 || util_write_file(manifest_path, text, n) != 0)
+    /* The image first, then the patches and the compressed image, then the
+     * manifests naming them */
+    if (util_mkdirs(fw_dir) != 0 || write_image(c.fw_path, fw, fw_len) != 0 ||
+        release_artifacts_write(&arts) != 0)
+        goto out;
+    for (size_t k = 0; k < c.n; k++)
+        if (util_mkdirs(c.m[k].dir) != 0 ||
+            util_write_file(c.m[k].path, c.m[k].text, c.m[k].len) != 0)
+            goto out;
+    if (o.legacy && release_legacy_write(c.product_dir, c.fw_path, version_code,
+                                         (const char *const *)o.devices, o.n_devices,
+                                         o.group) != 0)
         goto out;
 
-    util_hex(check.sha256, 32, hex);
+    util_hex(c.fw_sha256, 32, hex);
     printf("released %s %s for %s\n", o.product, version, fota_chip_display_name(chip));
-    printf("  version code:     %u\n", version_code);
-    printf("  security counter: %u\n", security_counter);
-    printf("  sequence:         %u\n", sequence);
+    printf("  version code:     %u%s\n", version_code, c.code_note);
+    printf("  security counter: %u\n", c.m[0].security_counter);
+    printf("  sequence:         %u\n", c.m[0].sequence);
     printf("  size:             %zu bytes\n", fw_len);
     printf("  sha256:           %s\n", hex);
     if (project[0])
         printf("  project:          %s\n", project);
-    printf("  expires:          %s\n", expires[0] ? expires : "never");
+    printf("  expires:          %s\n", c.expires[0] ? c.expires : "never");
     printf("  key id:           %s\n", key.id_hex);
-    printf("  image:            %s\n", fw_path);
+    printf("  image:            %s\n", c.fw_path);
     release_artifacts_print(&arts, fw_len);
-    printf("  manifest:         %s\n", manifest_path);
-    printf("  url:              %s\n", url);
+    for (size_t k = 0; k < c.n; k++)
+        printf("  manifest:         %s%s\n", c.m[k].path,
+               c.n > 1 ? "" : "");
+    printf("  url:              %s\n", c.m[0].url);
     rc = 0;
 out:
     release_artifacts_free(&arts);
     free(fw);
+    free(c.m);
     keys_free(&key);
     return rc;
 }

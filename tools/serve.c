@@ -42,6 +42,7 @@
 #include "cli.h"
 #include "fleet/fleet_serve.h"
 #include "fota/crypto.h"
+#include "serve_legacy.h"
 #include "serve_guard.h"
 #include "util.h"
 #include "fota_crypto_backends.h"
@@ -627,6 +628,90 @@ static enum range_result parse_range(const char *value, uint64_t size, uint64_t 
     return RANGE_OK;
 }
 
+/* ---- The stock Arduino updater (tools/serve_legacy.c) ------------------------ */
+
+static const char *request_header(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+struct sibling_ctx {
+    int root_fd;
+    const struct path_segments *segs;
+};
+
+/* Open `rel` ("a.bin", "groups/b.bin") beside the requested file, through
+ * open_below: the same refusals (dot segments, symlinks) apply. */
+static unsigned open_sibling(void *ctx, const char *rel, int *fd, struct stat *st)
+{
+    const struct sibling_ctx *s = ctx;
+    char note[160];
+    struct path_segments *p = malloc(sizeof *p);
+    if (!p)
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    p->count = s->segs->count - 1;
+    p->trailing_slash = 0;
+    memcpy(p->name, s->segs->name, p->count * sizeof p->name[0]);
+    for (const char *q = rel; *q;) {
+        size_t n = strcspn(q, "/");
+        if (n == 0 || n > SEGMENT_MAX || p->count == PATH_SEGMENTS_MAX ||
+            (n == 1 && q[0] == '.') || (n == 2 && q[0] == '.' && q[1] == '.')) {
+            free(p);
+            return MHD_HTTP_NOT_FOUND;
+        }
+        memcpy(p->name[p->count], q, n);
+        p->name[p->count++][n] = 0;
+        q += n + (q[n] == '/');
+    }
+    unsigned status = open_below(s->root_fd, p, fd, st, note, sizeof note);
+    free(p);
+    return status;
+}
+
+/* 1 when the request was the stock updater's (or a group member's file),
+ * answered in *ret. */
+static int legacy_request(struct server *srv, struct MHD_Connection *conn, struct request *rq,
+                          const struct path_segments *segs, enum MHD_Result *ret)
+{
+    struct stock_checkin stock;
+    struct legacy_answer la;
+    struct sibling_ctx sc = {srv->root_fd, segs};
+    int kind;
+
+    if (segs->count == 0 || segs->trailing_slash)
+        return 0;
+    kind = stock_checkin_parse(request_header, conn, &stock, rq->note, sizeof rq->note);
+    if (kind < 0) {
+        *ret = send_status(conn, rq, MHD_HTTP_BAD_REQUEST, NULL, NULL);
+        return 1;
+    }
+    if (!legacy_answer(kind ? &stock : NULL, segs->name[segs->count - 1], open_sibling, &sc, &la))
+        return 0;
+    snprintf(rq->note, sizeof rq->note, "%.*s", (int)sizeof rq->note - 1, la.note);
+    if (la.status != MHD_HTTP_OK && la.status != MHD_HTTP_NOT_MODIFIED) {
+        *ret = send_status(conn, rq, la.status, NULL, NULL);
+        return 1;
+    }
+    struct MHD_Response *resp =
+        la.fd >= 0 ? MHD_create_response_from_fd64(la.length, la.fd) /* owns fd */
+                   : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp && la.fd >= 0)
+        close(la.fd);
+    if (resp) {
+        /* The stock client speaks HTTP/1.0: answer in kind, Content-Length
+         * and no chunking (MHD never chunks a response of known size). */
+        MHD_set_response_options(resp, MHD_RF_HTTP_1_0_SERVER, MHD_RO_END);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+        if (la.x_md5[0] && kind)
+            MHD_add_response_header(resp, "x-MD5", la.x_md5);
+        if (la.x_version[0] && kind)
+            MHD_add_response_header(resp, "x-version", la.x_version);
+    }
+    *ret = queue(conn, rq, la.status, resp, la.fd >= 0 ? la.length : 0);
+    return 1;
+}
+
 /* ---- The handler ------------------------------------------------------------- */
 
 static void copy_header(struct MHD_Connection *conn, const char *name, char *out, size_t size)
@@ -762,9 +847,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     unsigned status = split_path(rq->target, segs, rq->note, sizeof rq->note);
     int fd = -1;
     struct stat st;
+    enum MHD_Result r;
+    if (!status && legacy_request(srv, conn, rq, segs, &r)) {
+        free(segs);
+        return r;
+    }
     if (!status)
         status = open_below(srv->root_fd, segs, &fd, &st, rq->note, sizeof rq->note);
-    enum MHD_Result r;
     if (status)
         r = send_status(conn, rq, status, NULL, NULL);
     else

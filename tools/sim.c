@@ -42,6 +42,10 @@ static void usage(FILE *out)
             "  --min-rate BPS     minimum download rate over 10 s windows [16]\n"
             "  --utc SECONDS      the device's trusted time (default: host clock)\n"
             "  --no-clock         the device has no trusted time (expiry cannot be checked)\n"
+            "  --buffers RX,LINE,URL,MANIFEST  the agent's buffer sizes [4096,2816,2080,2080]\n"
+            "                     (a port's defaults: see docs/agent.md)\n"
+            "  --no-image-hash    the port does not report the running image's SHA-256\n"
+            "                     (the agent then judges by version codes alone)\n"
             "  --floor-min N      the firmware's build-time anti-rollback floor [0]\n"
             "  --allow-insecure-redirect  follow a redirect from https:// to http://\n"
             "  --no-delta         full images only, even when the release offers patches\n"
@@ -70,6 +74,7 @@ int cmd_sim(int argc, char **argv)
         {"utc", required_argument, 0, 'T'},        {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'}, {"no-delta", no_argument, 0, 'Z'},          {"checks", required_argument, 0, 'n'},
         {"no-clock", no_argument, 0, 'N'},       {"help", no_argument, 0, 'h'},
+        {"no-image-hash", no_argument, 0, 1101},  {"buffers", required_argument, 0, 1102},
         /* transports (sim/sim800/sim_transports.h) */
         {"ca", required_argument, 0, 1001},        {"modem", required_argument, 0, 1002},
         {"apn", required_argument, 0, 1003},       {"wifi-down", no_argument, 0, 1004},
@@ -120,6 +125,14 @@ int cmd_sim(int argc, char **argv)
         case 'R': num = &opt.min_bytes_per_s; break;
         case 'T': num = &utc; break;
         case 'N': opt.no_clock = 1; break;
+        case 1101: opt.no_image_sha256 = 1; break;
+        case 1102:
+            if (sscanf(optarg, "%u,%u,%u,%u", &opt.rx_size, &opt.line_size, &opt.url_size,
+                       &opt.manifest_size) != 4) {
+                fprintf(stderr, "fota sim: --buffers '%s' is not RX,LINE,URL,MANIFEST\n", optarg);
+                return 2;
+            }
+            break;
         case 1006: opt.mac = optarg; break;
         case 1007: num = &opt.floor_min; break;
         case 1008: opt.allow_insecure_redirect = 1; break;

@@ -209,6 +209,8 @@ void util_image_examine(const uint8_t *data, size_t len, struct util_image *out)
         examine_part(data, len, FOTA_ESP8266_APP_OFFSET, &out->part[1]);
         out->n_parts = 2;
         out->kind = UTIL_IMAGE_ESP8266_ARDUINO;
+        if (out->part[1].verify_err == 0)
+            fota_esp8266_bin_check(data, len, &out->bin);
     }
 }
 
@@ -228,6 +230,34 @@ const char *util_image_kind_name(int kind)
     }
 }
 
+/* An Arduino .bin: the sketch's checksum (over zeros where elf2bin put the
+ * words), the stored length and the flash CRC, each named when it fails. */
+static int arduino_verdict(const struct util_image *img, const char **why)
+{
+    static char text[320];
+    const struct fota_esp8266_bin *b = &img->bin;
+    size_t n = 0;
+    text[0] = 0;
+    if (!b->checksum_ok)
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "XOR checksum of the sketch image does not match its segment "
+                              "data%s",
+                              b->has_crc ? " (read with the CRC words as zero, as elf2bin "
+                                           "computed it)" : "");
+    if (b->has_crc && !b->length_ok && n < sizeof text)
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "%sstored flash length %u (offset 0x%x) is not where the image "
+                              "ends (%u bytes)",
+                              n ? "; " : "", (unsigned)b->stored_len, FOTA_ESP8266_CRC_LEN_OFFSET,
+                              (unsigned)b->file_len);
+    if (b->has_crc && !b->crc_ok && n < sizeof text)
+        snprintf(text + n, sizeof text - n,
+                 "%sflash CRC (offset 0x%x) is 0x%08x, the file's is 0x%08x", n ? "; " : "",
+                 FOTA_ESP8266_CRC_VAL_OFFSET, (unsigned)b->stored_crc, (unsigned)b->computed_crc);
+    *why = text;
+    return text[0] ? 1 : 0;
+}
+
 int util_image_verdict(const struct util_image *img, const char **why)
 {
     *why = "";
@@ -242,8 +272,12 @@ int util_image_verdict(const struct util_image *img, const char **why)
             *why = "malformed segment table";
             return 2;
         }
+        if (img->kind == UTIL_IMAGE_ESP8266_ARDUINO && i == 1)
+            return arduino_verdict(img, why);
         if (!p->ver.checksum_ok) {
-            *why = "XOR checksum does not match the segment data";
+            *why = i == 0 && img->n_parts == 2
+                       ? "XOR checksum of the eboot loader image does not match its data"
+                       : "XOR checksum does not match the segment data";
             return 1;
         }
         if (p->hdr.format == FOTA_IMAGE_ESP32 && p->hdr.hash_appended && !p->ver.hash_ok) {

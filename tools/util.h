@@ -46,6 +46,7 @@ struct util_image {
     size_t n_parts;               /* 0 (raw), 1 or 2 */
     struct util_image_part part[2];
     uint8_t file_sha256[32];      /* of the whole file: what a manifest signs */
+    struct fota_esp8266_bin bin;  /* UTIL_IMAGE_ESP8266_ARDUINO: checksum, flash CRC */
 };
 
 /* Examine a firmware file in memory. Never fails: malformed images come back
@@ -53,8 +54,8 @@ struct util_image {
 void util_image_examine(const uint8_t *data, size_t len, struct util_image *out);
 /* "ESP32-family application", "ESP8266 (Arduino: eboot + sketch)", ... */
 const char *util_image_kind_name(int kind);
-/* The structural verdict over all parts: 0 valid, 1 checksum or hash wrong,
- * 2 truncated or malformed; *why names the first problem. */
+/* The structural verdict over all parts: 0 valid, 1 checksum, hash or flash
+ * CRC wrong, 2 truncated or malformed; *why names every check that failed. */
 int util_image_verdict(const struct util_image *img, const char **why);
 
 #endif

@@ -61,6 +61,7 @@ extern "C" {
     X(FOTA_ERR_HTTP_BUSY, -42, TRANSIENT, "429 Too Many Requests or 408: try again later") \
     X(FOTA_ERR_HTTP_UNSATISFIABLE, -43, FINAL, "416 to a request without Range: the server is broken") \
     X(FOTA_ERR_INSECURE_REDIRECT, -44, FINAL, "a redirect from https:// to http:// (not allowed)") \
+    X(FOTA_ERR_HTTP_ENCODING, -45, FINAL, "the server compressed the body (Content-Encoding) though identity was asked") \
     /* Manifest */ \
     X(FOTA_ERR_MANIFEST_PARSE, -50, FINAL, "the manifest is malformed (syntax, field or value)") \
     X(FOTA_ERR_MANIFEST_TOO_LARGE, -51, FINAL, "the manifest does not fit the manifest buffer") \

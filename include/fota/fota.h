@@ -82,7 +82,10 @@ struct fota_config {
     const char *user_agent;    /* default "fota/<version>" */
     /* Check-in (fota/checkin.h, docs/fleet.md): the id a fleet server knows
      * this device by (NULL: `mac`), and the running image's SHA-256 (32
-     * bytes, the whole image file as released; NULL: not sent). Optional. */
+     * bytes, the whole image file as released; NULL: unknown). Optional.
+     * The agent also treats a manifest for this very image as "up to date"
+     * whatever its version code says: a device never re-installs what it
+     * runs (issue 9). */
     const char *device_id;
     const uint8_t *image_sha256;
 

@@ -27,6 +27,7 @@ extern "C" {
 #endif
 
 #define FOTA_HTTP_ETAG_MAX 72 /* a quoted SHA-256 hex ETag fits */
+#define FOTA_HTTP_CODING_MAX 15 /* Content-Encoding kept for the error message */
 
 enum fota_http_event {
     FOTA_HTTP_NEED_MORE = 0, /* all input consumed, nothing to report */
@@ -56,6 +57,10 @@ struct fota_http_response {
     uint64_t range_complete;   /* UINT64_MAX when "*" */
     uint32_t retry_after_s;    /* Retry-After in seconds (delta form), 0 if absent */
     char etag[FOTA_HTTP_ETAG_MAX + 1];
+    /* Content-Encoding when it names a coding other than identity (gzip,
+     * br, ...), as sent (cut to fit); "" when absent or identity. The
+     * agent cannot decode any, so it refuses such a body by name. */
+    char content_encoding[FOTA_HTTP_CODING_MAX + 1];
 };
 
 struct fota_http_parser {

@@ -54,6 +54,11 @@ enum fota_chip {
     FOTA_CHIP_ESP32C61,
     FOTA_CHIP_ESP32H2,
     FOTA_CHIP_ESP32P4,
+    /* esptool's chip table, added later: values stay stable (append only) */
+    FOTA_CHIP_ESP32H4,
+    FOTA_CHIP_ESP32H21,
+    FOTA_CHIP_ESP32E22,
+    FOTA_CHIP_ESP32S31,
     FOTA_CHIP_COUNT
 };
 
@@ -107,6 +112,12 @@ struct fota_manifest {
  * is not NULL it receives the 1-based line of the first problem. */
 int fota_manifest_parse(const char *text, size_t len, struct fota_manifest *out, int *err_line);
 
+/* Why a manifest text cannot parse when it was altered on its way to the
+ * server: CRLF line ends (an FTP upload in ASCII mode, a Windows editor) or
+ * a byte order mark. Returns a short reason with what to do, or NULL when the
+ * text shows neither. The signed bytes cannot be repaired on the device. */
+const char *fota_manifest_text_problem(const char *text, size_t len);
+
 /* Verify the signature of a parsed manifest against a list of trusted public
  * keys (matched by key id). Returns 0, FOTA_ERR_UNKNOWN_KEY, FOTA_ERR_SIGNATURE
  * or FOTA_ERR_CRYPTO. */
@@ -119,9 +130,28 @@ int fota_key_id(const struct fota_crypto *c, const uint8_t pubkey[FOTA_P256_PUBK
                 uint8_t out[FOTA_KEY_ID_SIZE]);
 
 /* Version code from a version string: "2019081901" -> 2019081901 (all digits);
- * "1.2.3" / "v1.2.3-rc1" -> 1*1000000 + 2*1000 + 3 (each part < 1000).
- * Returns 0 and the code, or FOTA_ERR_INVALID_ARG. */
+ * "1.2.3" / "v1.2" -> 1*1000000 + 2*1000 + 3 (each part < 1000). Anything
+ * else ("v1.2.3-rc1", git describe's "v5.0-4-g4532e6", a bare hash) is not
+ * guessed at: FOTA_ERR_INVALID_ARG. Returns 0 and the code, or that. */
 int fota_version_code(const char *version, size_t len, uint32_t *code);
+
+/* Version code from the build time an ESP-IDF app descriptor records
+ * (esp_app_desc_t date "Mmm dd yyyy" and time "hh:mm:ss", i.e. __DATE__ and
+ * __TIME__): its seconds since 1970, read as UTC. Monotonic for builds made
+ * one after the other on one machine, whatever the version string says;
+ * `fota release` and a device derive the same number from the same image.
+ * Returns 0, or FOTA_ERR_INVALID_ARG (malformed, or a reproducible build's
+ * empty fields). */
+int fota_version_code_from_build(const char *date, const char *time, uint32_t *code);
+
+/* The version code of an application, by the one rule `fota release`, the
+ * simulator and the ESP-IDF port share: the version itself when it is a
+ * build number or [v]MAJOR.MINOR.PATCH (fota_version_code), else the build
+ * time of its app descriptor (fota_version_code_from_build). date and time
+ * may be NULL (no descriptor). Returns 0, or FOTA_ERR_INVALID_ARG when
+ * neither gives a number: then `fota release --version-code` is the way. */
+int fota_app_version_code(const char *version, const char *date, const char *time,
+                          uint32_t *code);
 
 /* "2027-01-31T00:00:00Z" -> unix seconds. Returns 0 or FOTA_ERR_MANIFEST_PARSE. */
 int fota_parse_utc(const char *s, size_t len, int64_t *out);

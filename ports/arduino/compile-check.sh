@@ -399,7 +399,8 @@ PY
         for f in "$root"/src/*.c "$root"/ports/crypto/mbedtls.c "$root"/ports/esp32/*.c \
             "$root"/ports/modem/*.c "$root"/ports/esp-idf/fota/*.c; do
             run "esp-idf C ${f#"$root"/}" riscv64-unknown-elf-gcc $idf_cflags -std=gnu17 $CWARN \
-                -I"$root/include" -I"$root/src" -I"$root/ports/esp32" -I"$root/ports/modem" -I"$root/ports/crypto" \
+                -I"$root/include" -I"$root/src" -I"$root/ports/esp32" -I"$root/ports/modem" \
+                -I"$root/ports/crypto" \
                 -I"$root/ports/esp-idf/fota/include" -c "$f"
         done
         # The example, when the tree has IDF's examples/common_components

@@ -13,10 +13,11 @@
 
 #include "esp_err.h"
 #include "esp_idf_version.h"
-#include "esp_image_format.h"
 #include "esp_log.h"
 #include "esp_ota_ops.h"
+#include "esp_image_format.h"
 #include "esp_partition.h"
+#include "fota/crypto.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
 #include "sdkconfig.h"
@@ -310,6 +311,14 @@ int fota_esp32_chip(void)
     return FOTA_CHIP_ESP32H2;
 #elif defined(CONFIG_IDF_TARGET_ESP32P4)
     return FOTA_CHIP_ESP32P4;
+#elif defined(CONFIG_IDF_TARGET_ESP32H4)
+    return FOTA_CHIP_ESP32H4;
+#elif defined(CONFIG_IDF_TARGET_ESP32H21)
+    return FOTA_CHIP_ESP32H21;
+#elif defined(CONFIG_IDF_TARGET_ESP32E22)
+    return FOTA_CHIP_ESP32E22;
+#elif defined(CONFIG_IDF_TARGET_ESP32S31)
+    return FOTA_CHIP_ESP32S31;
 #else
 #error "fota: unknown ESP-IDF target (add it to fota_esp32_chip and enum fota_chip)"
 #endif

@@ -92,8 +92,10 @@ run 0 "mkimage rounds odd sizes up" -- "$FOTA" mkimage --chip esp32c3 --version 
     --size 1000 -o odd.bin
 has "$err" 'rounded up to 1008' "rounding note"
 [ "$(stat -c %s odd.bin)" = 1008 ] || fail "odd.bin is not 1008 bytes"
-run 2 "mkimage for esp8266" -- "$FOTA" mkimage --chip esp8266 --version 1 --project p --size 4096 -o x.bin
-has "$err" 'not an ESP32-family chip' "mkimage esp8266 message"
+run 2 "mkimage for an unknown chip" -- "$FOTA" mkimage --chip esp31 --version 1 --project p --size 4096 -o x.bin
+has "$err" 'not a chip fota builds images for' "mkimage unknown chip message"
+run 2 "mkimage esp8266 too small" -- "$FOTA" mkimage --chip esp8266 --version 1 --project p --size 4096 -o x.bin
+has "$err" 'must be 5472..' "mkimage esp8266 size message"
 run 2 "mkimage too small" -- "$FOTA" mkimage --chip esp32 --version 1 --project p --size 100 -o x.bin
 run 2 "mkimage missing args" -- "$FOTA" mkimage --chip esp32 -o x.bin
 

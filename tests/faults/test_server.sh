@@ -132,7 +132,7 @@ row "counted against the signed size: stopped reading at byte $FAULT_SIZE (an ex
     "yes, nothing past the signed size was written"
 
 fault_case "manifest: body that does not end (no length)"
-final_case manifest endless FOTA_ERR_MANIFEST_TOO_LARGE "larger than the 2048-byte buffer"
+final_case manifest endless FOTA_ERR_MANIFEST_TOO_LARGE "larger than the 2080-byte buffer"
 row "stopped at its manifest buffer; final (a manifest that does not fit will not fit on a retry)" \
     "**final** for this check; yes at the next check"
 
@@ -173,7 +173,7 @@ fault_case "garbage status line"
 transient_case image garbage-status 1 FOTA_ERR_HTTP_PARSE "malformed HTTP response from 127.0.0.1:PORT for the image"
 row "not HTTP (a captive portal, a wrong port): transient" "yes: on the next attempt"
 
-fault_case "a 16 KiB header line the agent does not use (device line buffer 1 KiB)"
+fault_case "a 16 KiB header line the agent does not use (device line buffer 2.75 KiB)"
 correct_case huge-headers
 row "skipped the line without storing it" "yes, no error"
 

@@ -241,7 +241,7 @@ static uint32_t check_on_loop_stack(const struct fota_crypto *crypto, uint32_t *
     cfg.check_only = 1;
     cfg.max_attempts = 1;
     struct fota_buffers buf = {rx, sizeof rx, line, sizeof line, url, sizeof url, manifest,
-                               sizeof manifest};
+                               sizeof manifest, NULL, NULL, 0};
     CHECK_EQ_INT(fota_init(&agent, &cfg, &buf), 0);
     paint(loop_area, sizeof loop_area / 4);
     paint(thunk_area, sizeof thunk_area / 4);

@@ -51,6 +51,7 @@ static void test_304_not_modified(void)
                              "Host: fw.example\r\n"
                              "User-Agent: fota-test\r\n"
                              "Accept: */*\r\n"
+                             "Accept-Encoding: identity\r\n"
                              "Connection: keep-alive\r\n"
                              "Fota-Product: demo\r\n"
                              "Fota-Version: 1000000\r\n"
@@ -97,6 +98,7 @@ static void test_200_newer_version_installs(void)
                              "Host: fw.example\r\n"
                              "User-Agent: fota-test\r\n"
                              "Accept: */*\r\n"
+                             "Accept-Encoding: identity\r\n"
                              "Connection: keep-alive\r\n"
                              "\r\n");
     CHECK(aw_slot_holds(&w, 1, w.image, w.image_len));

@@ -37,7 +37,7 @@ static void test_exact_bytes(void)
     snprintf(want, sizeof want,
              "GET /demo/manifest.txt HTTP/1.1\r\nHost: 10.0.0.1:8080\r\n"
              "User-Agent: fota/" FOTA_VERSION_STRING "\r\n"
-             "Accept: */*\r\nConnection: keep-alive\r\n"
+             "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n"
              "Fota-Id: 240AC4123456\r\nFota-Product: demo\r\nFota-Version: 1002000\r\n"
              "Fota-Sequence: 7\r\n"
              "Fota-Image: b4d5e075f63a1c7a8d6d1e0d43790fe872f98fc7d56d7fcea969a9078db72633\r\n"
@@ -113,7 +113,7 @@ static void test_budget(void)
     m = fota_checkin_append(line, sizeof line, (size_t)n, &t);
     CHECK(m > 0);
     printf("  typical manifest request with check-in: %d of 512 bytes\n", m);
-    CHECK(m < 400);
+    CHECK(m < 448); /* with Accept-Encoding: identity (27 bytes, issue 9) */
 }
 
 static void test_refusals(void)

@@ -371,7 +371,8 @@ static void test_chip_ids(void)
         {0x0000, FOTA_CHIP_ESP32},   {0x0002, FOTA_CHIP_ESP32S2}, {0x0005, FOTA_CHIP_ESP32C3},
         {0x0009, FOTA_CHIP_ESP32S3}, {0x000C, FOTA_CHIP_ESP32C2}, {0x000D, FOTA_CHIP_ESP32C6},
         {0x0010, FOTA_CHIP_ESP32H2}, {0x0012, FOTA_CHIP_ESP32P4}, {0x0014, FOTA_CHIP_ESP32C61},
-        {0x0017, FOTA_CHIP_ESP32C5},
+        {0x0017, FOTA_CHIP_ESP32C5}, {0x0019, FOTA_CHIP_ESP32H21}, {0x001C, FOTA_CHIP_ESP32H4},
+        {0x001F, FOTA_CHIP_ESP32E22}, {0x0020, FOTA_CHIP_ESP32S31},
     };
     struct fota_esp_header h;
     CHECK_EQ_INT(fota_esp_chip_from_id(0x0001), FOTA_CHIP_ANY);
@@ -457,6 +458,255 @@ static void test_app_descriptor(void)
     CHECK_EQ_STR(h.version, "");
 }
 
+/* ---- Arduino ESP8266 .bin: the layouts before and after core 2.7.0 -------- */
+
+static uint8_t e8[8192];
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+/* XOR checksum byte of the sketch image at 0x1000, recomputed in place. */
+static void e8_fix_checksum(uint8_t *f)
+{
+    struct fota_esp_verify v;
+    uint8_t sum = 0xEF;
+    size_t pos = FOTA_ESP8266_APP_OFFSET + 8;
+    CHECK_EQ_INT(fota_esp_image_verify(f + FOTA_ESP8266_APP_OFFSET, 4096, NULL, &v), 0);
+    for (unsigned s = 0; s < f[FOTA_ESP8266_APP_OFFSET + 1]; s++) {
+        for (uint32_t i = 0; i < v.segment_len[s]; i++)
+            sum ^= f[pos + 8 + i];
+        pos += 8 + v.segment_len[s];
+    }
+    f[pos | 15] = sum;
+}
+
+/* What elf2bin's add_crc does: words zeroed, CRC of the whole file, stored. */
+static void e8_add_crc(uint8_t *f, size_t len)
+{
+    memset(f + FOTA_ESP8266_CRC_LEN_OFFSET, 0, 8);
+    uint32_t crc = fota_esp8266_crc(0xFFFFFFFFu, f, len);
+    put32(f + FOTA_ESP8266_CRC_LEN_OFFSET, (uint32_t)len);
+    put32(f + FOTA_ESP8266_CRC_VAL_OFFSET, crc);
+}
+
+/* eboot (one 16-byte segment) padded with 0xAA, then a sketch with .irom0
+ * (64 bytes at 0x40201010) and .text (32 bytes). The first 8 bytes of .irom0
+ * are zero when `crc` (as in the ELF of core 2.7.0 on), code otherwise. */
+static size_t e8_build(int crc)
+{
+    size_t pos;
+    memset(e8, 0, sizeof e8);
+    e8[0] = 0xE9;
+    e8[1] = 1;
+    put32(e8 + 4, 0x4010F000);
+    put32(e8 + 8, 0x4010F000);
+    put32(e8 + 12, 16);
+    for (int i = 0; i < 16; i++)
+        e8[16 + i] = (uint8_t)(i * 3 + 1);
+    uint8_t sum = 0xEF;
+    for (int i = 0; i < 16; i++)
+        sum ^= e8[16 + i];
+    e8[47] = sum;
+    memset(e8 + 48, 0xAA, FOTA_ESP8266_APP_OFFSET - 48);
+    pos = FOTA_ESP8266_APP_OFFSET;
+    e8[pos] = 0xE9;
+    e8[pos + 1] = 2;
+    e8[pos + 3] = 0x40;
+    put32(e8 + pos + 4, 0x40100004);
+    put32(e8 + pos + 8, 0x40201010);
+    put32(e8 + pos + 12, 64);
+    for (int i = 0; i < 64; i++)
+        e8[pos + 16 + i] = (uint8_t)(i * 7 + 5);
+    if (crc)
+        memset(e8 + pos + 16, 0, 8);
+    put32(e8 + pos + 80, 0x40100000);
+    put32(e8 + pos + 84, 32);
+    for (int i = 0; i < 32; i++)
+        e8[pos + 88 + i] = (uint8_t)(i * 11 + 2);
+    e8_fix_checksum(e8);
+    pos = (pos + 120) | 15;
+    if (crc)
+        e8_add_crc(e8, pos + 1);
+    return pos + 1;
+}
+
+static void test_esp8266_crc_algorithm(void)
+{
+    /* CRC-32/MPEG-2 check value: the same polynomial, init, MSB first, no
+     * final XOR as eboot and elf2bin */
+    CHECK_EQ_INT(fota_esp8266_crc(0xFFFFFFFFu, (const uint8_t *)"123456789", 9), 0x0376E6E7u);
+    CHECK_EQ_INT(fota_esp8266_crc(0xFFFFFFFFu, NULL, 0), 0xFFFFFFFFu);
+}
+
+static void test_esp8266_crc_layout(void)
+{
+    struct fota_esp8266_bin b;
+    size_t len = e8_build(1);
+    CHECK_EQ_INT(len, 0x1080);
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc, 1);
+    CHECK_EQ_INT(b.checksum_ok, 1);
+    CHECK_EQ_INT(b.length_ok, 1);
+    CHECK_EQ_INT(b.crc_ok, 1);
+    CHECK_EQ_INT(b.stored_len, len);
+    CHECK_EQ_INT(b.file_len, len);
+    CHECK_EQ_INT(b.sketch.checksum_ok, 0); /* read as stored, the checksum fails: the old bug */
+    /* in a flash slot, followed by erased bytes: the same findings */
+    memset(e8 + len, 0xFF, 256);
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len + 256, &b), 0);
+    CHECK_EQ_INT(b.has_crc && b.checksum_ok && b.length_ok && b.crc_ok, 1);
+
+    /* the checksum byte changed, CRC recomputed: only the checksum fails */
+    e8[len - 1] ^= 0x10;
+    e8_add_crc(e8, len);
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc, 1);
+    CHECK_EQ_INT(b.checksum_ok, 0);
+    CHECK_EQ_INT(b.crc_ok, 1);
+    CHECK_EQ_INT(b.length_ok, 1);
+    /* ... and without recomputing it: both fail */
+    len = e8_build(1);
+    e8[len - 1] ^= 0x10;
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc && !b.checksum_ok && !b.crc_ok && b.length_ok, 1);
+
+    /* the stored CRC changed: only the CRC fails */
+    len = e8_build(1);
+    e8[FOTA_ESP8266_CRC_VAL_OFFSET + 2] ^= 0x01;
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc, 1);
+    CHECK_EQ_INT(b.checksum_ok, 1);
+    CHECK_EQ_INT(b.crc_ok, 0);
+    CHECK_EQ_INT(b.length_ok, 1);
+    CHECK(b.computed_crc != b.stored_crc);
+
+    /* the stored length changed: only the length fails (the CRC covers it as zero) */
+    len = e8_build(1);
+    put32(e8 + FOTA_ESP8266_CRC_LEN_OFFSET, (uint32_t)len + 16);
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc, 1);
+    CHECK_EQ_INT(b.checksum_ok, 1);
+    CHECK_EQ_INT(b.crc_ok, 1);
+    CHECK_EQ_INT(b.length_ok, 0);
+    CHECK_EQ_INT(b.stored_len, len + 16);
+
+    /* a data byte changed: checksum and CRC both fail */
+    len = e8_build(1);
+    e8[FOTA_ESP8266_APP_OFFSET + 40] ^= 0x80;
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc && !b.checksum_ok && !b.crc_ok && b.length_ok, 1);
+
+    /* truncated: the sketch image runs past the end */
+    len = e8_build(1);
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len - 1, &b), FOTA_ERR_IMAGE_SIZE);
+}
+
+static void test_esp8266_no_crc_layout(void)
+{
+    struct fota_esp8266_bin b;
+    size_t len = e8_build(0);
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc, 0);
+    CHECK_EQ_INT(b.checksum_ok, 1);
+    CHECK_EQ_INT(b.file_len, len);
+
+    /* checksum byte changed */
+    e8[len - 1] ^= 0x10;
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc, 0);
+    CHECK_EQ_INT(b.checksum_ok, 0);
+    /* the code bytes where a newer core keeps the CRC changed: a checksum
+     * failure, not a CRC layout with a wrong CRC */
+    len = e8_build(0);
+    e8[FOTA_ESP8266_CRC_VAL_OFFSET] ^= 0x01;
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc, 0);
+    CHECK_EQ_INT(b.checksum_ok, 0);
+    /* ... and where it keeps the length */
+    len = e8_build(0);
+    e8[FOTA_ESP8266_CRC_LEN_OFFSET] ^= 0x01;
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc, 0);
+    CHECK_EQ_INT(b.checksum_ok, 0);
+
+    /* not an Arduino .bin: an ESP32 image, a lone ESP8266 image */
+    CHECK_EQ_INT(fota_esp8266_bin_check(img, build_esp32(0, 1, 8, 1), &b), FOTA_ERR_IMAGE_HEADER);
+    len = e8_build(0);
+    CHECK_EQ_INT(fota_esp8266_bin_check(e8, 48, &b), FOTA_ERR_IMAGE_HEADER);
+}
+
+/* The real Arduino sketch of ../shared (core before 2.7.0), and the same
+ * sketch as core 2.7.0 on would write it: zeros where the words go, checksum
+ * over them, then add_crc. */
+static void test_esp8266_real_image_both_layouts(void)
+{
+    struct fota_esp8266_bin b;
+    size_t len = load("esp8266_deepsleep.bin");
+    if (!len)
+        return;
+    CHECK_EQ_INT(fota_esp8266_bin_check(file_buf, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc, 0);
+    CHECK_EQ_INT(b.checksum_ok, 1);
+    CHECK_EQ_INT(b.file_len, len);
+
+    memset(file_buf + FOTA_ESP8266_CRC_LEN_OFFSET, 0, 8);
+    e8_fix_checksum(file_buf);
+    e8_add_crc(file_buf, len);
+    CHECK_EQ_INT(get32(file_buf + FOTA_ESP8266_CRC_LEN_OFFSET), len);
+    CHECK_EQ_INT(fota_esp8266_bin_check(file_buf, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc && b.checksum_ok && b.length_ok && b.crc_ok, 1);
+    file_buf[FOTA_ESP8266_CRC_VAL_OFFSET + 3] ^= 0x40;
+    CHECK_EQ_INT(fota_esp8266_bin_check(file_buf, len, &b), 0);
+    CHECK_EQ_INT(b.has_crc && b.checksum_ok && b.length_ok && !b.crc_ok, 1);
+}
+
+/* A 0xE9 file that is not an image: the failing field is named. */
+static void test_header_explain(void)
+{
+    struct fota_esp_header_fault f;
+    size_t len = build_esp32(0x001C, 1, 8, 1); /* ESP32-H4 */
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), 0);
+    CHECK(f.field == NULL);
+    img[12] = 0x21; /* an id esptool does not list */
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "chip id (bytes 12-13)");
+    CHECK_EQ_INT(f.value, 0x21);
+    img[12] = 0x1C;
+    img[20] = 1;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "reserved bytes 19-22");
+    img[20] = 0;
+    img[23] = 2;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "hash_appended (byte 23)");
+    img[23] = 1;
+    img[8] = 0x80;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "wp_pin (byte 8)");
+    img[8] = 0xEE;
+    img[10] = 0x44;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "pin drive strengths (byte 10)");
+    img[10] = 0;
+    img[1] = 0;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "segment count (byte 1)");
+    img[1] = 1;
+    CHECK_EQ_INT(fota_esp_header_explain(img, 20, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "file length");
+    /* an ESP8266-looking address out of every region */
+    img[8] = 0x00, img[9] = 0x00, img[10] = 0x00, img[11] = 0x40; /* 0x40000000 */
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "ESP8266 first segment load address (bytes 8-11)");
+    CHECK_EQ_INT(f.value, 0x40000000);
+    img[0] = 0xE8;
+    CHECK_EQ_INT(fota_esp_header_explain(img, len, &f), FOTA_ERR_IMAGE_HEADER);
+    CHECK_EQ_STR(f.field, "magic (byte 0)");
+}
+
 static const struct test_case tests[] = {
     TEST(test_blink_esp32s2),
     TEST(test_helloworld_esp32),
@@ -470,6 +720,11 @@ static const struct test_case tests[] = {
     TEST(test_chip_ids),
     TEST(test_esp8266_not_mistaken_for_esp32),
     TEST(test_app_descriptor),
+    TEST(test_header_explain),
+    TEST(test_esp8266_crc_algorithm),
+    TEST(test_esp8266_crc_layout),
+    TEST(test_esp8266_no_crc_layout),
+    TEST(test_esp8266_real_image_both_layouts),
 };
 
 int main(void)

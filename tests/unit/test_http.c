@@ -1304,6 +1304,29 @@ static void test_truncated(void)
 
 /* ---- Request formatting -------------------------------------------------- */
 
+/* Content-Encoding is kept when it names a coding the agent cannot undo,
+ * at every split point. */
+static void test_content_encoding(void)
+{
+    static struct run r, expect;
+    static const char gzip[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                               "Content-Encoding:  gzip \r\n\r\nab";
+    run_all(&expect, gzip, 0);
+    CHECK_EQ_INT(expect.err, 0);
+    CHECK_EQ_STR(expect.resp.content_encoding, "gzip");
+    check_all_splits(gzip, &expect);
+
+    run_all(&r, "HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\nContent-Length: 0\r\n\r\n", 0);
+    CHECK_EQ_STR(r.resp.content_encoding, "");
+    run_all(&r, "HTTP/1.1 200 OK\r\nContent-Encoding: IDENTITY, br\r\nContent-Length: 0\r\n\r\n", 0);
+    CHECK_EQ_STR(r.resp.content_encoding, "IDENTITY,br");
+    run_all(&r, "HTTP/1.1 200 OK\r\ncontent-encoding: x-some-very-long-coding\r\n"
+                "Content-Length: 0\r\n\r\n", 0);
+    CHECK_EQ_INT((int)strlen(r.resp.content_encoding), FOTA_HTTP_CODING_MAX);
+    run_all(&r, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0);
+    CHECK_EQ_STR(r.resp.content_encoding, "");
+}
+
 static void test_format_get(void)
 {
     static char out[512];
@@ -1312,12 +1335,14 @@ static void test_format_get(void)
                                 "Host: fw.example.com\r\n"
                                 "User-Agent: fota/0.1.0\r\n"
                                 "Accept: */*\r\n"
+                                "Accept-Encoding: identity\r\n"
                                 "Connection: keep-alive\r\n"
                                 "\r\n";
     static const char full[] = "GET / HTTP/1.1\r\n"
                                "Host: [::1]:8080\r\n"
                                "User-Agent: ua\r\n"
                                "Accept: */*\r\n"
+                               "Accept-Encoding: identity\r\n"
                                "Connection: keep-alive\r\n"
                                "Range: bytes=18446744073709551615-\r\n"
                                "If-None-Match: W/\"e\"\r\n"
@@ -1340,7 +1365,8 @@ static void test_format_get(void)
     CHECK_EQ_INT(fota_url_parse("http://h:443/", &u), 0); /* not the default for http */
     r = fota_http_format_get(out, sizeof out, &u, "ua", 1, NULL);
     CHECK_EQ_STR(out, "GET / HTTP/1.1\r\nHost: h:443\r\nUser-Agent: ua\r\nAccept: */*\r\n"
-                      "Connection: keep-alive\r\nRange: bytes=1-\r\n\r\n");
+                      "Accept-Encoding: identity\r\nConnection: keep-alive\r\n"
+                      "Range: bytes=1-\r\n\r\n");
 
     /* exact size: length + NUL fits, one less does not, nothing written past it */
     CHECK_EQ_INT(fota_url_parse("https://fw.example.com/fw/app.bin?x=1", &u), 0);
@@ -1366,6 +1392,7 @@ static void test_format_get(void)
 }
 
 static const struct test_case tests[] = {
+    TEST(test_content_encoding),
     TEST(test_splits_content_length),
     TEST(test_splits_chunked),
     TEST(test_splits_continue),

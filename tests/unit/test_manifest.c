@@ -352,13 +352,16 @@ static void test_version_codes(void)
         uint32_t code;
     } good[] = {
         {"2019081901", 2019081901u}, {"4294967295", 4294967295u}, {"0", 0},
-        {"1.2.3", 1002003},          {"v1.2.3-rc1", 1002003},     {"V2.0.0", 2000000},
-        {"1.2", 1002000},            {"v5", 5000000},             {"999.999.999", 999999999},
-        {"1.2.3+build.7", 1002003},  {"0.0.1", 1},                {"10.20.30-4-gabcdef", 10020030},
+        {"1.2.3", 1002003},          {"V2.0.0", 2000000},         {"1.2", 1002000},
+        {"v5", 5000000},             {"999.999.999", 999999999},  {"0.0.1", 1},
     };
+    /* the last row: what git describe and CI builds call versions; a code
+     * from them would be a guess (issue 9) */
     static const char *const bad[] = {
         "",        "4294967296", "1.2.3.4", "1000.0.0", "1.1000.0", "x1.2.3", "1.2.3rc1",
         "1..2",    "1.",         "v",       ".1",       "1.2.3 ",   "v-1",    "qa-test-v5.0",
+        "v1.2.3-rc1", "1.2.3+build.7", "10.20.30-4-gabcdef", "v5.0-4-g4532e6", "4532e6",
+        "qa-test-v5.0-20220830-4-g4532e6",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         uint32_t code = 12345;
@@ -379,6 +382,39 @@ static void test_version_codes(void)
     uint32_t code;
     CHECK_EQ_INT(fota_version_code("1.2.34", 5, &code), 0);
     CHECK_EQ_INT(code, 1002003);
+}
+
+static void test_version_code_from_build(void)
+{
+    uint32_t code = 0;
+    CHECK_EQ_INT(fota_version_code_from_build("Jan  1 2025", "00:00:00", &code), 0);
+    CHECK_EQ_INT(code, 1735689600u);
+    CHECK_EQ_INT(fota_version_code_from_build("Aug 30 2022", "14:05:09", &code), 0);
+    CHECK_EQ_INT(code, 1661868309u);
+    CHECK_EQ_INT(fota_version_code_from_build("Dec 31 2105", "23:59:59", &code), 0);
+    CHECK_EQ_INT(code, 4291747199u);
+    /* later builds get larger codes */
+    uint32_t a, b;
+    CHECK_EQ_INT(fota_version_code_from_build("Jun 15 2024", "09:30:00", &a), 0);
+    CHECK_EQ_INT(fota_version_code_from_build("Jun 15 2024", "09:30:01", &b), 0);
+    CHECK(b == a + 1);
+    static const char *const bad_dates[] = {"", "Jan 1 2025", "Foo  1 2025", "Jan 32 2025",
+                                            "Feb 29 2023", "Jan  1 1969", "Jan  1 2107"};
+    for (size_t i = 0; i < sizeof bad_dates / sizeof bad_dates[0]; i++)
+        CHECK_EQ_INT(fota_version_code_from_build(bad_dates[i], "00:00:00", &code),
+                     FOTA_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fota_version_code_from_build("Jan  1 2025", "", &code), FOTA_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fota_version_code_from_build("Jan  1 2025", "24:00:00", &code),
+                 FOTA_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fota_version_code_from_build(NULL, "00:00:00", &code), FOTA_ERR_INVALID_ARG);
+
+    /* one rule for release, device and simulator: the number, else the build time */
+    CHECK_EQ_INT(fota_app_version_code("1.2.3", "Jan  1 2025", "00:00:00", &code), 0);
+    CHECK_EQ_INT(code, 1002003);
+    CHECK_EQ_INT(fota_app_version_code("v5.0-4-g4532e6", "Jan  1 2025", "00:00:00", &code), 0);
+    CHECK_EQ_INT(code, 1735689600u);
+    CHECK_EQ_INT(fota_app_version_code("v5.0-4-g4532e6", NULL, NULL, &code), FOTA_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fota_app_version_code("v5.0-4-g4532e6", "", "", &code), FOTA_ERR_INVALID_ARG);
 }
 
 static void test_utc(void)
@@ -445,6 +481,27 @@ static void test_chip_names(void)
     }
 }
 
+/* Text altered on its way to the server: the reason says what to do. */
+static void test_text_problems(void)
+{
+    static const char lf[] = "fota-manifest: 1\nproduct: x\n";
+    static const char crlf[] = "fota-manifest: 1\r\nproduct: x\r\n";
+    static const char bom[] = "\xEF\xBB\xBF" "fota-manifest: 1\n";
+    static const char utf16[] = "\xFF\xFE" "f";
+    static const char lone_cr[] = "fota-manifest: 1\rproduct: x\n";
+    CHECK(fota_manifest_text_problem(lf, sizeof lf - 1) == NULL);
+    CHECK(fota_manifest_text_problem(lone_cr, sizeof lone_cr - 1) == NULL);
+    CHECK(fota_manifest_text_problem(NULL, 0) == NULL);
+    CHECK(strstr(fota_manifest_text_problem(crlf, sizeof crlf - 1), "CRLF line ends") != NULL);
+    CHECK(strstr(fota_manifest_text_problem(crlf, sizeof crlf - 1), "binary mode") != NULL);
+    CHECK(strstr(fota_manifest_text_problem(bom, sizeof bom - 1), "byte order mark") != NULL);
+    CHECK(strstr(fota_manifest_text_problem(utf16, sizeof utf16 - 1), "UTF-16") != NULL);
+    /* a CRLF text still fails to parse: the device never repairs signed bytes */
+    struct fota_manifest m;
+    int line = 0;
+    CHECK_EQ_INT(fota_manifest_parse(crlf, sizeof crlf - 1, &m, &line), FOTA_ERR_MANIFEST_PARSE);
+}
+
 static const struct test_case tests[] = {
     TEST(test_parse_signed),
     TEST(test_parse_minimal_and_no_final_newline),
@@ -454,8 +511,10 @@ static const struct test_case tests[] = {
     TEST(test_crlf_and_signature_position),
     TEST(test_verify),
     TEST(test_version_codes),
+    TEST(test_version_code_from_build),
     TEST(test_utc),
     TEST(test_chip_names),
+    TEST(test_text_problems),
 };
 
 #define STR_(x) #x

@@ -4,7 +4,10 @@
  * a health check that confirms the new image, and rollback on ESP32.
  *
  *   fota keygen -o fota-signing          # then copy fota-signing.pub.h next to this sketch
- *   fota release ... (see docs/)         # publishes BASE/<MAC>/manifest and the image
+ *   fota release --key fota-signing.key --product demo-board --version 2019081901 \
+ *       --version-code 2019081901 --device <MAC> --out www FotaBasic.ino.bin
+ *                                        # writes www/demo-board/<MAC>/manifest.txt:
+ *                                        # serve www/ at BASE (fota serve www)
  *
  * ESP32: the partition scheme needs app0/app1 and a "fota_state" data
  * partition (partitions.csv next to this sketch).
@@ -22,8 +25,13 @@ FOTA_ENABLE_ROLLBACK(); /* ESP32: new images stay pending until fota.confirm() *
 
 #define WIFI_SSID "your-ssid"
 #define WIFI_PASSWORD "your-password"
-#define BASE "http://192.168.1.10:8080/firmware"
-#define FIRMWARE_VERSION "2019081901" /* date-like build number, as before */
+#define BASE "http://192.168.1.10:8080"
+#define PRODUCT "demo-board"
+#define FIRMWARE_VERSION "2019081901" /* shown in logs */
+/* What devices compare: a number that only grows from build to build (a CI
+ * build number, or the build's date as before), released with the same
+ * --version-code. Never derived from the version text. */
+#define FIRMWARE_VERSION_CODE 2019081901u
 #define CHECK_EVERY_MS (15UL * 60UL * 1000UL)
 #define BUTTON_PIN 0
 
@@ -62,13 +70,11 @@ void setup()
     for (int i = 0; i < 60 && WiFi.status() != WL_CONNECTED; i++)
         delay(500);
 
-    uint32_t code = 0;
-    fota_version_code(FIRMWARE_VERSION, strlen(FIRMWARE_VERSION), &code);
     FotaOptions options = {};
-    options.product = "demo-board";
+    options.product = PRODUCT;
     options.version = FIRMWARE_VERSION;
-    options.versionCode = code;
-    options.manifestUrl = BASE "/{mac}/manifest";
+    options.versionCode = FIRMWARE_VERSION_CODE;
+    options.manifestUrl = BASE "/" PRODUCT "/{mac}/manifest.txt"; /* fota release --device */
     options.pubkeys = &fota_pubkey;
     options.nPubkeys = 1;
     options.preUpdate = before_update;

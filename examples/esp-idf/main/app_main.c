@@ -100,13 +100,12 @@ void app_main(void)
     start_peripherals();
 
     const esp_app_desc_t *app = esp_app_get_description();
-    uint32_t code = 0;
-    if (fota_version_code(app->version, strlen(app->version), &code) != 0)
-        ESP_LOGW(TAG, "version '%s' is not a fota version (1.2.3 or 2019081901)", app->version);
+    /* The version and its code come from the app descriptor, by the rule
+     * fota release applies to the same image (a numeric version, else the
+     * build time); the port also hashes the running image, so a manifest
+     * for it is never installed again whatever git describe printed. */
     struct fota_esp_idf_options options = {
         .product = "demo-board",
-        .version = app->version,
-        .version_code = code,
         .pubkeys = &fota_pubkey,
         .n_pubkeys = 1,
         .progress = progress,

@@ -38,14 +38,17 @@
 #define FOTA_RX_BUFFER_SIZE 2048
 #endif
 #endif
+/* A release behind a GitHub or S3 link redirects to a signed URL of up to
+ * 2,048 bytes: the URL buffer holds it, the manifest buffer doubles as the
+ * Location buffer, and the line buffer holds the request for it (docs/agent.md). */
 #ifndef FOTA_LINE_BUFFER_SIZE
-#define FOTA_LINE_BUFFER_SIZE 512
+#define FOTA_LINE_BUFFER_SIZE 2816
 #endif
 #ifndef FOTA_URL_BUFFER_SIZE
-#define FOTA_URL_BUFFER_SIZE 1024
+#define FOTA_URL_BUFFER_SIZE 2080
 #endif
 #ifndef FOTA_MANIFEST_BUFFER_SIZE
-#define FOTA_MANIFEST_BUFFER_SIZE 1024
+#define FOTA_MANIFEST_BUFFER_SIZE 2080
 #endif
 
 /* ESP32: the Arduino core marks every new image valid before setup() unless

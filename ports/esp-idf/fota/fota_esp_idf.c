@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "esp_app_desc.h"
 #include "esp_log.h"
 #include "esp_mac.h"
 #include "esp_random.h"
@@ -118,6 +119,22 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
 
     fota_esp_idf_net_init(&p->net, &p->transport, o->ca_pem);
 
+    /* Who runs: the version and its code by the rule fota release uses
+     * (a numeric version, else the build time of the app descriptor), and
+     * the image's SHA-256, so a manifest for it is never installed again. */
+    const esp_app_desc_t *app = esp_app_get_description();
+    const char *version = o->version ? o->version : app->version;
+    uint32_t version_code = o->version_code;
+    if (version_code == 0 &&
+        fota_app_version_code(app->version, app->date, app->time, &version_code) != 0)
+        ESP_LOGW(TAG, "version '%s' is not a number and the app descriptor has no build time "
+                      "(reproducible build): give options.version_code, and release with "
+                      "fota release --version-code", app->version);
+    const uint8_t *image_sha256 = running_image_sha256(p) == 0 ? p->image_sha256 : NULL;
+    if (!image_sha256)
+        ESP_LOGW(TAG, "cannot read the running image to hash it: a manifest for the running "
+                      "image is judged by its version code alone");
+
     p->user_pre_update = o->pre_update;
     p->user_progress = o->progress;
     p->user_event = o->event;
@@ -125,12 +142,12 @@ int fota_esp_idf_init(struct fota_esp_idf *p, const struct fota_esp_idf_options 
     p->cfg = (struct fota_config){
         .product = o->product,
         .chip = fota_esp32_chip(),
-        .version_code = o->version_code,
-        .version = o->version,
+        .version_code = version_code,
+        .version = version,
         .manifest_url = o->manifest_url ? o->manifest_url : CONFIG_FOTA_MANIFEST_URL,
         .mac = p->mac[0] ? p->mac : NULL,
         .device_id = o->device_id,
-        .image_sha256 = running_image_sha256(p) == 0 ? p->image_sha256 : NULL,
+        .image_sha256 = image_sha256,
         .pubkeys = o->pubkeys,
         .n_pubkeys = o->n_pubkeys,
         .flash = &p->esp32.flash,
