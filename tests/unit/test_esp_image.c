@@ -468,13 +468,14 @@ static uint32_t get32(const uint8_t *p)
            ((uint32_t)p[3] << 24);
 }
 
-/* XOR checksum byte of the sketch image at 0x1000, recomputed in place. */
-static void e8_fix_checksum(uint8_t *f)
+/* XOR checksum byte of the sketch image at 0x1000 (of `len` bytes from
+ * there), recomputed in place. */
+static void e8_fix_checksum(uint8_t *f, size_t len)
 {
     struct fota_esp_verify v;
     uint8_t sum = 0xEF;
     size_t pos = FOTA_ESP8266_APP_OFFSET + 8;
-    CHECK_EQ_INT(fota_esp_image_verify(f + FOTA_ESP8266_APP_OFFSET, 4096, NULL, &v), 0);
+    CHECK_EQ_INT(fota_esp_image_verify(f + FOTA_ESP8266_APP_OFFSET, len, NULL, &v), 0);
     for (unsigned s = 0; s < f[FOTA_ESP8266_APP_OFFSET + 1]; s++) {
         for (uint32_t i = 0; i < v.segment_len[s]; i++)
             sum ^= f[pos + 8 + i];
@@ -526,7 +527,7 @@ static size_t e8_build(int crc)
     put32(e8 + pos + 84, 32);
     for (int i = 0; i < 32; i++)
         e8[pos + 88 + i] = (uint8_t)(i * 11 + 2);
-    e8_fix_checksum(e8);
+    e8_fix_checksum(e8, 4096);
     pos = (pos + 120) | 15;
     if (crc)
         e8_add_crc(e8, pos + 1);
@@ -653,7 +654,7 @@ static void test_esp8266_real_image_both_layouts(void)
     CHECK_EQ_INT(b.file_len, len);
 
     memset(file_buf + FOTA_ESP8266_CRC_LEN_OFFSET, 0, 8);
-    e8_fix_checksum(file_buf);
+    e8_fix_checksum(file_buf, len - FOTA_ESP8266_APP_OFFSET);
     e8_add_crc(file_buf, len);
     CHECK_EQ_INT(get32(file_buf + FOTA_ESP8266_CRC_LEN_OFFSET), len);
     CHECK_EQ_INT(fota_esp8266_bin_check(file_buf, len, &b), 0);
