@@ -197,6 +197,25 @@ static int on_manifest_body(struct fota *f, const uint8_t *data, size_t len)
 /* Every check of a manifest, in order, each with its own error. Returns
  * FOTA_UPDATE_AVAILABLE, FOTA_NO_UPDATE (the version runs already) or the
  * error. Raises the highest sequence seen. */
+/* Nothing newer: If-None-Match from now on, with the manifest's ETag kept in
+ * the agent state so that the first check after a reboot gets a 304 too. */
+static int nothing_newer(struct fota *f, uint32_t prev_crc, const char *prev_etag)
+{
+    struct fota_persist *p = &f->state.persist;
+    const char *etag = fota_session_response(&f->session)->etag;
+    int r;
+    fota_session_keep_etag(&f->session, 1);
+    if (etag[0]) { /* saved only when it changed: a check costs no flash write */
+        uint32_t crc = config_url_crc(f->cfg);
+        int same = crc == prev_crc && strcmp(etag, prev_etag) == 0;
+        memcpy(p->manifest_etag, etag, sizeof p->manifest_etag);
+        p->manifest_url_crc = crc;
+        if (!same && (r = fota_save_state(f)) < 0)
+            return r;
+    }
+    return FOTA_NO_UPDATE;
+}
+
 static int check_manifest(struct fota *f)
 {
     struct fota_manifest *m = &f->update.manifest;
@@ -258,22 +277,10 @@ static int check_manifest(struct fota *f)
         fota_hex(m->sha256, 8, hex);
         fota_log(c, FOTA_LOG_INFO, "manifest names the running image (%s, sha256 %s...): "
                  "up to date", m->version, hex);
-        fota_session_keep_etag(&f->session, 1);
-        return FOTA_NO_UPDATE;
+        return nothing_newer(f, prev_crc, prev_etag);
     }
-    if (m->version_code == c->version_code) {
-        const char *etag = fota_session_response(&f->session)->etag;
-        fota_session_keep_etag(&f->session, 1);
-        if (etag[0]) { /* saved only when it changed: a check costs no flash write */
-            uint32_t crc = config_url_crc(c);
-            int same = crc == prev_crc && strcmp(etag, prev_etag) == 0;
-            memcpy(p->manifest_etag, etag, sizeof p->manifest_etag);
-            p->manifest_url_crc = crc;
-            if (!same && (r = fota_save_state(f)) < 0)
-                return r;
-        }
-        return FOTA_NO_UPDATE;
-    }
+    if (m->version_code == c->version_code)
+        return nothing_newer(f, prev_crc, prev_etag);
     if (m->version_code < c->version_code)
         return fota_fail(rep, FOTA_ERR_NOT_NEWER,
                          "server offers %s (code %u), older than the running %s (code %u): "
