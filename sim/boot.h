@@ -1,7 +1,7 @@
 /*
  * Boot control and a simulated second-stage bootloader, modelled on
  * ESP-IDF's with rollback enabled, on an "otadata" region (a journaled
- * record: see include/fota/record.h) of the simulated flash.
+ * record: see src/fota/record.h) of the simulated flash.
  */
 #ifndef SIM_BOOT_H
 #define SIM_BOOT_H

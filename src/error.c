@@ -1,5 +1,5 @@
 /* fota_strerror and fota_err_is_transient, generated from FOTA_ERROR_TABLE
- * (include/fota/error.h). The meanings stay out of the device's flash: the
+ * (src/fota/error.h). The meanings stay out of the device's flash: the
  * host tool prints them (`fota errors`). */
 #include "fota/error.h"
 

@@ -1,5 +1,5 @@
 /*
- * The agent's persistent state, field by field: see include/fota/persist.h
+ * The agent's persistent state, field by field: see src/fota/persist.h
  * and docs/state.md (the format, byte by byte).
  */
 #include "fota/persist.h"

@@ -1,5 +1,5 @@
 /*
- * Journaled record store: see include/fota/record.h for the guarantees.
+ * Journaled record store: see src/fota/record.h for the guarantees.
  *
  * On flash, each copy is:  magic u32 | seq u32 | len u32 | data[len] | crc u32
  * padded with 0xFF to slot_len (a multiple of the write size). Copies never

@@ -9,7 +9,7 @@
  * followed by fota_session_next() until it returns FOTA_SESSION_WAIT; each
  * call hands back one event. Failures come back as negative codes with the
  * message in the caller's struct fota_report; the connection is then closed.
- * The context is struct fota_session (include/fota/fota.h).
+ * The context is struct fota_session (src/fota/fota.h).
  */
 #ifndef FOTA_SRC_SESSION_H
 #define FOTA_SRC_SESSION_H

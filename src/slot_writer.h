@@ -5,7 +5,7 @@
  * says how much of the slot is safe to record as progress, and reads the slot
  * back for verification. It knows flash, not HTTP; its failures come back as
  * negative codes with the message in the caller's struct fota_report. The
- * context is struct fota_slot_writer (include/fota/fota.h).
+ * context is struct fota_slot_writer (src/fota/fota.h).
  */
 #ifndef FOTA_SRC_SLOT_WRITER_H
 #define FOTA_SRC_SLOT_WRITER_H

@@ -1,7 +1,7 @@
 /*
  * The agent's persistent state (struct fota_persist) in its journaled
  * record store: load at init, save after every change, and the changes the
- * policy makes to it. The context is struct fota_state (include/fota/fota.h).
+ * policy makes to it. The context is struct fota_state (src/fota/fota.h).
  */
 #ifndef FOTA_SRC_STATE_H
 #define FOTA_SRC_STATE_H

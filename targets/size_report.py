@@ -19,7 +19,7 @@ CPUS = {
                 "chip": "ESP32-C3/C6 (RISC-V rv32imc)"},
 }
 # The recommended buffers are the ESP-IDF component's Kconfig defaults.
-KCONFIG = "ports/esp-idf/fota/Kconfig"
+KCONFIG = "Kconfig"
 BUFFERS = [("rx", "FOTA_RX_BUFFER_SIZE"), ("line", "FOTA_LINE_BUFFER_SIZE"),
            ("url", "FOTA_URL_BUFFER_SIZE"), ("manifest", "FOTA_MANIFEST_BUFFER_SIZE")]
 UNKNOWN_STACK_NOTE = ("port callbacks (flash, transport, clock, log, hooks) are not "

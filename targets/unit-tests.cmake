@@ -11,7 +11,7 @@ set(FOTA_TARGET_ALLOWED_SYSTEM_HEADERS
   stdio.h string.h stdint.h stddef.h stdbool.h stdarg.h inttypes.h limits.h
   stdlib.h assert.h ctype.h setjmp.h
   bearssl.h) # built for the targets too (tests/support/test_release.c signs with it)
-set(FOTA_TARGET_HEADER_DIRS tests tests/support include src sim ports/crypto)
+set(FOTA_TARGET_HEADER_DIRS tests tests/support src sim ports/crypto)
 
 # fota_target_pure_c(<root> <out-list-of-paths> <out-list-of-excluded-messages> <glob>...)
 function(fota_target_pure_c root out_tests out_excluded)

@@ -1,11 +1,14 @@
-# ESP-IDF component "fota": the portable core (src/*.c of this repository),
-# the mbedTLS crypto backend, the ESP32 flash and boot control shared with the
-# Arduino adapter (ports/esp32: partitions, OTA boot control with rollback)
-# and the ESP-IDF port (lwIP sockets / esp-tls transport, esp_timer, ESP_LOG).
-# Use it in place: set(EXTRA_COMPONENT_DIRS <fota>/ports/esp-idf/fota) in the
-# project's CMakeLists.txt, or a local `path:` dependency in idf_component.yml.
+# ESP-IDF component "fota", registered from the repository root (CMakeLists.txt
+# includes this file when ESP-IDF builds it: ESP_PLATFORM is set). The root is
+# the component so that a packed component (idf_component.yml `files` rules,
+# docs/install.md) and a git checkout hold the same self-contained tree:
+# the portable core (src/*.c, public headers in src/fota/), the mbedTLS
+# crypto backend, the ESP32 flash and boot control shared with the Arduino
+# adapter (ports/esp32), the SIM800 modem driver and the ESP-IDF port
+# (lwIP sockets / esp-tls transport, esp_timer, ESP_LOG; ports/esp-idf).
+# Kconfig ("fota" menu) sits at the root, where ESP-IDF looks for it.
 # Needs ESP-IDF 5.0 or newer (esp_partition component).
-get_filename_component(fota_root "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
+set(fota_root "${CMAKE_CURRENT_LIST_DIR}/../..")
 file(GLOB fota_core_sources "${fota_root}/src/*.c")
 
 idf_component_register(
@@ -13,10 +16,11 @@ idf_component_register(
          "${fota_root}/ports/crypto/mbedtls.c"
          "${fota_root}/ports/esp32/fota_esp32.c"
          "${fota_root}/ports/modem/sim800.c"
-         "fota_esp_idf.c"
-         "fota_esp_idf_net.c"
-    INCLUDE_DIRS "include" "${fota_root}/include" "${fota_root}/ports/esp32" "${fota_root}/ports/modem"
-    PRIV_INCLUDE_DIRS "${fota_root}/src" "${fota_root}/ports/crypto"
+         "${fota_root}/ports/esp-idf/fota_esp_idf.c"
+         "${fota_root}/ports/esp-idf/fota_esp_idf_net.c"
+    INCLUDE_DIRS "${fota_root}/src" "${fota_root}/ports/esp-idf/include" "${fota_root}/ports/esp32"
+                 "${fota_root}/ports/modem"
+    PRIV_INCLUDE_DIRS "${fota_root}/ports/crypto"
     REQUIRES app_update esp_partition
     PRIV_REQUIRES bootloader_support spi_flash esp_timer esp_hw_support esp_system esp-tls mbedtls lwip log freertos)
 

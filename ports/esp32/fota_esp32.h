@@ -1,7 +1,7 @@
 /*
  * ESP32 flash and boot control for fota, on ESP-IDF's partition and OTA APIs
  * (esp_partition_*, esp_ota_*). One module for both the ESP-IDF component
- * (ports/esp-idf/fota) and the Arduino-ESP32 adapter (ports/arduino), since
+ * (ports/esp-idf) and the Arduino-ESP32 adapter (src/arduino), since
  * Arduino-ESP32 runs on ESP-IDF.
  *
  * Slots are the app partitions ota_0 and ota_1 (slot 0 and 1); the boot

@@ -1,5 +1,5 @@
 /*
- * A simulated ESP8266 for the Arduino port (ports/arduino/src/
+ * A simulated ESP8266 for the Arduino port (src/arduino/
  * fota_esp8266_port.c): SPI flash with the running sketch at 0x0, the file
  * system boundary, RTC memory holding eboot's command, the ROM loader and
  * eboot itself. The flash is the NOR simulator of the POSIX port, so the

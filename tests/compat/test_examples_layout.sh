@@ -18,7 +18,7 @@ expr=$(sed -nE 's/.*options\.manifestUrl = (.*);.*/\1/p' "$ino")
 # the C string concatenation BASE "/" PRODUCT "/{mac}/manifest.txt"
 arduino_url=$(echo "$expr" | sed -E "s/BASE/\"$(printf %s "$base" | sed 's/[\/&]/\\&/g')\"/; s/PRODUCT/\"$product\"/g; s/\" *\"//g; s/^\"//; s/\".*//")
 idf_url=$(sed -nE 's/^CONFIG_FOTA_MANIFEST_URL="([^"]*)"/\1/p' "$SRC/examples/esp-idf/sdkconfig.defaults")
-kconfig_url=$(sed -nE '/config FOTA_MANIFEST_URL/,/help/s/.*default "([^"]*)"/\1/p' "$SRC/ports/esp-idf/fota/Kconfig")
+kconfig_url=$(sed -nE '/config FOTA_MANIFEST_URL/,/help/s/.*default "([^"]*)"/\1/p' "$SRC/Kconfig")
 note "Arduino: $arduino_url  ESP-IDF: $idf_url  Kconfig: $kconfig_url"
 expect_contains "$arduino_url" "{mac}" "the Arduino example uses {mac}"
 expect_contains "$idf_url" "{mac}" "the ESP-IDF example uses {mac}"

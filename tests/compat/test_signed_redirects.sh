@@ -63,12 +63,12 @@ code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$A_URL/owner/repo
 expect_eq "$code" "302 $loc_i" "host A redirects to the signed URL"
 
 # the ports' defaults, as their own files state them
-kconf() { sed -n "/config $1\$/,/default/s/^ *default //p" "$SRC/ports/esp-idf/fota/Kconfig"; }
-fotah() { sed -nE "s/^#define $1 ([0-9]+)\$/\\1/p" "$SRC/ports/arduino/src/Fota.h" | head -1; }
+kconf() { sed -n "/config $1\$/,/default/s/^ *default //p" "$SRC/Kconfig"; }
+fotah() { sed -nE "s/^#define $1 ([0-9]+)\$/\\1/p" "$SRC/src/Fota.h" | head -1; }
 idf="$(kconf FOTA_RX_BUFFER_SIZE),$(kconf FOTA_LINE_BUFFER_SIZE),$(kconf FOTA_URL_BUFFER_SIZE),$(kconf FOTA_MANIFEST_BUFFER_SIZE)"
 ard_rest="$(fotah FOTA_LINE_BUFFER_SIZE),$(fotah FOTA_URL_BUFFER_SIZE),$(fotah FOTA_MANIFEST_BUFFER_SIZE)"
-esp8266_rx=$(sed -nE '/ARDUINO_ARCH_ESP8266/,/#else/s/^#define FOTA_RX_BUFFER_SIZE ([0-9]+).*/\1/p' "$SRC/ports/arduino/src/Fota.h")
-esp32_rx=$(sed -nE '/#else/,/#endif/s/^#define FOTA_RX_BUFFER_SIZE ([0-9]+).*/\1/p' "$SRC/ports/arduino/src/Fota.h" | head -1)
+esp8266_rx=$(sed -nE '/ARDUINO_ARCH_ESP8266/,/#else/s/^#define FOTA_RX_BUFFER_SIZE ([0-9]+).*/\1/p' "$SRC/src/Fota.h")
+esp32_rx=$(sed -nE '/#else/,/#endif/s/^#define FOTA_RX_BUFFER_SIZE ([0-9]+).*/\1/p' "$SRC/src/Fota.h" | head -1)
 for port in "ESP-IDF:$idf" "Arduino ESP8266:$esp8266_rx,$ard_rest" "Arduino ESP32:$esp32_rx,$ard_rest"; do
     name=${port%%:*} sizes=${port#*:}
     rm -rf dev

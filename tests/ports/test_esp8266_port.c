@@ -1,5 +1,5 @@
 /*
- * The ESP8266 Arduino port (ports/arduino/src/fota_esp8266_port.c) with the
+ * The ESP8266 Arduino port (src/arduino/fota_esp8266_port.c) with the
  * real agent on the simulated ESP8266 (sim/esp8266/: flash, RTC memory, ROM
  * loader and an eboot modelled on eboot.c), updating from an in-memory HTTP
  * server that serves a manifest signed here. Issue 16, ESP8266 findings.
