@@ -1,6 +1,7 @@
 /* fota keygen: a P-256 signing key pair, and the public key as a C header. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,6 +39,39 @@ static void format_header(const struct tool_key *k, char *out, size_t size)
                               k->pub[i], i + 1 < sizeof k->pub ? "," : "");
     if (n < size)
         snprintf(out + n, size - n, "\n};\n");
+}
+
+/* The examples ship a demo public key header (no private key exists for
+ * it); it says so with this marker, and keygen writes over it without
+ * --force: it holds no key anyone could lose. */
+#define DEMO_KEY_MARKER "FOTA_DEMO_PUBKEY"
+
+static int is_demo_header(const char *path)
+{
+    size_t len = 0;
+    uint8_t *text = util_read_file(path, &len);
+    int demo = 0;
+    if (text) {
+        for (size_t i = 0; !demo && i + sizeof DEMO_KEY_MARKER - 1 <= len; i++)
+            demo = !memcmp(text + i, DEMO_KEY_MARKER, sizeof DEMO_KEY_MARKER - 1);
+        free(text);
+    }
+    return demo;
+}
+
+/* The line of the examples that includes their demo key, and what it must
+ * say for the header just written. */
+static void print_include_line(const char *path_h)
+{
+    const char *base = strrchr(path_h, '/');
+    base = base ? base + 1 : path_h;
+    if (!strcmp(base, "fota-signing.pub.h"))
+        printf("firmware:    keep the line #include \"fota-signing.pub.h\" (written in the sketch "
+               "folder or the ESP-IDF example's main/, this file replaces the examples' demo key)\n");
+    else
+        printf("firmware:    change the line #include \"fota-signing.pub.h\" (the examples' demo "
+               "key) to #include \"%s\"\n",
+               base);
 }
 
 int cmd_keygen(int argc, char **argv)
@@ -79,7 +113,7 @@ int cmd_keygen(int argc, char **argv)
     if (!force) {
         const char *paths[] = {path_key, path_pub, path_h};
         for (size_t i = 0; i < 3; i++)
-            if (util_exists(paths[i])) {
+            if (util_exists(paths[i]) && !(paths[i] == path_h && is_demo_header(path_h))) {
                 fprintf(stderr,
                         "fota keygen: %s already exists; refusing to overwrite a signing key "
                         "(use --force, and keep the old public key on devices until they "
@@ -109,6 +143,7 @@ int cmd_keygen(int argc, char **argv)
         printf("private key: %s (keep it secret; mode 0600)\n", path_key);
         printf("public key:  %s\n", path_pub);
         printf("C header:    %s\n", path_h);
+        print_include_line(path_h);
         rc = 0;
     }
 out:

@@ -9,7 +9,11 @@
 
 #include <string.h>
 
+#if defined(ARDUINO_ARCH_ESP8266)
+#include <bearssl/bearssl.h> /* the ESP8266 Arduino core ships BearSSL there */
+#else
 #include "bearssl.h"
+#endif
 #include "fota/error.h"
 
 #ifndef FOTA_BEARSSL_EC

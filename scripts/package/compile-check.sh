@@ -1,13 +1,16 @@
 #!/bin/sh
-# Compile the Arduino library (ports/arduino, the core src/*.c, the crypto
-# glue and examples/arduino/FotaBasic) against real Arduino core headers.
+# Compile the Arduino library (src/ recursively, as the Arduino IDE and
+# PlatformIO do: the core, src/arduino and the ports it includes) and
+# examples/arduino/FotaBasic, or the ESP-IDF component, against real SDK
+# headers. LIB_DIR (default: this repository) may be an unpacked registry
+# archive (tests/package/test_package.sh passes one).
 # Never downloads anything and is not run by CI (CI has no SDK); how the
 # inputs were obtained and what was checked: docs/targets.md, "Compile
 # checks against the real SDK headers".
 #
-#   compile-check.sh esp8266 ESP8266_ARDUINO_DIR LIBSTDCXX_DIR
-#   compile-check.sh esp32   ESP_IDF_DIR         LIBSTDCXX_DIR
-#   compile-check.sh esp-idf ESP_IDF_DIR         LIBSTDCXX_DIR
+#   compile-check.sh esp8266 ESP8266_ARDUINO_DIR LIBSTDCXX_DIR [LIB_DIR]
+#   compile-check.sh esp32   ESP_IDF_DIR         LIBSTDCXX_DIR [LIB_DIR]
+#   compile-check.sh esp-idf ESP_IDF_DIR         LIBSTDCXX_DIR [LIB_DIR]
 #
 # ESP8266_ARDUINO_DIR  a checkout of esp8266/Arduino (cores/, variants/,
 #                      tools/sdk/, libraries/ESP8266WiFi; the prebuilt .a
@@ -16,7 +19,7 @@
 #                      mbedTLS headers in components/mbedtls/mbedtls/include
 #                      (esp-idf: also esp-lwip's src/ in components/lwip/lwip).
 #
-# esp-idf checks the ESP-IDF component (ports/esp-idf/fota, ports/esp32, the
+# esp-idf checks the ESP-IDF component (ports/esp-idf, ports/esp32, the
 # core and ports/crypto/mbedtls.c) the same way as esp32 checks the Arduino
 # library, without the Arduino stand-ins.
 # LIBSTDCXX_DIR        libstdc++ headers for a bare-metal newlib target, e.g.
@@ -37,15 +40,15 @@
 set -eu
 
 usage() {
-    sed -n '7,8p' "$0" >&2
+    sed -n '9,11p' "$0" >&2
     exit 2
 }
-[ $# -eq 3 ] || usage
+[ $# -eq 3 ] || [ $# -eq 4 ] || usage
 target=$1
 sdk=$(cd "$2" && pwd)
 cxx=$(cd "$3" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+root=$(cd "${4:-$here/../..}" && pwd)
 [ -f "$cxx/algorithm" ] || { echo "compile-check: $cxx/algorithm missing (LIBSTDCXX_DIR)" >&2; exit 2; }
 [ -f "$cxx/arm-none-eabi/bits/c++config.h" ] || {
     echo "compile-check: $cxx/arm-none-eabi/bits/c++config.h missing (LIBSTDCXX_DIR)" >&2; exit 2; }
@@ -68,44 +71,33 @@ run() { # run LABEL COMMAND...: print the label, stop on failure
     fi
 }
 
-# The example sketch as the Arduino builder sees it, with a stand-in for the
-# key header `fota keygen` writes (same declaration as tools/keygen.c).
-printf '/* stand-in: the declaration tools/keygen.c writes */\nstatic const uint8_t fota_pubkey[65] = {0x04};\n' \
-    >"$tmp/sketch/fota-signing.pub.h"
+# The example sketch as the Arduino builder sees it: Arduino.h first, then
+# the .ino; its folder (with the shipped demo key header) on the include path.
 {
     echo '#include <Arduino.h>'
     echo "#line 1 \"$root/examples/arduino/FotaBasic/FotaBasic.ino\""
     cat "$root/examples/arduino/FotaBasic/FotaBasic.ino"
 } >"$tmp/sketch/FotaBasic.ino.cpp"
+sketch_inc="-I$root/examples/arduino/FotaBasic"
+# The demo key header warns (#warning) by design.
+EXAMPLE_WARN="-Wno-error=cpp"
 
-# The Arduino IDE layout (everything under src/), as package.sh builds it.
-"$here/package.sh" "$tmp/pkg" >/dev/null
-
-# Library sources in the two layouts: repository (PlatformIO's library.json)
-# and package (Arduino IDE).
-repo_inc="-I$root/include -I$root/ports/arduino/src -I$root/ports/esp32"
-pkg_inc="-I$tmp/pkg/fota/src"
-repo_c="$root/src/*.c $root/ports/arduino/src/*.c $root/ports/esp32/*.c"
-repo_cpp="$root/ports/arduino/src/*.cpp"
-pkg_c="$tmp/pkg/fota/src/*.c"
-pkg_cpp="$tmp/pkg/fota/src/*.cpp"
+# What the Arduino IDE and PlatformIO compile: src/ recursively, with src/ as
+# the include path.
+lib_inc="-I$root/src"
+lib_c=$(find "$root/src" -name '*.c' | sort)
+lib_cpp=$(find "$root/src" -name '*.cpp' | sort)
 
 CWARN="-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes"
 CXXWARN="-Wall -Wextra -Werror"
 
 check_all() { # check_all NAME CC CXX CFLAGS CXXFLAGS
     name=$1 cc=$2 cxxc=$3 cflags=$4 cxxflags=$5
-    for f in $repo_c; do
-        run "$name C   ${f#"$root"/}" $cc $cflags -std=gnu17 $CWARN $repo_inc -c "$f" -o "$tmp/o.o"
+    for f in $lib_c; do
+        run "$name C   ${f#"$root"/}" $cc $cflags -std=gnu17 $CWARN $lib_inc -c "$f" -o "$tmp/o.o"
     done
-    for f in $repo_cpp; do
-        run "$name C++ ${f#"$root"/}" $cxxc $cxxflags $CXXWARN $repo_inc -c "$f" -o "$tmp/o.o"
-    done
-    for f in $pkg_c; do
-        run "$name C   package:${f#"$tmp"/pkg/}" $cc $cflags -std=gnu17 $CWARN $pkg_inc -c "$f" -o "$tmp/o.o"
-    done
-    for f in $pkg_cpp; do
-        run "$name C++ package:${f#"$tmp"/pkg/}" $cxxc $cxxflags $CXXWARN $pkg_inc -c "$f" -o "$tmp/o.o"
+    for f in $lib_cpp; do
+        run "$name C++ ${f#"$root"/}" $cxxc $cxxflags $CXXWARN $lib_inc -c "$f" -o "$tmp/o.o"
     done
 }
 
@@ -140,8 +132,8 @@ esp8266)
     # FLASH_MAP_SUPPORT (the boards' "autoflash" layouts) and a debug build
     # (DEBUG_ESP_PORT compiles the adapter's log branch).
     for variant in "-DFLASH_MAP_SUPPORT=1" "-DDEBUG_ESP_PORT=Serial -DDEBUG_ESP_CORE"; do
-        for f in $repo_cpp; do
-            run "esp8266 $variant C++ ${f#"$root"/}" $cxxc $cxxflags $variant $CXXWARN $repo_inc -c "$f" -o "$tmp/o.o"
+        for f in $lib_cpp; do
+            run "esp8266 $variant C++ ${f#"$root"/}" $cxxc $cxxflags $variant $CXXWARN $lib_inc -c "$f" -o "$tmp/o.o"
         done
     done
     # Issue 16, finding 1: the signature check must not run on loop()'s 4 KB
@@ -149,7 +141,7 @@ esp8266)
     # takes a reference on the thunk's stack (tests/target/
     # test_esp8266_stack.c measures both stacks under QEMU).
     port_uses_thunk() {
-        $cxxc $cxxflags $CXXWARN $repo_inc -c "$root/ports/arduino/src/fota_arduino_esp8266.cpp" \
+        $cxxc $cxxflags $CXXWARN $lib_inc -c "$root/src/arduino/fota_arduino_esp8266.cpp" \
             -o "$tmp/port.o" &&
             xtensa-lx106-elf-nm "$tmp/port.o" >"$tmp/port.nm" &&
             grep -q ' T thunk_fota_esp8266_p256_verify$' "$tmp/port.nm" &&
@@ -158,7 +150,7 @@ esp8266)
     }
     run "esp8266 port verifies on the stack thunk (nm)" port_uses_thunk
     run "esp8266 C++ examples/arduino/FotaBasic/FotaBasic.ino" \
-        $cxxc $cxxflags $CXXWARN $repo_inc -I"$tmp/sketch" -c "$tmp/sketch/FotaBasic.ino.cpp" -o "$tmp/o.o"
+        $cxxc $cxxflags $CXXWARN $EXAMPLE_WARN $lib_inc $sketch_inc -c "$tmp/sketch/FotaBasic.ino.cpp" -o "$tmp/o.o"
     ;;
 esp32|esp-idf)
     idf=$sdk/components
@@ -397,11 +389,11 @@ PY
               -DMBEDTLS_CONFIG_FILE=\"mbedtls/esp_config.h\" -include $s/sdkconfig.h
               -include $s/sdkconfig_lwip.h $lwip $incs"
         for f in "$root"/src/*.c "$root"/ports/crypto/mbedtls.c "$root"/ports/esp32/*.c \
-            "$root"/ports/modem/*.c "$root"/ports/esp-idf/fota/*.c; do
+            "$root"/ports/modem/*.c "$root"/ports/esp-idf/*.c; do
             run "esp-idf C ${f#"$root"/}" riscv64-unknown-elf-gcc $idf_cflags -std=gnu17 $CWARN \
-                -I"$root/include" -I"$root/src" -I"$root/ports/esp32" -I"$root/ports/modem" \
+                -I"$root/src" -I"$root/ports/esp32" -I"$root/ports/modem" \
                 -I"$root/ports/crypto" \
-                -I"$root/ports/esp-idf/fota/include" -c "$f"
+                -I"$root/ports/esp-idf/include" -c "$f"
         done
         # The example, when the tree has IDF's examples/common_components
         # (protocol_examples_common), with its Kconfig defaults for the C3.
@@ -410,10 +402,10 @@ PY
             printf '#define CONFIG_EXAMPLE_BUTTON_GPIO 9\n#define CONFIG_EXAMPLE_LED_GPIO -1\n' >"$s/example_config.h"
             # IDF builds examples with -Wall -Wextra -Werror, not our prototype rules
             run "esp-idf C examples/esp-idf/main/app_main.c" riscv64-unknown-elf-gcc $idf_cflags -std=gnu17 \
-                $CXXWARN -include "$s/example_config.h" -isystem "$pec" -isystem "$idf/esp_driver_gpio/include" \
+                $CXXWARN $EXAMPLE_WARN -include "$s/example_config.h" -isystem "$pec" -isystem "$idf/esp_driver_gpio/include" \
                 -isystem "$idf/nvs_flash/include" -isystem "$idf/esp_app_format/include" \
-                -I"$root/include" -I"$root/ports/esp32" -I"$root/ports/esp-idf/fota/include" \
-                -I"$tmp/sketch" -c "$root/examples/esp-idf/main/app_main.c"
+                -I"$root/src" -I"$root/ports/esp32" -I"$root/ports/esp-idf/include" \
+                -I"$root/examples/esp-idf/main" -c "$root/examples/esp-idf/main/app_main.c"
         else
             echo "skip: examples/esp-idf/main/app_main.c ($pec missing)"
         fi

@@ -12,7 +12,7 @@
 #include <esp_mac.h>
 
 #include "Fota.h"
-#include "fota_esp32.h"
+#include "../../ports/esp32/fota_esp32.h"
 
 extern "C" const struct fota_crypto fota_crypto_mbedtls;
 

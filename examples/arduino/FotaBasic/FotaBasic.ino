@@ -3,7 +3,7 @@
  * interrupts, flash BASE/<MAC>.bin), but with a signed manifest, resume,
  * a health check that confirms the new image, and rollback on ESP32.
  *
- *   fota keygen -o fota-signing          # then copy fota-signing.pub.h next to this sketch
+ *   fota keygen -o fota-signing          # in this folder: replaces the demo key header
  *   fota release --key fota-signing.key --product demo-board --version 2019081901 \
  *       --version-code 2019081901 --device <MAC> --out www FotaBasic.ino.bin
  *                                        # writes www/demo-board/<MAC>/manifest.txt:
@@ -19,7 +19,7 @@
 #include <WiFi.h>
 #endif
 
-#include "fota-signing.pub.h" /* static const uint8_t fota_pubkey[65] */
+#include "fota-signing.pub.h" /* static const uint8_t fota_pubkey[65]; ships as a demo key */
 
 FOTA_ENABLE_ROLLBACK(); /* ESP32: new images stay pending until fota.confirm() */
 
@@ -63,6 +63,10 @@ static bool healthy()
 void setup()
 {
     Serial.begin(115200);
+#ifdef FOTA_DEMO_PUBKEY
+    Serial.println("fota: WARNING: built with the DEMO public key (fota-signing.pub.h): no update "
+                   "can be signed for it; run `fota keygen -o fota-signing` in the sketch folder");
+#endif
     pinMode(BUTTON_PIN, INPUT_PULLUP);
     attachInterrupt(digitalPinToInterrupt(BUTTON_PIN), on_button, FALLING);
     WiFi.mode(WIFI_STA);

@@ -15,7 +15,7 @@
 #include "esp_netif.h"
 #include "esp_system.h"
 #include "esp_timer.h"
-#include "fota-signing.pub.h" /* fota keygen -o main/fota-signing */
+#include "fota-signing.pub.h" /* ships as a demo key: fota keygen -o main/fota-signing */
 #include "fota_esp_idf.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
@@ -89,6 +89,10 @@ static bool healthy(void)
 
 void app_main(void)
 {
+#ifdef FOTA_DEMO_PUBKEY
+    ESP_LOGW(TAG, "built with the DEMO public key (main/fota-signing.pub.h): no update can be "
+                  "signed for it; run `fota keygen -o main/fota-signing` in the example folder");
+#endif
     esp_err_t e = nvs_flash_init();
     if (e == ESP_ERR_NVS_NO_FREE_PAGES || e == ESP_ERR_NVS_NEW_VERSION_FOUND) {
         ESP_ERROR_CHECK(nvs_flash_erase());
