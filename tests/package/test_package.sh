@@ -144,6 +144,22 @@ arduino)
         fail "src/$header missing"
     example_present examples/arduino/FotaBasic
     arduino_build src
+    # Replacing the demo key as the header and the boot line say: keygen in
+    # the sketch folder writes over the demo header alone, and names the line.
+    if [ -n "${FOTA_BIN:-}" ]; then
+        sketch=$lib/examples/arduino/FotaBasic
+        kg=$(cd "$sketch" && "$FOTA_BIN" keygen -o fota-signing 2>&1) || true
+        expect_contains "$kg" 'keep the line #include "fota-signing.pub.h"' "keygen in the sketch folder replaces the demo key and names the include line"
+        ! grep -q FOTA_DEMO_PUBKEY "$sketch/fota-signing.pub.h" && grep -q 'fota_pubkey\[65\]' "$sketch/fota-signing.pub.h" &&
+            pass "the sketch's key header is now the new key" || fail "the demo key header was not replaced"
+        kg=$(cd "$sketch" && "$FOTA_BIN" keygen -o fota-signing 2>&1) && fail "keygen overwrote a real key without --force" ||
+            expect_contains "$kg" "refusing to overwrite" "a real key is never overwritten without --force"
+        kg=$(cd "$dir" && "$FOTA_BIN" keygen -o board7 2>&1) || true
+        expect_contains "$kg" 'change the line #include "fota-signing.pub.h" (the examples'"'"' demo key) to #include "board7.pub.h"' \
+            "keygen with another name prints the exact include line to change"
+    else
+        fail "FOTA_BIN not set: fota keygen not checked"
+    fi
     ;;
 platformio)
     manifest=$lib/library.json
