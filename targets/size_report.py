@@ -211,7 +211,7 @@ def call_site_member(where):
 def public_functions(root):
     names = set()
     headers = []
-    for inc in (os.path.join(root, "include", "fota"), os.path.join(root, "ports", "modem")):
+    for inc in (os.path.join(root, "src", "fota"), os.path.join(root, "ports", "modem")):
         headers += [os.path.join(inc, h) for h in sorted(os.listdir(inc)) if h.endswith(".h")]
     for h in headers:
         text = open(h).read()
