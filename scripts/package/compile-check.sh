@@ -73,11 +73,14 @@ run() { # run LABEL COMMAND...: print the label, stop on failure
 
 # The example sketch as the Arduino builder sees it: Arduino.h first, then
 # the .ino; its folder (with the shipped demo key header) on the include path.
-{
-    echo '#include <Arduino.h>'
-    echo "#line 1 \"$root/examples/arduino/FotaBasic/FotaBasic.ino\""
-    cat "$root/examples/arduino/FotaBasic/FotaBasic.ino"
-} >"$tmp/sketch/FotaBasic.ino.cpp"
+# (An ESP-IDF component holds no sketch: esp-idf mode does not need one.)
+if [ -f "$root/examples/arduino/FotaBasic/FotaBasic.ino" ]; then
+    {
+        echo '#include <Arduino.h>'
+        echo "#line 1 \"$root/examples/arduino/FotaBasic/FotaBasic.ino\""
+        cat "$root/examples/arduino/FotaBasic/FotaBasic.ino"
+    } >"$tmp/sketch/FotaBasic.ino.cpp"
+fi
 sketch_inc="-I$root/examples/arduino/FotaBasic"
 # The demo key header warns (#warning) by design.
 EXAMPLE_WARN="-Wno-error=cpp"
