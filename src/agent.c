@@ -527,7 +527,11 @@ int fota_last_error(const struct fota *f)
 
 const char *fota_last_message(const struct fota *f)
 {
+#ifdef FOTA_NO_MESSAGES
+    return f && f->report.err ? fota_strerror(f->report.err) : "";
+#else
     return f ? f->report.msg : "";
+#endif
 }
 
 const struct fota_manifest *fota_last_manifest(const struct fota *f)

@@ -4,6 +4,7 @@
 
 #include "fota/fota.h"
 
+#ifndef FOTA_NO_MESSAGES
 struct out {
     char *buf;
     size_t size;
@@ -93,6 +94,8 @@ size_t fota_msgf(char *out, size_t size, const char *fmt, ...)
     return n;
 }
 
+#endif
+
 void fota_hex(const unsigned char *data, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -103,6 +106,17 @@ void fota_hex(const unsigned char *data, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
+#ifdef FOTA_NO_MESSAGES
+#undef fota_fail
+#undef fota_log
+
+int fota_fail_code(struct fota_report *rep, int err)
+{
+    rep->msg[0] = '\0';
+    rep->err = err;
+    return err;
+}
+#else
 int fota_fail(struct fota_report *rep, int err, const char *fmt, ...)
 {
     va_list ap;
@@ -124,3 +138,4 @@ void fota_log(const struct fota_config *cfg, int level, const char *fmt, ...)
     va_end(ap);
     cfg->log(cfg->ctx, level, line);
 }
+#endif

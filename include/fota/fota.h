@@ -37,7 +37,11 @@ extern "C" {
 #endif
 
 #define FOTA_VERSION_STRING "0.1.0"
+#ifdef FOTA_NO_MESSAGES /* no message text (src/msg.h): build the application the same way */
+#define FOTA_MSG_MAX 1
+#else
 #define FOTA_MSG_MAX 192 /* last error message, NUL included */
+#endif
 #define FOTA_MAX_TRANSPORTS 4
 #define FOTA_MAX_KEYS 4
 #define FOTA_NO_LIMIT 0xFFFFFFFFu /* for limits in struct fota_config */
