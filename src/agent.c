@@ -20,7 +20,14 @@
  * persistent state). The step machine at the end of this file dispatches:
  * every fota_step() does one bounded piece: one connect, one send, one read,
  * a few sector erases, or one chunk of read-back.
- */#include "fota/fota.h"
+ *
+ * Why ~550 lines: steps 1 to 3 and the step machine that runs them stay in
+ * one file so that the policy reads top to bottom in the order an update
+ * happens; check_manifest() is every manifest rule in one function on
+ * purpose (one place to audit). Steps 4 to 8 are in download.c and
+ * activate.c.
+ */
+#include "fota/fota.h"
 
 #include <string.h>
 
@@ -135,6 +142,7 @@ static int set_url_from_config(struct fota *f)
         return fota_fail(&f->report, FOTA_ERR_BUFFER_TOO_SMALL,
                          "manifest URL does not fit the %u-byte URL buffer",
                          (unsigned)f->buf.url_size);
+    fota_session_close(&f->session); /* the URL changes: no connection kept for it */
     memcpy(f->buf.url, src, head);
     if (mac_len)
         memcpy(f->buf.url + head, mac, mac_len);
@@ -148,10 +156,7 @@ static int begin_attempt(struct fota *f)
     struct fota_update *u = &f->update;
     fota_session_begin(&f->session);
     if (u->fetching_image) {
-        /* keep what was downloaded; continue with Range */
-        memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
-        fota_session_get(&f->session, u->artifact ? "patch" : "image",
-                         u->artifact ? u->patch_offset : u->offset, 0);
+        fota_download_request(f); /* keep what was downloaded; continue with Range */
     } else {
         int r = set_url_from_config(f);
         if (r < 0)
@@ -194,9 +199,6 @@ static int on_manifest_body(struct fota *f, const uint8_t *data, size_t len)
 
 /* ---- 3. Verify the manifest ------------------------------------------------ */
 
-/* Every check of a manifest, in order, each with its own error. Returns
- * FOTA_UPDATE_AVAILABLE, FOTA_NO_UPDATE (the version runs already) or the
- * error. Raises the highest sequence seen. */
 /* Nothing newer: If-None-Match from now on, with the manifest's ETag kept in
  * the agent state so that the first check after a reboot gets a 304 too. */
 static int nothing_newer(struct fota *f, uint32_t prev_crc, const char *prev_etag)
@@ -216,6 +218,9 @@ static int nothing_newer(struct fota *f, uint32_t prev_crc, const char *prev_eta
     return FOTA_NO_UPDATE;
 }
 
+/* Every check of a manifest, in order, each with its own error. Returns
+ * FOTA_UPDATE_AVAILABLE, FOTA_NO_UPDATE (the version runs already) or the
+ * error. Raises the highest sequence seen. */
 static int check_manifest(struct fota *f)
 {
     struct fota_manifest *m = &f->update.manifest;

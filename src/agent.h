@@ -35,6 +35,8 @@ int fota_download_headers(struct fota *f);
 int fota_download_body(struct fota *f, const uint8_t *data, size_t len);
 int fota_download_done(struct fota *f);
 int fota_download_readback(struct fota *f);
+/* GET the image (or the patch) from the manifest's URL, from where it stands. */
+void fota_download_request(struct fota *f);
 
 /* artifact.c: which artifact to fetch (0, or 1 when the running image must
  * be hashed first, FOTA_PH_BASEHASH); the decoder; falling back. */

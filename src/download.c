@@ -39,6 +39,15 @@ static int hash_update(struct fota *f, const uint8_t *data, size_t len)
 
 /* ---- 4. Accept: start or resume the image ----------------------------------- */
 
+void fota_download_request(struct fota *f)
+{
+    struct fota_update *u = &f->update;
+    fota_session_retarget(&f->session, &f->buf, u->manifest.url);
+    memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
+    fota_session_get(&f->session, u->artifact ? "patch" : "image",
+                     u->artifact ? u->patch_offset : u->offset, 0);
+}
+
 /* Prepare the image download: resolve its URL, and resume when the slot
  * already holds part of this very image. */
 int fota_download_start(struct fota *f)
@@ -93,8 +102,7 @@ int fota_download_start(struct fota *f)
     fota_log(f->cfg, FOTA_LOG_INFO, "downloading %s: %u bytes into slot %d", m->version,
              (unsigned)m->size, f->writer.index);
     fota_emit(f, FOTA_EV_DOWNLOADING);
-    memcpy(f->buf.url, m->url, strlen(m->url) + 1);
-    fota_session_get(&f->session, a ? "patch" : "image", 0, 0);
+    fota_download_request(f);
     u->phase = FOTA_PH_EXCHANGE;
     return FOTA_RUNNING;
 }
@@ -152,9 +160,7 @@ int fota_download_rehash(struct fota *f)
             return r;
         u->patch_offset = f->state.persist.dl_patch_offset;
     }
-    memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
-    fota_session_get(&f->session, u->artifact ? "patch" : "image",
-                     u->artifact ? u->patch_offset : u->offset, 0);
+    fota_download_request(f);
     u->phase = FOTA_PH_EXCHANGE;
     return FOTA_RUNNING;
 }

@@ -3,6 +3,11 @@
  * Format: docs/manifest.md. The exact bytes are signed, so the parser accepts
  * one spelling only (no CR, no extra spaces, no leading zeros, lower-case hex)
  * and rejects anything it does not understand.
+ *
+ * Why one file of ~570 lines: everything here is the syntax of one signed
+ * document and its values (chip names, version codes, UTC times, artifact
+ * lines) and the check of its signature; the tools and the agent use these
+ * parsers only through the manifest's rules.
  */
 #include "fota/manifest.h"
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fota/fota.h"
+#include "fota/url.h"
 
 #ifndef FOTA_NO_MESSAGES
 struct out {
@@ -66,6 +67,17 @@ size_t fota_vmsgf(char *out, size_t size, const char *fmt, va_list ap)
                 put_uint(&o, 0ul - (unsigned long)v, 10);
             } else {
                 put_uint(&o, (unsigned long)v, 10);
+            }
+            break;
+        }
+        case 'H': { /* the host of an absolute URL */
+            struct fota_url u;
+            const char *url = va_arg(ap, const char *);
+            if (url && fota_url_parse(url, &u) == 0) {
+                for (size_t i = 0; i < u.host_len; i++)
+                    put(&o, u.host[i]);
+            } else {
+                put(&o, '?');
             }
             break;
         }

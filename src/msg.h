@@ -1,4 +1,6 @@
-/* Bounded message formatting for the core (no stdio): %s %u %d %x %%.
+/* Bounded message formatting for the core (no stdio): %s %u %d %x %%, and
+ * %H: the host of an absolute URL given as a string (the session keeps no
+ * copy of the host; '?' when the URL does not parse).
  * Integer arguments are read as unsigned / int: cast uint32_t at the call. */
 #ifndef FOTA_SRC_MSG_H
 #define FOTA_SRC_MSG_H

@@ -223,8 +223,7 @@ struct fota_session {
     const struct fota_config *cfg;
     const struct fota_transport *tr; /* open transport, NULL when closed */
     size_t tr_index;                 /* transport in use / to try */
-    char host[FOTA_URL_HOST_MAX + 1];
-    uint16_t port;
+    uint16_t port;           /* of the open connection; its host is buf.url's */
     uint8_t tls;
     uint8_t reused;          /* this request runs on a kept-alive connection */
     uint8_t phase;           /* connect, send, receive */
