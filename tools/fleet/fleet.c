@@ -373,6 +373,7 @@ static void apply_report(struct fleet_device *d, const struct fleet_report *in, 
     }
     snprintf(d->address, sizeof d->address, "%s", in->address);
     d->last_seen = now;
+    d->checkins++;
 }
 
 static int load_device(struct fleet *f, const struct fleet_report *in, int64_t now,

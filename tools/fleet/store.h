@@ -1,9 +1,9 @@
 /*
  * The fleet server's storage: one small interface, one file per backend.
  *
- * store_sqlite.c implements it on SQLite (WAL, versioned schema with
- * migrations). A second backend (PostgreSQL) is one more file filling a
- * struct fleet_store_ops and one more case in fleet_store_open(). The
+ * store_sql.c implements it once on SQL, above a driver for SQLite
+ * (store_sqlite.c: WAL) and one for PostgreSQL (store_pg.c); both keep the
+ * same versioned schema with migrations. The
  * decisions (fleet.c) only ever see these records, so every decision can be
  * recomputed from what is stored.
  *
@@ -47,6 +47,7 @@ struct fleet_device {
     uint32_t bucket;                      /* from the id, 0..FLEET_BUCKETS-1 */
     uint32_t offered_sequence;            /* highest sequence ever offered to it */
     char decision[FLEET_TEXT_MAX];        /* what the server answered last, and why */
+    int64_t checkins;                     /* check-ins recorded, all time */
 };
 
 struct fleet_release {
@@ -170,14 +171,20 @@ struct fleet_store_ops {
 struct fleet_store {
     const struct fleet_store_ops *ops;
     char error[256];
+    int conflict;   /* the last failure was a serialization conflict: retry the transaction */
+    int duplicate;  /* the last failure was a unique-key violation */
+    int group_commit; /* one connection for the process: fleet.c batches commits */
 };
 
-/* Open (creating and migrating) the store named by `where`: a SQLite file
- * path (a postgresql:// URL is for the next backend). NULL with the cause
- * in `err` on failure. */
+/* Open (creating and migrating) the store named by `where`: a
+ * postgresql:// (or postgres://) URL, else a SQLite file path. NULL with the
+ * cause in `err` on failure. */
 struct fleet_store *fleet_store_open(const char *where, char *err, size_t err_size);
+/* 1 when `where` names a PostgreSQL database */
+int fleet_store_is_pg(const char *where);
 
 struct fleet_store *fleet_store_sqlite_open(const char *path, char *err, size_t err_size);
+struct fleet_store *fleet_store_pg_open(const char *url, char *err, size_t err_size);
 
 static inline const char *fleet_store_error(const struct fleet_store *s)
 {
