@@ -1119,7 +1119,7 @@ int cmd_serve(int argc, char **argv)
         flags, 0, guard_accept, guard, on_request, &srv,
         MHD_OPTION_EXTERNAL_LOGGER, guard_mhd_log, NULL, /* first, or MHD complains */
         MHD_OPTION_LISTEN_SOCKET, listener,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SERVE_THREADS,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv.fleet ? FLEET_SERVE_THREADS : SERVE_THREADS),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_IDLE_TIMEOUT_S,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,

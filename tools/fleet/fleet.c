@@ -61,6 +61,8 @@ struct fleet *fleet_open(const char *db, char *err, size_t err_size)
         return NULL;
     }
     pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->joined, NULL);
+    pthread_cond_init(&f->committed, NULL);
     return f;
 }
 
@@ -70,6 +72,8 @@ void fleet_close(struct fleet *f)
         return;
     f->store->ops->close(f->store);
     pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->joined);
+    pthread_cond_destroy(&f->committed);
     free(f);
 }
 
@@ -532,45 +536,182 @@ static int checkin_locked(struct fleet *f, const struct fleet_report *in, int64_
     return s->ops->device_put(s, &d);
 }
 
-int fleet_checkin(struct fleet *f, const struct fleet_report *in, int64_t now,
-                  struct fleet_answer *out)
+/* ---- Transactions ----------------------------------------------------------------- */
+
+#define CONFLICT_RETRIES 50
+#define GROUP_WINDOW_US 2000   /* longest wait for others to join a group */
+#define GROUP_GAP_US 300       /* a group closes when nobody joined for this long */
+#define GROUP_MAX 512
+
+static void deadline_in(struct timespec *t, long us)
 {
-    memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&f->lock);
+    clock_gettime(CLOCK_REALTIME, t);
+    t->tv_nsec += us * 1000;
+    t->tv_sec += t->tv_nsec / 1000000000;
+    t->tv_nsec %= 1000000000;
+}
+
+static int before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* One transaction on its own: begin, fn, commit. */
+static int run_once(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx)
+{
     struct fleet_store *s = f->store;
     int r = s->ops->begin(s);
     if (r == 0)
-        r = checkin_locked(f, in, now, out);
+        r = fn(f, ctx);
     if (r == 0)
         r = s->ops->commit(s);
     if (r < 0) {
-        snprintf(out->note, sizeof out->note, "fleet store: %.200s", fleet_store_error(s));
+        int conflict = s->conflict;
+        char why[sizeof s->error];
+        memcpy(why, s->error, sizeof why);
         s->ops->rollback(s);
+        memcpy(s->error, why, sizeof why);
+        s->conflict = conflict;
     }
-    pthread_mutex_unlock(&f->lock);
     return r < 0 ? -1 : 0;
+}
+
+/* Join (or open) the current group: fn runs in a savepoint of the group's
+ * transaction; the first member commits the group for everyone. Called
+ * with f->lock held. */
+static int run_grouped(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
+                       size_t err_size)
+{
+    struct fleet_store *s = f->store;
+    if (!f->group_open) {
+        if (s->ops->begin(s) < 0) {
+            snprintf(err, err_size, "%s", fleet_store_error(s));
+            return -1;
+        }
+        f->group_open = 1;
+        f->group_gen++;
+        f->group_size = 0;
+    }
+    uint64_t gen = f->group_gen;
+    int r = s->ops->savepoint(s, FLEET_SAVEPOINT_BEGIN);
+    if (r == 0)
+        r = fn(f, ctx);
+    if (r < 0) {
+        snprintf(err, err_size, "%s", fleet_store_error(s));
+        s->ops->savepoint(s, FLEET_SAVEPOINT_UNDO);
+    } else {
+        r = s->ops->savepoint(s, FLEET_SAVEPOINT_KEEP);
+        if (r < 0)
+            snprintf(err, err_size, "%s", fleet_store_error(s));
+    }
+    f->group_size++;
+    if (f->group_leader) {
+        pthread_cond_signal(&f->joined);
+        while (f->group_done < gen)
+            pthread_cond_wait(&f->committed, &f->lock);
+    } else {
+        f->group_leader = 1;
+        struct timespec end, gap, now;
+        deadline_in(&end, GROUP_WINDOW_US);
+        for (unsigned seen = 0; f->group_size < GROUP_MAX;) {
+            seen = f->group_size;
+            deadline_in(&gap, GROUP_GAP_US);
+            if (before(&end, &gap))
+                gap = end;
+            while (f->group_size == seen && pthread_cond_timedwait(&f->joined, &f->lock, &gap) == 0) {
+            }
+            clock_gettime(CLOCK_REALTIME, &now);
+            if (f->group_size == seen || !before(&now, &end))
+                break;
+        }
+        f->group_rc = s->ops->commit(s);
+        if (f->group_rc < 0) {
+            snprintf(f->group_error, sizeof f->group_error, "%s", fleet_store_error(s));
+            s->ops->rollback(s);
+        }
+        f->group_open = f->group_leader = 0;
+        f->group_done = gen;
+        pthread_cond_broadcast(&f->committed);
+    }
+    if (r == 0 && f->group_rc < 0) {
+        snprintf(err, err_size, "%s", f->group_error);
+        r = -1;
+    }
+    return r < 0 ? -1 : 0;
+}
+
+int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, int retry,
+                   char *err, size_t err_size)
+{
+    struct fleet_store *s = f->store;
+    int r = -1;
+    pthread_mutex_lock(&f->lock);
+    if (s->group_commit) {
+        r = run_grouped(f, fn, ctx, err, err_size);
+        pthread_mutex_unlock(&f->lock);
+        return r;
+    }
+    for (int attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
+        r = run_once(f, fn, ctx);
+        if (r == 0 || !retry || !s->conflict)
+            break;
+        /* the other side of the conflict finishes first: a short random wait */
+        pthread_mutex_unlock(&f->lock);
+        struct timespec t = {0, (long)(rand() % 2000 + 100) * 1000L * (attempt < 10 ? 1 : 4)};
+        nanosleep(&t, NULL);
+        pthread_mutex_lock(&f->lock);
+    }
+    if (r < 0)
+        snprintf(err, err_size, "%s%s", fleet_store_error(s),
+                 s->conflict ? " (conflicts kept recurring)" : "");
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+struct checkin_call {
+    const struct fleet_report *in;
+    int64_t now;
+    struct fleet_answer *out;
+};
+
+static int checkin_fn(struct fleet *f, void *ctx)
+{
+    struct checkin_call *c = ctx;
+    memset(c->out, 0, sizeof *c->out);
+    return checkin_locked(f, c->in, c->now, c->out);
+}
+
+int fleet_checkin(struct fleet *f, const struct fleet_report *in, int64_t now,
+                  struct fleet_answer *out)
+{
+    struct checkin_call c = {in, now, out};
+    char err[300];
+    if (fleet_transact(f, checkin_fn, &c, 1, err, sizeof err) < 0) {
+        snprintf(out->note, sizeof out->note, "fleet store: %.200s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int record_fn(struct fleet *f, void *ctx)
+{
+    const struct checkin_call *c = ctx;
+    struct fleet_device d;
+    if (load_device(f, c->in, c->now, &d) < 0)
+        return -1;
+    snprintf(d.decision, sizeof d.decision, "recorded (%s): the server answers it itself",
+             c->in->protocol);
+    return f->store->ops->device_put(f->store, &d);
 }
 
 int fleet_record(struct fleet *f, const struct fleet_report *in, int64_t now, char *err,
                  size_t err_size)
 {
-    pthread_mutex_lock(&f->lock);
-    struct fleet_store *s = f->store;
-    struct fleet_device d;
-    int r = s->ops->begin(s);
-    if (r == 0)
-        r = load_device(f, in, now, &d);
-    if (r == 0) {
-        snprintf(d.decision, sizeof d.decision, "recorded (%s): the server answers it itself",
-                 in->protocol);
-        r = s->ops->device_put(s, &d);
+    struct checkin_call c = {in, now, NULL};
+    char why[300];
+    if (fleet_transact(f, record_fn, &c, 1, why, sizeof why) < 0) {
+        snprintf(err, err_size, "fleet store: %s", why);
+        return -1;
     }
-    if (r == 0)
-        r = s->ops->commit(s);
-    if (r < 0) {
-        snprintf(err, err_size, "fleet store: %s", fleet_store_error(s));
-        s->ops->rollback(s);
-    }
-    pthread_mutex_unlock(&f->lock);
-    return r < 0 ? -1 : 0;
+    return 0;
 }

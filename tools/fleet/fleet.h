@@ -4,8 +4,9 @@
  * (waves, automatic pause). docs/fleet.md describes the model.
  *
  * Everything a decision reads is in the store, and every decision runs in
- * one transaction under one lock, so a restart (or a crash) continues
- * exactly where it stopped. The server never signs: it only chooses among
+ * one transaction (serializable, retried on conflict, when several server
+ * instances share a PostgreSQL database), so a restart (or a crash)
+ * continues exactly where it stopped. The server never signs: it only chooses among
  * manifests that were signed offline by `fota release`.
  */
 #ifndef FOTA_FLEET_H
@@ -20,6 +21,16 @@
 struct fleet {
     struct fleet_store *store;
     pthread_mutex_t lock;
+    /* Group commit (a store with group_commit: SQLite): concurrent
+     * transactions share one database transaction, each inside a savepoint;
+     * the first of a group commits it after a short window, and none answers
+     * before that commit. */
+    pthread_cond_t joined, committed;
+    int group_open, group_leader;
+    unsigned group_size;
+    uint64_t group_gen, group_done;
+    int group_rc;
+    char group_error[256];
     /* Trusted release keys: uploaded manifests must verify with one (the
      * server holds public keys only). n_keys 0: not checked. */
     uint8_t keys[4][65];
@@ -57,6 +68,14 @@ struct fleet_answer {
 /* Open the store (creating it), NULL with the cause in err. */
 struct fleet *fleet_open(const char *db, char *err, size_t err_size);
 void fleet_close(struct fleet *f);
+
+/* Run fn(f, ctx) in one transaction of the store: 0, or -1 with the cause
+ * in err. A serialization conflict (several instances on PostgreSQL) runs
+ * it again when `retry` is set, a bounded number of times; with group commit
+ * it returns once the group's commit is durable. fn must not keep state
+ * between runs. */
+int fleet_transact(struct fleet *f, int (*fn)(struct fleet *f, void *ctx), void *ctx, int retry,
+                   char *err, size_t err_size);
 
 /* Record a check-in and decide the answer. 0, or -1 with the cause in
  * out->note (a store failure: answer 500). */

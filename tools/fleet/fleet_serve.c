@@ -3,6 +3,7 @@
 #include "fleet_serve.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,46 @@
 #include "util.h"
 
 struct fleet_server {
-    struct fleet *fleet;
+    struct fleet *fleet;            /* pool[0]: also the admin API's */
+    struct fleet *pool[FLEET_PG_CONNECTIONS];
+    unsigned char busy[FLEET_PG_CONNECTIONS];
+    size_t n_pool;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
     struct fleet_admin *admin;
+    const char *artifacts;
 };
+
+/* A connection of the pool for one check-in. SQLite has one, shared (its
+ * check-ins are grouped into commits); PostgreSQL one per check-in in
+ * flight, the database keeping them consistent. */
+static struct fleet *pool_take(struct fleet_server *s, size_t *slot)
+{
+    *slot = 0;
+    if (s->n_pool == 1)
+        return s->pool[0];
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        for (size_t i = 0; i < s->n_pool; i++)
+            if (!s->busy[i]) {
+                s->busy[i] = 1;
+                *slot = i;
+                pthread_mutex_unlock(&s->lock);
+                return s->pool[i];
+            }
+        pthread_cond_wait(&s->freed, &s->lock);
+    }
+}
+
+static void pool_give(struct fleet_server *s, size_t slot)
+{
+    if (s->n_pool == 1)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->busy[slot] = 0;
+    pthread_cond_signal(&s->freed);
+    pthread_mutex_unlock(&s->lock);
+}
 
 int fleet_serve_option(int argc, char **argv, int *i, struct fleet_serve_options *o)
 {
@@ -42,6 +80,12 @@ int fleet_serve_option(int argc, char **argv, int *i, struct fleet_serve_options
             return -1;
         }
         o->keys[o->n_keys++] = v;
+    } else if (!bad && (v = option_value(argc, argv, i, "--artifacts", &bad))) {
+        if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
+            fprintf(stderr, "fota serve: --artifacts %s: expected an http:// or https:// URL\n", v);
+            return -1;
+        }
+        o->artifacts = v;
     } else {
         return bad ? -1 : 0;
     }
@@ -54,19 +98,27 @@ struct fleet_server *fleet_serve_start(const struct fleet_serve_options *o)
     char err[512];
     if (!s)
         return NULL;
-    s->fleet = fleet_open(o->db, err, sizeof err);
-    if (!s->fleet) {
-        fprintf(stderr, "fota serve: %s\n", err);
-        free(s);
-        return NULL;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->freed, NULL);
+    s->artifacts = o->artifacts;
+    size_t n = fleet_store_is_pg(o->db) ? FLEET_PG_CONNECTIONS : 1;
+    for (; s->n_pool < n; s->n_pool++) {
+        s->pool[s->n_pool] = fleet_open(o->db, err, sizeof err);
+        if (!s->pool[s->n_pool]) {
+            fprintf(stderr, "fota serve: %s\n", err);
+            fleet_serve_stop(s);
+            return NULL;
+        }
     }
+    s->fleet = s->pool[0];
     for (size_t i = 0; i < o->n_keys; i++) {
         struct tool_key k;
         if (keys_load_any(o->keys[i], &k) < 0) {
             fleet_serve_stop(s);
             return NULL;
         }
-        memcpy(s->fleet->keys[s->fleet->n_keys++], k.pub, sizeof k.pub);
+        for (size_t j = 0; j < s->n_pool; j++)
+            memcpy(s->pool[j]->keys[s->pool[j]->n_keys++], k.pub, sizeof k.pub);
         keys_free(&k);
     }
     const char *bind = o->admin_bind ? o->admin_bind : "127.0.0.1";
@@ -89,7 +141,10 @@ void fleet_serve_stop(struct fleet_server *s)
     if (!s)
         return;
     fleet_admin_stop(s->admin);
-    fleet_close(s->fleet);
+    for (size_t i = 0; i < s->n_pool; i++)
+        fleet_close(s->pool[i]);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->freed);
     free(s);
 }
 
@@ -197,10 +252,50 @@ static void record_stock(struct fleet_server *s, struct MHD_Connection *conn, co
         }
         snprintf(r.address, sizeof r.address, "%s", peer);
         char err[300];
-        if (fleet_record(s->fleet, &r, fleet_now_ms(), err, sizeof err) < 0)
+        size_t slot;
+        struct fleet *f = pool_take(s, &slot);
+        if (fleet_record(f, &r, fleet_now_ms(), err, sizeof err) < 0)
             snprintf(note, note_size, "fleet: %.150s", err);
+        pool_give(s, slot);
         return;
     }
+}
+
+/* --artifacts: the image is on another host (nginx, a CDN, S3): the same
+ * path below that URL. The manifest, signed offline, names the image's
+ * SHA-256, so whatever that host serves is checked by the device. */
+static int redirect_artifact(struct fleet_server *s, struct MHD_Connection *conn,
+                             const char *method, const char *target, unsigned *status,
+                             uint64_t *body_bytes, char *note, size_t note_size,
+                             enum MHD_Result *ret)
+{
+    size_t base = strlen(s->artifacts);
+    while (base && s->artifacts[base - 1] == '/')
+        base--;
+    const char *path = target[0] == '/' ? target : "/";
+    char *location = malloc(base + strlen(path) + 1);
+    if (!location) {
+        *ret = MHD_NO;
+        return 1;
+    }
+    memcpy(location, s->artifacts, base);
+    strcpy(location + base, path);
+    static const char body[] = "302 Found: the image is on the artifact server\n";
+    int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    *ret = MHD_NO;
+    if (resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+        *ret = MHD_queue_response(conn, MHD_HTTP_FOUND, resp);
+        MHD_destroy_response(resp);
+    }
+    *status = MHD_HTTP_FOUND;
+    *body_bytes = head ? 0 : sizeof body - 1;
+    snprintf(note, note_size, "fleet: redirected to %.200s", location);
+    free(location);
+    return 1;
 }
 
 int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, const char *method,
@@ -210,7 +305,9 @@ int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, con
 {
     if (!is_checkin_path(target)) {
         record_stock(s, conn, target, peer, note, note_size);
-        return 0;
+        return s->artifacts ? redirect_artifact(s, conn, method, target, status, body_bytes,
+                                                note, note_size, ret)
+                            : 0;
     }
     int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     struct header_scan h;
@@ -241,7 +338,11 @@ int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, con
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
         if (inm)
             snprintf(r->if_none_match, sizeof r->if_none_match, "%s", inm);
-        if (fleet_checkin(s->fleet, r, fleet_now_ms(), a) < 0) {
+        size_t slot;
+        struct fleet *f = pool_take(s, &slot);
+        int failed = fleet_checkin(f, r, fleet_now_ms(), a) < 0;
+        pool_give(s, slot);
+        if (failed) {
             static const char body[] = "500 Internal Server Error\n";
             snprintf(note, note_size, "fleet: %s", a->note);
             *status = MHD_HTTP_INTERNAL_SERVER_ERROR;

@@ -1,12 +1,16 @@
 /*
  * Fleet mode of `fota serve` (docs/fleet.md): the hooks serve.c calls.
  *
- *   fota serve --fleet DB [--admin-port N] [--admin-bind ADDR] [--fleet-key K.pub] DIR
+ *   fota serve --fleet DB [--admin-port N] [--admin-bind ADDR] [--fleet-key K.pub]
+ *              [--artifacts URL] DIR
+ *
+ * DB is a SQLite file or a postgresql:// URL (then several instances share
+ * it, each with FLEET_PG_CONNECTIONS connections).
  *
  * Manifest requests (a path ending in /manifest.txt or /manifest) are
  * check-ins: answered from the fleet database with the signed manifest meant
  * for the device, or 304. Everything else (the images) is served from DIR as
- * always. The admin API listens separately (loopback by default).
+ * always, or with --artifacts redirected to the same path below URL. The admin API listens separately (loopback by default).
  */
 #ifndef FOTA_FLEET_SERVE_H
 #define FOTA_FLEET_SERVE_H
@@ -19,12 +23,20 @@
 struct fleet;
 struct fleet_server;
 
+/* Worker threads of fota serve in fleet mode: a check-in waits for its
+ * group's commit (fleet.c) or for the database, so more of them are in
+ * flight than files served from disk would need. */
+#define FLEET_SERVE_THREADS 64
+/* Connections to a PostgreSQL fleet database per server instance. */
+#define FLEET_PG_CONNECTIONS 8
+
 struct fleet_serve_options {
     const char *db;          /* NULL: not in fleet mode */
     const char *admin_bind;  /* default 127.0.0.1 */
     unsigned admin_port;     /* default 8081; 0 any free port */
     const char *keys[4];     /* trusted release keys for uploaded manifests */
     size_t n_keys;
+    const char *artifacts;   /* images redirected to this base URL; NULL: served from DIR */
 };
 
 /* Option parsing: 1 when argv[*i] was a fleet option (consumed; *i advanced
@@ -52,6 +64,9 @@ struct fleet *fleet_serve_fleet(struct fleet_server *s);
 #define FLEET_SERVE_USAGE                                                                    \
     "  --fleet DB         fleet mode: manifests per device from the database DB\n"         \
     "                     (--admin-port N [8081], --admin-bind ADDR [127.0.0.1],\n"        \
-    "                     --fleet-key K.pub; see docs/fleet.md)\n"
+    "                     --fleet-key K.pub; see docs/fleet.md); DB is a SQLite file\n"      \
+    "                     or a postgresql:// URL (several instances may share it)\n"       \
+    "  --artifacts URL    fleet mode: answer image requests with a redirect to URL\n"       \
+    "                     (another host, a CDN); this server answers check-ins only\n"
 
 #endif

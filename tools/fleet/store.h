@@ -166,7 +166,13 @@ struct fleet_store_ops {
     /* Every stored token hash, for a comparison that looks at all of them. */
     int (*token_hashes)(struct fleet_store *s,
                         int (*cb)(void *ctx, const uint8_t hash[32]), void *ctx);
+
+    /* Inside a transaction: FLEET_SAVEPOINT_BEGIN one, then KEEP (release)
+     * or UNDO (roll back to it and release) its changes. */
+    int (*savepoint)(struct fleet_store *s, int action);
 };
+
+enum { FLEET_SAVEPOINT_BEGIN, FLEET_SAVEPOINT_KEEP, FLEET_SAVEPOINT_UNDO };
 
 struct fleet_store {
     const struct fleet_store_ops *ops;

@@ -188,6 +188,11 @@ static size_t pg_blob(void *row, int col, uint8_t *out, size_t size)
     return *t ? 0 : n;
 }
 
+static int pg_exec(struct sql_store *b, const char *sql, const char *what)
+{
+    return exec(P(b), sql, what);
+}
+
 static int pg_begin(struct sql_store *b)
 {
     return exec(P(b), "BEGIN ISOLATION LEVEL SERIALIZABLE", "starting a transaction");
@@ -224,7 +229,7 @@ static void pg_close(struct sql_store *b)
 }
 
 static const struct sql_driver pg_driver = {
-    pg_query, pg_text, pg_integer, pg_blob, pg_begin, pg_commit, pg_rollback, pg_close,
+    pg_query, pg_text, pg_integer, pg_blob, pg_exec, pg_begin, pg_commit, pg_rollback, pg_close,
 };
 
 static int migrate(struct pg_store *s)

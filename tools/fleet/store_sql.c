@@ -756,6 +756,13 @@ static int op_token_hashes(struct fleet_store *b, int (*cb)(void *, const uint8_
     return S(b)->drv->query(S(b), Q_TOKEN_LIST, NULL, 0, token_row, &t);
 }
 
+static int op_savepoint(struct fleet_store *b, int action)
+{
+    static const char *const sql[] = {"SAVEPOINT one", "RELEASE SAVEPOINT one",
+                                      "ROLLBACK TO SAVEPOINT one; RELEASE SAVEPOINT one"};
+    return S(b)->drv->exec(S(b), sql[action], "a savepoint");
+}
+
 static const struct fleet_store_ops sql_ops = {
     op_close,          op_begin,         op_commit,          op_rollback,
     op_device_get,     op_device_put,    op_device_list,     op_device_groups,
@@ -764,7 +771,7 @@ static const struct fleet_store_ops sql_ops = {
     op_rollout_get,    op_rollout_list,  op_rollout_log,     op_rollout_history,
     op_member_get,     op_member_put,    op_member_pending,  op_member_counts,
     op_member_list,    op_offered_since, op_targeted_count,  op_bucket_at_rank,
-    op_token_add,      op_token_hashes,
+    op_token_add,      op_token_hashes,   op_savepoint,
 };
 
 int sql_store_init(struct sql_store *s, const struct sql_driver *drv)

@@ -151,6 +151,11 @@ static size_t sl_blob(void *row, int col, uint8_t *out, size_t size)
     return n;
 }
 
+static int sl_exec(struct sql_store *b, const char *sql, const char *what)
+{
+    return exec(L(b), sql, what);
+}
+
 static int sl_begin(struct sql_store *b)
 {
     return exec(L(b), "BEGIN IMMEDIATE", "starting a transaction");
@@ -177,7 +182,7 @@ static void sl_close(struct sql_store *b)
 }
 
 static const struct sql_driver sqlite_driver = {
-    sl_query, sl_text, sl_integer, sl_blob, sl_begin, sl_commit, sl_rollback, sl_close,
+    sl_query, sl_text, sl_integer, sl_blob, sl_exec, sl_begin, sl_commit, sl_rollback, sl_close,
 };
 
 /* strpos(haystack, needle): PostgreSQL's name for SQLite's instr(), so
