@@ -11,14 +11,14 @@
 . "$(dirname "$0")/pg.sh"
 require_tools curl psql python3
 
-DEVICES=400
+DEVICES=200
 fleet_releases 1.0.0 2.0.0
 start_pg || finish
 start_nginx "$WWW" || finish
 ARTIFACTS_LOG=$NGINX_DIR/access.log
 
 # The same rollout on either setup: the fleet checks in (nothing to do),
-# a rollout 5% -> 25% -> 100% pausing above 10% failures, then three rounds
+# a rollout 10% -> 50% -> 100% pausing above 10% failures, then three rounds
 # in which a fifth of the devices that boot 2.0.0 roll back. One device at a
 # time (--jobs 1), so the order of check-ins is the same in both runs.
 scenario() { # LABEL
@@ -26,7 +26,7 @@ scenario() { # LABEL
     fleet releases add "$WORK/manifest-1.0.0.txt" >/dev/null
     fleet releases add "$WORK/manifest-2.0.0.txt" >/dev/null
     fleet_sim --devices $DEVICES --id-prefix d- --jobs 1 --state "$WORK/state-$label" >/dev/null
-    fleet rollouts create --release 2 --waves 5%,25%,100% --failure 10 --min-sample 5 >/dev/null
+    fleet rollouts create --release 2 --waves 10%,50%,100% --failure 10 --min-sample 5 >/dev/null
     fleet_sim --devices $DEVICES --id-prefix d- --jobs 1 --state "$WORK/state-$label" \
         --rollback 20 --rounds 3 >"$WORK/$label.sim"
     # what was decided: per device its version, last outcome and last answer;

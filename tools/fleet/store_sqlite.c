@@ -261,7 +261,7 @@ struct fleet_store *fleet_store_sqlite_open(const char *path, char *err, size_t 
         sqlite3_step(st) == SQLITE_ROW)
         wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
     sqlite3_finalize(st);
-    if (!wal || exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+    if (!wal || exec(s, getenv("FOTA_SYNC_NORMAL") ? "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON" : "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
                      "setting up the database") < 0 ||
         migrate(s, path) < 0) {
         snprintf(err, err_size, "%s%s", wal ? "" : "cannot switch the database to WAL: ",
