@@ -249,6 +249,11 @@ int fleet_token_create(struct fleet *f, const char *name, char out[70], char *er
     pthread_mutex_lock(&f->lock);
     int r = f->store->ops->token_add(f->store, name, hash);
     pthread_mutex_unlock(&f->lock);
+    char why[256];
+    if (r == 0 && f->store->ops->sync(f->store, why, sizeof why) < 0) {
+        snprintf(err, err_size, "%s", why);
+        return -1;
+    }
     if (r < 0) {
         snprintf(err, err_size, "%s", fleet_store_error(f->store));
         return -1;

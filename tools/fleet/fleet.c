@@ -576,9 +576,19 @@ static int run_once(struct fleet *f, int (*fn)(struct fleet *, void *), void *ct
     return r < 0 ? -1 : 0;
 }
 
+/* A transaction waiting for its group to be durable. */
+struct group_member {
+    int done, rc;
+    char *err;
+    size_t err_size;
+    struct group_member *next;
+};
+
 /* Join (or open) the current group: fn runs in a savepoint of the group's
- * transaction; the first member commits the group for everyone. Called
- * with f->lock held. */
+ * transaction; the first member commits the group for everyone, then makes
+ * it durable (the store's sync) without the lock, so that the next group
+ * already works meanwhile, and answers its members. Called with f->lock
+ * held. */
 static int run_grouped(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
                        size_t err_size)
 {
@@ -589,10 +599,10 @@ static int run_grouped(struct fleet *f, int (*fn)(struct fleet *, void *), void 
             return -1;
         }
         f->group_open = 1;
-        f->group_gen++;
         f->group_size = 0;
+        f->group_members = NULL;
     }
-    uint64_t gen = f->group_gen;
+    struct group_member me = {0, 0, err, err_size, f->group_members};
     int r = s->ops->savepoint(s, FLEET_SAVEPOINT_BEGIN);
     if (r == 0)
         r = fn(f, ctx);
@@ -604,40 +614,53 @@ static int run_grouped(struct fleet *f, int (*fn)(struct fleet *, void *), void 
         if (r < 0)
             snprintf(err, err_size, "%s", fleet_store_error(s));
     }
+    me.rc = r;
+    f->group_members = &me;
     f->group_size++;
     if (f->group_leader) {
         pthread_cond_signal(&f->joined);
-        while (f->group_done < gen)
+        while (!me.done)
             pthread_cond_wait(&f->committed, &f->lock);
-    } else {
-        f->group_leader = 1;
-        struct timespec end, gap, now;
-        deadline_in(&end, GROUP_WINDOW_US);
-        for (unsigned seen = 0; f->group_size < GROUP_MAX;) {
-            seen = f->group_size;
-            deadline_in(&gap, GROUP_GAP_US);
-            if (before(&end, &gap))
-                gap = end;
-            while (f->group_size == seen && pthread_cond_timedwait(&f->joined, &f->lock, &gap) == 0) {
-            }
-            clock_gettime(CLOCK_REALTIME, &now);
-            if (f->group_size == seen || !before(&now, &end))
-                break;
-        }
-        f->group_rc = s->ops->commit(s);
-        if (f->group_rc < 0) {
-            snprintf(f->group_error, sizeof f->group_error, "%s", fleet_store_error(s));
-            s->ops->rollback(s);
-        }
-        f->group_open = f->group_leader = 0;
-        f->group_done = gen;
-        pthread_cond_broadcast(&f->committed);
+        return me.rc < 0 ? -1 : 0;
     }
-    if (r == 0 && f->group_rc < 0) {
-        snprintf(err, err_size, "%s", f->group_error);
-        r = -1;
+    f->group_leader = 1;
+    struct timespec end, gap, now;
+    deadline_in(&end, GROUP_WINDOW_US);
+    for (unsigned seen = 0; f->group_size < GROUP_MAX;) {
+        seen = f->group_size;
+        deadline_in(&gap, GROUP_GAP_US);
+        if (before(&end, &gap))
+            gap = end;
+        while (f->group_size == seen && pthread_cond_timedwait(&f->joined, &f->lock, &gap) == 0) {
+        }
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (f->group_size == seen || !before(&now, &end))
+            break;
     }
-    return r < 0 ? -1 : 0;
+    char why[sizeof s->error] = "";
+    int rc = s->ops->commit(s);
+    if (rc < 0) {
+        snprintf(why, sizeof why, "%s", fleet_store_error(s));
+        s->ops->rollback(s);
+    }
+    struct group_member *members = f->group_members;
+    f->group_open = f->group_leader = 0;
+    f->group_members = NULL;
+    pthread_cond_broadcast(&f->joined); /* a waiting thread may open the next group */
+    if (rc == 0) {
+        pthread_mutex_unlock(&f->lock);
+        rc = s->ops->sync(s, why, sizeof why);
+        pthread_mutex_lock(&f->lock);
+    }
+    for (struct group_member *m = members; m; m = m->next) {
+        if (m->rc == 0 && rc < 0) {
+            snprintf(m->err, m->err_size, "%s", why);
+            m->rc = -1;
+        }
+        m->done = 1;
+    }
+    pthread_cond_broadcast(&f->committed);
+    return me.rc < 0 ? -1 : 0;
 }
 
 int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, int retry,

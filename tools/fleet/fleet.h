@@ -28,9 +28,7 @@ struct fleet {
     pthread_cond_t joined, committed;
     int group_open, group_leader;
     unsigned group_size;
-    uint64_t group_gen, group_done;
-    int group_rc;
-    char group_error[256];
+    struct group_member *group_members; /* of the open group */
     /* Trusted release keys: uploaded manifests must verify with one (the
      * server holds public keys only). n_keys 0: not checked. */
     uint8_t keys[4][65];

@@ -170,6 +170,11 @@ struct fleet_store_ops {
     /* Inside a transaction: FLEET_SAVEPOINT_BEGIN one, then KEEP (release)
      * or UNDO (roll back to it and release) its changes. */
     int (*savepoint)(struct fleet_store *s, int action);
+    /* Make what was committed durable (a store whose commit does not sync
+     * by itself: SQLite with group_commit). Runs without the caller's lock,
+     * beside other calls on the store: 0, or FLEET_ERR with the cause in
+     * `why` (not in the shared error). */
+    int (*sync)(struct fleet_store *s, char *why, size_t why_size);
 };
 
 enum { FLEET_SAVEPOINT_BEGIN, FLEET_SAVEPOINT_KEEP, FLEET_SAVEPOINT_UNDO };
@@ -179,7 +184,8 @@ struct fleet_store {
     char error[256];
     int conflict;   /* the last failure was a serialization conflict: retry the transaction */
     int duplicate;  /* the last failure was a unique-key violation */
-    int group_commit; /* one connection for the process: fleet.c batches commits */
+    int group_commit; /* one connection for the process: fleet.c batches commits
+                       * and calls sync after each commit */
 };
 
 /* Open (creating and migrating) the store named by `where`: a

@@ -230,6 +230,7 @@ static void pg_close(struct sql_store *b)
 
 static const struct sql_driver pg_driver = {
     pg_query, pg_text, pg_integer, pg_blob, pg_exec, pg_begin, pg_commit, pg_rollback, pg_close,
+    NULL, /* a commit is durable when it returns */
 };
 
 static int migrate(struct pg_store *s)

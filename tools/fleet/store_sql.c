@@ -763,6 +763,11 @@ static int op_savepoint(struct fleet_store *b, int action)
     return S(b)->drv->exec(S(b), sql[action], "a savepoint");
 }
 
+static int op_sync(struct fleet_store *b, char *why, size_t why_size)
+{
+    return S(b)->drv->sync ? S(b)->drv->sync(S(b), why, why_size) : 0;
+}
+
 static const struct fleet_store_ops sql_ops = {
     op_close,          op_begin,         op_commit,          op_rollback,
     op_device_get,     op_device_put,    op_device_list,     op_device_groups,
@@ -771,7 +776,7 @@ static const struct fleet_store_ops sql_ops = {
     op_rollout_get,    op_rollout_list,  op_rollout_log,     op_rollout_history,
     op_member_get,     op_member_put,    op_member_pending,  op_member_counts,
     op_member_list,    op_offered_since, op_targeted_count,  op_bucket_at_rank,
-    op_token_add,      op_token_hashes,   op_savepoint,
+    op_token_add,      op_token_hashes,   op_savepoint,      op_sync,
 };
 
 int sql_store_init(struct sql_store *s, const struct sql_driver *drv)

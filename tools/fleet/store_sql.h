@@ -62,6 +62,7 @@ struct sql_driver {
     int (*commit)(struct sql_store *s);
     int (*rollback)(struct sql_store *s);
     void (*close)(struct sql_store *s);
+    int (*sync)(struct sql_store *s, char *why, size_t why_size); /* NULL: commit syncs */
 };
 
 struct sql_store {
