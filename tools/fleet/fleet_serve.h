@@ -28,7 +28,7 @@ struct fleet_server;
  * flight than files served from disk would need. */
 #define FLEET_SERVE_THREADS 64
 /* Connections to a PostgreSQL fleet database per server instance. */
-#define FLEET_PG_CONNECTIONS 8
+#define FLEET_PG_CONNECTIONS 16
 
 struct fleet_serve_options {
     const char *db;          /* NULL: not in fleet mode */
