@@ -70,6 +70,12 @@ void fleet_close(struct fleet *f)
 {
     if (!f)
         return;
+    pthread_mutex_lock(&f->lock);
+    f->stopping = 1;
+    pthread_cond_broadcast(&f->joined);
+    pthread_mutex_unlock(&f->lock);
+    if (f->committer_running)
+        pthread_join(f->committer, NULL); /* it commits what is open first */
     f->store->ops->close(f->store);
     pthread_mutex_destroy(&f->lock);
     pthread_cond_destroy(&f->joined);
@@ -576,91 +582,135 @@ static int run_once(struct fleet *f, int (*fn)(struct fleet *, void *), void *ct
     return r < 0 ? -1 : 0;
 }
 
-/* A transaction waiting for its group to be durable. */
-struct group_member {
-    int done, rc;
-    char *err;
-    size_t err_size;
-    struct group_member *next;
-};
-
-/* Join (or open) the current group: fn runs in a savepoint of the group's
- * transaction; the first member commits the group for everyone, then makes
- * it durable (the store's sync) without the lock, so that the next group
- * already works meanwhile, and answers its members. Called with f->lock
- * held. */
-static int run_grouped(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
-                       size_t err_size)
+/* Run fn in a savepoint of the open group's transaction (opening one) and
+ * add p to the group's members. Called with f->lock held. 0, or -1 when
+ * the group could not be opened (then p is not added). */
+static int group_join(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx,
+                      struct fleet_pending *p)
 {
     struct fleet_store *s = f->store;
     if (!f->group_open) {
         if (s->ops->begin(s) < 0) {
-            snprintf(err, err_size, "%s", fleet_store_error(s));
+            snprintf(p->err, sizeof p->err, "%s", fleet_store_error(s));
             return -1;
         }
         f->group_open = 1;
         f->group_size = 0;
         f->group_members = NULL;
     }
-    struct group_member me = {0, 0, err, err_size, f->group_members};
     int r = s->ops->savepoint(s, FLEET_SAVEPOINT_BEGIN);
     if (r == 0)
         r = fn(f, ctx);
     if (r < 0) {
-        snprintf(err, err_size, "%s", fleet_store_error(s));
+        snprintf(p->err, sizeof p->err, "%s", fleet_store_error(s));
         s->ops->savepoint(s, FLEET_SAVEPOINT_UNDO);
-    } else {
-        r = s->ops->savepoint(s, FLEET_SAVEPOINT_KEEP);
-        if (r < 0)
-            snprintf(err, err_size, "%s", fleet_store_error(s));
+    } else if ((r = s->ops->savepoint(s, FLEET_SAVEPOINT_KEEP)) < 0) {
+        snprintf(p->err, sizeof p->err, "%s", fleet_store_error(s));
     }
-    me.rc = r;
-    f->group_members = &me;
+    p->rc = r < 0 ? -1 : 0;
+    p->next = f->group_members;
+    f->group_members = p;
     f->group_size++;
-    if (f->group_leader) {
-        pthread_cond_signal(&f->joined);
-        while (!me.done)
-            pthread_cond_wait(&f->committed, &f->lock);
-        return me.rc < 0 ? -1 : 0;
-    }
-    f->group_leader = 1;
-    struct timespec end, gap, now;
-    deadline_in(&end, GROUP_WINDOW_US);
-    for (unsigned seen = 0; f->group_size < GROUP_MAX;) {
-        seen = f->group_size;
-        deadline_in(&gap, GROUP_GAP_US);
-        if (before(&end, &gap))
-            gap = end;
-        while (f->group_size == seen && pthread_cond_timedwait(&f->joined, &f->lock, &gap) == 0) {
-        }
-        clock_gettime(CLOCK_REALTIME, &now);
-        if (f->group_size == seen || !before(&now, &end))
+    pthread_cond_signal(&f->joined);
+    return 0;
+}
+
+/* The committer: waits for a group, lets it grow while others keep
+ * joining (GROUP_GAP_US without a newcomer, GROUP_WINDOW_US at most),
+ * commits it, syncs it without the lock, then answers its members. */
+static void *committer(void *arg)
+{
+    struct fleet *f = arg;
+    struct fleet_store *s = f->store;
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        while (!f->stopping && !f->group_members)
+            pthread_cond_wait(&f->joined, &f->lock);
+        if (!f->group_members)
             break;
-    }
-    char why[sizeof s->error] = "";
-    int rc = s->ops->commit(s);
-    if (rc < 0) {
-        snprintf(why, sizeof why, "%s", fleet_store_error(s));
-        s->ops->rollback(s);
-    }
-    struct group_member *members = f->group_members;
-    f->group_open = f->group_leader = 0;
-    f->group_members = NULL;
-    pthread_cond_broadcast(&f->joined); /* a waiting thread may open the next group */
-    if (rc == 0) {
+        struct timespec end, gap, now;
+        deadline_in(&end, GROUP_WINDOW_US);
+        while (f->group_size < GROUP_MAX && !f->stopping) {
+            unsigned seen = f->group_size;
+            deadline_in(&gap, GROUP_GAP_US);
+            if (before(&end, &gap))
+                gap = end;
+            while (f->group_size == seen &&
+                   pthread_cond_timedwait(&f->joined, &f->lock, &gap) == 0) {
+            }
+            clock_gettime(CLOCK_REALTIME, &now);
+            if (f->group_size == seen || !before(&now, &end))
+                break;
+        }
+        char why[sizeof s->error] = "";
+        int rc = s->ops->commit(s);
+        if (rc < 0) {
+            snprintf(why, sizeof why, "%s", fleet_store_error(s));
+            s->ops->rollback(s);
+        }
+        struct fleet_pending *members = f->group_members;
+        f->group_open = 0;
+        f->group_members = NULL;
         pthread_mutex_unlock(&f->lock);
-        rc = s->ops->sync(s, why, sizeof why);
+        if (rc == 0)
+            rc = s->ops->sync(s, why, sizeof why);
+        while (members) {
+            struct fleet_pending *m = members;
+            members = m->next; /* m may be gone once done */
+            if (m->rc == 0 && rc < 0) {
+                snprintf(m->err, sizeof m->err, "%s", why);
+                m->rc = -1;
+            }
+            m->done(m);
+        }
         pthread_mutex_lock(&f->lock);
     }
-    for (struct group_member *m = members; m; m = m->next) {
-        if (m->rc == 0 && rc < 0) {
-            snprintf(m->err, m->err_size, "%s", why);
-            m->rc = -1;
-        }
-        m->done = 1;
+    pthread_mutex_unlock(&f->lock);
+    return NULL;
+}
+
+/* Start the committer on first use. Called with f->lock held. */
+static int committer_start(struct fleet *f, char *err, size_t err_size)
+{
+    if (f->committer_running)
+        return 0;
+    if (pthread_create(&f->committer, NULL, committer, f) != 0) {
+        snprintf(err, err_size, "cannot start the commit thread");
+        return -1;
     }
+    f->committer_running = 1;
+    return 0;
+}
+
+static void blocking_done(struct fleet_pending *p)
+{
+    struct fleet *f = p->owner;
+    pthread_mutex_lock(&f->lock);
+    p->finished = 1;
     pthread_cond_broadcast(&f->committed);
-    return me.rc < 0 ? -1 : 0;
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* One transaction in the current group, waiting until it is durable.
+ * Called with f->lock held. */
+static int run_grouped(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
+                       size_t err_size)
+{
+    struct fleet_pending p;
+    memset(&p, 0, sizeof p);
+    p.done = blocking_done;
+    p.owner = f;
+    if (committer_start(f, err, err_size) < 0)
+        return -1;
+    if (group_join(f, fn, ctx, &p) < 0) {
+        snprintf(err, err_size, "%s", p.err);
+        return -1;
+    }
+    while (!p.finished)
+        pthread_cond_wait(&f->committed, &f->lock);
+    if (p.rc < 0)
+        snprintf(err, err_size, "%s", p.err);
+    return p.rc;
 }
 
 int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, int retry,
@@ -714,6 +764,25 @@ int fleet_checkin(struct fleet *f, const struct fleet_report *in, int64_t now,
         return -1;
     }
     return 0;
+}
+
+int fleet_checkin_submit(struct fleet *f, const struct fleet_report *in, int64_t now,
+                         struct fleet_answer *out, struct fleet_pending *p)
+{
+    if (!f->store->group_commit)
+        return fleet_checkin(f, in, now, out);
+    struct checkin_call c = {in, now, out};
+    pthread_mutex_lock(&f->lock);
+    int r = f->stopping ? (snprintf(p->err, sizeof p->err, "the server is stopping"), -1)
+                        : committer_start(f, p->err, sizeof p->err);
+    if (r == 0)
+        r = group_join(f, checkin_fn, &c, p);
+    pthread_mutex_unlock(&f->lock);
+    if (r < 0) {
+        snprintf(out->note, sizeof out->note, "fleet store: %.200s", p->err);
+        return -1;
+    }
+    return 1;
 }
 
 static int record_fn(struct fleet *f, void *ctx)

@@ -23,12 +23,14 @@ struct fleet {
     pthread_mutex_t lock;
     /* Group commit (a store with group_commit: SQLite): concurrent
      * transactions share one database transaction, each inside a savepoint;
-     * the first of a group commits it after a short window, and none answers
-     * before that commit. */
+     * a committer thread commits the group after a short window, syncs it
+     * without the lock (the next group already works meanwhile), and only
+     * then are its transactions answered. */
     pthread_cond_t joined, committed;
-    int group_open, group_leader;
+    pthread_t committer;
+    int committer_running, stopping, group_open;
     unsigned group_size;
-    struct group_member *group_members; /* of the open group */
+    struct fleet_pending *group_members; /* of the open group */
     /* Trusted release keys: uploaded manifests must verify with one (the
      * server holds public keys only). n_keys 0: not checked. */
     uint8_t keys[4][65];
@@ -74,6 +76,24 @@ void fleet_close(struct fleet *f);
  * between runs. */
 int fleet_transact(struct fleet *f, int (*fn)(struct fleet *f, void *ctx), void *ctx, int retry,
                    char *err, size_t err_size);
+
+/* A transaction waiting for its group's commit (group commit only). */
+struct fleet_pending {
+    struct fleet_pending *next;
+    int rc;                                  /* 0, or -1 with the cause in err */
+    char err[300];
+    void (*done)(struct fleet_pending *p);   /* from the committer thread, no lock held */
+    void *owner;                             /* the caller's */
+    int finished;                            /* for the blocking callers */
+};
+
+/* The check-in of fleet_checkin() without waiting for the commit, on a
+ * store with group commit: 1 when p->done(p) will be called once the
+ * answer in `out` is durable (p->rc then says whether it stands); 0 when
+ * it was decided at once (a store without group commit: fleet_checkin());
+ * -1 on failure (cause in out->note). */
+int fleet_checkin_submit(struct fleet *f, const struct fleet_report *in, int64_t now_ms,
+                         struct fleet_answer *out, struct fleet_pending *p);
 
 /* Record a check-in and decide the answer. 0, or -1 with the cause in
  * out->note (a store failure: answer 500). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "admin.h"
 #include "cli.h"
@@ -26,6 +27,19 @@ struct fleet_server {
     pthread_cond_t freed;
     struct fleet_admin *admin;
     const char *artifacts;
+    unsigned pending;               /* check-ins waiting for their group's commit */
+    int stopping;
+};
+
+/* A check-in whose connection is suspended until its group is durable
+ * (group commit: the worker thread serves other connections meanwhile). */
+struct pending_checkin {
+    struct fleet_pending p;
+    struct fleet_server *srv;
+    struct MHD_Connection *conn;
+    struct fleet_report r;
+    struct fleet_answer a;
+    int head;
 };
 
 /* A connection of the pool for one check-in. SQLite has one, shared (its
@@ -298,10 +312,119 @@ static int redirect_artifact(struct fleet_server *s, struct MHD_Connection *conn
     return 1;
 }
 
+/* The answer of a decided check-in (a->note says why; -1: 500). */
+static enum MHD_Result answer(struct MHD_Connection *conn, int failed, const char *id,
+                              const struct fleet_answer *a, int head, unsigned *status,
+                              uint64_t *body_bytes, char *note, size_t note_size)
+{
+    if (failed) {
+        static const char body[] = "500 Internal Server Error\n";
+        snprintf(note, note_size, "fleet: %s", a->note);
+        *status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        *body_bytes = head ? 0 : sizeof body - 1;
+        return respond(conn, *status, body, sizeof body - 1, NULL, NULL);
+    }
+    snprintf(note, note_size, "fleet %s: %s", id, a->note);
+    *status = a->status;
+    *body_bytes = a->status == 200 && !head ? a->len : 0;
+    return respond(conn, a->status, a->status == 200 ? a->manifest : "",
+                   a->status == 200 ? a->len : 0, a->etag, a->note);
+}
+
+static void checkin_durable(struct fleet_pending *p)
+{
+    MHD_resume_connection(((struct pending_checkin *)p)->conn);
+}
+
+static void pending_end(struct fleet_server *s, struct pending_checkin *pc)
+{
+    pthread_mutex_lock(&s->lock);
+    s->pending--;
+    pthread_cond_broadcast(&s->freed);
+    pthread_mutex_unlock(&s->lock);
+    free(pc);
+}
+
+/* 1: a check-in may be suspended (counted), 0: the server is stopping. */
+static int pending_begin(struct fleet_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int ok = !s->stopping;
+    s->pending += (unsigned)ok;
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+/* Group commit: decide now, answer once the group is durable. Takes r;
+ * counted by pending_begin. */
+static int submit(struct fleet_server *s, struct MHD_Connection *conn, struct fleet_report *r,
+                  int head, enum MHD_Result *ret, void **pending)
+{
+    struct pending_checkin *pc = calloc(1, sizeof *pc);
+    if (!pc) {
+        free(r);
+        pending_end(s, NULL);
+        *ret = MHD_NO;
+        return 1;
+    }
+    pc->srv = s;
+    pc->conn = conn;
+    pc->r = *r;
+    pc->head = head;
+    pc->p.done = checkin_durable;
+    free(r);
+    /* suspended first: the committer may resume it before submit returns */
+    MHD_suspend_connection(conn);
+    int q = fleet_checkin_submit(s->fleet, &pc->r, fleet_now_ms(), &pc->a, &pc->p);
+    if (q <= 0) { /* decided (or failed) at once: answered on resumption */
+        pc->p.rc = q < 0 ? -1 : 0;
+        if (q < 0)
+            snprintf(pc->p.err, sizeof pc->p.err, "%s", pc->a.note);
+        MHD_resume_connection(conn);
+    }
+    *pending = pc;
+    *ret = MHD_YES;
+    return 1;
+}
+
+enum MHD_Result fleet_serve_finish(struct fleet_server *s, struct MHD_Connection *conn,
+                                   void **pending, unsigned *status, uint64_t *body_bytes,
+                                   char *note, size_t note_size)
+{
+    struct pending_checkin *pc = *pending;
+    *pending = NULL;
+    if (pc->p.rc < 0)
+        snprintf(pc->a.note, sizeof pc->a.note, "fleet store: %.200s", pc->p.err);
+    enum MHD_Result r = answer(conn, pc->p.rc < 0, pc->r.id, &pc->a, pc->head, status,
+                               body_bytes, note, note_size);
+    pending_end(s, pc);
+    return r;
+}
+
+void fleet_serve_forget(struct fleet_server *s, void *pending)
+{
+    if (pending)
+        pending_end(s, pending);
+}
+
+void fleet_serve_quiesce(struct fleet_server *s)
+{
+    if (!s)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1; /* from now on check-ins are answered without suspending */
+    while (s->pending && pthread_cond_timedwait(&s->freed, &s->lock, &until) == 0) {
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, const char *method,
                         const char *target, const char *peer, unsigned *status,
                         uint64_t *body_bytes, char *note, size_t note_size,
-                        enum MHD_Result *ret)
+                        enum MHD_Result *ret, void **pending)
 {
     if (!is_checkin_path(target)) {
         record_stock(s, conn, target, peer, note, note_size);
@@ -338,23 +461,15 @@ int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, con
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
         if (inm)
             snprintf(r->if_none_match, sizeof r->if_none_match, "%s", inm);
+        if (s->n_pool == 1 && s->fleet->store->group_commit && pending && pending_begin(s)) {
+            free(a);
+            return submit(s, conn, r, head, ret, pending);
+        }
         size_t slot;
         struct fleet *f = pool_take(s, &slot);
         int failed = fleet_checkin(f, r, fleet_now_ms(), a) < 0;
         pool_give(s, slot);
-        if (failed) {
-            static const char body[] = "500 Internal Server Error\n";
-            snprintf(note, note_size, "fleet: %s", a->note);
-            *status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-            *body_bytes = head ? 0 : sizeof body - 1;
-            *ret = respond(conn, *status, body, sizeof body - 1, NULL, NULL);
-        } else {
-            snprintf(note, note_size, "fleet %s: %s", r->id, a->note);
-            *status = a->status;
-            *body_bytes = a->status == 200 && !head ? a->len : 0;
-            *ret = respond(conn, a->status, a->status == 200 ? a->manifest : "",
-                           a->status == 200 ? a->len : 0, a->etag, a->note);
-        }
+        *ret = answer(conn, failed, r->id, a, head, status, body_bytes, note, note_size);
     }
     free(r);
     free(a);

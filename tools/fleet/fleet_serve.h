@@ -23,10 +23,11 @@
 struct fleet;
 struct fleet_server;
 
-/* Worker threads of fota serve in fleet mode: a check-in waits for its
- * group's commit (fleet.c) or for the database, so more of them are in
- * flight than files served from disk would need. */
-#define FLEET_SERVE_THREADS 64
+/* Worker threads of fota serve in fleet mode: on PostgreSQL a check-in
+ * waits for the database, so more are in flight than files served from
+ * disk would need. (On SQLite a check-in waiting for its group's commit
+ * is suspended and its thread serves others.) */
+#define FLEET_SERVE_THREADS 32
 /* Connections to a PostgreSQL fleet database per server instance. */
 #define FLEET_PG_CONNECTIONS 16
 
@@ -55,7 +56,19 @@ void fleet_serve_stop(struct fleet_server *s);
 int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, const char *method,
                         const char *target, const char *peer, unsigned *status,
                         uint64_t *body_bytes, char *note, size_t note_size,
-                        enum MHD_Result *ret);
+                        enum MHD_Result *ret, void **pending);
+
+/* Group commit (SQLite): fleet_serve_request may suspend the connection
+ * and set *pending; once libmicrohttpd calls the handler again (resumed,
+ * the check-in durable) fleet_serve_finish queues the answer. A request
+ * that ends otherwise is released with fleet_serve_forget. The daemon
+ * needs MHD_ALLOW_SUSPEND_RESUME; fleet_serve_quiesce waits (5 s at most)
+ * until no check-in is pending, before MHD_stop_daemon. */
+enum MHD_Result fleet_serve_finish(struct fleet_server *s, struct MHD_Connection *conn,
+                                   void **pending, unsigned *status, uint64_t *body_bytes,
+                                   char *note, size_t note_size);
+void fleet_serve_forget(struct fleet_server *s, void *pending);
+void fleet_serve_quiesce(struct fleet_server *s);
 
 /* The fleet behind the server, for other protocols' check-ins
  * (fleet_record() in fleet.h). */
