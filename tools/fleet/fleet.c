@@ -386,21 +386,48 @@ static void apply_report(struct fleet_device *d, const struct fleet_report *in, 
     d->checkins++;
 }
 
+/* A device as it is first seen, before its first check-in is applied. */
+static void new_device(const struct fleet_report *in, int64_t now, struct fleet_device *d)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->id, sizeof d->id, "%s", in->id);
+    snprintf(d->product, sizeof d->product, "%s", in->product);
+    snprintf(d->channel, sizeof d->channel, "stable");
+    d->first_seen = now;
+    d->bucket = fleet_bucket(in->id);
+}
+
 static int load_device(struct fleet *f, const struct fleet_report *in, int64_t now,
                        struct fleet_device *d)
 {
     int r = f->store->ops->device_get(f->store, in->id, d);
     if (r < 0)
         return -1;
-    if (r == FLEET_NOT_FOUND) {
-        memset(d, 0, sizeof *d);
-        snprintf(d->id, sizeof d->id, "%s", in->id);
-        snprintf(d->channel, sizeof d->channel, "stable");
-        d->first_seen = now;
-        d->bucket = fleet_bucket(in->id);
-    }
+    if (r == FLEET_NOT_FOUND)
+        new_device(in, now, d);
     apply_report(d, in, now);
     return 0;
+}
+
+/* Several instances (no group commit): a device seen for the first time is
+ * added on its own, outside the serializable transaction of its check-in,
+ * which then only updates its row. New devices inserted side by side
+ * would otherwise conflict with each other's reads (PostgreSQL locks the
+ * index pages it reads) and be retried over and over. The row is the one
+ * load_device() would start from, so the decision is the same. */
+static int register_device(struct fleet *f, const struct fleet_report *in, int64_t now,
+                           char *err, size_t err_size)
+{
+    if (f->store->group_commit)
+        return 0;
+    struct fleet_device d;
+    new_device(in, now, &d);
+    pthread_mutex_lock(&f->lock);
+    int r = f->store->ops->device_add(f->store, &d);
+    if (r < 0)
+        snprintf(err, err_size, "%s", fleet_store_error(f->store));
+    pthread_mutex_unlock(&f->lock);
+    return r < 0 ? -1 : 0;
 }
 
 /* Every rollout the device takes part in is re-evaluated after its outcome. */
@@ -759,7 +786,8 @@ int fleet_checkin(struct fleet *f, const struct fleet_report *in, int64_t now,
 {
     struct checkin_call c = {in, now, out};
     char err[300];
-    if (fleet_transact(f, checkin_fn, &c, 1, err, sizeof err) < 0) {
+    if (register_device(f, in, now, err, sizeof err) < 0 ||
+        fleet_transact(f, checkin_fn, &c, 1, err, sizeof err) < 0) {
         snprintf(out->note, sizeof out->note, "fleet store: %.200s", err);
         return -1;
     }
@@ -801,7 +829,8 @@ int fleet_record(struct fleet *f, const struct fleet_report *in, int64_t now, ch
 {
     struct checkin_call c = {in, now, NULL};
     char why[300];
-    if (fleet_transact(f, record_fn, &c, 1, why, sizeof why) < 0) {
+    if (register_device(f, in, now, why, sizeof why) < 0 ||
+        fleet_transact(f, record_fn, &c, 1, why, sizeof why) < 0) {
         snprintf(err, err_size, "fleet store: %s", why);
         return -1;
     }

@@ -175,6 +175,8 @@ struct fleet_store_ops {
      * beside other calls on the store: 0, or FLEET_ERR with the cause in
      * `why` (not in the shared error). */
     int (*sync)(struct fleet_store *s, char *why, size_t why_size);
+    /* Store `d` unless a device of its id exists (then nothing changes). */
+    int (*device_add)(struct fleet_store *s, const struct fleet_device *d);
 };
 
 enum { FLEET_SAVEPOINT_BEGIN, FLEET_SAVEPOINT_KEEP, FLEET_SAVEPOINT_UNDO };

@@ -210,6 +210,7 @@ static const struct {
 } queries[Q_COUNT] = {
     [Q_DEVICE_GET] = {T_DEVICE, "SELECT %C FROM devices WHERE id = $1"},
     [Q_DEVICE_PUT] = {T_DEVICE, NULL}, /* generated upsert */
+    [Q_DEVICE_ADD] = {T_DEVICE, NULL}, /* generated: insert unless it exists */
     [Q_DEVICE_LIST] = {T_DEVICE, "SELECT %C FROM devices WHERE CAST($1 AS TEXT) = '' OR product = $1"
                                  " ORDER BY id"},
     [Q_DEVICE_GROUPS] = {T_NONE, "SELECT grp FROM group_members WHERE device = $1 ORDER BY grp"},
@@ -266,7 +267,8 @@ static size_t put(char *out, size_t n, const char *fmt, const char *a)
     return n + (w > 0 ? (size_t)w : 0);
 }
 
-/* INSERT (columns from `from`) ... [ON CONFLICT (key) DO UPDATE SET c = excluded.c ...] */
+/* INSERT (columns from `from`) ...: upsert > 0 ON CONFLICT (key) DO UPDATE SET
+ * c = excluded.c ...; upsert < 0 ON CONFLICT DO NOTHING; 0 RETURNING id */
 static size_t gen_upsert(const struct table *t, size_t from, int upsert, char *out)
 {
     size_t n = put(out, 0, "INSERT INTO %s(", t->name);
@@ -279,6 +281,8 @@ static size_t gen_upsert(const struct table *t, size_t from, int upsert, char *o
         n = put(out, n, i > from ? ", %s" : "%s", v);
     }
     n = put(out, n, "%s", ")");
+    if (upsert < 0)
+        return put(out, n, " ON CONFLICT (%s) DO NOTHING", t->key);
     if (!upsert)
         return put(out, n, "%s", " RETURNING id");
     n = put(out, n, " ON CONFLICT (%s) DO UPDATE SET ", t->key);
@@ -293,7 +297,8 @@ static size_t gen_query(int q, char *out)
 {
     const struct table *t = queries[q].table == T_NONE ? NULL : &tables[queries[q].table];
     if (!queries[q].tmpl)
-        return gen_upsert(t, q == Q_ROLLOUT_INSERT ? 1 : 0, q != Q_ROLLOUT_INSERT, out);
+        return gen_upsert(t, q == Q_ROLLOUT_INSERT ? 1 : 0,
+                          q == Q_DEVICE_ADD ? -1 : q != Q_ROLLOUT_INSERT, out);
     size_t n = 0;
     for (const char *p = queries[q].tmpl; *p; p++) {
         if (p[0] == '%' && p[1] == 'C' && t) {
@@ -460,6 +465,13 @@ static int op_device_put(struct fleet_store *b, const struct fleet_device *d)
     struct sql_param p[SQL_PARAMS_MAX];
     size_t n = record_params(&tables[T_DEVICE], 0, d, p, NULL, 0);
     return exec(S(b), Q_DEVICE_PUT, p, n);
+}
+
+static int op_device_add(struct fleet_store *b, const struct fleet_device *d)
+{
+    struct sql_param p[SQL_PARAMS_MAX];
+    size_t n = record_params(&tables[T_DEVICE], 0, d, p, NULL, 0);
+    return exec(S(b), Q_DEVICE_ADD, p, n);
 }
 
 static int op_device_list(struct fleet_store *b, const char *product,
@@ -777,6 +789,7 @@ static const struct fleet_store_ops sql_ops = {
     op_member_get,     op_member_put,    op_member_pending,  op_member_counts,
     op_member_list,    op_offered_since, op_targeted_count,  op_bucket_at_rank,
     op_token_add,      op_token_hashes,   op_savepoint,      op_sync,
+    op_device_add,
 };
 
 int sql_store_init(struct sql_store *s, const struct sql_driver *drv)
