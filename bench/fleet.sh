@@ -58,7 +58,7 @@ function request()
     ["Fota-Id"] = string.format("bench-%05d", n % devices),
     ["Fota-Product"] = "demo", ["Fota-Version"] = "1000000", ["Fota-Sequence"] = "1"})
 end
--- The registration pass (WARMUP set): every device once, in order, then stop.
+-- The registration pass (WARMUP set): every device once, in order, then stop sending.
 local warmup, answered = os.getenv("WARMUP"), 0
 function response(status, headers, body)
   answered = answered + 1
@@ -87,9 +87,20 @@ measure() {
     local name=$1 url=$2 sql=$3 db=$4
     shift 4
     local before=0 after out
-    # the fleet knows its devices: each checks in once before the measurement
-    WARMUP=1 wrk -t1 -c32 -d300s -s "$WORK/checkin.lua" "$url/" >/dev/null 2>&1
-    [ -n "$sql" ] && before=$(query "$db" "$sql")
+    if [ -n "$sql" ]; then
+        # the fleet knows its devices: each checks in once before the
+        # measurement (wrk stops sending after 10,000 answers but only
+        # exits at its deadline: stopped once the database has them all)
+        WARMUP=1 wrk -t1 -c32 -d600s -s "$WORK/checkin.lua" "$url/" >/dev/null 2>&1 &
+        local warm=$! i
+        for i in $(seq 1 1200); do
+            [ "$(query "$db" "SELECT count(*) FROM devices")" -ge $DEVICES ] && break
+            sleep 0.5
+        done
+        kill "$warm" 2>/dev/null || true
+        wait "$warm" 2>/dev/null || true
+        before=$(query "$db" "$sql")
+    fi
     out=$(wrk -t2 -c"$connections" -d"${duration}s" -s "$WORK/checkin.lua" "$url/" 2>&1 | grep '^RESULT')
     local rss
     rss=$(rss_kb "$@")
@@ -100,14 +111,14 @@ measure() {
         recorded=$((after - before))
         # wrk counts answered requests; a few it gave up on at the end may
         # still have been recorded, never fewer
-        if [ "$recorded" -ge "$requests" ] && [ "$status" = 0 ]; then
+        if [ "$recorded" -ge "$requests" ]; then
             check="all recorded"
         else
             check="LOST: $recorded recorded of $requests"
-            fail "$name: $recorded check-ins recorded, $requests answered ($status non-2xx/3xx)"
+            fail "$name: $recorded check-ins recorded, $requests answered"
         fi
     fi
-    ROWS+=("| $name | $rate | $(ms "$p50") | $(ms "$p99") | $((rss / 1024)) | $requests | $recorded ($check) |")
+    ROWS+=("| $name | $rate | $(ms "$p50") | $(ms "$p99") | $((rss / 1024)) | $requests | $status / $errors | $recorded ($check) |")
     echo "bench: $name: $rate check-ins/s, p50 $(ms "$p50") ms, p99 $(ms "$p99") ms, RSS $((rss / 1024)) MiB, $requests answered, $recorded recorded, $errors socket errors" >&2
     RATE[$name]=$rate
 }
@@ -158,8 +169,8 @@ known=$(query "$PG_URL" "SELECT count(*) FROM devices")
 floor=${RATE["nginx, static manifest (floor)"]}
 ratio() { awk -v a="$1" -v b="$floor" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
 table=$(
-    echo "| server | check-ins/s | p50 ms | p99 ms | RSS MiB | answered | recorded |"
-    echo "|---|---:|---:|---:|---:|---:|---|"
+    echo "| server | check-ins/s | p50 ms | p99 ms | RSS MiB | answered | not 2xx/3xx / socket errors | recorded |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---|"
     printf '%s\n' "${ROWS[@]}"
     echo
     echo "Ratio to the nginx floor: SQLite $(ratio "${RATE["fota serve --fleet, SQLite"]}"), PostgreSQL (2 instances) $(ratio "${RATE["2 × fota serve --fleet, PostgreSQL, behind nginx"]}")."
