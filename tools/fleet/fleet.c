@@ -378,9 +378,11 @@ static void apply_report(struct fleet_device *d, const struct fleet_report *in, 
 static int load_device(struct fleet *f, const struct fleet_report *in, int64_t now,
                        struct fleet_device *d)
 {
-    int r = f->store->ops->device_get(f->store, in->id, d);
+    struct fleet_store *s = f->store;
+    int r = s->ops->device_get(s, in->id, d);
     if (r < 0)
         return -1;
+    int64_t prev_code = r == FLEET_NOT_FOUND ? -1 : (int64_t)d->version_code;
     if (r == FLEET_NOT_FOUND) {
         memset(d, 0, sizeof *d);
         snprintf(d->id, sizeof d->id, "%s", in->id);
@@ -389,6 +391,19 @@ static int load_device(struct fleet *f, const struct fleet_report *in, int64_t n
         d->bucket = fleet_bucket(in->id);
     }
     apply_report(d, in, now);
+    /* the history behind the dashboard's versions over time: only changes */
+    if (s->ops->version_log && prev_code != (int64_t)d->version_code) {
+        struct fleet_version_change c;
+        memset(&c, 0, sizeof c);
+        snprintf(c.product, sizeof c.product, "%s", d->product);
+        snprintf(c.device, sizeof c.device, "%s", d->id);
+        snprintf(c.version, sizeof c.version, "%s", d->version);
+        c.at = now;
+        c.prev_code = prev_code;
+        c.code = d->version_code;
+        if (s->ops->version_log(s, &c) < 0)
+            return -1;
+    }
     return 0;
 }
 

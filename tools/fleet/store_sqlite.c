@@ -63,6 +63,14 @@ static const char *const migrations[] = {
     "CREATE INDEX members_by_offer ON members(rollout, offered);"
     "CREATE INDEX devices_by_product ON devices(product, channel);"
     "CREATE INDEX rollout_log_by_rollout ON rollout_log(rollout, at);",
+    /* 2 -> 3: every change of a device's running version, for the dashboard's
+     * versions-over-time plot; the devices known so far start it */
+    "CREATE TABLE version_log(product TEXT NOT NULL, at INTEGER NOT NULL,"
+    " device TEXT NOT NULL, prev_code INTEGER NOT NULL, code INTEGER NOT NULL,"
+    " version TEXT NOT NULL);"
+    "CREATE INDEX version_log_by_product ON version_log(product, at);"
+    "INSERT INTO version_log SELECT product, last_seen, id, -1, version_code, version"
+    " FROM devices;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -797,6 +805,51 @@ static int sq_bucket_at_rank(struct fleet_store *b, const struct fleet_rollout *
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, "ranking devices failed");
 }
 
+/* ---- Version history ------------------------------------------------------------- */
+
+static int sq_version_log(struct fleet_store *b, const struct fleet_version_change *c)
+{
+    struct sqlite_store *s = S(b);
+    sqlite3_stmt *st = stmt(s, "INSERT INTO version_log(product, at, device, prev_code, code,"
+                               " version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!st)
+        return FLEET_ERR;
+    sqlite3_bind_text(st, 1, c->product, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, c->at);
+    sqlite3_bind_text(st, 3, c->device, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, c->prev_code);
+    sqlite3_bind_int64(st, 5, c->code);
+    sqlite3_bind_text(st, 6, c->version, -1, SQLITE_TRANSIENT);
+    return step_done(s, st, "recording a version change");
+}
+
+static int sq_version_history(struct fleet_store *b, const char *product,
+                              int (*cb)(void *, const struct fleet_version_change *), void *ctx)
+{
+    struct sqlite_store *s = S(b);
+    sqlite3_stmt *st = stmt(s, "SELECT product, at, device, prev_code, code, version"
+                               " FROM version_log WHERE ?1 = '' OR product = ?1"
+                               " ORDER BY at, rowid");
+    if (!st)
+        return FLEET_ERR;
+    sqlite3_bind_text(st, 1, product, -1, SQLITE_TRANSIENT);
+    int r;
+    struct fleet_version_change c;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&c, 0, sizeof c);
+        text(st, 0, c.product, sizeof c.product);
+        c.at = sqlite3_column_int64(st, 1);
+        text(st, 2, c.device, sizeof c.device);
+        c.prev_code = sqlite3_column_int64(st, 3);
+        c.code = (uint32_t)sqlite3_column_int64(st, 4);
+        text(st, 5, c.version, sizeof c.version);
+        if (cb(ctx, &c))
+            break;
+    }
+    sqlite3_reset(st);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : fail(s, "reading the version history failed");
+}
+
 /* ---- Tokens ------------------------------------------------------------------------ */
 
 static int sq_token_add(struct fleet_store *b, const char *name, const uint8_t hash[32])
@@ -844,7 +897,7 @@ static const struct fleet_store_ops sqlite_ops = {
     sq_rollout_get,    sq_rollout_list, sq_rollout_log,     sq_rollout_history,
     sq_member_get,     sq_member_put,   sq_member_pending,  sq_member_counts,
     sq_member_list,    sq_offered_since, sq_targeted_count, sq_bucket_at_rank,
-    sq_token_add,      sq_token_hashes,
+    sq_token_add,      sq_token_hashes, sq_version_log,     sq_version_history,
 };
 
 static int migrate(struct sqlite_store *s, const char *path)
