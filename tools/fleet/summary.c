@@ -49,14 +49,15 @@ static size_t version_index(struct version_set *v, const char *product, uint32_t
     return v->n++;
 }
 
-/* "2.0.0": the released version with that code, else what the device sent,
- * else the code read as MAJOR*1000000 + MINOR*1000 + PATCH (docs/manifest.md). */
+/* "2.0.0": the released version with that code, else the code read as
+ * MAJOR*1000000 + MINOR*1000 + PATCH (docs/manifest.md); what a device sent
+ * only when its version has no code (the stock updater's free-form strings). */
 static void version_label(struct fleet *f, const struct version_key *k, char *out, size_t size)
 {
     struct fleet_release rel;
     if (f->store->ops->release_by_code(f->store, k->product, k->code, &rel) == 0)
         snprintf(out, size, "%s", rel.version);
-    else if (k->version[0])
+    else if (!k->code && k->version[0])
         snprintf(out, size, "%s", k->version);
     else
         snprintf(out, size, "%u.%u.%u", (unsigned)(k->code / 1000000),
@@ -204,6 +205,26 @@ json_t *fleet_summary_json(struct fleet *f, const char *product, int64_t now_ms,
         json_decref(rc.list);
         free(c);
         return NULL;
+    }
+    /* each failing device's running version, labelled as in by_version (the
+     * labels read the store, so not inside device_list's callback) */
+    size_t idx;
+    json_t *item;
+    json_array_foreach(c->failing_list, idx, item) {
+        struct version_key k;
+        memset(&k, 0, sizeof k);
+        snprintf(k.product, sizeof k.product, "%s",
+                 json_string_value(json_object_get(item, "product")));
+        snprintf(k.version, sizeof k.version, "%s",
+                 json_string_value(json_object_get(item, "version")));
+        k.code = (uint32_t)json_integer_value(json_object_get(item, "version_code"));
+        char label[FLEET_NAME_MAX + 16];
+        version_label(f, &k, label, sizeof label);
+        json_object_set_new(item, "running", json_string(label));
+        k.code = (uint32_t)json_integer_value(json_object_get(item, "attempted"));
+        k.version[0] = 0;
+        version_label(f, &k, label, sizeof label);
+        json_object_set_new(item, "attempted_version", json_string(k.code ? label : ""));
     }
     json_t *by_version = json_array();
     for (size_t i = 0; i < c->versions.n; i++) {

@@ -105,10 +105,10 @@ function renderFailing(s) {
     el('tr', { class: 'device' },
        el('td', { class: 'device-id' }, d.id),
        el('td', {}, d.product),
-       el('td', {}, d.version || d.version_code),
+       el('td', {}, d.running),
        el('td', {}, d.event),
        el('td', { class: 'error-text' }, d.error ? d.error_name + ' (' + d.error + ')' : '–'),
-       el('td', {}, d.attempted || '–'),
+       el('td', {}, d.attempted_version || '–'),
        el('td', { title: d.last_seen || '' }, ago(d.last_seen)),
        el('td', { class: 'decision' }, d.decision))));
   $('failing-more').textContent = s.failing_total > s.failing.length
