@@ -101,6 +101,12 @@ function renderGlance(s) {
 }
 
 function renderFailing(s) {
+  if (!s.failing.length) {
+    replaceRows($('failing').tBodies[0], [el('tr', {}, el('td', { class: 'muted', colspan: 8 },
+      'None: no device reports a failed or rolled-back update.'))]);
+    $('failing-more').textContent = '';
+    return;
+  }
   replaceRows($('failing').tBodies[0], s.failing.map((d) =>
     el('tr', { class: 'device' },
        el('td', { class: 'device-id' }, d.id),
