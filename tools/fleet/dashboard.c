@@ -65,7 +65,8 @@ void fleet_dashboard_secure_headers(struct MHD_Response *resp)
     MHD_add_response_header(resp, "Content-Security-Policy", CSP);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Referrer-Policy", "same-origin"); /* "no-referrer" would make Origin "null" */
+    /* not "no-referrer": with it browsers send "Origin: null" on form posts */
+    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
     MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
     MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
 }
@@ -109,23 +110,12 @@ static enum MHD_Result redirect(struct MHD_Connection *conn, const char *to, con
 
 /* ---- Sessions --------------------------------------------------------------------- */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int parse_hex32(const char *s, uint8_t out[32])
 {
     if (!s || strlen(s) != 64)
         return -1;
     for (size_t i = 0; i < 32; i++) {
-        int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+        int hi = util_hex_value(s[2 * i]), lo = util_hex_value(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (uint8_t)(hi << 4 | lo);
@@ -259,9 +249,11 @@ static int form_value(const char *body, size_t len, const char *name, char *out,
                 if (c == '+') {
                     c = ' ';
                 } else if (c == '%') {
-                    if (p + 2 >= end || hex_value(body[p + 1]) < 0 || hex_value(body[p + 2]) < 0)
+                    int hi = p + 2 < end ? util_hex_value(body[p + 1]) : -1;
+                    int lo = p + 2 < end ? util_hex_value(body[p + 2]) : -1;
+                    if (hi < 0 || lo < 0)
                         return -1;
-                    c = (char)(hex_value(body[p + 1]) << 4 | hex_value(body[p + 2]));
+                    c = (char)(hi << 4 | lo);
                     p += 2;
                 }
                 if (o + 1 >= size)
