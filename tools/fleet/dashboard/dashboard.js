@@ -254,12 +254,16 @@ async function refresh() {
   refreshing = true;
   try {
     const [summary, rollouts, history] = await Promise.all([
-      getJSON('/api/v1/summary'), getJSON('/api/v1/rollouts'), getJSON('/api/v1/history?points=80'),
+      getJSON('/api/v1/summary'), getJSON('/api/v1/rollouts'),
+      getJSON('/api/v1/history?points=80').catch((e) => ({ error: e.message })),
     ]);
     renderGlance(summary);
     renderFailing(summary);
     renderRollouts(rollouts.rollouts, summary);
-    renderHistory(history);
+    if (history.error) // a store without version history: the rest still works
+      $('plot').replaceChildren(el('p', { class: 'muted' }, 'No plot: ' + history.error));
+    else
+      renderHistory(history);
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
     document.body.dataset.loaded = 'yes';
   } catch (e) {
