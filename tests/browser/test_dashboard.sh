@@ -25,6 +25,19 @@ fleet_sim --devices 40 --id-prefix d- --fail-verify 25 --rounds 2 >/dev/null
 show=$(fleet rollouts show 1)
 expect_contains "$show" "state   paused: paused by itself" "set-up: the rollout paused itself"
 
+# The views behind the dashboard, read with the bearer token: the fleet as
+# the simulator reported it, and the history agreeing with it at its end.
+api() { curl -gs --max-time 10 -H "Authorization: Bearer $TOKEN" "$ADMIN_URL/api/v1/$1"; }
+sim_end=$(fleet --json devices | python3 -c 'import json,sys,collections
+c=collections.Counter(d["version_code"] for d in json.load(sys.stdin)["devices"]); print(sorted(c.items()))')
+summary_view=$(api summary | python3 -c 'import json,sys; s=json.load(sys.stdin)
+print(s["devices"], sorted((v["version_code"], v["devices"]) for v in s["by_version"]), s["failing_total"])')
+history_end=$(api "history?points=7" | python3 -c 'import json,sys; h=json.load(sys.stdin)
+print(len(h["times_ms"]), sorted((v["version_code"], v["devices"][-1]) for v in h["series"] if v["devices"][-1]))')
+expect_eq "$summary_view" "40 $sim_end $(fleet --json devices | grep -c '"event": "failed"')" \
+    "summary: devices per version and the failing count as the device records say"
+expect_eq "$history_end" "7 $sim_end" "history: 7 instants, the last one is the fleet as it is now"
+
 # Device fields are checked at check-in, so markup cannot arrive that way ...
 expect_eq "$(checkin '<img src=x onerror=alert(1)>' 1000000 | cut -d' ' -f1)" 400 \
     "a check-in whose device id is markup is refused"
