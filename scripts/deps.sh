@@ -4,10 +4,11 @@
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential cmake pkg-config libmbedtls-dev libmicrohttpd-dev libbearssl-dev curl
-      python3 openssl libsqlite3-dev libjansson-dev libdivsufsort-dev)
+      python3 openssl libsqlite3-dev libjansson-dev libdivsufsort-dev libpq-dev)
 if [ "$what" != build ]; then
   pkgs+=(nginx-light clang libclang-rt-14-dev valgrind sqlite3)
   pkgs+=(bsdiff xdelta3 zstd xz-utils) # bench/delta.sh compares with them
+  pkgs+=(postgresql wrk) # the fleet on PostgreSQL (tests/fleet/pg.sh), bench/fleet.sh
   pkgs+=(chromium) # tests/browser: the fleet dashboard in a real browser
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm) # playwright-core drives it
 fi

@@ -261,6 +261,11 @@ int fleet_token_create(struct fleet *f, const char *name, char out[70], char *er
     pthread_mutex_lock(&f->lock);
     int r = f->store->ops->token_add(f->store, name, hash);
     pthread_mutex_unlock(&f->lock);
+    char why[256];
+    if (r == 0 && f->store->ops->sync(f->store, why, sizeof why) < 0) {
+        snprintf(err, err_size, "%s", why);
+        return -1;
+    }
     if (r < 0) {
         snprintf(err, err_size, "%s", fleet_store_error(f->store));
         return -1;
@@ -795,6 +800,22 @@ static enum MHD_Result route(struct fleet *f, struct MHD_Connection *conn, const
     return r;
 }
 
+struct route_call {
+    struct MHD_Connection *conn;
+    const char *method, *path;
+    struct admin_request *rq;
+    enum MHD_Result result;
+    int routed;
+};
+
+static int route_fn(struct fleet *f, void *ctx)
+{
+    struct route_call *c = ctx;
+    c->result = route(f, c->conn, c->method, c->path, c->rq);
+    c->routed = 1;
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -837,20 +858,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return error_json(conn, 413, "request body larger than %d bytes", BODY_MAX);
     if (strncmp(url, "/api/v1/", 8) != 0)
         return error_json(conn, 404, "no such resource: the API is under /api/v1/");
-    pthread_mutex_lock(&a->fleet->lock);
-    struct fleet_store *s = a->fleet->store;
-    enum MHD_Result r;
-    if (s->ops->begin(s) < 0) {
-        r = error_json(conn, 500, "%s", fleet_store_error(s));
-    } else {
-        r = route(a->fleet, conn, method, url + 8, rq);
-        if (s->ops->commit(s) < 0) {
-            s->ops->rollback(s);
-            r = MHD_NO;
-        }
-    }
-    pthread_mutex_unlock(&a->fleet->lock);
-    return r;
+    /* One transaction (not retried: the response is queued inside it). */
+    struct route_call c = {conn, method, url + 8, rq, MHD_NO, 0};
+    char err[300];
+    if (fleet_transact(a->fleet, route_fn, &c, 0, err, sizeof err) < 0)
+        return c.routed ? MHD_NO : error_json(conn, 500, "%s", err);
+    return c.result;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
