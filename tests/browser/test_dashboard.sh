@@ -44,7 +44,9 @@ expect_eq "$(checkin '<img src=x onerror=alert(1)>' 1000000 | cut -d' ' -f1)" 40
 # ... but the dashboard must not rely on it: a record with markup everywhere,
 # written straight into the database (an older server, a restored backup).
 HOSTILE_ID='<img src=x onerror="window.__pwned=1">d-evil'
-sqlite3 -cmd '.timeout 5000' "$WORK/fleet.db" "INSERT INTO devices VALUES(
+sqlite3 -cmd '.timeout 5000' "$WORK/fleet.db" "INSERT INTO devices(id, product, channel, protocol,
+    version, version_code, sequence, image, last_event, last_error, last_version, address,
+    first_seen, last_seen, pinned_release, bucket, offered_sequence, decision) VALUES(
     '${HOSTILE_ID//\'/\'\'}', 'demo', 'stable', 'fota', '<b>9</b>', 1000000, 1, '', 'failed', -83,
     2000000, '<script>window.__pwned=2</script>', 1, 1, 0, 1, 0,
     '<iframe src=\"javascript:window.__pwned=3\"></iframe>')"
