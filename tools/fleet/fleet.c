@@ -400,12 +400,28 @@ static void new_device(const struct fleet_report *in, int64_t now, struct fleet_
 static int load_device(struct fleet *f, const struct fleet_report *in, int64_t now,
                        struct fleet_device *d)
 {
-    int r = f->store->ops->device_get(f->store, in->id, d);
+    struct fleet_store *s = f->store;
+    int r = s->ops->device_get(s, in->id, d);
     if (r < 0)
         return -1;
     if (r == FLEET_NOT_FOUND)
         new_device(in, now, d);
+    /* a row register_device() added has not checked in yet: first seen */
+    int64_t prev_code = d->checkins == 0 ? -1 : (int64_t)d->version_code;
     apply_report(d, in, now);
+    /* the history behind the dashboard's versions over time: only changes */
+    if (s->ops->version_log && prev_code != (int64_t)d->version_code) {
+        struct fleet_version_change c;
+        memset(&c, 0, sizeof c);
+        snprintf(c.product, sizeof c.product, "%s", d->product);
+        snprintf(c.device, sizeof c.device, "%s", d->id);
+        snprintf(c.version, sizeof c.version, "%s", d->version);
+        c.at = now;
+        c.prev_code = prev_code;
+        c.code = d->version_code;
+        if (s->ops->version_log(s, &c) < 0)
+            return -1;
+    }
     return 0;
 }
 

@@ -102,6 +102,17 @@ struct fleet_member {
     char outcome[48];                     /* what decided it */
 };
 
+/* A device's running version changed (or a new device appeared: prev_code
+ * -1), as recorded at a check-in: the history behind "versions over time". */
+struct fleet_version_change {
+    char product[FLEET_PRODUCT_MAX + 1];
+    int64_t at;                           /* Unix ms */
+    char device[FLEET_ID_MAX + 1];
+    int64_t prev_code;                    /* -1: first seen */
+    uint32_t code;
+    char version[FLEET_NAME_MAX + 1];     /* the version string the device sent, or "" */
+};
+
 struct fleet_counts {
     uint32_t offered, succeeded, failed;
 };
@@ -177,6 +188,14 @@ struct fleet_store_ops {
     int (*sync)(struct fleet_store *s, char *why, size_t why_size);
     /* Store `d` unless a device of its id exists (then nothing changes). */
     int (*device_add)(struct fleet_store *s, const struct fleet_device *d);
+
+    /* Version history (optional: NULL in a backend without it; the
+     * dashboard then has no versions-over-time plot). */
+    int (*version_log)(struct fleet_store *s, const struct fleet_version_change *c);
+    /* Changes of `product` ("" any), oldest first; cb returns non-zero to stop. */
+    int (*version_history)(struct fleet_store *s, const char *product,
+                           int (*cb)(void *ctx, const struct fleet_version_change *c),
+                           void *ctx);
 };
 
 enum { FLEET_SAVEPOINT_BEGIN, FLEET_SAVEPOINT_KEEP, FLEET_SAVEPOINT_UNDO };

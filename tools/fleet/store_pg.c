@@ -65,6 +65,13 @@ static const char *const migrations[] = {
     "CREATE INDEX rollout_log_by_rollout ON rollout_log(rollout, at);",
     /* 2 -> 3: every check-in counted (the benchmark checks none is lost) */
     "ALTER TABLE devices ADD COLUMN checkins BIGINT NOT NULL DEFAULT 0;",
+    /* 3 -> 4: every change of a device's running version (the dashboard's plot) */
+    "CREATE TABLE version_log(rowid BIGSERIAL, product TEXT NOT NULL, at BIGINT NOT NULL,"
+    " device TEXT NOT NULL, prev_code BIGINT NOT NULL, code BIGINT NOT NULL,"
+    " version TEXT NOT NULL);"
+    "CREATE INDEX version_log_by_product ON version_log(product, at);"
+    "INSERT INTO version_log(product, at, device, prev_code, code, version)"
+    " SELECT product, last_seen, id, -1, version_code, version FROM devices ORDER BY last_seen;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

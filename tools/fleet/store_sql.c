@@ -259,6 +259,12 @@ static const struct {
                           " ORDER BY rb LIMIT 1 OFFSET $5"},
     [Q_TOKEN_ADD] = {T_NONE, "INSERT INTO tokens(name, hash) VALUES ($1, $2)"},
     [Q_TOKEN_LIST] = {T_NONE, "SELECT hash FROM tokens"},
+    [Q_VERSION_ADD] = {T_NONE, "INSERT INTO version_log(product, at, device, prev_code, code,"
+                               " version) VALUES ($1, $2, $3, $4, $5, $6)"},
+    /* rowid: SQLite's own; a column of that name in PostgreSQL */
+    [Q_VERSION_LIST] = {T_NONE, "SELECT product, at, device, prev_code, code, version"
+                                " FROM version_log WHERE CAST($1 AS TEXT) = '' OR product = $1"
+                                " ORDER BY at, rowid"},
 };
 
 static size_t put(char *out, size_t n, const char *fmt, const char *a)
@@ -780,6 +786,41 @@ static int op_sync(struct fleet_store *b, char *why, size_t why_size)
     return S(b)->drv->sync ? S(b)->drv->sync(S(b), why, why_size) : 0;
 }
 
+static int op_version_log(struct fleet_store *b, const struct fleet_version_change *c)
+{
+    struct sql_param p[6] = {txt(c->product), num(c->at),        txt(c->device),
+                             num(c->prev_code), num(c->code), txt(c->version)};
+    return exec(S(b), Q_VERSION_ADD, p, 6);
+}
+
+struct version_cb {
+    int (*cb)(void *, const struct fleet_version_change *);
+    void *ctx;
+};
+
+/* The callback only reads the change (summary.c), so it may run per row. */
+static int version_row(void *ctx, struct sql_store *s, void *row)
+{
+    struct version_cb *v = ctx;
+    struct fleet_version_change c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.product, sizeof c.product, "%s", s->drv->text(row, 0));
+    c.at = s->drv->integer(row, 1);
+    snprintf(c.device, sizeof c.device, "%s", s->drv->text(row, 2));
+    c.prev_code = s->drv->integer(row, 3);
+    c.code = (uint32_t)s->drv->integer(row, 4);
+    snprintf(c.version, sizeof c.version, "%s", s->drv->text(row, 5));
+    return v->cb(v->ctx, &c);
+}
+
+static int op_version_history(struct fleet_store *b, const char *product,
+                              int (*cb)(void *, const struct fleet_version_change *), void *ctx)
+{
+    struct version_cb v = {cb, ctx};
+    struct sql_param p[1] = {txt(product)};
+    return S(b)->drv->query(S(b), Q_VERSION_LIST, p, 1, version_row, &v);
+}
+
 static const struct fleet_store_ops sql_ops = {
     op_close,          op_begin,         op_commit,          op_rollback,
     op_device_get,     op_device_put,    op_device_list,     op_device_groups,
@@ -790,6 +831,7 @@ static const struct fleet_store_ops sql_ops = {
     op_member_list,    op_offered_since, op_targeted_count,  op_bucket_at_rank,
     op_token_add,      op_token_hashes,   op_savepoint,      op_sync,
     op_device_add,
+    op_version_log,    op_version_history,
 };
 
 int sql_store_init(struct sql_store *s, const struct sql_driver *drv)

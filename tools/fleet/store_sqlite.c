@@ -70,6 +70,14 @@ static const char *const migrations[] = {
     "CREATE INDEX rollout_log_by_rollout ON rollout_log(rollout, at);",
     /* 2 -> 3: every check-in counted (the benchmark checks none is lost) */
     "ALTER TABLE devices ADD COLUMN checkins INTEGER NOT NULL DEFAULT 0;",
+    /* 3 -> 4: every change of a device's running version, for the dashboard's
+     * versions-over-time plot; the devices known so far start it */
+    "CREATE TABLE version_log(product TEXT NOT NULL, at INTEGER NOT NULL,"
+    " device TEXT NOT NULL, prev_code INTEGER NOT NULL, code INTEGER NOT NULL,"
+    " version TEXT NOT NULL);"
+    "CREATE INDEX version_log_by_product ON version_log(product, at);"
+    "INSERT INTO version_log SELECT product, last_seen, id, -1, version_code, version"
+    " FROM devices;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
