@@ -22,8 +22,9 @@ for cpu in lx106 rv32imc; do
     "$here/build.sh" "$cpu" "$build/$cpu" >/dev/null
     # The core without message text (FOTA_NO_MESSAGES): measured beside it.
     small=$build/$cpu-no-messages
+    bearssl=$("$here/fetch-bearssl.sh" "$build/bearssl-src")
     cmake -S "$here" -B "$small" -DCMAKE_TOOLCHAIN_FILE="$here/$cpu/toolchain.cmake" \
-        -DBEARSSL_SRC="$build/bearssl-src" -DFOTA_NO_MESSAGES=ON >"$build/$cpu-no-messages.log" 2>&1 ||
+        -DBEARSSL_SRC="$bearssl" -DFOTA_NO_MESSAGES=ON >"$build/$cpu-no-messages.log" 2>&1 ||
         { cat "$build/$cpu-no-messages.log"; exit 1; }
     cmake --build "$small" -j2 --target fota_core fota_size_probe >>"$build/$cpu-no-messages.log" 2>&1 ||
         { cat "$build/$cpu-no-messages.log"; exit 1; }
