@@ -54,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         REQUIRE(m.format == FOTA_MANIFEST_FORMAT_DATA || m.n_data == 0);
         for (unsigned i = 0; i < m.n_data; i++) {
             const struct fota_manifest_data *d = &m.data[i];
-            size_t n = strnlen(d->label, sizeof d->label);
+            REQUIRE(memchr(d->label, 0, sizeof d->label) != NULL);
+            size_t n = strlen(d->label);
             REQUIRE(n > 0 && n <= FOTA_DATA_LABEL_MAX);
             REQUIRE(strspn(d->label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                      "0123456789_-.") == n);
