@@ -253,10 +253,15 @@ int Fota::begin(const FotaOptions &o)
     _buffers.url_size = sizeof _url;
     _buffers.manifest = _manifest;
     _buffers.manifest_size = sizeof _manifest;
-    /* No patch decoder in the Arduino adapter yet: full images only. */
-    _buffers.delta = nullptr;
+#if FOTA_DELTA
+    _buffers.delta = &_delta; /* patches from the running sketch (docs/delta.md) */
+    _buffers.delta_out = _deltaOut;
+    _buffers.delta_out_size = sizeof _deltaOut;
+#else
+    _buffers.delta = nullptr; /* full images only (FOTA_DELTA 0: Fota.h says why) */
     _buffers.delta_out = nullptr;
     _buffers.delta_out_size = 0;
+#endif
     return fota_init(&_agent, &_cfg, &_buffers);
 }
 

@@ -50,6 +50,23 @@
 #ifndef FOTA_MANIFEST_BUFFER_SIZE
 #define FOTA_MANIFEST_BUFFER_SIZE 2080
 #endif
+/* Patches and compressed images (docs/delta.md): the decoder's 8,000 bytes
+ * (struct fota_delta) and its output buffer, with the running sketch as the
+ * patch's base. On by default on ESP32 (hundreds of KB of heap). Off on
+ * ESP8266: a sketch has about 40 KB of free heap, BearSSL takes about 22-24 KB
+ * per TLS request and the agent's buffers about 8 KB, so 8.5 KB more leaves
+ * no margin; a sketch on plain HTTP (or one that measured its heap) turns it
+ * on with #define FOTA_DELTA 1 before #include <Fota.h>. */
+#ifndef FOTA_DELTA
+#if defined(ARDUINO_ARCH_ESP8266)
+#define FOTA_DELTA 0
+#else
+#define FOTA_DELTA 1
+#endif
+#endif
+#ifndef FOTA_DELTA_OUT_SIZE
+#define FOTA_DELTA_OUT_SIZE 512 /* decoder output on its way to flash (>= 256) */
+#endif
 
 /* ESP32: the Arduino core marks every new image valid before setup() unless
  * the sketch overrides the weak `bool verifyRollbackLater()`. The library's
@@ -136,6 +153,10 @@ class Fota {
     char _line[FOTA_LINE_BUFFER_SIZE];
     char _url[FOTA_URL_BUFFER_SIZE];
     char _manifest[FOTA_MANIFEST_BUFFER_SIZE];
+#if FOTA_DELTA
+    struct fota_delta _delta;
+    uint8_t _deltaOut[FOTA_DELTA_OUT_SIZE];
+#endif
 };
 
 /* Platform ports (fota_arduino_esp8266.cpp / fota_arduino_esp32.cpp). */
