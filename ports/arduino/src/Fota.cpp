@@ -210,6 +210,11 @@ int Fota::begin(const FotaOptions &o)
     }
     if (detail[0]) /* the port noticed something at boot */
         log_msg(NULL, FOTA_LOG_WARN, detail);
+    if (o.dataPartition &&
+        (r = fota_arduino_data_partition(o.dataPartition, detail, sizeof detail)) < 0) {
+        log_msg(NULL, FOTA_LOG_ERROR, detail);
+        return r;
+    }
     uint8_t mac[6];
     fota_arduino_station_mac(mac);
     snprintf(_mac, sizeof _mac, "%02X%02X%02X%02X%02X%02X", mac[0], mac[1], mac[2], mac[3],

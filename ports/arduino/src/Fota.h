@@ -99,6 +99,11 @@ struct FotaOptions {
     /* Check-in (docs/fleet.md): the id a fleet server knows this device by;
      * NULL: the station MAC. Optional. */
     const char *deviceId;
+    /* Data partition (docs/data-partitions.md): the label of the file-system
+     * partition a release may rewrite ("spiffs", "ffat", "littlefs" in the
+     * ESP32 cores' tables). ESP32 only; NULL: none (a release with a data
+     * image is then refused). Optional. */
+    const char *dataPartition;
 };
 
 /* State of one Client used as a fota transport (C callbacks into C++). */
@@ -129,6 +134,10 @@ class Fota {
     int rollback();
     /* FOTA_IMG_PENDING_VERIFY on the first boot of a new image. */
     int state() const;
+    /* The data partition may be mounted (no image is being written to it);
+     * while false, dataFinish() completes an interrupted copy from flash. */
+    bool dataReady(const char *label) const { return fota_data_ready(&_agent, label) == 1; }
+    int dataFinish() { return fota_data_finish(&_agent); }
     const char *lastMessage() const;
     const char *manifestVersion() const;
     struct fota &agent() { return _agent; }
@@ -169,6 +178,8 @@ struct fota_arduino_platform {
     uint32_t state_size;
 };
 int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, size_t size);
+/* Let releases rewrite the data partition `label`. 0 or FOTA_ERR_*. */
+int fota_arduino_data_partition(const char *label, char *detail, size_t size);
 void fota_arduino_station_mac(uint8_t mac[6]);
 /* Where the running image is in flash and how long it is (as released), for
  * its SHA-256 in the check-in. 0 or a negative FOTA_ERR_*. */
