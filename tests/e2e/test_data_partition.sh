@@ -66,4 +66,17 @@ expect_contains "$(cat "$SIM_OUT")" "data partition 'storage', which this device
 SLOT_ADDR=(0x10000 0x90000)
 slot_blank 1 0 131072 && pass "nothing was written to the inactive slot" || fail "the inactive slot was written"
 expect_not_activated 1.0.0 "no slot was activated"
+
+# A data image larger than the inactive slot it would be staged in: refused
+# before anything is erased (the partition is large enough, the slot is not)
+BIG=$WORK/big.bin
+head -c 600000 /dev/urandom >"$BIG"
+FW4=$WORK/fw-4.0.0.bin
+"$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 4.0.0 --size 131072 -o "$FW4" >/dev/null
+release "$FW4" --data storage="$BIG"
+rm -rf "$WORK/dev"
+sim_device "$url" --data storage:655360 --slot-size 524288
+expect_sim 1 "FOTA_ERR_TOO_BIG" "a data image larger than the staging slot is refused"
+expect_contains "$(cat "$SIM_OUT")" "data image 'storage' of 600000 bytes does not fit slot 1 (524288 bytes)" "the message names both sizes"
+slot_blank 1 0 131072 && pass "nothing was written to the inactive slot" || fail "the inactive slot was written"
 finish
