@@ -328,13 +328,36 @@ static size_t next_word(const char *v, size_t len, size_t *pos)
     return n;
 }
 
+/* "SIZE SHA256 URL" of a file an artifact or data line names, from *pos on:
+ * a size > 0, 64 hex digits, and where the URL is in the manifest text. */
+static int parse_file_words(const char *v, size_t len, size_t text_off, size_t *pos,
+                            uint32_t *size, uint8_t sha256[32], uint16_t *url_offset,
+                            uint16_t *url_len)
+{
+    const char *w = v + *pos;
+    size_t n = next_word(v, len, pos), url_at;
+    if (parse_u32(w, n, size) || *size == 0)
+        return -1;
+    w = v + *pos;
+    n = next_word(v, len, pos);
+    if (parse_hex(w, n, sha256, 32))
+        return -1;
+    url_at = *pos;
+    n = next_word(v, len, pos);
+    if (n == 0 || n > FOTA_MANIFEST_URL_MAX || text_off + url_at > UINT16_MAX)
+        return -1;
+    *url_offset = (uint16_t)(text_off + url_at);
+    *url_len = (uint16_t)n;
+    return 0;
+}
+
 /* "compressed SIZE SHA256 URL" or "delta SIZE SHA256 URL BASE-SIZE BASE-SHA256"
  * (docs/manifest.md, "Artifacts"). `text_off` is where the value starts in
  * the manifest text, for the URL's offset. */
 static int parse_artifact(const char *v, size_t len, size_t text_off, struct fota_manifest *m)
 {
     struct fota_manifest_artifact *a;
-    size_t pos = 0, n, url_at;
+    size_t pos = 0, n;
     const char *w;
 
     if (m->n_artifacts == FOTA_MANIFEST_MAX_ARTIFACTS)
@@ -349,20 +372,9 @@ static int parse_artifact(const char *v, size_t len, size_t text_off, struct fot
         a->kind = FOTA_ARTIFACT_DELTA;
     else
         return -1;
-    w = v + pos;
-    n = next_word(v, len, &pos);
-    if (parse_u32(w, n, &a->size) || a->size == 0)
+    if (parse_file_words(v, len, text_off, &pos, &a->size, a->sha256, &a->url_offset,
+                         &a->url_len))
         return -1;
-    w = v + pos;
-    n = next_word(v, len, &pos);
-    if (parse_hex(w, n, a->sha256, sizeof a->sha256))
-        return -1;
-    url_at = pos;
-    n = next_word(v, len, &pos);
-    if (n == 0 || n > FOTA_MANIFEST_URL_MAX || text_off + url_at > UINT16_MAX)
-        return -1;
-    a->url_offset = (uint16_t)(text_off + url_at);
-    a->url_len = (uint16_t)n;
     if (a->kind == FOTA_ARTIFACT_DELTA) {
         w = v + pos;
         n = next_word(v, len, &pos);
@@ -401,7 +413,7 @@ static int parse_label(const char *s, size_t len, char *out)
 static int parse_data(const char *v, size_t len, size_t text_off, struct fota_manifest *m)
 {
     struct fota_manifest_data *d;
-    size_t pos = 0, n, url_at;
+    size_t pos = 0, n;
     const char *w;
 
     if (m->n_data == FOTA_MANIFEST_MAX_DATA)
@@ -415,20 +427,9 @@ static int parse_data(const char *v, size_t len, size_t text_off, struct fota_ma
     for (unsigned i = 0; i < m->n_data; i++)
         if (str_eq(m->data[i].label, d->label))
             return -1; /* one image per partition */
-    w = v + pos;
-    n = next_word(v, len, &pos);
-    if (parse_u32(w, n, &d->size) || d->size == 0)
+    if (parse_file_words(v, len, text_off, &pos, &d->size, d->sha256, &d->url_offset,
+                         &d->url_len))
         return -1;
-    w = v + pos;
-    n = next_word(v, len, &pos);
-    if (parse_hex(w, n, d->sha256, sizeof d->sha256))
-        return -1;
-    url_at = pos;
-    n = next_word(v, len, &pos);
-    if (n == 0 || n > FOTA_MANIFEST_URL_MAX || text_off + url_at > UINT16_MAX)
-        return -1;
-    d->url_offset = (uint16_t)(text_off + url_at);
-    d->url_len = (uint16_t)n;
     if (pos != len || v[len - 1] == ' ')
         return -1;
     m->n_data++;

@@ -13,7 +13,9 @@ prepare_release 131072
 DATA=$WORK/storage.bin
 # a file-system image: some text and random blocks, then erased space (mklittlefs pads with 0xFF)
 { printf 'fota data partition test %04d\n' $(seq 2000); head -c 100000 /dev/urandom; } >"$DATA"
-head -c $((393216 - $(stat -c %s "$DATA"))) /dev/zero | tr '\0' '\377' >>"$DATA"
+pad=$((393216 - $(stat -c %s "$DATA")))
+head -c "$pad" /dev/zero | tr '\0' '\377' >"$WORK/pad.bin"
+cat "$WORK/pad.bin" >>"$DATA"
 start_fota_serve "$WWW"
 url=$SERVE_URL/$PRODUCT/manifest.txt
 
@@ -59,10 +61,11 @@ expect_contains "$(cat "$SIM_OUT")" "data partition 'storage' holds the signed i
 expect_eq "$(tail -n +$((lines_before + 1)) "$SERVE_LOG" | grep -c 'storage.bin' || true)" 0 "the data image was not fetched again"
 
 # A device without partition "storage": refused before anything is erased
-rm -rf "$WORK/dev"
+rm -rf "${WORK:?}/dev"
 sim_device "$url" --slot-size 524288
 expect_sim 1 "FOTA_ERR_DATA_PARTITION" "a device without the partition refuses the release"
 expect_contains "$(cat "$SIM_OUT")" "data partition 'storage', which this device does not have" "the message names the partition"
+# shellcheck disable=SC2034 # read by slot_blank (device.sh): the slots of 512 KiB
 SLOT_ADDR=(0x10000 0x90000)
 slot_blank 1 0 131072 && pass "nothing was written to the inactive slot" || fail "the inactive slot was written"
 expect_not_activated 1.0.0 "no slot was activated"
@@ -74,7 +77,7 @@ head -c 600000 /dev/urandom >"$BIG"
 FW4=$WORK/fw-4.0.0.bin
 "$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 4.0.0 --size 131072 -o "$FW4" >/dev/null
 release "$FW4" --data storage="$BIG"
-rm -rf "$WORK/dev"
+rm -rf "${WORK:?}/dev"
 sim_device "$url" --data storage:655360 --slot-size 524288
 expect_sim 1 "FOTA_ERR_TOO_BIG" "a data image larger than the staging slot is refused"
 expect_contains "$(cat "$SIM_OUT")" "data image 'storage' of 600000 bytes does not fit slot 1 (524288 bytes)" "the message names both sizes"
