@@ -47,8 +47,8 @@ const char *fota_event_name(int event)
 {
     static const char *names[] = {"checking",  "no-update", "update-available", "downloading",
                                   "retrying",  "verified",  "activated",        "confirmed",
-                                  "rolled-back", "failed"};
-    return event >= 0 && event <= FOTA_EV_FAILED ? names[event] : "unknown";
+                                  "rolled-back", "failed", "data-writing", "data-ready"};
+    return event >= 0 && event <= FOTA_EV_DATA_READY ? names[event] : "unknown";
 }
 
 void fota_emit(struct fota *f, int event)
@@ -301,6 +301,8 @@ static int check_manifest(struct fota *f)
     if (m->size == 0 || m->size > slot->size)
         return fota_fail(rep, FOTA_ERR_TOO_BIG, "image of %u bytes does not fit slot %d (%u bytes)",
                          (unsigned)m->size, f->writer.index, (unsigned)slot->size);
+    if ((r = fota_data_check(f)) < 0)
+        return r; /* a data image this device cannot take: refused before any erase */
     fota_log(c, FOTA_LOG_INFO, "update available: %s (code %u), running %s (code %u)",
              m->version, (unsigned)m->version_code, c->version ? c->version : "?",
              (unsigned)c->version_code);
@@ -313,7 +315,9 @@ static int on_manifest_done(struct fota *f)
     int r = check_manifest(f);
     if (r != FOTA_UPDATE_AVAILABLE || f->cfg->check_only)
         return r;
-    return fota_download_start(f);
+    f->update.data_index = 0;
+    f->update.data_active = 0;
+    return fota_data_next(f); /* data images first, then the application */
 }
 
 /* ---- The step machine -------------------------------------------------------------- */
@@ -389,11 +393,20 @@ int fota_start(struct fota *f)
     u->fetching_image = 0;
     u->artifact = 0;
     u->artifact_failed = 0;
+    u->data_active = 0;
+    u->data_installed = 0;
     f->report.err = 0;
     f->report.msg[0] = '\0';
     u->result = FOTA_RUNNING;
     fota_log(f->cfg, FOTA_LOG_DEBUG, "check started");
     fota_emit(f, FOTA_EV_CHECKING);
+    if (f->state.persist.data_busy) {
+        /* a data copy a power cut interrupted comes first: the staged image
+         * waits in the slot the check would overwrite */
+        u->data_pos = 0;
+        u->phase = FOTA_PH_DATACOPY;
+        return 0;
+    }
     int b = begin_attempt(f);
     return b == FOTA_RUNNING ? 0 : b;
 }
@@ -475,6 +488,19 @@ int fota_step(struct fota *f)
         break;
     case FOTA_PH_ACTIVATE:
         r = fota_activate(f);
+        break;
+    case FOTA_PH_DATAHASH:
+        r = fota_data_hash_step(f);
+        break;
+    case FOTA_PH_DATACOPY:
+        /* once the partition compares equal, the manifest again: the next
+         * data image or the application */
+        r = fota_data_copy_step(f);
+        if (r == 0) {
+            u->fetching_image = 0;
+            u->data_active = 0;
+            r = begin_attempt(f);
+        }
         break;
     default:
         r = fota_fail(&f->report, FOTA_ERR_INTERNAL, "the agent is in no known phase (%u)",

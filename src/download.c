@@ -72,7 +72,7 @@ int fota_download_start(struct fota *f)
     u->fetching_image = 1;
     u->offset = 0;
     fota_slot_writer_restart(&f->writer, 0);
-    u->header_checked = 0;
+    u->header_checked = u->data_active ? 1 : 0; /* a data image has no ESP header */
     u->hook_ran = 0;
     u->patch_offset = 0;
     if ((r = hash_start(f)) < 0)
@@ -138,7 +138,8 @@ int fota_download_rehash(struct fota *f)
         return n;
     if (n > 0) {
         struct fota_esp_header eh;
-        if (at == 0 && fota_esp_check_header(f->buf.rx, (size_t)n, f->cfg->chip, &eh) < 0) {
+        if (at == 0 && !u->data_active &&
+            fota_esp_check_header(f->buf.rx, (size_t)n, f->cfg->chip, &eh) < 0) {
             /* not what we wrote: start over */
             fota_log(f->cfg, FOTA_LOG_WARN,
                      "slot %d does not hold the start of the image being resumed: downloading "
@@ -206,7 +207,7 @@ int fota_download_headers(struct fota *f)
                  st);
         u->offset = 0;
         fota_slot_writer_restart(&f->writer, 0);
-        u->header_checked = 0;
+        u->header_checked = u->data_active ? 1 : 0;
         if ((r = hash_start(f)) < 0)
             return r;
         u->persisted_at = 0;
@@ -433,6 +434,8 @@ int fota_download_readback(struct fota *f)
     }
     fota_log(f->cfg, FOTA_LOG_INFO, "verified %u bytes, SHA-256 matches the signed manifest",
              (unsigned)u->manifest.size);
+    if (u->data_active)
+        return fota_data_copy_begin(f); /* a staged data image: into its partition */
     fota_emit(f, FOTA_EV_VERIFIED);
     u->phase = FOTA_PH_ACTIVATE;
     return FOTA_RUNNING;

@@ -137,7 +137,7 @@ static int bt_set_next(void *ctx, int slot)
 }
 
 static const struct fota_boot boot = {NULL, bt_running, bt_slot_info, bt_set_next, bt_none,
-                                      bt_none, NULL};
+                                      bt_none, NULL, NULL};
 
 static uint32_t clock_ms;
 

@@ -149,7 +149,7 @@ static void test_duplicate_and_unknown_keys(void)
     CHECK_EQ_INT(line, 8);
     n = build(7, "Size: 4096"); /* keys are lower-case */
     CHECK_EQ_INT(parse(buf, n, &line), FOTA_ERR_MANIFEST_PARSE);
-    n = build(0, "fota-manifest: 3"); /* 1 and 2 (artifacts) are known */
+    n = build(0, "fota-manifest: 4"); /* 1, 2 (artifacts) and 3 (data) are known */
     CHECK_EQ_INT(parse(buf, n, &line), FOTA_ERR_MANIFEST_PARSE);
     CHECK_EQ_INT(line, 1);
     /* the format line must come first */
