@@ -43,6 +43,7 @@
 #include "fleet/fleet_serve.h"
 #include "fota/crypto.h"
 #include "serve_legacy.h"
+#include "serve_cache.h"
 #include "serve_guard.h"
 #include "util.h"
 #include "fota_crypto_backends.h"
@@ -55,6 +56,7 @@
 #define ETAG_HEX_DIGITS 32 /* 128-bit prefix of the SHA-256 */
 #define ETAG_SIZE (ETAG_HEX_DIGITS + 3) /* quoted, NUL */
 #define ETAG_CACHE_SLOTS 256
+#define FILE_CACHE_SLOTS 128 /* open files kept (serve_cache.h) */
 #define PATH_SEGMENTS_MAX 64
 #define SEGMENT_MAX 255 /* NAME_MAX on every system we run on */
 #define TARGET_MAX 4096
@@ -95,7 +97,7 @@ static int hash_file(int fd, char out[ETAG_SIZE])
     uint8_t *buf = malloc(CHUNK);
     if (!buf)
         return ENOMEM;
-    const struct fota_crypto *c = &fota_crypto_mbedtls;
+    const struct fota_crypto *c = &FOTA_CRYPTO_HOST;
     struct fota_sha256 sha;
     int started = c->sha256_start(c->ctx, &sha) == 0;
     int err = started ? 0 : EIO;
@@ -172,11 +174,14 @@ static int etag_for(struct etag_cache *c, int fd, const struct stat *st, char ou
 
 /* ---- Server and per-request state ---------------------------------------- */
 
+_Static_assert(ETAG_SIZE == SERVE_ETAG_SIZE, "serve_cache.h's ETag size");
+
 struct server {
     int root_fd;
     FILE *log; /* NULL with --quiet */
     pthread_mutex_t log_lock;
     struct etag_cache etags;
+    struct serve_cache *files; /* open files by path, with their responses */
     struct fleet_server *fleet; /* fleet mode (tools/fleet/), else NULL */
 };
 
@@ -251,7 +256,7 @@ static void log_field(const char *in, char *out, size_t size)
  * kept for our own decoding and for the log. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)cls;
+    const struct server *srv = cls;
     struct request *rq = calloc(1, sizeof *rq);
     if (!rq)
         return NULL;
@@ -260,6 +265,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         free(rq);
         return NULL;
     }
+    snprintf(rq->method, sizeof rq->method, "-");
+    if (!srv->log && !srv->fleet)
+        return rq; /* nobody reads the time, peer, range or user agent */
     format_utc_now(rq->started, sizeof rq->started);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -267,7 +275,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         format_peer(ci->client_addr, rq->peer, sizeof rq->peer);
     else
         snprintf(rq->peer, sizeof rq->peer, "?");
-    snprintf(rq->method, sizeof rq->method, "-");
     snprintf(rq->range, sizeof rq->range, "-");
     snprintf(rq->user_agent, sizeof rq->user_agent, "-");
     return rq;
@@ -296,10 +303,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     }
     *con_cls = NULL;
+    /* Always: it restarts the header deadline for the connection's next
+     * request, log or not. */
+    int overdue = guard_request_end(conn);
     if (srv->log) {
         char target[TARGET_MAX], ua[sizeof rq->user_agent * 4], range[sizeof rq->range * 4];
         char method[sizeof rq->method * 4], note[sizeof rq->note * 4], status[12];
-        if (guard_request_end(conn) && !rq->note[0])
+        if (overdue && !rq->note[0])
             snprintf(rq->note, sizeof rq->note, "request headers overdue: closed");
         log_field(rq->method, method, sizeof method);
         log_safe(rq->note, note, sizeof note);
@@ -342,6 +352,16 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct request *rq, un
     enum MHD_Result r = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return r;
+}
+
+/* Queue a response that stays referenced elsewhere (the file cache's). */
+static enum MHD_Result queue_shared(struct MHD_Connection *conn, struct request *rq,
+                                    unsigned status, struct MHD_Response *resp,
+                                    uint64_t body_bytes)
+{
+    rq->status = status;
+    rq->body_bytes = is_head(rq) ? 0 : body_bytes;
+    return MHD_queue_response(conn, status, resp);
 }
 
 /* A short text/plain body ("404 Not Found\n") plus an optional header. */
@@ -721,74 +741,181 @@ static void copy_header(struct MHD_Connection *conn, const char *name, char *out
         snprintf(out, size, "%s", v);
 }
 
-static enum MHD_Result serve_file(struct server *srv, struct MHD_Connection *conn,
-                                  struct request *rq, int fd, const struct stat *st,
-                                  const char *name)
+/* ---- The open-file cache (serve_cache.h) -------------------------------------- */
+
+static int same_identity(const struct stat *a, const struct stat *b)
 {
-    char etag[ETAG_SIZE];
-    int err = etag_for(&srv->etags, fd, st, etag);
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           same_time(&a->st_mtim, &b->st_mtim) && same_time(&a->st_ctim, &b->st_ctim);
+}
+
+/* The 304's body is never read: MHD only takes its size for the
+ * Content-Length (see serve_entry). */
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* The new cache entry for the open file `fd` (taken over, closed on
+ * failure): its ETag and both responses. NULL with the reason in `note`. */
+static struct serve_entry *entry_new(struct server *srv, const char *key, const char *name,
+                                     int fd, const struct stat *st, char *note, size_t note_size)
+{
+    struct serve_entry *e = calloc(1, sizeof *e);
+    int err = e && (e->key = strdup(key)) ? 0 : ENOMEM;
+    if (!err)
+        err = etag_for(&srv->etags, fd, st, e->etag);
     if (err) {
         close(fd);
-        snprintf(rq->note, sizeof rq->note, "cannot read %s: %s", name, strerror(err));
-        return send_status(conn, rq, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+        snprintf(note, note_size, "cannot read %s: %s", name, strerror(err));
+        if (e)
+            free(e->key);
+        free(e);
+        return NULL;
     }
     uint64_t size = (uint64_t)st->st_size;
+    e->st = *st;
+    e->refs = 1; /* the caller's */
+    if (size == 0) {
+        close(fd);
+        e->fd = -1;
+        e->full = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        e->not_modified = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else {
+        e->fd = fd;
+        e->full = MHD_create_response_from_fd64(size, fd); /* owns fd */
+        if (!e->full)
+            close(fd);
+        e->not_modified = MHD_create_response_from_callback(size, 4096, no_body, NULL, NULL);
+    }
+    if (!e->full || !e->not_modified) {
+        if (e->full)
+            MHD_destroy_response(e->full);
+        if (e->not_modified)
+            MHD_destroy_response(e->not_modified);
+        snprintf(note, note_size, "out of memory creating the response");
+        free(e->key);
+        free(e);
+        return NULL;
+    }
+    MHD_add_response_header(e->full, MHD_HTTP_HEADER_ETAG, e->etag);
+    MHD_add_response_header(e->full, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(e->full, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(name));
+    MHD_add_response_header(e->full, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    MHD_add_response_header(e->not_modified, MHD_HTTP_HEADER_ETAG, e->etag);
+    MHD_add_response_header(e->not_modified, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return e;
+}
 
-    /* A 304 reuses the whole-file response: libmicrohttpd never sends its
-     * body, and its Content-Length then equals what a 200 would announce, the
-     * only value RFC 9110 8.6 allows on a 304 (0.9.75 would say 0 for an
-     * empty response). */
+/* The cache entry for the file `segs` names, referenced, fresh: from the
+ * cache when nothing changed since it was validated, else opened (or
+ * re-checked) now. NULL with the HTTP status in *status and the reason in
+ * rq->note. */
+static struct serve_entry *entry_for(struct server *srv, struct request *rq,
+                                     const struct path_segments *segs, unsigned *status)
+{
+    char key[TARGET_MAX];
+    size_t at = 0;
+    for (size_t i = 0; i < segs->count; i++) {
+        int n = snprintf(key + at, sizeof key - at, "%s%s", i ? "/" : "", segs->name[i]);
+        if (n < 0 || (size_t)n >= sizeof key - at) {
+            snprintf(rq->note, sizeof rq->note, "path longer than %d bytes", TARGET_MAX);
+            *status = MHD_HTTP_URI_TOO_LONG;
+            return NULL;
+        }
+        at += (size_t)n;
+    }
+    int fresh = 0;
+    struct serve_entry *e = segs->count && !segs->trailing_slash
+                                ? serve_cache_get(srv->files, key, &fresh)
+                                : NULL;
+    if (e && fresh)
+        return e;
+    /* Watch first, then take the generation, then open: a change after
+     * the open bumps the generation and is seen by the next request. */
+    int watched = segs->count && !segs->trailing_slash ? serve_cache_watch(srv->files, key) : 0;
+    unsigned gen = serve_cache_generation(srv->files);
+    int fd = -1;
+    struct stat st;
+    *status = open_below(srv->root_fd, segs, &fd, &st, rq->note, sizeof rq->note);
+    if (*status) {
+        serve_cache_release(srv->files, e);
+        return NULL;
+    }
+    if (e && same_identity(&e->st, &st)) {
+        close(fd);
+        serve_cache_renew(srv->files, e, gen, watched);
+        return e;
+    }
+    serve_cache_release(srv->files, e);
+    e = entry_new(srv, key, segs->name[segs->count - 1], fd, &st, rq->note, sizeof rq->note);
+    if (!e) {
+        *status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+    serve_cache_put(srv->files, e, gen, watched);
+    return e;
+}
+
+/* Answer from the cache entry: 304, 206/416 for a range, or the 200. */
+static enum MHD_Result serve_entry(struct MHD_Connection *conn, struct request *rq,
+                                   const struct serve_entry *e)
+{
+    uint64_t size = (uint64_t)e->st.st_size;
+    /* A 304 carries the Content-Length a 200 would announce: libmicrohttpd
+     * (0.9.75, and 1.0 without MHD_RF_HEAD_ONLY_RESPONSE) always sends one
+     * on a 304, and RFC 9110 8.6 allows exactly this value (RFC 9112 6.3: a
+     * 304 ends with its header section whatever it says). */
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    int not_modified = inm && if_none_match_matches(inm, etag);
+    if (inm && if_none_match_matches(inm, e->etag))
+        return queue_shared(conn, rq, MHD_HTTP_NOT_MODIFIED, e->not_modified, 0);
 
     /* Range is defined for GET only (RFC 9110 14.2); HEAD gets the 200 view. */
     enum range_result rr = RANGE_NONE;
     uint64_t first = 0, last = size ? size - 1 : 0;
     const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
-    if (range && !is_head(rq) && !not_modified) {
+    if (range && !is_head(rq)) {
         const char *if_range =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
         /* If-Range needs a strong match; dates never match (no Last-Modified
          * is sent), so the client gets the whole current file. */
-        if (if_range && strcmp(skip_ows(if_range), etag) != 0)
+        if (if_range && strcmp(skip_ows(if_range), e->etag) != 0)
             snprintf(rq->note, sizeof rq->note, "If-Range does not match: full body");
         else
             rr = parse_range(range, size, &first, &last);
     }
     char content_range[80];
     if (rr == RANGE_UNSATISFIABLE) {
-        close(fd);
         snprintf(content_range, sizeof content_range, "bytes */%" PRIu64, size);
         return send_status(conn, rq, MHD_HTTP_RANGE_NOT_SATISFIABLE,
                            MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
     }
+    if (rr == RANGE_NONE)
+        return queue_shared(conn, rq, MHD_HTTP_OK, e->full, size);
 
-    uint64_t length = size ? last - first + 1 : 0;
-    struct MHD_Response *resp;
-    if (length == 0) {
-        close(fd);
-        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    } else {
-        resp = MHD_create_response_from_fd_at_offset64(length, fd, first); /* owns fd */
-        if (!resp)
+    /* A part: its own response, on a descriptor of its own (MHD closes it). */
+    uint64_t length = last - first + 1;
+    int fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
+    struct MHD_Response *resp =
+        fd >= 0 ? MHD_create_response_from_fd_at_offset64(length, fd, first) : NULL;
+    if (!resp) {
+        if (fd >= 0)
             close(fd);
-    }
-    if (!resp)
         return queue(conn, rq, 0, NULL, 0);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    if (not_modified)
-        return queue(conn, rq, MHD_HTTP_NOT_MODIFIED, resp, 0);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(name));
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-    if (rr == RANGE_OK) {
-        snprintf(content_range, sizeof content_range, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
-                 first, last, size);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
-        return queue(conn, rq, MHD_HTTP_PARTIAL_CONTENT, resp, length);
     }
-    return queue(conn, rq, MHD_HTTP_OK, resp, length);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, e->etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(e->key));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    snprintf(content_range, sizeof content_range, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first,
+             last, size);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+    return queue(conn, rq, MHD_HTTP_PARTIAL_CONTENT, resp, length);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -810,8 +937,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (rq->phase == PHASE_NEW) {
         guard_headers_done(conn);
         snprintf(rq->method, sizeof rq->method, "%s", method);
-        copy_header(conn, MHD_HTTP_HEADER_RANGE, rq->range, sizeof rq->range);
-        copy_header(conn, MHD_HTTP_HEADER_USER_AGENT, rq->user_agent, sizeof rq->user_agent);
+        if (srv->log) {
+            copy_header(conn, MHD_HTTP_HEADER_RANGE, rq->range, sizeof rq->range);
+            copy_header(conn, MHD_HTTP_HEADER_USER_AGENT, rq->user_agent,
+                        sizeof rq->user_agent);
+        }
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
             strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
             /* Answered before any body is read: MHD then closes the
@@ -845,20 +975,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!segs)
         return queue(conn, rq, 0, NULL, 0);
     unsigned status = split_path(rq->target, segs, rq->note, sizeof rq->note);
-    int fd = -1;
-    struct stat st;
     enum MHD_Result r;
     if (!status && legacy_request(srv, conn, rq, segs, &r)) {
         free(segs);
         return r;
     }
-    if (!status)
-        status = open_below(srv->root_fd, segs, &fd, &st, rq->note, sizeof rq->note);
-    if (status)
-        r = send_status(conn, rq, status, NULL, NULL);
-    else
-        r = serve_file(srv, conn, rq, fd, &st, segs->name[segs->count - 1]);
+    struct serve_entry *e = status ? NULL : entry_for(srv, rq, segs, &status);
     free(segs);
+    if (!e)
+        return send_status(conn, rq, status, NULL, NULL);
+    r = serve_entry(conn, rq, e);
+    serve_cache_release(srv->files, e);
     return r;
 }
 
@@ -937,7 +1064,8 @@ static int open_listener(const char *addr, unsigned port, int *is_v6, unsigned *
 /* How many connections to take at once. libmicrohttpd's default is
  * FD_SETSIZE - 4 (1020), a select() limit that epoll and poll do not have;
  * there the bound is the descriptor limit, raised to its hard maximum, at
- * two descriptors per connection (socket and file). 0 keeps the default. */
+ * two descriptors per connection (socket and file) after the file cache's.
+ * 0 keeps the default. */
 static unsigned connection_limit(void)
 {
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) != MHD_YES &&
@@ -956,7 +1084,8 @@ static unsigned connection_limit(void)
     }
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576)
         rl.rlim_cur = 1048576;
-    unsigned limit = rl.rlim_cur > 128 ? (unsigned)((rl.rlim_cur - 64) / 2) : 0;
+    rlim_t reserved = 64 + FILE_CACHE_SLOTS;
+    unsigned limit = rl.rlim_cur > 2 * reserved ? (unsigned)((rl.rlim_cur - reserved) / 2) : 0;
     return limit > 1020 ? limit : 0;
 }
 
@@ -1076,6 +1205,12 @@ int cmd_serve(int argc, char **argv)
     }
     pthread_mutex_init(&srv.log_lock, NULL);
     pthread_mutex_init(&srv.etags.lock, NULL);
+    srv.files = serve_cache_new(dir, FILE_CACHE_SLOTS);
+    if (!srv.files) {
+        fprintf(stderr, "fota serve: out of memory for the file cache\n");
+        close(srv.root_fd);
+        return 1;
+    }
 
     int is_v6 = 0;
     unsigned bound_port = 0;
@@ -1145,6 +1280,7 @@ int cmd_serve(int argc, char **argv)
     MHD_stop_daemon(d); /* joins the workers (logging what was in flight), closes listener */
     guard_stop(guard);
     fleet_serve_stop(srv.fleet);
+    serve_cache_free(srv.files);
     close(srv.root_fd);
     if (!quiet)
         fprintf(stderr, "fota serve: stopped by %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
