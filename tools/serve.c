@@ -57,6 +57,9 @@
 #define ETAG_SIZE (ETAG_HEX_DIGITS + 3) /* quoted, NUL */
 #define ETAG_CACHE_SLOTS 256
 #define FILE_CACHE_SLOTS 128 /* open files kept (serve_cache.h) */
+/* Files up to this size (manifests) are answered from memory: header and
+ * body leave in one send instead of a send and a sendfile. */
+#define SMALL_FILE_MAX 65536
 #define PATH_SEGMENTS_MAX 64
 #define SEGMENT_MAX 255 /* NAME_MAX on every system we run on */
 #define TARGET_MAX 4096
@@ -760,8 +763,51 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+/* A small file's content, read whole into `buf` (size bytes). 0 or errno. */
+static int read_whole(int fd, char *buf, size_t size)
+{
+    for (size_t at = 0; at < size;) {
+        ssize_t n = pread(fd, buf + at, size - at, (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
+            return EIO; /* shrank under us: the next change event revalidates */
+        at += (size_t)n;
+    }
+    return 0;
+}
+
+/* The shared 200 for a small file, from memory (MHD sends header and body in
+ * one go). A larger file gets a response per request (serve_entry): MHD
+ * holds a file response's lock while it calls sendfile, so one shared
+ * response would let only one connection send that file at a time. */
+static struct MHD_Response *small_response(int fd, uint64_t size, int *err)
+{
+    *err = 0;
+    if (size == 0)
+        return MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    char *buf = malloc((size_t)size);
+    if (!buf || (*err = read_whole(fd, buf, (size_t)size)) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return MHD_create_response_from_buffer((size_t)size, buf, MHD_RESPMEM_MUST_FREE);
+}
+
+/* The headers of a 200 or 206 of the entry's file. */
+static void add_body_headers(struct MHD_Response *resp, const struct serve_entry *e)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, e->etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(e->name));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+}
+
 /* The new cache entry for the open file `fd` (taken over, closed on
- * failure): its ETag and both responses. NULL with the reason in `note`. */
+ * failure): its ETag and both responses. NULL with the reason in `note`.
+ * The 304 is a response of the file's size whose body is never read. */
 static struct serve_entry *entry_new(struct server *srv, const char *key, const char *name,
                                      int fd, const struct stat *st, char *note, size_t note_size)
 {
@@ -778,34 +824,31 @@ static struct serve_entry *entry_new(struct server *srv, const char *key, const 
         return NULL;
     }
     uint64_t size = (uint64_t)st->st_size;
+    const char *slash = strrchr(e->key, '/');
+    e->name = slash ? slash + 1 : e->key;
     e->st = *st;
-    e->refs = 1; /* the caller's */
-    if (size == 0) {
+    atomic_init(&e->refs, 1); /* the caller's */
+    e->fd = fd; /* closed with the entry */
+    e->full = size <= SMALL_FILE_MAX ? small_response(fd, size, &err) : NULL;
+    e->not_modified =
+        size ? MHD_create_response_from_callback(size, 4096, no_body, NULL, NULL)
+             : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if ((!e->full && size <= SMALL_FILE_MAX) || !e->not_modified) {
         close(fd);
-        e->fd = -1;
-        e->full = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        e->not_modified = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    } else {
-        e->fd = fd;
-        e->full = MHD_create_response_from_fd64(size, fd); /* owns fd */
-        if (!e->full)
-            close(fd);
-        e->not_modified = MHD_create_response_from_callback(size, 4096, no_body, NULL, NULL);
-    }
-    if (!e->full || !e->not_modified) {
         if (e->full)
             MHD_destroy_response(e->full);
         if (e->not_modified)
             MHD_destroy_response(e->not_modified);
-        snprintf(note, note_size, "out of memory creating the response");
+        if (err)
+            snprintf(note, note_size, "cannot read %s: %s", name, strerror(err));
+        else
+            snprintf(note, note_size, "out of memory creating the response");
         free(e->key);
         free(e);
         return NULL;
     }
-    MHD_add_response_header(e->full, MHD_HTTP_HEADER_ETAG, e->etag);
-    MHD_add_response_header(e->full, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    MHD_add_response_header(e->full, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(name));
-    MHD_add_response_header(e->full, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    if (e->full)
+        add_body_headers(e->full, e);
     MHD_add_response_header(e->not_modified, MHD_HTTP_HEADER_ETAG, e->etag);
     MHD_add_response_header(e->not_modified, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     return e;
@@ -895,11 +938,12 @@ static enum MHD_Result serve_entry(struct MHD_Connection *conn, struct request *
         return send_status(conn, rq, MHD_HTTP_RANGE_NOT_SATISFIABLE,
                            MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
     }
-    if (rr == RANGE_NONE)
+    if (rr == RANGE_NONE && e->full)
         return queue_shared(conn, rq, MHD_HTTP_OK, e->full, size);
 
-    /* A part: its own response, on a descriptor of its own (MHD closes it). */
-    uint64_t length = last - first + 1;
+    /* A part, or a large file: its own response, on a descriptor of its own
+     * (MHD closes it). */
+    uint64_t length = rr == RANGE_OK ? last - first + 1 : size;
     int fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
     struct MHD_Response *resp =
         fd >= 0 ? MHD_create_response_from_fd_at_offset64(length, fd, first) : NULL;
@@ -908,10 +952,9 @@ static enum MHD_Result serve_entry(struct MHD_Connection *conn, struct request *
             close(fd);
         return queue(conn, rq, 0, NULL, 0);
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, e->etag);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(e->key));
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    add_body_headers(resp, e);
+    if (rr != RANGE_OK)
+        return queue(conn, rq, MHD_HTTP_OK, resp, length);
     snprintf(content_range, sizeof content_range, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first,
              last, size);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);

@@ -17,8 +17,10 @@
 
 #define WATCH_PATH_MAX 4352 /* root path + a request-target's path */
 
+/* Lookups take the table's lock shared; entries are counted atomically, so
+ * concurrent requests for one file do not wait on each other. */
 struct serve_cache {
-    pthread_mutex_t lock;
+    pthread_rwlock_t lock;
     char *root;
     int inotify_fd; /* -1: no inotify, every entry is revalidated on use */
     atomic_uint gen;
@@ -48,7 +50,7 @@ struct serve_cache *serve_cache_new(const char *root, unsigned slots)
         return NULL;
     }
     c->slots = slots;
-    pthread_mutex_init(&c->lock, NULL);
+    pthread_rwlock_init(&c->lock, NULL);
     atomic_init(&c->gen, 1);
 #ifdef __linux__
     c->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -61,9 +63,8 @@ struct serve_cache *serve_cache_new(const char *root, unsigned slots)
 static void entry_free(struct serve_entry *e)
 {
     if (e->full)
-        MHD_destroy_response(e->full); /* closes fd once MHD is done with it too */
-    else if (e->fd >= 0)
-        close(e->fd);
+        MHD_destroy_response(e->full);
+    close(e->fd);
     if (e->not_modified)
         MHD_destroy_response(e->not_modified);
     free(e->key);
@@ -79,7 +80,7 @@ void serve_cache_free(struct serve_cache *c)
             entry_free(c->slot[i]);
     if (c->inotify_fd >= 0)
         close(c->inotify_fd);
-    pthread_mutex_destroy(&c->lock);
+    pthread_rwlock_destroy(&c->lock);
     free(c->slot);
     free(c->root);
     free(c);
@@ -140,31 +141,32 @@ struct serve_entry *serve_cache_get(struct serve_cache *c, const char *key, int 
     unsigned gen = serve_cache_generation(c);
     uint32_t h = key_hash(key);
     struct serve_entry *found = NULL;
-    pthread_mutex_lock(&c->lock);
+    pthread_rwlock_rdlock(&c->lock);
     for (unsigned i = 0; i < c->slots && !found; i++) {
         struct serve_entry *e = c->slot[i];
         if (e && e->hash == h && strcmp(e->key, key) == 0)
             found = e;
     }
     if (found) {
-        found->refs++;
+        atomic_fetch_add(&found->refs, 1);
         *fresh = found->watched && found->gen == gen;
     }
-    pthread_mutex_unlock(&c->lock);
+    pthread_rwlock_unlock(&c->lock);
     return found;
 }
 
 void serve_cache_renew(struct serve_cache *c, struct serve_entry *e, unsigned gen, int watched)
 {
-    pthread_mutex_lock(&c->lock);
+    pthread_rwlock_wrlock(&c->lock);
     e->gen = gen;
     e->watched = watched;
-    pthread_mutex_unlock(&c->lock);
+    pthread_rwlock_unlock(&c->lock);
 }
 
-static void release_locked(struct serve_entry *e, struct serve_entry **to_free)
+/* Drop a reference: 1 when it was the last. */
+static int unref(struct serve_entry *e)
 {
-    *to_free = --e->refs == 0 ? e : NULL;
+    return atomic_fetch_sub(&e->refs, 1) == 1;
 }
 
 void serve_cache_put(struct serve_cache *c, struct serve_entry *e, unsigned gen, int watched)
@@ -173,8 +175,8 @@ void serve_cache_put(struct serve_cache *c, struct serve_entry *e, unsigned gen,
     e->hash = key_hash(e->key);
     e->gen = gen;
     e->watched = watched;
-    pthread_mutex_lock(&c->lock);
-    e->refs++; /* the cache's own reference */
+    atomic_fetch_add(&e->refs, 1); /* the cache's own reference */
+    pthread_rwlock_wrlock(&c->lock);
     unsigned at = c->slots, empty = c->slots;
     for (unsigned i = 0; i < c->slots && at == c->slots; i++) {
         struct serve_entry *o = c->slot[i];
@@ -189,10 +191,10 @@ void serve_cache_put(struct serve_cache *c, struct serve_entry *e, unsigned gen,
         at = c->next_victim;
         c->next_victim = (c->next_victim + 1) % c->slots;
     }
-    if (c->slot[at])
-        release_locked(c->slot[at], &old_free);
+    if (c->slot[at] && unref(c->slot[at]))
+        old_free = c->slot[at];
     c->slot[at] = e;
-    pthread_mutex_unlock(&c->lock);
+    pthread_rwlock_unlock(&c->lock);
     if (old_free)
         entry_free(old_free);
 }
@@ -201,10 +203,7 @@ void serve_cache_release(struct serve_cache *c, struct serve_entry *e)
 {
     if (!e)
         return;
-    struct serve_entry *to_free;
-    pthread_mutex_lock(&c->lock);
-    release_locked(e, &to_free);
-    pthread_mutex_unlock(&c->lock);
-    if (to_free)
-        entry_free(to_free);
+    (void)c;
+    if (unref(e))
+        entry_free(e); /* no longer in the table: the table holds a reference */
 }

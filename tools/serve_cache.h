@@ -20,6 +20,7 @@
 #ifndef FOTA_TOOLS_SERVE_CACHE_H
 #define FOTA_TOOLS_SERVE_CACHE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -32,14 +33,15 @@
 struct serve_entry {
     /* Filled by the caller before serve_cache_put, read-only afterwards. */
     char *key;  /* decoded path below DIR, "bench/manifest.txt" (malloc'd) */
-    int fd;     /* the open file, owned by `full`; -1 for an empty file */
+    const char *name; /* its last segment, inside key */
+    int fd;           /* the open file, closed with the entry */
     struct stat st;
     char etag[SERVE_ETAG_SIZE];
-    struct MHD_Response *full;         /* 200, whole file (also HEAD) */
+    struct MHD_Response *full;         /* 200 of a small file (also HEAD), else NULL */
     struct MHD_Response *not_modified; /* 304 */
     /* The cache's bookkeeping. */
     uint32_t hash;
-    unsigned refs;
+    atomic_uint refs;
     unsigned gen;   /* the generation it was last validated in */
     int watched;    /* every directory on its path is watched */
 };
