@@ -9,7 +9,7 @@
 # each with wrk and with h2load (HTTP/1.1), the two servers alternating for
 # ROUNDS rounds of SECONDS each; the figure is the median requests per second
 # and the ratio is fota / nginx. Both servers get the same number of workers
-# (fota serve's thread pool: 4; nginx: worker_processes 4), sendfile, no
+# (WORKERS, default 4: fota serve --threads, nginx worker_processes), sendfile, no
 # access log; nginx also keeps open files (open_file_cache), as fota serve
 # does. Clients and servers share the machine's cores.
 #
@@ -18,6 +18,9 @@
 #
 # Prints a markdown table; with --doc it also replaces its section of FILE
 # (docs/bench.md). Not a test: nothing here passes or fails on speed.
+# NGINX_EXTRA adds directives to nginx's http block (experiments, e.g.
+# NGINX_EXTRA='sendfile_max_chunk 128k;' gives nginx libmicrohttpd's pieces);
+# ONLY=image runs only the image rows.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/doc_section.sh"
@@ -26,7 +29,7 @@ if [ "${1:-}" = --doc ]; then doc=$2; shift 2; fi
 build=${1:-$top/build}
 secs=${2:-5}
 rounds=${3:-3}
-workers=4 # SERVE_THREADS in tools/serve.c
+workers=${WORKERS:-4} # fota serve --threads (default 4) and nginx worker_processes
 fota=$build/tools/fota
 nginx=${NGINX_BIN:-/usr/sbin/nginx}
 for t in wrk h2load curl python3; do
@@ -48,7 +51,7 @@ trap cleanup EXIT
     -o "$work/v2.bin" >/dev/null
 "$fota" release --key "$work/key.key" --product bench --out "$work/www" "$work/v2.bin" >/dev/null
 
-"$fota" serve "$work/www" --port 0 --quiet >"$work/serve.out" 2>&1 &
+"$fota" serve "$work/www" --port 0 --quiet --threads "$workers" >"$work/serve.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 fota_url=$(sed -n 's/.*listening on \(http[^ ]*\)\/ serving.*/\1/p' "$work/serve.out")
@@ -79,6 +82,7 @@ http {
     tcp_nopush on;
     keepalive_requests 1000000;
     open_file_cache max=1000;
+    ${NGINX_EXTRA:-}
     client_body_temp_path $work/nginx/tmp;
     proxy_temp_path $work/nginx/tmp;
     fastcgi_temp_path $work/nginx/tmp;
@@ -141,10 +145,12 @@ row() { # label tool conns path inm?
     summary+=("$label/$tool/$conns=$r")
 }
 for tool in wrk h2load; do
-    row "manifest 200" $tool 8 "$manifest" ""
-    # wrk (http_parser) waits for a body after a 304 that carries a
-    # Content-Length, which libmicrohttpd always sends: h2load only.
-    [ $tool = h2load ] && row "manifest 304" $tool 8 "$manifest" yes
+    if [ "${ONLY:-}" != image ]; then
+        row "manifest 200" $tool 8 "$manifest" ""
+        # wrk (http_parser) waits for a body after a 304 that carries a
+        # Content-Length, which libmicrohttpd always sends: h2load only.
+        [ $tool = h2load ] && row "manifest 304" $tool 8 "$manifest" yes
+    fi
     row "image 200" $tool 8 "$image" ""
     row "image 200" $tool 64 "$image" ""
 done

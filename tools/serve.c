@@ -48,7 +48,7 @@
 #include "util.h"
 #include "fota_crypto_backends.h"
 
-#define SERVE_THREADS 4
+#define SERVE_THREADS 4 /* default of --threads */
 #define SERVE_IDLE_TIMEOUT_S 30
 #define SERVE_HEADER_TIMEOUT_S 10 /* complete request headers, however they trickle */
 #define SERVE_PER_ADDRESS 128     /* connections from one client address */
@@ -1050,6 +1050,7 @@ static void serve_usage(FILE *out)
             "  --max-per-address N  connections from one client address (default 128)\n"
             "  --max-connections N  connections in all (default and maximum: what the\n"
             "                     descriptor limit allows)\n"
+            "  --threads N        worker threads (default 4)\n"
             FLEET_SERVE_USAGE
             "Prints \"fota serve: listening on http://ADDR:PORT/ serving DIR\" once ready;\n"
             "stops on SIGINT or SIGTERM.\n");
@@ -1168,7 +1169,7 @@ static int parse_limit(const char *name, const char *v, unsigned *out)
 int cmd_serve(int argc, char **argv)
 {
     const char *dir = NULL, *bind_addr = "127.0.0.1", *log_path = NULL;
-    unsigned port = 8080;
+    unsigned port = 8080, threads = SERVE_THREADS;
     struct serve_guard_limits limits = {0, SERVE_PER_ADDRESS, SERVE_HEADER_TIMEOUT_S};
     int quiet = 0, missing = 0, fleet_opt;
     struct fleet_serve_options fleet_opts = {0};
@@ -1198,6 +1199,12 @@ int cmd_serve(int argc, char **argv)
         } else if ((v = option_value(argc, argv, &i, "--max-connections", &missing))) {
             if (parse_limit("--max-connections", v, &limits.max_connections) != 0)
                 return 2;
+        } else if ((v = option_value(argc, argv, &i, "--threads", &missing))) {
+            if (parse_limit("--threads", v, &threads) != 0 || threads > 256) {
+                if (threads > 256)
+                    fprintf(stderr, "fota serve: --threads %s: expected 1..256\n", v);
+                return 2;
+            }
         } else if ((v = option_value(argc, argv, &i, "--bind", &missing))) {
             bind_addr = v;
         } else if ((v = option_value(argc, argv, &i, "--access-log", &missing))) {
@@ -1297,7 +1304,7 @@ int cmd_serve(int argc, char **argv)
         flags, 0, guard_accept, guard, on_request, &srv,
         MHD_OPTION_EXTERNAL_LOGGER, guard_mhd_log, NULL, /* first, or MHD complains */
         MHD_OPTION_LISTEN_SOCKET, listener,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SERVE_THREADS,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_IDLE_TIMEOUT_S,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
