@@ -38,6 +38,7 @@ done
 [ -x "$nginx" ] || { echo "bench: nginx is missing (scripts/deps.sh test)"; exit 1; }
 [ -x "$fota" ] || { echo "bench: build first ($fota missing)"; exit 1; }
 
+load=$(cut -d' ' -f1 /proc/loadavg)
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -162,7 +163,8 @@ report() {
     echo
     echo "median of $rounds alternating runs of ${secs} s; image $((1536 * 1024)) bytes;" \
         "$workers workers each; nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'); machine:" \
-        "$(nproc) cores, $(uname -m); date: $(date -u +%Y-%m-%d)"
+        "$(nproc) cores, $(uname -m), load average $load at the start (other jobs share it);" \
+        "date: $(date -u +%Y-%m-%d)"
 }
 report
 echo "ratios: ${summary[*]}"
@@ -174,5 +176,24 @@ if [ -n "$doc" ]; then
         echo "requests per second; see the script's header for the set-up)."
         echo
         report
+        cat <<'EOF2'
+
+Reading it: fota serve answers a manifest from its open-file cache (docs/serve.md):
+a 200 is one receive and one send (header and body together), a 304 the same
+with no file-system call; with `--quiet` nothing is formatted for the log. A
+304 is measured with h2load only: libmicrohttpd puts the 200's Content-Length
+on a 304 (RFC 9110 8.6 allows it) and wrk then waits for a body that never
+comes. An image is sent with `sendfile` in libmicrohttpd's fixed 128 KiB pieces
+(its thread-pool mode), one epoll round between pieces, from a response made
+per request (a shared file response would serialise all connections on
+libmicrohttpd's response lock, which it holds around `sendfile`). What is left
+at 8 connections is not the piece size: nginx held to the same pieces
+(`NGINX_EXTRA='sendfile_max_chunk 128k;' ONLY=image bench/serve_vs_nginx.sh`)
+stays ahead there, and the worker count (`WORKERS=2`) does not change it; a
+profile of fota serve during that run (`perf record -g -p PID`) shows it
+mostly idle, its few samples in the kernel's sendfile and scheduler. The gap
+lies in how libmicrohttpd schedules its connections' pieces, which fota serve
+does not control (libmicrohttpd 0.9.75, Debian 12).
+EOF2
     } | doc_section "$doc" serve_vs_nginx
 fi

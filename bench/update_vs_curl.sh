@@ -28,6 +28,7 @@ for t in curl sha256sum valgrind callgrind_annotate python3; do
 done
 [ -x "$fota" ] || { echo "bench: build first ($fota missing)"; exit 1; }
 
+load=$(cut -d' ' -f1 /proc/loadavg)
 work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
@@ -55,7 +56,12 @@ run_curl() {
 
 # Instructions: callgrind counts the client's instructions exactly (the server
 # is another process and is not counted for either side).
-cg() { valgrind --tool=callgrind --callgrind-out-file="$work/cg.%p" "$@" 2>&1 | sed -n 's/.*Collected : //p'; }
+cg() {
+    local opts=()
+    while [ "${1#--}" != "$1" ]; do opts+=("$1"); shift; done
+    valgrind --tool=callgrind "${opts[@]}" --callgrind-out-file="$work/cg.%p" "$@" 2>&1 |
+        sed -n 's/.*Collected : //p'
+}
 rm -f "$work"/cg.*
 fota_instr=$(cg "$fota" sim --quiet --dir "$work/dev" --factory "$work/v1.bin" --url "$manifest" --key "$work/key.pub" --product bench --slot-size $((2 * 1024 * 1024)) | tail -1)
 # The crypto backend's entry points, inclusive (they do not call each other).
@@ -67,6 +73,19 @@ backend=$(callgrind_annotate --auto=no --inclusive=yes --threshold=100 "$fota_cg
     sed -n 's/.*:\(ossl\|mbed\|bear\)_sha256_update .*/\1/p' | head -1)
 case $backend in ossl) backend=OpenSSL ;; mbed) backend=mbedTLS ;; bear) backend=BearSSL ;; *) backend=? ;; esac
 rest_instr=$((fota_instr - crypto_instr))
+# The agent alone: the same run collecting only inside fota_step() (the
+# agent's entry point; the simulated bootloader and flash programming at
+# boot run outside it), less the crypto beneath it; and of that, the
+# portable core's own code (src/*.c, self cost).
+rm -f "$work"/cg.*
+step_instr=$(cg --toggle-collect=fota_step "$fota" sim --quiet --dir "$work/dev2" --factory "$work/v1.bin" --url "$manifest" --key "$work/key.pub" --product bench --slot-size $((2 * 1024 * 1024)) | tail -1)
+step_cg=$(ls "$work"/cg.*)
+step_crypto=$(callgrind_annotate --auto=no --inclusive=yes --threshold=100 "$step_cg" 2>/dev/null |
+    awk '$0 ~ /:(ossl|mbed|bear)_(sha256_(start|update|finish)|p256_verify) / {
+             gsub(",", "", $1); s += $1 } END { print s + 0 }')
+step_core=$(callgrind_annotate --auto=no --threshold=100 "$step_cg" 2>/dev/null |
+    awk -v src="$top/src/" 'index($0, src) { gsub(",", "", $1); s += $1 } END { print s + 0 }')
+agent_rest=$((step_instr - step_crypto))
 curl_instr=$(cg curl -s -o "$work/dl.bin" "$image" | tail -1)
 sha_instr=$(cg sha256sum "$work/dl.bin" | tail -1)
 base_instr=$((curl_instr + sha_instr))
@@ -107,7 +126,7 @@ cat <<EOF2
 | instructions (callgrind) | $fota_instr | $base_instr (curl $curl_instr + sha256sum $sha_instr) | $(ratio "$fota_instr" "$base_instr") |
 | wall time, median of $rounds (µs) | $fm | $cm | $(ratio "$fm" "$cm") |
 
-image: $size bytes; machine: $(nproc) cores, $(uname -m); date: $(date -u +%Y-%m-%d)
+image: $size bytes; machine: $(nproc) cores, $(uname -m), load average $load at the start (other jobs share it); date: $(date -u +%Y-%m-%d)
 
 Where fota sim's instructions go (crypto backend: $backend):
 
@@ -115,6 +134,8 @@ Where fota sim's instructions go (crypto backend: $backend):
 | --- | ---: | ---: |
 | SHA-256 and ECDSA (the backend's functions, inclusive) | $crypto_instr | $(per_byte "$crypto_instr" "$size") |
 | everything else (agent, simulated flash and bootloader, process start) | $rest_instr | $(per_byte "$rest_instr" "$size") |
+| the agent alone (inside \`fota_step\`) without SHA-256 and ECDSA: HTTP, state, records, its flash port on the simulated NOR | $agent_rest | $(per_byte "$agent_rest" "$size") |
+| of which the portable core's own code (src/, self) | $step_core | $(per_byte "$step_core" "$size") |
 | curl -o alone, for scale | $curl_instr | $(per_byte "$curl_instr" "$size") |
 
 SHA-256 instructions per byte under callgrind (which hides the CPU's SHA
