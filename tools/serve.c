@@ -13,7 +13,11 @@
  *   encoded slashes are refused (400). Files are opened one component at a
  *   time below a directory fd with O_NOFOLLOW, so nothing outside DIR is ever
  *   reached and symlinks are not followed at all (404).
- * - One access-log line per request, written when the request ends.
+ * - One access-log line per request, written when the request ends; with
+ *   --quiet nothing of it is formatted.
+ * - Open files, their ETags and built responses are kept per path and
+ *   revalidated when inotify reports a change (serve_cache.h): a repeated
+ *   request costs no file-system call.
  */
 #define _POSIX_C_SOURCE 200809L
 
