@@ -84,7 +84,8 @@ step_crypto=$(callgrind_annotate --auto=no --inclusive=yes --threshold=100 "$ste
     awk '$0 ~ /:(ossl|mbed|bear)_(sha256_(start|update|finish)|p256_verify) / {
              gsub(",", "", $1); s += $1 } END { print s + 0 }')
 step_core=$(callgrind_annotate --auto=no --threshold=100 "$step_cg" 2>/dev/null |
-    awk -v src="$top/src/" 'index($0, src) { gsub(",", "", $1); s += $1 } END { print s + 0 }')
+    awk -v top="$top" '$0 ~ "%\\) +(" top "/)?src/[^ /]*:" { gsub(",", "", $1); s += $1 }
+                      END { print s + 0 }')  # paths under the cwd lose their prefix
 agent_rest=$((step_instr - step_crypto))
 curl_instr=$(cg curl -s -o "$work/dl.bin" "$image" | tail -1)
 sha_instr=$(cg sha256sum "$work/dl.bin" | tail -1)
