@@ -205,6 +205,7 @@ struct request {
     unsigned status;
     uint64_t body_bytes;
     int phase; /* enum request_phase */
+    void *fleet_pending; /* a check-in waiting for its commit (fleet_serve.h) */
 };
 
 static void format_utc_now(char *out, size_t size)
@@ -313,6 +314,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     /* Always: it restarts the header deadline for the connection's next
      * request, log or not. */
     int overdue = guard_request_end(conn);
+    fleet_serve_forget(srv->fleet, rq->fleet_pending);
     if (srv->log) {
         char target[TARGET_MAX], ua[sizeof rq->user_agent * 4], range[sizeof rq->range * 4];
         char method[sizeof rq->method * 4], note[sizeof rq->note * 4], status[12];
@@ -977,6 +979,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *rq = *con_cls;
     if (!rq)
         return MHD_NO; /* out of memory in on_uri */
+    if (rq->phase == PHASE_ANSWERED && rq->fleet_pending) /* resumed: its commit is durable */
+        return fleet_serve_finish(srv->fleet, conn, &rq->fleet_pending, &rq->status,
+                                  &rq->body_bytes, rq->note, sizeof rq->note);
     if (rq->phase == PHASE_ANSWERED) {
         *upload_data_size = 0; /* a body we do not want: discard it */
         return MHD_YES;
@@ -1012,7 +1017,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result fleet_r;
     if (srv->fleet && fleet_serve_request(srv->fleet, conn, rq->method, rq->target, rq->peer,
                                           &rq->status, &rq->body_bytes, rq->note,
-                                          sizeof rq->note, &fleet_r))
+                                          sizeof rq->note, &fleet_r, &rq->fleet_pending))
         return fleet_r;
     if (strlen(rq->target) >= TARGET_MAX) {
         snprintf(rq->note, sizeof rq->note, "request-target longer than %d bytes", TARGET_MAX);
@@ -1054,7 +1059,7 @@ static void serve_usage(FILE *out)
             "  --max-per-address N  connections from one client address (default 128)\n"
             "  --max-connections N  connections in all (default and maximum: what the\n"
             "                     descriptor limit allows)\n"
-            "  --threads N        worker threads (default 4)\n"
+            "  --threads N        worker threads (default 4; with --fleet, the fleet's)\n"
             FLEET_SERVE_USAGE
             "Prints \"fota serve: listening on http://ADDR:PORT/ serving DIR\" once ready;\n"
             "stops on SIGINT or SIGTERM.\n");
@@ -1173,7 +1178,7 @@ static int parse_limit(const char *name, const char *v, unsigned *out)
 int cmd_serve(int argc, char **argv)
 {
     const char *dir = NULL, *bind_addr = "127.0.0.1", *log_path = NULL;
-    unsigned port = 8080, threads = SERVE_THREADS;
+    unsigned port = 8080, threads = 0; /* 0: SERVE_THREADS, or FLEET_SERVE_THREADS */
     struct serve_guard_limits limits = {0, SERVE_PER_ADDRESS, SERVE_HEADER_TIMEOUT_S};
     int quiet = 0, missing = 0, fleet_opt;
     struct fleet_serve_options fleet_opts = {0};
@@ -1304,11 +1309,14 @@ int cmd_serve(int argc, char **argv)
     }
     if (is_v6)
         flags |= MHD_USE_IPv6;
+    if (srv.fleet)
+        flags |= MHD_ALLOW_SUSPEND_RESUME; /* check-ins wait for their group commit */
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, guard_accept, guard, on_request, &srv,
         MHD_OPTION_EXTERNAL_LOGGER, guard_mhd_log, NULL, /* first, or MHD complains */
         MHD_OPTION_LISTEN_SOCKET, listener,
-        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_THREAD_POOL_SIZE,
+        threads ? threads : (unsigned)(srv.fleet ? FLEET_SERVE_THREADS : SERVE_THREADS),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_IDLE_TIMEOUT_S,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
@@ -1331,6 +1339,7 @@ int cmd_serve(int argc, char **argv)
     int sig = 0;
     while (sigwait(&stop, &sig) != 0) {
     }
+    fleet_serve_quiesce(srv.fleet); /* no connection may stay suspended */
     MHD_stop_daemon(d); /* joins the workers (logging what was in flight), closes listener */
     guard_stop(guard);
     fleet_serve_stop(srv.fleet);
