@@ -95,7 +95,7 @@ static void mount_data(struct sim_device *d)
         !fota_data_ready(&d->agent, d->layout.data_label))
         return;
     d->data_mounted = 1;
-    fota_sha256_digest(&fota_crypto_mbedtls, d->flash->mem + d->layout.data_addr,
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, d->flash->mem + d->layout.data_addr,
                        d->layout.data_size, sha);
     for (int i = 0; i < 8; i++)
         snprintf(hex + 2 * i, 3, "%02x", sha[i]);

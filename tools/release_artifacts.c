@@ -146,7 +146,7 @@ int release_data_make(struct release_artifacts *r, const char *fw_dir, const cha
             fprintf(stderr, "fota release: data image %s is empty or too large\n", eq + 1);
             return -1;
         }
-        fota_sha256_digest(&fota_crypto_mbedtls, a->data, a->len, a->sha256);
+        fota_sha256_digest(&FOTA_CRYPTO_HOST, a->data, a->len, a->sha256);
         char label[FOTA_DATA_LABEL_MAX + 1];
         memcpy(label, a->label, sizeof label);
         snprintf(a->url, sizeof a->url, "firmware/%s-%s.%s.bin", product, version, label);
