@@ -85,12 +85,38 @@ static void on_progress(void *ctx, uint32_t done, uint32_t total)
     }
 }
 
+/* The application's data partition: mounted only when the agent says it
+ * holds a whole image (docs/data-partitions.md). */
+static void mount_data(struct sim_device *d)
+{
+    uint8_t sha[32];
+    char hex[17];
+    if (d->layout.data_size == 0 || d->data_mounted ||
+        !fota_data_ready(&d->agent, d->layout.data_label))
+        return;
+    d->data_mounted = 1;
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, d->flash->mem + d->layout.data_addr,
+                       d->layout.data_size, sha);
+    for (int i = 0; i < 8; i++)
+        snprintf(hex + 2 * i, 3, "%02x", sha[i]);
+    say(d, "  app: mounted data partition '%s' (%u bytes at 0x%x, sha256 of the partition %s...)\n",
+        d->layout.data_label, (unsigned)d->layout.data_size, (unsigned)d->layout.data_addr, hex);
+    if (d->opt->mounted)
+        d->opt->mounted(d->opt->booted_ctx, d);
+}
+
 static void on_event(void *ctx, int event, const struct fota *f)
 {
-    const struct sim_device *d = ctx;
-    (void)f;
+    struct sim_device *d = ctx;
+    const char *label = fota_data_label(f);
     if (d->opt->verbose)
         say(d, "  event: %s\n", fota_event_name(event));
+    if (event == FOTA_EV_DATA_WRITING && d->data_mounted) {
+        d->data_mounted = 0;
+        say(d, "  app: unmounted data partition '%s' for the update\n", label ? label : "?");
+    } else if (event == FOTA_EV_DATA_READY) {
+        mount_data(d);
+    }
 }
 
 static int on_pre_update(void *ctx)
@@ -156,7 +182,7 @@ static int read_running(struct sim_device *d)
         if (!v || fota_version_code(d->version, strlen(d->version), &d->version_code) < 0)
             d->version_code = 0;
         d->has_image_sha256 =
-            fota_sha256_digest(&fota_crypto_mbedtls, img, bin.file_len, d->image_sha256) == 0;
+            fota_sha256_digest(&FOTA_CRYPTO_HOST, img, bin.file_len, d->image_sha256) == 0;
         return 0;
     }
     struct fota_esp_verify v;
@@ -172,8 +198,8 @@ static int read_running(struct sim_device *d)
     /* The image's SHA-256 as released (what a manifest signs), for the
      * check-in and the agent: the bytes the image format covers. */
     d->has_image_sha256 = 0;
-    if (fota_esp_image_verify(img, d->layout.slot_size, &fota_crypto_mbedtls, &v) == 0 &&
-        fota_sha256_digest(&fota_crypto_mbedtls, img, v.image_len, d->image_sha256) == 0)
+    if (fota_esp_image_verify(img, d->layout.slot_size, &FOTA_CRYPTO_HOST, &v) == 0 &&
+        fota_sha256_digest(&FOTA_CRYPTO_HOST, img, v.image_len, d->image_sha256) == 0)
         d->has_image_sha256 = 1;
     return 0;
 }
@@ -218,7 +244,7 @@ static void setup_agent_config(struct sim_device *d)
         c->transports[0] = &d->net.iface;
         c->n_transports = 1;
     }
-    c->crypto = &fota_crypto_mbedtls;
+    c->crypto = &FOTA_CRYPTO_HOST;
     c->state_addr = d->layout.state_addr;
     c->state_size = d->layout.state_size;
     c->security_floor_min = o->floor_min;
@@ -258,7 +284,7 @@ int sim_device_boot_once(struct sim_device *d)
     d->boots++;
     d->error = 0;
     d->message[0] = '\0';
-    if (sim_boot_init(&d->boot, d->flash, &d->layout, &fota_crypto_mbedtls) < 0)
+    if (sim_boot_init(&d->boot, d->flash, &d->layout, &FOTA_CRYPTO_HOST) < 0)
         return failed(d, FOTA_ERR_BOOT, "boot data region is misconfigured");
     if (sim_bootloader(&d->boot) != SIM_BOOTED) {
         d->slot = -1;
@@ -304,6 +330,16 @@ int sim_device_boot_once(struct sim_device *d)
     if (r < 0)
         return failed(d, r, fota_last_message(&d->agent)[0] ? fota_last_message(&d->agent)
                                                         : "agent configuration rejected");
+    d->data_mounted = 0;
+    if (d->layout.data_size && !fota_data_ready(&d->agent, d->layout.data_label)) {
+        /* a power cut interrupted the copy of a new data image: finish it
+         * from the staged image before mounting anything */
+        say(d, "  app: data partition '%s' is being written: finishing the copy\n",
+            d->layout.data_label);
+        if ((r = fota_data_finish(&d->agent)) < 0)
+            return failed(d, r, fota_last_message(&d->agent));
+    }
+    mount_data(d);
     int st = fota_running_state(&d->agent);
     if (st != FOTA_IMG_VALID) {
         if ((r = fota_confirm(&d->agent)) < 0)
