@@ -207,8 +207,8 @@ int sim_link_parse(const char *text, struct sim_link_model *m)
     const char *p = text;
     for (int i = 0; i < 4; i++) {
         v[i] = strtoul(p, &end, 10);
-        if (end == p || v[i] == 0 || v[i] > 0xFFFFFFFFul / 1000u)
-            return -1;
+        if (end == p || v[i] == 0 || v[i] > (i == 1 ? 4000000ul : 0xFFFFFFFFul))
+            return -1; /* the latency is in ms, kept in us */
         if (*end == '\0')
             break;
         if (*end != ',' || i == 3)
