@@ -51,7 +51,7 @@ lines=()
 for entry in "${links[@]}"; do
     read -r model block link name <<<"$entry"
     out=$work/sim-$model-$block-${link//,/-}.out
-    rm -rf "$work/dev"
+    rm -rf "${work:?}/dev"
     "$fota" sim --quiet --dir "$work/dev" --factory "$work/v1.bin" --url "$base/bench/manifest.txt" \
         --key "$work/key.pub" --product bench --slot-size $((2 * 1024 * 1024)) \
         --flash-model "$model" --block-size "$block" --link "$link" >"$out"

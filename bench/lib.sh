@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154,SC2034 # $fota, $work, $size in, $server out: the caller's
 # Shared by the bench/ scripts (sourced): a release of a 1.0.0 -> 2.0.0
 # update of $size-byte ESP32 images, served by `fota serve` on loopback.
 #
