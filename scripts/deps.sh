@@ -4,10 +4,13 @@
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential cmake pkg-config libmbedtls-dev libmicrohttpd-dev libbearssl-dev curl
-      python3 openssl libsqlite3-dev libjansson-dev libdivsufsort-dev)
+      python3 openssl libsqlite3-dev libjansson-dev libdivsufsort-dev libpq-dev)
 if [ "$what" != build ]; then
   pkgs+=(nginx-light clang libclang-rt-14-dev valgrind sqlite3)
   pkgs+=(bsdiff xdelta3 zstd xz-utils) # bench/delta.sh compares with them
+  pkgs+=(postgresql wrk) # the fleet on PostgreSQL (tests/fleet/pg.sh), bench/fleet.sh
+  pkgs+=(chromium) # tests/browser: the fleet dashboard in a real browser
+  command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm) # playwright-core drives it
 fi
 if [ "$what" = all ]; then
   pkgs+=(gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf
@@ -29,12 +32,24 @@ if [ "$what" = all ] && ! grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sourc
   fi
   need_update=1
 fi
+# tests/browser: playwright-core at the version package-lock.json pins (no
+# browser download: the tests use Debian's chromium), after the packages.
+browser_deps() {
+  local dir
+  dir=$(cd "$(dirname "$0")/../tests/browser" && pwd)
+  [ "$what" != build ] || return 0
+  cmp -s "$dir/package-lock.json" "$dir/node_modules/.fota-lock" 2>/dev/null && return 0
+  echo "deps: npm ci in tests/browser"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null &&
+   cp package-lock.json node_modules/.fota-lock)
+}
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   [ -n "${need_update:-}" ] && $SUDO apt-get update -qq
+  browser_deps
   exit 0
 fi
 echo "deps: installing ${missing[*]}"
@@ -43,3 +58,4 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts nginx on port 80 after installing it; the tests run their own.
 if command -v service >/dev/null 2>&1; then $SUDO service nginx stop >/dev/null 2>&1 || true; fi
+browser_deps

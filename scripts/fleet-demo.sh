@@ -2,8 +2,13 @@
 # The fleet demo: a fleet server on loopback, 200 simulated devices (the real
 # agent, one process), a staged rollout of a release that crashes on some
 # devices: the rollout pauses by itself in its first wave and says why; the
-# way back is a new release, signed offline, rolled out in its turn.
+# way back is a new release, signed offline, rolled out in its turn. The
+# dashboard (the admin listener's /dashboard/) shows it all; in a terminal the
+# server keeps running at the end until Enter, so the rollouts stay visible.
 # Usage: scripts/fleet-demo.sh   (installs missing Debian packages, builds, runs)
+#        FOTA_DEMO_KEEP=1|0: keep the server running at the end, or not (default: in a terminal)
+#        FOTA_DEMO_SCREENSHOT=FILE.png: a screenshot of the dashboard with the paused rollout
+#        (docs/fleet-dashboard.png is one; needs scripts/deps.sh test: chromium, npm ci)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh" build
@@ -41,6 +46,10 @@ cat "$work/serve.out"
 url=$(sed -n 's/^fota serve: listening on \(http[^ ]*\)\/ .*/\1/p' "$work/serve.out")
 export FOTA_FLEET_URL FOTA_FLEET_TOKEN=$token
 FOTA_FLEET_URL=$(sed -n 's/^fota fleet: admin API on \(http[^ ]*\)\/ .*/\1/p' "$work/serve.out")
+dashboard() {
+    printf 'dashboard: %s/dashboard/  (log in with the admin token %s)\n' "$FOTA_FLEET_URL" "$token"
+}
+dashboard
 sim=("$fota" fleet sim --url "$url/demo/manifest.txt" --key "$work/key.pub" --product demo
      --factory "$work/fw-1.0.0.bin" --devices 200 --state "$work/devices" --jobs 2)
 run "$fota" fleet releases add "$work/manifest-1.0.0.txt"
@@ -62,6 +71,10 @@ run "$fota" fleet rollouts list
 "$fota" fleet --json devices >"$work/devices.json"
 failed=$(grep -B8 '"event": "rolled-back"' "$work/devices.json" | sed -n 's/.*"id": "\([^"]*\)".*/\1/p' | tail -n 1)
 [ -n "$failed" ] && run "$fota" fleet devices show "$failed"
+if [ -n "${FOTA_DEMO_SCREENSHOT:-}" ]; then # the paused rollout, as the dashboard shows it
+    node "$top/tests/browser/screenshot.mjs" "$FOTA_FLEET_URL" "$token" "$FOTA_DEMO_SCREENSHOT" 1
+    echo "dashboard screenshot: $FOTA_DEMO_SCREENSHOT"
+fi
 
 step "7. Abort it, and go back the only way devices accept: forward, with a new release"
 run_head 2 "$fota" fleet rollouts abort 1 --reason "2.0.0 crashes at boot"
@@ -76,3 +89,9 @@ run "${sim[@]}" --rounds 4
 run "$fota" fleet rollouts show 2
 
 printf '\nfleet demo: done (server log %s/access.log, database %s/fleet.db)\n' "$work" "$work"
+if [ "${FOTA_DEMO_KEEP:-$([ -t 0 ] && echo 1 || echo 0)}" = 1 ]; then
+    step "9. The dashboard shows the fleet, both rollouts, the failing devices and the versions over time"
+    dashboard
+    printf 'The server keeps running for it: press Enter to stop.\n'
+    read -r _ || true
+fi

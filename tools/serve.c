@@ -193,6 +193,7 @@ struct request {
     unsigned status;
     uint64_t body_bytes;
     int phase; /* enum request_phase */
+    void *fleet_pending; /* a check-in waiting for its commit (fleet_serve.h) */
 };
 
 static void format_utc_now(char *out, size_t size)
@@ -296,6 +297,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     }
     *con_cls = NULL;
+    fleet_serve_forget(srv->fleet, rq->fleet_pending);
     if (srv->log) {
         char target[TARGET_MAX], ua[sizeof rq->user_agent * 4], range[sizeof rq->range * 4];
         char method[sizeof rq->method * 4], note[sizeof rq->note * 4], status[12];
@@ -803,6 +805,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *rq = *con_cls;
     if (!rq)
         return MHD_NO; /* out of memory in on_uri */
+    if (rq->phase == PHASE_ANSWERED && rq->fleet_pending) /* resumed: its commit is durable */
+        return fleet_serve_finish(srv->fleet, conn, &rq->fleet_pending, &rq->status,
+                                  &rq->body_bytes, rq->note, sizeof rq->note);
     if (rq->phase == PHASE_ANSWERED) {
         *upload_data_size = 0; /* a body we do not want: discard it */
         return MHD_YES;
@@ -835,7 +840,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result fleet_r;
     if (srv->fleet && fleet_serve_request(srv->fleet, conn, rq->method, rq->target, rq->peer,
                                           &rq->status, &rq->body_bytes, rq->note,
-                                          sizeof rq->note, &fleet_r))
+                                          sizeof rq->note, &fleet_r, &rq->fleet_pending))
         return fleet_r;
     if (strlen(rq->target) >= TARGET_MAX) {
         snprintf(rq->note, sizeof rq->note, "request-target longer than %d bytes", TARGET_MAX);
@@ -1115,11 +1120,13 @@ int cmd_serve(int argc, char **argv)
     }
     if (is_v6)
         flags |= MHD_USE_IPv6;
+    if (srv.fleet)
+        flags |= MHD_ALLOW_SUSPEND_RESUME; /* check-ins wait for their group commit */
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, guard_accept, guard, on_request, &srv,
         MHD_OPTION_EXTERNAL_LOGGER, guard_mhd_log, NULL, /* first, or MHD complains */
         MHD_OPTION_LISTEN_SOCKET, listener,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SERVE_THREADS,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv.fleet ? FLEET_SERVE_THREADS : SERVE_THREADS),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_IDLE_TIMEOUT_S,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
@@ -1142,6 +1149,7 @@ int cmd_serve(int argc, char **argv)
     int sig = 0;
     while (sigwait(&stop, &sig) != 0) {
     }
+    fleet_serve_quiesce(srv.fleet); /* no connection may stay suspended */
     MHD_stop_daemon(d); /* joins the workers (logging what was in flight), closes listener */
     guard_stop(guard);
     fleet_serve_stop(srv.fleet);

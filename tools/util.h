@@ -16,6 +16,8 @@ int util_write_file(const char *path, const void *data, size_t len);
 int util_write_file_mode(const char *path, const void *data, size_t len, unsigned mode);
 /* Lower-case hex of data into out (2*len+1 bytes). */
 void util_hex(const uint8_t *data, size_t len, char *out);
+/* The value of one hex digit (either case), or -1. */
+int util_hex_value(char c);
 
 /* 1 when something exists at path (file, directory, dangling link). */
 int util_exists(const char *path);

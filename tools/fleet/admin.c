@@ -17,10 +17,12 @@
 #include <mbedtls/constant_time.h>
 #include <microhttpd.h>
 
+#include "dashboard.h"
 #include "fleet.h"
 #include "fota/error.h"
 #include "fota/manifest.h"
 #include "fota_crypto_backends.h"
+#include "summary.h"
 #include "util.h"
 
 #define BODY_MAX 65536
@@ -29,6 +31,7 @@ struct fleet_admin {
     struct fleet *fleet;
     struct MHD_Daemon *d;
     unsigned port;
+    struct fleet_dashboard *dash; /* the pages at /dashboard/ and their sessions */
 };
 
 struct admin_request {
@@ -39,7 +42,7 @@ struct admin_request {
 
 /* ---- JSON views of the records ------------------------------------------------- */
 
-static json_t *time_json(int64_t ms)
+json_t *fleet_time_json(int64_t ms)
 {
     if (!ms)
         return json_null();
@@ -67,7 +70,7 @@ static json_t *device_json(struct fleet *f, const struct fleet_device *d)
                      d->protocol, "version", d->version, "version_code",
                      (json_int_t)d->version_code, "sequence", (json_int_t)d->sequence, "image",
                      d->image, "last", last, "address", d->address, "first_seen",
-                     time_json(d->first_seen), "last_seen", time_json(d->last_seen),
+                     fleet_time_json(d->first_seen), "last_seen", fleet_time_json(d->last_seen),
                      "pinned_release", d->pinned_release ? json_integer(d->pinned_release)
                                                          : json_null(),
                      "groups", groups, "bucket", (json_int_t)d->bucket, "decision",
@@ -81,7 +84,7 @@ static json_t *release_json(const struct fleet_release *r, int with_manifest)
                           "version_code", (json_int_t)r->version_code, "sequence",
                           (json_int_t)r->sequence, "security_counter",
                           (json_int_t)r->security_counter, "size", (json_int_t)r->size,
-                          "sha256", r->sha256, "created", time_json(r->created));
+                          "sha256", r->sha256, "created", fleet_time_json(r->created));
     if (j && with_manifest)
         json_object_set_new(j, "manifest", json_string(r->manifest));
     return j;
@@ -100,7 +103,7 @@ static void wave_label(const struct fleet_wave *w, char *out, size_t size)
 
 static int history_cb(void *ctx, int64_t at, const char *text)
 {
-    json_array_append_new(ctx, json_pack("{s:o, s:s}", "at", time_json(at), "text", text));
+    json_array_append_new(ctx, json_pack("{s:o, s:s}", "at", fleet_time_json(at), "text", text));
     return 0;
 }
 
@@ -120,7 +123,7 @@ static json_t *rollout_json(struct fleet *f, const struct fleet_rollout *r, int 
             s->ops->targeted_count(s, r, r->waves[i].threshold, &targeted);
         json_array_append_new(
             waves, json_pack("{s:s, s:o, s:o, s:o}", "size", label, "opened",
-                             time_json(r->waves[i].opened), "targeted",
+                             fleet_time_json(r->waves[i].opened), "targeted",
                              r->waves[i].opened ? json_integer(targeted) : json_null(),
                              "current", json_boolean(i == r->wave)));
     }
@@ -134,7 +137,7 @@ static json_t *rollout_json(struct fleet *f, const struct fleet_rollout *r, int 
         "succeeded", (json_int_t)c.succeeded, "failed", (json_int_t)c.failed, "success_pct",
         (json_int_t)r->success_pct, "failure_pct", (json_int_t)r->failure_pct, "min_sample",
         (json_int_t)r->min_sample, "per_minute", (json_int_t)r->per_minute, "reason",
-        r->reason, "created", time_json(r->created), "updated", time_json(r->updated));
+        r->reason, "created", fleet_time_json(r->created), "updated", fleet_time_json(r->updated));
     if (j && detail) {
         json_t *hist = json_array();
         s->ops->rollout_history(s, r->id, history_cb, hist);
@@ -168,6 +171,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    fleet_dashboard_secure_headers(resp);
     if (status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"fota fleet\"");
     enum MHD_Result r = MHD_queue_response(conn, status, resp);
@@ -206,29 +210,37 @@ static void sha256_of(const char *text, uint8_t out[32])
         memset(out, 0xFF, 32); /* matches no stored token hash */
 }
 
-/* 0: allowed; otherwise the status answered. */
-static unsigned authenticate(struct fleet *f, struct MHD_Connection *conn, const char **why)
+int fleet_admin_token_ok(struct fleet *f, const char *token)
+{
+    if (strlen(token) > 256)
+        return 0;
+    struct auth_ctx a;
+    memset(&a, 0, sizeof a);
+    sha256_of(token, a.want); /* the hash is compared, with every stored one */
+    pthread_mutex_lock(&f->lock);
+    int r = f->store->ops->token_hashes(f->store, auth_cb, &a);
+    pthread_mutex_unlock(&f->lock);
+    return r < 0 ? -1 : a.match;
+}
+
+/* 0: allowed; otherwise the status answered. Without a bearer token, the
+ * dashboard's session cookie (with its CSRF checks on POST) may do. */
+static unsigned authenticate(struct fleet_admin *adm, struct MHD_Connection *conn,
+                             const char *method, const char **why)
 {
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h) {
-        *why = "no token: send Authorization: Bearer TOKEN (fota fleet token add)";
-        return MHD_HTTP_UNAUTHORIZED;
-    }
+    if (!h)
+        return fleet_dashboard_authenticate(adm->dash, conn, method, why);
     if (strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) > 256) {
         *why = "Authorization is not \"Bearer TOKEN\"";
         return MHD_HTTP_UNAUTHORIZED;
     }
-    struct auth_ctx a;
-    memset(&a, 0, sizeof a);
-    sha256_of(h + 7, a.want); /* the hash is compared, with every stored one */
-    pthread_mutex_lock(&f->lock);
-    int r = f->store->ops->token_hashes(f->store, auth_cb, &a);
-    pthread_mutex_unlock(&f->lock);
-    if (r < 0) {
+    int ok = fleet_admin_token_ok(adm->fleet, h + 7);
+    if (ok < 0) {
         *why = "cannot read the tokens";
         return MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!a.match) {
+    if (!ok) {
         *why = "token not accepted";
         return MHD_HTTP_UNAUTHORIZED;
     }
@@ -249,6 +261,11 @@ int fleet_token_create(struct fleet *f, const char *name, char out[70], char *er
     pthread_mutex_lock(&f->lock);
     int r = f->store->ops->token_add(f->store, name, hash);
     pthread_mutex_unlock(&f->lock);
+    char why[256];
+    if (r == 0 && f->store->ops->sync(f->store, why, sizeof why) < 0) {
+        snprintf(err, err_size, "%s", why);
+        return -1;
+    }
     if (r < 0) {
         snprintf(err, err_size, "%s", fleet_store_error(f->store));
         return -1;
@@ -751,6 +768,18 @@ static enum MHD_Result route(struct fleet *f, struct MHD_Connection *conn, const
         } else {
             r = create_rollout(f, conn, in);
         }
+    } else if ((!strcmp(part[0], "summary") || !strcmp(part[0], "history")) && n == 1 && get) {
+        char err[300];
+        const char *pts = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "points");
+        uint32_t points = 60;
+        if (pts && util_parse_u32(pts, &points) < 0)
+            points = 60;
+        json_t *j = part[0][0] == 's'
+                        ? fleet_summary_json(f, product ? product : "", fleet_now_ms(), err,
+                                             sizeof err)
+                        : fleet_history_json(f, product ? product : "", points, fleet_now_ms(),
+                                             err, sizeof err);
+        r = j ? send_json(conn, 200, j) : error_json(conn, 500, "%s", err);
     } else if (!strcmp(part[0], "rollouts") && (n == 2 || n == 3)) {
         struct fleet_rollout ro;
         if (s->ops->rollout_get(s, parse_id(part[1]), &ro) != 0)
@@ -769,6 +798,22 @@ static enum MHD_Result route(struct fleet *f, struct MHD_Connection *conn, const
     }
     json_decref(in);
     return r;
+}
+
+struct route_call {
+    struct MHD_Connection *conn;
+    const char *method, *path;
+    struct admin_request *rq;
+    enum MHD_Result result;
+    int routed;
+};
+
+static int route_fn(struct fleet *f, void *ctx)
+{
+    struct route_call *c = ctx;
+    c->result = route(f, c->conn, c->method, c->path, c->rq);
+    c->routed = 1;
+    return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -801,28 +846,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    enum MHD_Result page;
+    if (fleet_dashboard_request(a->dash, conn, url, method, rq->too_big ? NULL : rq->body,
+                                rq->len, &page))
+        return page;
     const char *why = NULL;
-    unsigned st = authenticate(a->fleet, conn, &why);
+    unsigned st = authenticate(a, conn, method, &why);
     if (st)
         return error_json(conn, st, "%s", why);
     if (rq->too_big)
         return error_json(conn, 413, "request body larger than %d bytes", BODY_MAX);
     if (strncmp(url, "/api/v1/", 8) != 0)
         return error_json(conn, 404, "no such resource: the API is under /api/v1/");
-    pthread_mutex_lock(&a->fleet->lock);
-    struct fleet_store *s = a->fleet->store;
-    enum MHD_Result r;
-    if (s->ops->begin(s) < 0) {
-        r = error_json(conn, 500, "%s", fleet_store_error(s));
-    } else {
-        r = route(a->fleet, conn, method, url + 8, rq);
-        if (s->ops->commit(s) < 0) {
-            s->ops->rollback(s);
-            r = MHD_NO;
-        }
-    }
-    pthread_mutex_unlock(&a->fleet->lock);
-    return r;
+    /* One transaction (not retried: the response is queued inside it). */
+    struct route_call c = {conn, method, url + 8, rq, MHD_NO, 0};
+    char err[300];
+    if (fleet_transact(a->fleet, route_fn, &c, 0, err, sizeof err) < 0)
+        return c.routed ? MHD_NO : error_json(conn, 500, "%s", err);
+    return c.result;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -864,6 +905,12 @@ struct fleet_admin *fleet_admin_start(struct fleet *f, const char *bind, unsigne
         return NULL;
     }
     a->fleet = f;
+    a->dash = fleet_dashboard_new(f);
+    if (!a->dash) {
+        snprintf(err, err_size, "out of memory");
+        free(a);
+        return NULL;
+    }
     errno = 0;
     a->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, a,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -873,6 +920,7 @@ struct fleet_admin *fleet_admin_start(struct fleet *f, const char *bind, unsigne
     if (!a->d) {
         snprintf(err, err_size, "cannot listen on %s port %u%s%s", bind, port,
                  errno ? ": " : "", errno ? strerror(errno) : "");
+        fleet_dashboard_free(a->dash);
         free(a);
         return NULL;
     }
@@ -891,5 +939,6 @@ void fleet_admin_stop(struct fleet_admin *a)
     if (!a)
         return;
     MHD_stop_daemon(a->d);
+    fleet_dashboard_free(a->dash);
     free(a);
 }

@@ -22,4 +22,8 @@ void fleet_admin_stop(struct fleet_admin *a);
 int fleet_token_create(struct fleet *f, const char *name, char out[70], char *err,
                        size_t err_size);
 
+/* 1 when `token` is one of the stored admin tokens (hashed, compared in
+ * constant time with every stored hash), 0 when not, -1 on a store error. */
+int fleet_admin_token_ok(struct fleet *f, const char *token);
+
 #endif

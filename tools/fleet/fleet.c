@@ -61,6 +61,8 @@ struct fleet *fleet_open(const char *db, char *err, size_t err_size)
         return NULL;
     }
     pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->joined, NULL);
+    pthread_cond_init(&f->committed, NULL);
     return f;
 }
 
@@ -68,8 +70,16 @@ void fleet_close(struct fleet *f)
 {
     if (!f)
         return;
+    pthread_mutex_lock(&f->lock);
+    f->stopping = 1;
+    pthread_cond_broadcast(&f->joined);
+    pthread_mutex_unlock(&f->lock);
+    if (f->committer_running)
+        pthread_join(f->committer, NULL); /* it commits what is open first */
     f->store->ops->close(f->store);
     pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->joined);
+    pthread_cond_destroy(&f->committed);
     free(f);
 }
 
@@ -373,23 +383,67 @@ static void apply_report(struct fleet_device *d, const struct fleet_report *in, 
     }
     snprintf(d->address, sizeof d->address, "%s", in->address);
     d->last_seen = now;
+    d->checkins++;
+}
+
+/* A device as it is first seen, before its first check-in is applied. */
+static void new_device(const struct fleet_report *in, int64_t now, struct fleet_device *d)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->id, sizeof d->id, "%s", in->id);
+    snprintf(d->product, sizeof d->product, "%s", in->product);
+    snprintf(d->channel, sizeof d->channel, "stable");
+    d->first_seen = now;
+    d->bucket = fleet_bucket(in->id);
 }
 
 static int load_device(struct fleet *f, const struct fleet_report *in, int64_t now,
                        struct fleet_device *d)
 {
-    int r = f->store->ops->device_get(f->store, in->id, d);
+    struct fleet_store *s = f->store;
+    int r = s->ops->device_get(s, in->id, d);
     if (r < 0)
         return -1;
-    if (r == FLEET_NOT_FOUND) {
-        memset(d, 0, sizeof *d);
-        snprintf(d->id, sizeof d->id, "%s", in->id);
-        snprintf(d->channel, sizeof d->channel, "stable");
-        d->first_seen = now;
-        d->bucket = fleet_bucket(in->id);
-    }
+    if (r == FLEET_NOT_FOUND)
+        new_device(in, now, d);
+    /* a row register_device() added has not checked in yet: first seen */
+    int64_t prev_code = d->checkins == 0 ? -1 : (int64_t)d->version_code;
     apply_report(d, in, now);
+    /* the history behind the dashboard's versions over time: only changes */
+    if (s->ops->version_log && prev_code != (int64_t)d->version_code) {
+        struct fleet_version_change c;
+        memset(&c, 0, sizeof c);
+        snprintf(c.product, sizeof c.product, "%s", d->product);
+        snprintf(c.device, sizeof c.device, "%s", d->id);
+        snprintf(c.version, sizeof c.version, "%s", d->version);
+        c.at = now;
+        c.prev_code = prev_code;
+        c.code = d->version_code;
+        if (s->ops->version_log(s, &c) < 0)
+            return -1;
+    }
     return 0;
+}
+
+/* Several instances (no group commit): a device seen for the first time is
+ * added on its own, outside the serializable transaction of its check-in,
+ * which then only updates its row. New devices inserted side by side
+ * would otherwise conflict with each other's reads (PostgreSQL locks the
+ * index pages it reads) and be retried over and over. The row is the one
+ * load_device() would start from, so the decision is the same. */
+static int register_device(struct fleet *f, const struct fleet_report *in, int64_t now,
+                           char *err, size_t err_size)
+{
+    if (f->store->group_commit)
+        return 0;
+    struct fleet_device d;
+    new_device(in, now, &d);
+    pthread_mutex_lock(&f->lock);
+    int r = f->store->ops->device_add(f->store, &d);
+    if (r < 0)
+        snprintf(err, err_size, "%s", fleet_store_error(f->store));
+    pthread_mutex_unlock(&f->lock);
+    return r < 0 ? -1 : 0;
 }
 
 /* Every rollout the device takes part in is re-evaluated after its outcome. */
@@ -531,45 +585,270 @@ static int checkin_locked(struct fleet *f, const struct fleet_report *in, int64_
     return s->ops->device_put(s, &d);
 }
 
-int fleet_checkin(struct fleet *f, const struct fleet_report *in, int64_t now,
-                  struct fleet_answer *out)
+/* ---- Transactions ----------------------------------------------------------------- */
+
+#define CONFLICT_RETRIES 50
+#define GROUP_WINDOW_US 2000   /* longest wait for others to join a group */
+#define GROUP_GAP_US 300       /* a group closes when nobody joined for this long */
+#define GROUP_MAX 512
+
+static void deadline_in(struct timespec *t, long us)
 {
-    memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&f->lock);
+    clock_gettime(CLOCK_REALTIME, t);
+    t->tv_nsec += us * 1000;
+    t->tv_sec += t->tv_nsec / 1000000000;
+    t->tv_nsec %= 1000000000;
+}
+
+static int before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* One transaction on its own: begin, fn, commit. */
+static int run_once(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx)
+{
     struct fleet_store *s = f->store;
     int r = s->ops->begin(s);
     if (r == 0)
-        r = checkin_locked(f, in, now, out);
+        r = fn(f, ctx);
     if (r == 0)
         r = s->ops->commit(s);
     if (r < 0) {
-        snprintf(out->note, sizeof out->note, "fleet store: %.200s", fleet_store_error(s));
+        int conflict = s->conflict;
+        char why[sizeof s->error];
+        memcpy(why, s->error, sizeof why);
         s->ops->rollback(s);
+        memcpy(s->error, why, sizeof why);
+        s->conflict = conflict;
+    }
+    return r < 0 ? -1 : 0;
+}
+
+/* Run fn in a savepoint of the open group's transaction (opening one) and
+ * add p to the group's members. Called with f->lock held. 0, or -1 when
+ * the group could not be opened (then p is not added). */
+static int group_join(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx,
+                      struct fleet_pending *p)
+{
+    struct fleet_store *s = f->store;
+    if (!f->group_open) {
+        if (s->ops->begin(s) < 0) {
+            snprintf(p->err, sizeof p->err, "%s", fleet_store_error(s));
+            return -1;
+        }
+        f->group_open = 1;
+        f->group_size = 0;
+        f->group_members = NULL;
+    }
+    int r = s->ops->savepoint(s, FLEET_SAVEPOINT_BEGIN);
+    if (r == 0)
+        r = fn(f, ctx);
+    if (r < 0) {
+        snprintf(p->err, sizeof p->err, "%s", fleet_store_error(s));
+        s->ops->savepoint(s, FLEET_SAVEPOINT_UNDO);
+    } else if ((r = s->ops->savepoint(s, FLEET_SAVEPOINT_KEEP)) < 0) {
+        snprintf(p->err, sizeof p->err, "%s", fleet_store_error(s));
+    }
+    p->rc = r < 0 ? -1 : 0;
+    p->next = f->group_members;
+    f->group_members = p;
+    f->group_size++;
+    pthread_cond_signal(&f->joined);
+    return 0;
+}
+
+/* The committer: waits for a group, lets it grow while others keep
+ * joining (GROUP_GAP_US without a newcomer, GROUP_WINDOW_US at most),
+ * commits it, syncs it without the lock, then answers its members. */
+static void *committer(void *arg)
+{
+    struct fleet *f = arg;
+    struct fleet_store *s = f->store;
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        while (!f->stopping && !f->group_members)
+            pthread_cond_wait(&f->joined, &f->lock);
+        if (!f->group_members)
+            break;
+        struct timespec end, gap, now;
+        deadline_in(&end, GROUP_WINDOW_US);
+        while (f->group_size < GROUP_MAX && !f->stopping) {
+            unsigned seen = f->group_size;
+            deadline_in(&gap, GROUP_GAP_US);
+            if (before(&end, &gap))
+                gap = end;
+            while (f->group_size == seen &&
+                   pthread_cond_timedwait(&f->joined, &f->lock, &gap) == 0) {
+            }
+            clock_gettime(CLOCK_REALTIME, &now);
+            if (f->group_size == seen || !before(&now, &end))
+                break;
+        }
+        char why[sizeof s->error] = "";
+        int rc = s->ops->commit(s);
+        if (rc < 0) {
+            snprintf(why, sizeof why, "%s", fleet_store_error(s));
+            s->ops->rollback(s);
+        }
+        struct fleet_pending *members = f->group_members;
+        f->group_open = 0;
+        f->group_members = NULL;
+        pthread_mutex_unlock(&f->lock);
+        if (rc == 0)
+            rc = s->ops->sync(s, why, sizeof why);
+        while (members) {
+            struct fleet_pending *m = members;
+            members = m->next; /* m may be gone once done */
+            if (m->rc == 0 && rc < 0) {
+                snprintf(m->err, sizeof m->err, "%s", why);
+                m->rc = -1;
+            }
+            m->done(m);
+        }
+        pthread_mutex_lock(&f->lock);
     }
     pthread_mutex_unlock(&f->lock);
-    return r < 0 ? -1 : 0;
+    return NULL;
+}
+
+/* Start the committer on first use. Called with f->lock held. */
+static int committer_start(struct fleet *f, char *err, size_t err_size)
+{
+    if (f->committer_running)
+        return 0;
+    if (pthread_create(&f->committer, NULL, committer, f) != 0) {
+        snprintf(err, err_size, "cannot start the commit thread");
+        return -1;
+    }
+    f->committer_running = 1;
+    return 0;
+}
+
+static void blocking_done(struct fleet_pending *p)
+{
+    struct fleet *f = p->owner;
+    pthread_mutex_lock(&f->lock);
+    p->finished = 1;
+    pthread_cond_broadcast(&f->committed);
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* One transaction in the current group, waiting until it is durable.
+ * Called with f->lock held. */
+static int run_grouped(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
+                       size_t err_size)
+{
+    struct fleet_pending p;
+    memset(&p, 0, sizeof p);
+    p.done = blocking_done;
+    p.owner = f;
+    if (committer_start(f, err, err_size) < 0)
+        return -1;
+    if (group_join(f, fn, ctx, &p) < 0) {
+        snprintf(err, err_size, "%s", p.err);
+        return -1;
+    }
+    while (!p.finished)
+        pthread_cond_wait(&f->committed, &f->lock);
+    if (p.rc < 0)
+        snprintf(err, err_size, "%s", p.err);
+    return p.rc;
+}
+
+int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, int retry,
+                   char *err, size_t err_size)
+{
+    struct fleet_store *s = f->store;
+    int r = -1;
+    pthread_mutex_lock(&f->lock);
+    if (s->group_commit) {
+        r = run_grouped(f, fn, ctx, err, err_size);
+        pthread_mutex_unlock(&f->lock);
+        return r;
+    }
+    for (int attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
+        r = run_once(f, fn, ctx);
+        if (r == 0 || !retry || !s->conflict)
+            break;
+        /* the other side of the conflict finishes first: a short random wait */
+        pthread_mutex_unlock(&f->lock);
+        struct timespec t = {0, (long)(rand() % 2000 + 100) * 1000L * (attempt < 10 ? 1 : 4)};
+        nanosleep(&t, NULL);
+        pthread_mutex_lock(&f->lock);
+    }
+    if (r < 0)
+        snprintf(err, err_size, "%s%s", fleet_store_error(s),
+                 s->conflict ? " (conflicts kept recurring)" : "");
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+struct checkin_call {
+    const struct fleet_report *in;
+    int64_t now;
+    struct fleet_answer *out;
+};
+
+static int checkin_fn(struct fleet *f, void *ctx)
+{
+    struct checkin_call *c = ctx;
+    memset(c->out, 0, sizeof *c->out);
+    return checkin_locked(f, c->in, c->now, c->out);
+}
+
+int fleet_checkin(struct fleet *f, const struct fleet_report *in, int64_t now,
+                  struct fleet_answer *out)
+{
+    struct checkin_call c = {in, now, out};
+    char err[300];
+    if (register_device(f, in, now, err, sizeof err) < 0 ||
+        fleet_transact(f, checkin_fn, &c, 1, err, sizeof err) < 0) {
+        snprintf(out->note, sizeof out->note, "fleet store: %.200s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int fleet_checkin_submit(struct fleet *f, const struct fleet_report *in, int64_t now,
+                         struct fleet_answer *out, struct fleet_pending *p)
+{
+    if (!f->store->group_commit)
+        return fleet_checkin(f, in, now, out);
+    struct checkin_call c = {in, now, out};
+    pthread_mutex_lock(&f->lock);
+    int r = f->stopping ? (snprintf(p->err, sizeof p->err, "the server is stopping"), -1)
+                        : committer_start(f, p->err, sizeof p->err);
+    if (r == 0)
+        r = group_join(f, checkin_fn, &c, p);
+    pthread_mutex_unlock(&f->lock);
+    if (r < 0) {
+        snprintf(out->note, sizeof out->note, "fleet store: %.200s", p->err);
+        return -1;
+    }
+    return 1;
+}
+
+static int record_fn(struct fleet *f, void *ctx)
+{
+    const struct checkin_call *c = ctx;
+    struct fleet_device d;
+    if (load_device(f, c->in, c->now, &d) < 0)
+        return -1;
+    snprintf(d.decision, sizeof d.decision, "recorded (%s): the server answers it itself",
+             c->in->protocol);
+    return f->store->ops->device_put(f->store, &d);
 }
 
 int fleet_record(struct fleet *f, const struct fleet_report *in, int64_t now, char *err,
                  size_t err_size)
 {
-    pthread_mutex_lock(&f->lock);
-    struct fleet_store *s = f->store;
-    struct fleet_device d;
-    int r = s->ops->begin(s);
-    if (r == 0)
-        r = load_device(f, in, now, &d);
-    if (r == 0) {
-        snprintf(d.decision, sizeof d.decision, "recorded (%s): the server answers it itself",
-                 in->protocol);
-        r = s->ops->device_put(s, &d);
+    struct checkin_call c = {in, now, NULL};
+    char why[300];
+    if (register_device(f, in, now, why, sizeof why) < 0 ||
+        fleet_transact(f, record_fn, &c, 1, why, sizeof why) < 0) {
+        snprintf(err, err_size, "fleet store: %s", why);
+        return -1;
     }
-    if (r == 0)
-        r = s->ops->commit(s);
-    if (r < 0) {
-        snprintf(err, err_size, "fleet store: %s", fleet_store_error(s));
-        s->ops->rollback(s);
-    }
-    pthread_mutex_unlock(&f->lock);
-    return r < 0 ? -1 : 0;
+    return 0;
 }

@@ -4,8 +4,9 @@
  * (waves, automatic pause). docs/fleet.md describes the model.
  *
  * Everything a decision reads is in the store, and every decision runs in
- * one transaction under one lock, so a restart (or a crash) continues
- * exactly where it stopped. The server never signs: it only chooses among
+ * one transaction (serializable, retried on conflict, when several server
+ * instances share a PostgreSQL database), so a restart (or a crash)
+ * continues exactly where it stopped. The server never signs: it only chooses among
  * manifests that were signed offline by `fota release`.
  */
 #ifndef FOTA_FLEET_H
@@ -20,6 +21,16 @@
 struct fleet {
     struct fleet_store *store;
     pthread_mutex_t lock;
+    /* Group commit (a store with group_commit: SQLite): concurrent
+     * transactions share one database transaction, each inside a savepoint;
+     * a committer thread commits the group after a short window, syncs it
+     * without the lock (the next group already works meanwhile), and only
+     * then are its transactions answered. */
+    pthread_cond_t joined, committed;
+    pthread_t committer;
+    int committer_running, stopping, group_open;
+    unsigned group_size;
+    struct fleet_pending *group_members; /* of the open group */
     /* Trusted release keys: uploaded manifests must verify with one (the
      * server holds public keys only). n_keys 0: not checked. */
     uint8_t keys[4][65];
@@ -57,6 +68,32 @@ struct fleet_answer {
 /* Open the store (creating it), NULL with the cause in err. */
 struct fleet *fleet_open(const char *db, char *err, size_t err_size);
 void fleet_close(struct fleet *f);
+
+/* Run fn(f, ctx) in one transaction of the store: 0, or -1 with the cause
+ * in err. A serialization conflict (several instances on PostgreSQL) runs
+ * it again when `retry` is set, a bounded number of times; with group commit
+ * it returns once the group's commit is durable. fn must not keep state
+ * between runs. */
+int fleet_transact(struct fleet *f, int (*fn)(struct fleet *f, void *ctx), void *ctx, int retry,
+                   char *err, size_t err_size);
+
+/* A transaction waiting for its group's commit (group commit only). */
+struct fleet_pending {
+    struct fleet_pending *next;
+    int rc;                                  /* 0, or -1 with the cause in err */
+    char err[300];
+    void (*done)(struct fleet_pending *p);   /* from the committer thread, no lock held */
+    void *owner;                             /* the caller's */
+    int finished;                            /* for the blocking callers */
+};
+
+/* The check-in of fleet_checkin() without waiting for the commit, on a
+ * store with group commit: 1 when p->done(p) will be called once the
+ * answer in `out` is durable (p->rc then says whether it stands); 0 when
+ * it was decided at once (a store without group commit: fleet_checkin());
+ * -1 on failure (cause in out->note). */
+int fleet_checkin_submit(struct fleet *f, const struct fleet_report *in, int64_t now_ms,
+                         struct fleet_answer *out, struct fleet_pending *p);
 
 /* Record a check-in and decide the answer. 0, or -1 with the cause in
  * out->note (a store failure: answer 500). */

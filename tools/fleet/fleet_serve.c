@@ -3,11 +3,13 @@
 #include "fleet_serve.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "admin.h"
 #include "cli.h"
@@ -17,9 +19,59 @@
 #include "util.h"
 
 struct fleet_server {
-    struct fleet *fleet;
+    struct fleet *fleet;            /* pool[0]: also the admin API's */
+    struct fleet *pool[FLEET_PG_CONNECTIONS];
+    unsigned char busy[FLEET_PG_CONNECTIONS];
+    size_t n_pool;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
     struct fleet_admin *admin;
+    const char *artifacts;
+    unsigned pending;               /* check-ins waiting for their group's commit */
+    int stopping;
 };
+
+/* A check-in whose connection is suspended until its group is durable
+ * (group commit: the worker thread serves other connections meanwhile). */
+struct pending_checkin {
+    struct fleet_pending p;
+    struct fleet_server *srv;
+    struct MHD_Connection *conn;
+    struct fleet_report r;
+    struct fleet_answer a;
+    int head;
+};
+
+/* A connection of the pool for one check-in. SQLite has one, shared (its
+ * check-ins are grouped into commits); PostgreSQL one per check-in in
+ * flight, the database keeping them consistent. */
+static struct fleet *pool_take(struct fleet_server *s, size_t *slot)
+{
+    *slot = 0;
+    if (s->n_pool == 1)
+        return s->pool[0];
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        for (size_t i = 0; i < s->n_pool; i++)
+            if (!s->busy[i]) {
+                s->busy[i] = 1;
+                *slot = i;
+                pthread_mutex_unlock(&s->lock);
+                return s->pool[i];
+            }
+        pthread_cond_wait(&s->freed, &s->lock);
+    }
+}
+
+static void pool_give(struct fleet_server *s, size_t slot)
+{
+    if (s->n_pool == 1)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->busy[slot] = 0;
+    pthread_cond_signal(&s->freed);
+    pthread_mutex_unlock(&s->lock);
+}
 
 int fleet_serve_option(int argc, char **argv, int *i, struct fleet_serve_options *o)
 {
@@ -42,6 +94,12 @@ int fleet_serve_option(int argc, char **argv, int *i, struct fleet_serve_options
             return -1;
         }
         o->keys[o->n_keys++] = v;
+    } else if (!bad && (v = option_value(argc, argv, i, "--artifacts", &bad))) {
+        if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
+            fprintf(stderr, "fota serve: --artifacts %s: expected an http:// or https:// URL\n", v);
+            return -1;
+        }
+        o->artifacts = v;
     } else {
         return bad ? -1 : 0;
     }
@@ -54,19 +112,27 @@ struct fleet_server *fleet_serve_start(const struct fleet_serve_options *o)
     char err[512];
     if (!s)
         return NULL;
-    s->fleet = fleet_open(o->db, err, sizeof err);
-    if (!s->fleet) {
-        fprintf(stderr, "fota serve: %s\n", err);
-        free(s);
-        return NULL;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->freed, NULL);
+    s->artifacts = o->artifacts;
+    size_t n = fleet_store_is_pg(o->db) ? FLEET_PG_CONNECTIONS : 1;
+    for (; s->n_pool < n; s->n_pool++) {
+        s->pool[s->n_pool] = fleet_open(o->db, err, sizeof err);
+        if (!s->pool[s->n_pool]) {
+            fprintf(stderr, "fota serve: %s\n", err);
+            fleet_serve_stop(s);
+            return NULL;
+        }
     }
+    s->fleet = s->pool[0];
     for (size_t i = 0; i < o->n_keys; i++) {
         struct tool_key k;
         if (keys_load_any(o->keys[i], &k) < 0) {
             fleet_serve_stop(s);
             return NULL;
         }
-        memcpy(s->fleet->keys[s->fleet->n_keys++], k.pub, sizeof k.pub);
+        for (size_t j = 0; j < s->n_pool; j++)
+            memcpy(s->pool[j]->keys[s->pool[j]->n_keys++], k.pub, sizeof k.pub);
         keys_free(&k);
     }
     const char *bind = o->admin_bind ? o->admin_bind : "127.0.0.1";
@@ -89,7 +155,10 @@ void fleet_serve_stop(struct fleet_server *s)
     if (!s)
         return;
     fleet_admin_stop(s->admin);
-    fleet_close(s->fleet);
+    for (size_t i = 0; i < s->n_pool; i++)
+        fleet_close(s->pool[i]);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->freed);
     free(s);
 }
 
@@ -197,20 +266,171 @@ static void record_stock(struct fleet_server *s, struct MHD_Connection *conn, co
         }
         snprintf(r.address, sizeof r.address, "%s", peer);
         char err[300];
-        if (fleet_record(s->fleet, &r, fleet_now_ms(), err, sizeof err) < 0)
+        size_t slot;
+        struct fleet *f = pool_take(s, &slot);
+        if (fleet_record(f, &r, fleet_now_ms(), err, sizeof err) < 0)
             snprintf(note, note_size, "fleet: %.150s", err);
+        pool_give(s, slot);
         return;
     }
+}
+
+/* --artifacts: the image is on another host (nginx, a CDN, S3): the same
+ * path below that URL. The manifest, signed offline, names the image's
+ * SHA-256, so whatever that host serves is checked by the device. */
+static int redirect_artifact(struct fleet_server *s, struct MHD_Connection *conn,
+                             const char *method, const char *target, unsigned *status,
+                             uint64_t *body_bytes, char *note, size_t note_size,
+                             enum MHD_Result *ret)
+{
+    size_t base = strlen(s->artifacts);
+    while (base && s->artifacts[base - 1] == '/')
+        base--;
+    const char *path = target[0] == '/' ? target : "/";
+    char *location = malloc(base + strlen(path) + 1);
+    if (!location) {
+        *ret = MHD_NO;
+        return 1;
+    }
+    memcpy(location, s->artifacts, base);
+    strcpy(location + base, path);
+    static const char body[] = "302 Found: the image is on the artifact server\n";
+    int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    *ret = MHD_NO;
+    if (resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+        *ret = MHD_queue_response(conn, MHD_HTTP_FOUND, resp);
+        MHD_destroy_response(resp);
+    }
+    *status = MHD_HTTP_FOUND;
+    *body_bytes = head ? 0 : sizeof body - 1;
+    snprintf(note, note_size, "fleet: redirected to %.200s", location);
+    free(location);
+    return 1;
+}
+
+/* The answer of a decided check-in (a->note says why; -1: 500). */
+static enum MHD_Result answer(struct MHD_Connection *conn, int failed, const char *id,
+                              const struct fleet_answer *a, int head, unsigned *status,
+                              uint64_t *body_bytes, char *note, size_t note_size)
+{
+    if (failed) {
+        static const char body[] = "500 Internal Server Error\n";
+        snprintf(note, note_size, "fleet: %s", a->note);
+        *status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        *body_bytes = head ? 0 : sizeof body - 1;
+        return respond(conn, *status, body, sizeof body - 1, NULL, NULL);
+    }
+    snprintf(note, note_size, "fleet %s: %s", id, a->note);
+    *status = a->status;
+    *body_bytes = a->status == 200 && !head ? a->len : 0;
+    return respond(conn, a->status, a->status == 200 ? a->manifest : "",
+                   a->status == 200 ? a->len : 0, a->etag, a->note);
+}
+
+static void checkin_durable(struct fleet_pending *p)
+{
+    MHD_resume_connection(((struct pending_checkin *)p)->conn);
+}
+
+static void pending_end(struct fleet_server *s, struct pending_checkin *pc)
+{
+    pthread_mutex_lock(&s->lock);
+    s->pending--;
+    pthread_cond_broadcast(&s->freed);
+    pthread_mutex_unlock(&s->lock);
+    free(pc);
+}
+
+/* 1: a check-in may be suspended (counted), 0: the server is stopping. */
+static int pending_begin(struct fleet_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int ok = !s->stopping;
+    s->pending += (unsigned)ok;
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+/* Group commit: decide now, answer once the group is durable. Takes r;
+ * counted by pending_begin. */
+static int submit(struct fleet_server *s, struct MHD_Connection *conn, struct fleet_report *r,
+                  int head, enum MHD_Result *ret, void **pending)
+{
+    struct pending_checkin *pc = calloc(1, sizeof *pc);
+    if (!pc) {
+        free(r);
+        pending_end(s, NULL);
+        *ret = MHD_NO;
+        return 1;
+    }
+    pc->srv = s;
+    pc->conn = conn;
+    pc->r = *r;
+    pc->head = head;
+    pc->p.done = checkin_durable;
+    free(r);
+    /* suspended first: the committer may resume it before submit returns */
+    MHD_suspend_connection(conn);
+    int q = fleet_checkin_submit(s->fleet, &pc->r, fleet_now_ms(), &pc->a, &pc->p);
+    if (q <= 0) { /* decided (or failed) at once: answered on resumption */
+        pc->p.rc = q < 0 ? -1 : 0;
+        if (q < 0)
+            snprintf(pc->p.err, sizeof pc->p.err, "%s", pc->a.note);
+        MHD_resume_connection(conn);
+    }
+    *pending = pc;
+    *ret = MHD_YES;
+    return 1;
+}
+
+enum MHD_Result fleet_serve_finish(struct fleet_server *s, struct MHD_Connection *conn,
+                                   void **pending, unsigned *status, uint64_t *body_bytes,
+                                   char *note, size_t note_size)
+{
+    struct pending_checkin *pc = *pending;
+    *pending = NULL;
+    if (pc->p.rc < 0)
+        snprintf(pc->a.note, sizeof pc->a.note, "fleet store: %.200s", pc->p.err);
+    enum MHD_Result r = answer(conn, pc->p.rc < 0, pc->r.id, &pc->a, pc->head, status,
+                               body_bytes, note, note_size);
+    pending_end(s, pc);
+    return r;
+}
+
+void fleet_serve_forget(struct fleet_server *s, void *pending)
+{
+    if (pending)
+        pending_end(s, pending);
+}
+
+void fleet_serve_quiesce(struct fleet_server *s)
+{
+    if (!s)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1; /* from now on check-ins are answered without suspending */
+    while (s->pending && pthread_cond_timedwait(&s->freed, &s->lock, &until) == 0) {
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, const char *method,
                         const char *target, const char *peer, unsigned *status,
                         uint64_t *body_bytes, char *note, size_t note_size,
-                        enum MHD_Result *ret)
+                        enum MHD_Result *ret, void **pending)
 {
     if (!is_checkin_path(target)) {
         record_stock(s, conn, target, peer, note, note_size);
-        return 0;
+        return s->artifacts ? redirect_artifact(s, conn, method, target, status, body_bytes,
+                                                note, note_size, ret)
+                            : 0;
     }
     int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     struct header_scan h;
@@ -241,19 +461,15 @@ int fleet_serve_request(struct fleet_server *s, struct MHD_Connection *conn, con
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
         if (inm)
             snprintf(r->if_none_match, sizeof r->if_none_match, "%s", inm);
-        if (fleet_checkin(s->fleet, r, fleet_now_ms(), a) < 0) {
-            static const char body[] = "500 Internal Server Error\n";
-            snprintf(note, note_size, "fleet: %s", a->note);
-            *status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-            *body_bytes = head ? 0 : sizeof body - 1;
-            *ret = respond(conn, *status, body, sizeof body - 1, NULL, NULL);
-        } else {
-            snprintf(note, note_size, "fleet %s: %s", r->id, a->note);
-            *status = a->status;
-            *body_bytes = a->status == 200 && !head ? a->len : 0;
-            *ret = respond(conn, a->status, a->status == 200 ? a->manifest : "",
-                           a->status == 200 ? a->len : 0, a->etag, a->note);
+        if (s->n_pool == 1 && s->fleet->store->group_commit && pending && pending_begin(s)) {
+            free(a);
+            return submit(s, conn, r, head, ret, pending);
         }
+        size_t slot;
+        struct fleet *f = pool_take(s, &slot);
+        int failed = fleet_checkin(f, r, fleet_now_ms(), a) < 0;
+        pool_give(s, slot);
+        *ret = answer(conn, failed, r->id, a, head, status, body_bytes, note, note_size);
     }
     free(r);
     free(a);

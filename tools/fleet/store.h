@@ -1,9 +1,9 @@
 /*
  * The fleet server's storage: one small interface, one file per backend.
  *
- * store_sqlite.c implements it on SQLite (WAL, versioned schema with
- * migrations). A second backend (PostgreSQL) is one more file filling a
- * struct fleet_store_ops and one more case in fleet_store_open(). The
+ * store_sql.c implements it once on SQL, above a driver for SQLite
+ * (store_sqlite.c: WAL) and one for PostgreSQL (store_pg.c); both keep the
+ * same versioned schema with migrations. The
  * decisions (fleet.c) only ever see these records, so every decision can be
  * recomputed from what is stored.
  *
@@ -47,6 +47,7 @@ struct fleet_device {
     uint32_t bucket;                      /* from the id, 0..FLEET_BUCKETS-1 */
     uint32_t offered_sequence;            /* highest sequence ever offered to it */
     char decision[FLEET_TEXT_MAX];        /* what the server answered last, and why */
+    int64_t checkins;                     /* check-ins recorded, all time */
 };
 
 struct fleet_release {
@@ -99,6 +100,17 @@ struct fleet_member {
     int64_t offered, decided;             /* Unix ms */
     char prior_outcome[48];               /* the device's Last at the offer */
     char outcome[48];                     /* what decided it */
+};
+
+/* A device's running version changed (or a new device appeared: prev_code
+ * -1), as recorded at a check-in: the history behind "versions over time". */
+struct fleet_version_change {
+    char product[FLEET_PRODUCT_MAX + 1];
+    int64_t at;                           /* Unix ms */
+    char device[FLEET_ID_MAX + 1];
+    int64_t prev_code;                    /* -1: first seen */
+    uint32_t code;
+    char version[FLEET_NAME_MAX + 1];     /* the version string the device sent, or "" */
 };
 
 struct fleet_counts {
@@ -165,19 +177,47 @@ struct fleet_store_ops {
     /* Every stored token hash, for a comparison that looks at all of them. */
     int (*token_hashes)(struct fleet_store *s,
                         int (*cb)(void *ctx, const uint8_t hash[32]), void *ctx);
+
+    /* Inside a transaction: FLEET_SAVEPOINT_BEGIN one, then KEEP (release)
+     * or UNDO (roll back to it and release) its changes. */
+    int (*savepoint)(struct fleet_store *s, int action);
+    /* Make what was committed durable (a store whose commit does not sync
+     * by itself: SQLite with group_commit). Runs without the caller's lock,
+     * beside other calls on the store: 0, or FLEET_ERR with the cause in
+     * `why` (not in the shared error). */
+    int (*sync)(struct fleet_store *s, char *why, size_t why_size);
+    /* Store `d` unless a device of its id exists (then nothing changes). */
+    int (*device_add)(struct fleet_store *s, const struct fleet_device *d);
+
+    /* Version history (optional: NULL in a backend without it; the
+     * dashboard then has no versions-over-time plot). */
+    int (*version_log)(struct fleet_store *s, const struct fleet_version_change *c);
+    /* Changes of `product` ("" any), oldest first; cb returns non-zero to stop. */
+    int (*version_history)(struct fleet_store *s, const char *product,
+                           int (*cb)(void *ctx, const struct fleet_version_change *c),
+                           void *ctx);
 };
+
+enum { FLEET_SAVEPOINT_BEGIN, FLEET_SAVEPOINT_KEEP, FLEET_SAVEPOINT_UNDO };
 
 struct fleet_store {
     const struct fleet_store_ops *ops;
     char error[256];
+    int conflict;   /* the last failure was a serialization conflict: retry the transaction */
+    int duplicate;  /* the last failure was a unique-key violation */
+    int group_commit; /* one connection for the process: fleet.c batches commits
+                       * and calls sync after each commit */
 };
 
-/* Open (creating and migrating) the store named by `where`: a SQLite file
- * path (a postgresql:// URL is for the next backend). NULL with the cause
- * in `err` on failure. */
+/* Open (creating and migrating) the store named by `where`: a
+ * postgresql:// (or postgres://) URL, else a SQLite file path. NULL with the
+ * cause in `err` on failure. */
 struct fleet_store *fleet_store_open(const char *where, char *err, size_t err_size);
+/* 1 when `where` names a PostgreSQL database */
+int fleet_store_is_pg(const char *where);
 
 struct fleet_store *fleet_store_sqlite_open(const char *path, char *err, size_t err_size);
+struct fleet_store *fleet_store_pg_open(const char *url, char *err, size_t err_size);
 
 static inline const char *fleet_store_error(const struct fleet_store *s)
 {

@@ -1,0 +1,22 @@
+# Writes OUT, a C file holding the dashboard's files (FILES, |-separated
+# paths) as byte arrays (tools/fleet/dashboard_assets.h). Run by the build
+# whenever one of them changes: cmake -DOUT=... -DFILES=... -P embed.cmake
+string(REPLACE "|" ";" FILES "${FILES}")
+set(body "/* Generated from tools/fleet/dashboard/ by embed.cmake: do not edit. */\n#include \"dashboard_assets.h\"\n\n")
+set(table "")
+set(i 0)
+foreach(file ${FILES})
+  get_filename_component(name ${file} NAME)
+  file(READ ${file} hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR size "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(REGEX REPLACE "((0x..,){16})" "\\1\n    " bytes "${bytes}")
+  string(APPEND body "static const unsigned char asset_${i}[] = {\n    ${bytes}0};\n")
+  string(APPEND table "    {\"${name}\", asset_${i}, ${size}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst struct fleet_asset fleet_dashboard_assets[] = {\n${table}};\n")
+string(APPEND body "const size_t fleet_dashboard_asset_count = ${i};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(RENAME ${OUT}.tmp ${OUT})
