@@ -3,19 +3,7 @@
 # simulated ESP32 device that updates itself from v1 to v2 and confirms.
 # Usage: scripts/demo.sh   (installs missing Debian packages, builds, runs)
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/scripts/deps.sh" build
-cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$top/build" -j"$(nproc)" --target fota >/dev/null
-fota="$top/build/tools/fota"
-
-work="$top/demo-work"
-rm -rf "$work"
-mkdir -p "$work"
-server_pid=
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
-
-step() { printf '\n=== %s\n' "$*"; }
+. "$(dirname "$0")/demo-prelude.sh" demo-work
 
 step "1. A signing key (kept offline in real life) and two firmware builds"
 mkdir -p "$work/keys"

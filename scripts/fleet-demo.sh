@@ -10,18 +10,7 @@
 #        FOTA_DEMO_SCREENSHOT=FILE.png: a screenshot of the dashboard with the paused rollout
 #        (docs/fleet-dashboard.png is one; needs scripts/deps.sh test: chromium, npm ci)
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/scripts/deps.sh" build
-cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$top/build" -j"$(nproc)" --target fota >/dev/null
-fota="$top/build/tools/fota"
-
-work="$top/demo-work/fleet"
-rm -rf "$work"
-mkdir -p "$work"
-server_pid=
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
-step() { printf '\n=== %s\n' "$*"; }
+. "$(dirname "$0")/demo-prelude.sh" demo-work/fleet
 run() { printf '$ %s\n' "$*" | sed "s|$fota|fota|g; s|$work/||g"; "$@"; }
 # run_head N CMD...: the first N lines of what CMD prints
 run_head() { local n=$1; shift; run "$@" >"$work/out.txt"; head -n "$n" "$work/out.txt"; }

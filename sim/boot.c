@@ -29,6 +29,19 @@ void sim_layout_default(struct sim_layout *l, uint32_t slot_size,
     l->flash_size = first + 2 * slot;
 }
 
+int sim_layout_add_data(struct sim_layout *l, const char *label, uint32_t size)
+{
+    uint32_t align = 0x10000;
+    size_t n = label ? strlen(label) : 0;
+    if (n == 0 || n >= sizeof l->data_label || size == 0 || size > (64u << 20))
+        return -1;
+    memcpy(l->data_label, label, n + 1);
+    l->data_addr = (l->flash_size + align - 1) / align * align;
+    l->data_size = (size + align - 1) / align * align;
+    l->flash_size = l->data_addr + l->data_size;
+    return 0;
+}
+
 static const char *state_name(uint32_t s)
 {
     static const char *names[] = {"new", "pending-verify", "valid", "aborted", "undefined"};
@@ -112,6 +125,16 @@ static int boot_slot_state(void *ctx, int slot, int *state)
     return 0;
 }
 
+static int boot_data_partition(void *ctx, const char *label, struct fota_slot *out)
+{
+    struct sim_boot *b = ctx;
+    if (b->layout.data_size == 0 || strcmp(label, b->layout.data_label) != 0)
+        return FOTA_ERR_NOT_SUPPORTED;
+    out->addr = b->layout.data_addr;
+    out->size = b->layout.data_size;
+    return 0;
+}
+
 int sim_boot_init(struct sim_boot *b, struct sim_flash *flash,
                          const struct sim_layout *layout, const struct fota_crypto *crypto)
 {
@@ -126,6 +149,7 @@ int sim_boot_init(struct sim_boot *b, struct sim_flash *flash,
     b->iface.confirm = boot_confirm;
     b->iface.rollback = boot_rollback;
     b->iface.slot_state = boot_slot_state;
+    b->iface.data_partition = boot_data_partition;
     return fota_record_init(&b->otadata, &flash->iface, layout->otadata_addr,
                             layout->otadata_size, sizeof b->data);
 }

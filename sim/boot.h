@@ -22,9 +22,16 @@ struct sim_layout {
     uint32_t slot_addr[2];
     uint32_t slot_size;
     uint32_t flash_size;
+    /* Optional: a data partition (LittleFS, SPIFFS, FAT) after the slots;
+     * data_size 0: none (docs/data-partitions.md). */
+    uint32_t data_addr, data_size;
+    char data_label[17];
 };
 void sim_layout_default(struct sim_layout *l, uint32_t slot_size,
                                uint32_t sector_size);
+/* Append a data partition of `size` bytes (rounded up to 64 KiB) labelled
+ * `label` (1..16 characters) after the slots. Returns 0 or -1. */
+int sim_layout_add_data(struct sim_layout *l, const char *label, uint32_t size);
 
 /* The boot data the simulated bootloader keeps in otadata. */
 struct sim_bootdata {

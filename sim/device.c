@@ -85,12 +85,38 @@ static void on_progress(void *ctx, uint32_t done, uint32_t total)
     }
 }
 
+/* The application's data partition: mounted only when the agent says it
+ * holds a whole image (docs/data-partitions.md). */
+static void mount_data(struct sim_device *d)
+{
+    uint8_t sha[32];
+    char hex[17];
+    if (d->layout.data_size == 0 || d->data_mounted ||
+        !fota_data_ready(&d->agent, d->layout.data_label))
+        return;
+    d->data_mounted = 1;
+    fota_sha256_digest(&fota_crypto_mbedtls, d->flash->mem + d->layout.data_addr,
+                       d->layout.data_size, sha);
+    for (int i = 0; i < 8; i++)
+        snprintf(hex + 2 * i, 3, "%02x", sha[i]);
+    say(d, "  app: mounted data partition '%s' (%u bytes at 0x%x, sha256 of the partition %s...)\n",
+        d->layout.data_label, (unsigned)d->layout.data_size, (unsigned)d->layout.data_addr, hex);
+    if (d->opt->mounted)
+        d->opt->mounted(d->opt->booted_ctx, d);
+}
+
 static void on_event(void *ctx, int event, const struct fota *f)
 {
-    const struct sim_device *d = ctx;
-    (void)f;
+    struct sim_device *d = ctx;
+    const char *label = fota_data_label(f);
     if (d->opt->verbose)
         say(d, "  event: %s\n", fota_event_name(event));
+    if (event == FOTA_EV_DATA_WRITING && d->data_mounted) {
+        d->data_mounted = 0;
+        say(d, "  app: unmounted data partition '%s' for the update\n", label ? label : "?");
+    } else if (event == FOTA_EV_DATA_READY) {
+        mount_data(d);
+    }
 }
 
 static int on_pre_update(void *ctx)
@@ -320,6 +346,16 @@ int sim_device_boot_once(struct sim_device *d)
     if (r < 0)
         return failed(d, r, fota_last_message(&d->agent)[0] ? fota_last_message(&d->agent)
                                                         : "agent configuration rejected");
+    d->data_mounted = 0;
+    if (d->layout.data_size && !fota_data_ready(&d->agent, d->layout.data_label)) {
+        /* a power cut interrupted the copy of a new data image: finish it
+         * from the staged image before mounting anything */
+        say(d, "  app: data partition '%s' is being written: finishing the copy\n",
+            d->layout.data_label);
+        if ((r = fota_data_finish(&d->agent)) < 0)
+            return failed(d, r, fota_last_message(&d->agent));
+    }
+    mount_data(d);
     int st = fota_running_state(&d->agent);
     if (st != FOTA_IMG_VALID) {
         if ((r = fota_confirm(&d->agent)) < 0)

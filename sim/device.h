@@ -58,6 +58,9 @@ struct sim_options {
      * application runs: the power-cut harness checks its invariants here. */
     void (*booted)(void *ctx, const struct sim_device *d);
     void *booted_ctx;
+    /* Optional: called when the application mounts the data partition (the
+     * layout's), which it does only when fota_data_ready() says so. */
+    void (*mounted)(void *ctx, const struct sim_device *d);
 };
 
 enum sim_outcome {
@@ -98,6 +101,7 @@ struct sim_device {
     char message[FOTA_MSG_MAX];
     char first_version[33];
     const char *transport_used;
+    int data_mounted;         /* the application has the data partition mounted */
     /* Simulated time (timing model): the run so far, and the last check that
      * installed an update (check, download, verify, activate) */
     struct sim_clock clock;

@@ -20,7 +20,14 @@
  * persistent state). The step machine at the end of this file dispatches:
  * every fota_step() does one bounded piece: one connect, one send, one read,
  * a few sector erases, or one chunk of read-back.
- */#include "fota/fota.h"
+ *
+ * Why ~550 lines: steps 1 to 3 and the step machine that runs them stay in
+ * one file so that the policy reads top to bottom in the order an update
+ * happens; check_manifest() is every manifest rule in one function on
+ * purpose (one place to audit). Steps 4 to 8 are in download.c and
+ * activate.c.
+ */
+#include "fota/fota.h"
 
 #include <string.h>
 
@@ -40,8 +47,8 @@ const char *fota_event_name(int event)
 {
     static const char *names[] = {"checking",  "no-update", "update-available", "downloading",
                                   "retrying",  "verified",  "activated",        "confirmed",
-                                  "rolled-back", "failed"};
-    return event >= 0 && event <= FOTA_EV_FAILED ? names[event] : "unknown";
+                                  "rolled-back", "failed", "data-writing", "data-ready"};
+    return event >= 0 && event <= FOTA_EV_DATA_READY ? names[event] : "unknown";
 }
 
 void fota_emit(struct fota *f, int event)
@@ -136,6 +143,7 @@ static int set_url_from_config(struct fota *f)
         return fota_fail(&f->report, FOTA_ERR_BUFFER_TOO_SMALL,
                          "manifest URL does not fit the %u-byte URL buffer",
                          (unsigned)f->buf.url_size);
+    fota_session_close(&f->session); /* the URL changes: no connection kept for it */
     memcpy(f->buf.url, src, head);
     if (mac_len)
         memcpy(f->buf.url + head, mac, mac_len);
@@ -149,10 +157,7 @@ static int begin_attempt(struct fota *f)
     struct fota_update *u = &f->update;
     fota_session_begin(&f->session);
     if (u->fetching_image) {
-        /* keep what was downloaded; continue with Range */
-        memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
-        fota_session_get(&f->session, u->artifact ? "patch" : "image",
-                         u->artifact ? u->patch_offset : u->offset, 0);
+        fota_download_request(f); /* keep what was downloaded; continue with Range */
     } else {
         int r = set_url_from_config(f);
         if (r < 0)
@@ -195,9 +200,6 @@ static int on_manifest_body(struct fota *f, const uint8_t *data, size_t len)
 
 /* ---- 3. Verify the manifest ------------------------------------------------ */
 
-/* Every check of a manifest, in order, each with its own error. Returns
- * FOTA_UPDATE_AVAILABLE, FOTA_NO_UPDATE (the version runs already) or the
- * error. Raises the highest sequence seen. */
 /* Nothing newer: If-None-Match from now on, with the manifest's ETag kept in
  * the agent state so that the first check after a reboot gets a 304 too. */
 static int nothing_newer(struct fota *f, uint32_t prev_crc, const char *prev_etag)
@@ -217,6 +219,9 @@ static int nothing_newer(struct fota *f, uint32_t prev_crc, const char *prev_eta
     return FOTA_NO_UPDATE;
 }
 
+/* Every check of a manifest, in order, each with its own error. Returns
+ * FOTA_UPDATE_AVAILABLE, FOTA_NO_UPDATE (the version runs already) or the
+ * error. Raises the highest sequence seen. */
 static int check_manifest(struct fota *f)
 {
     struct fota_manifest *m = &f->update.manifest;
@@ -297,6 +302,8 @@ static int check_manifest(struct fota *f)
     if (m->size == 0 || m->size > slot->size)
         return fota_fail(rep, FOTA_ERR_TOO_BIG, "image of %u bytes does not fit slot %d (%u bytes)",
                          (unsigned)m->size, f->writer.index, (unsigned)slot->size);
+    if ((r = fota_data_check(f)) < 0)
+        return r; /* a data image this device cannot take: refused before any erase */
     fota_log(c, FOTA_LOG_INFO, "update available: %s (code %u), running %s (code %u)",
              m->version, (unsigned)m->version_code, c->version ? c->version : "?",
              (unsigned)c->version_code);
@@ -309,7 +316,9 @@ static int on_manifest_done(struct fota *f)
     int r = check_manifest(f);
     if (r != FOTA_UPDATE_AVAILABLE || f->cfg->check_only)
         return r;
-    return fota_download_start(f);
+    f->update.data_index = 0;
+    f->update.data_active = 0;
+    return fota_data_next(f); /* data images first, then the application */
 }
 
 /* ---- The step machine -------------------------------------------------------------- */
@@ -385,11 +394,20 @@ int fota_start(struct fota *f)
     u->fetching_image = 0;
     u->artifact = 0;
     u->artifact_failed = 0;
+    u->data_active = 0;
+    u->data_installed = 0;
     f->report.err = 0;
     f->report.msg[0] = '\0';
     u->result = FOTA_RUNNING;
     fota_log(f->cfg, FOTA_LOG_DEBUG, "check started");
     fota_emit(f, FOTA_EV_CHECKING);
+    if (f->state.persist.data_busy) {
+        /* a data copy a power cut interrupted comes first: the staged image
+         * waits in the slot the check would overwrite */
+        u->data_pos = 0;
+        u->phase = FOTA_PH_DATACOPY;
+        return 0;
+    }
     int b = begin_attempt(f);
     return b == FOTA_RUNNING ? 0 : b;
 }
@@ -475,6 +493,19 @@ int fota_step(struct fota *f)
     case FOTA_PH_ACTIVATE:
         r = fota_activate(f);
         break;
+    case FOTA_PH_DATAHASH:
+        r = fota_data_hash_step(f);
+        break;
+    case FOTA_PH_DATACOPY:
+        /* once the partition compares equal, the manifest again: the next
+         * data image or the application */
+        r = fota_data_copy_step(f);
+        if (r == 0) {
+            u->fetching_image = 0;
+            u->data_active = 0;
+            r = begin_attempt(f);
+        }
+        break;
     default:
         r = fota_fail(&f->report, FOTA_ERR_INTERNAL, "the agent is in no known phase (%u)",
                       (unsigned)u->phase);
@@ -531,7 +562,11 @@ int fota_last_error(const struct fota *f)
 
 const char *fota_last_message(const struct fota *f)
 {
+#ifdef FOTA_NO_MESSAGES
+    return f && f->report.err ? fota_strerror(f->report.err) : "";
+#else
     return f ? f->report.msg : "";
+#endif
 }
 
 const struct fota_manifest *fota_last_manifest(const struct fota *f)

@@ -39,6 +39,15 @@ static int hash_update(struct fota *f, const uint8_t *data, size_t len)
 
 /* ---- 4. Accept: start or resume the image ----------------------------------- */
 
+void fota_download_request(struct fota *f)
+{
+    struct fota_update *u = &f->update;
+    fota_session_retarget(&f->session, &f->buf, u->manifest.url);
+    memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
+    fota_session_get(&f->session, u->artifact ? "patch" : "image",
+                     u->artifact ? u->patch_offset : u->offset, 0);
+}
+
 /* Prepare the image download: resolve its URL, and resume when the slot
  * already holds part of this very image. */
 int fota_download_start(struct fota *f)
@@ -64,7 +73,7 @@ int fota_download_start(struct fota *f)
     u->offset = 0;
     fota_slot_writer_restart(&f->writer, 0);
     f->writer.end = m->size;
-    u->header_checked = 0;
+    u->header_checked = u->data_active ? 1 : 0; /* a data image has no ESP header */
     u->hook_ran = 0;
     u->patch_offset = 0;
     if ((r = hash_start(f)) < 0)
@@ -94,8 +103,7 @@ int fota_download_start(struct fota *f)
     fota_log(f->cfg, FOTA_LOG_INFO, "downloading %s: %u bytes into slot %d", m->version,
              (unsigned)m->size, f->writer.index);
     fota_emit(f, FOTA_EV_DOWNLOADING);
-    memcpy(f->buf.url, m->url, strlen(m->url) + 1);
-    fota_session_get(&f->session, a ? "patch" : "image", 0, 0);
+    fota_download_request(f);
     u->phase = FOTA_PH_EXCHANGE;
     return FOTA_RUNNING;
 }
@@ -131,7 +139,8 @@ int fota_download_rehash(struct fota *f)
         return n;
     if (n > 0) {
         struct fota_esp_header eh;
-        if (at == 0 && fota_esp_check_header(f->buf.rx, (size_t)n, f->cfg->chip, &eh) < 0) {
+        if (at == 0 && !u->data_active &&
+            fota_esp_check_header(f->buf.rx, (size_t)n, f->cfg->chip, &eh) < 0) {
             /* not what we wrote: start over */
             fota_log(f->cfg, FOTA_LOG_WARN,
                      "slot %d does not hold the start of the image being resumed: downloading "
@@ -153,9 +162,7 @@ int fota_download_rehash(struct fota *f)
             return r;
         u->patch_offset = f->state.persist.dl_patch_offset;
     }
-    memcpy(f->buf.url, u->manifest.url, strlen(u->manifest.url) + 1);
-    fota_session_get(&f->session, u->artifact ? "patch" : "image",
-                     u->artifact ? u->patch_offset : u->offset, 0);
+    fota_download_request(f);
     u->phase = FOTA_PH_EXCHANGE;
     return FOTA_RUNNING;
 }
@@ -201,7 +208,7 @@ int fota_download_headers(struct fota *f)
                  st);
         u->offset = 0;
         fota_slot_writer_restart(&f->writer, 0);
-        u->header_checked = 0;
+        u->header_checked = u->data_active ? 1 : 0;
         if ((r = hash_start(f)) < 0)
             return r;
         u->persisted_at = 0;
@@ -451,6 +458,8 @@ int fota_download_readback(struct fota *f)
     }
     fota_log(f->cfg, FOTA_LOG_INFO, "verified %u bytes, SHA-256 matches the signed manifest",
              (unsigned)u->manifest.size);
+    if (u->data_active)
+        return fota_data_copy_begin(f); /* a staged data image: into its partition */
     fota_emit(f, FOTA_EV_VERIFIED);
     u->phase = FOTA_PH_ACTIVATE;
     return FOTA_RUNNING;

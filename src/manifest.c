@@ -3,6 +3,11 @@
  * Format: docs/manifest.md. The exact bytes are signed, so the parser accepts
  * one spelling only (no CR, no extra spaces, no leading zeros, lower-case hex)
  * and rejects anything it does not understand.
+ *
+ * Why one file of ~570 lines: everything here is the syntax of one signed
+ * document and its values (chip names, version codes, UTC times, artifact
+ * lines) and the check of its signature; the tools and the agent use these
+ * parsers only through the manifest's rules.
  */
 #include "fota/manifest.h"
 
@@ -284,6 +289,7 @@ enum field {
     F_EXPIRES,
     F_PROJECT,
     F_ARTIFACT,
+    F_DATA,
     F_COUNT
 };
 
@@ -306,6 +312,7 @@ static const char *const field_names[F_COUNT] = {
     [F_EXPIRES] = "expires",
     [F_PROJECT] = "project",
     [F_ARTIFACT] = "artifact",
+    [F_DATA] = "data",
 };
 
 static int field_from_key(const char *k, size_t len)
@@ -326,13 +333,36 @@ static size_t next_word(const char *v, size_t len, size_t *pos)
     return n;
 }
 
+/* "SIZE SHA256 URL" of a file an artifact or data line names, from *pos on:
+ * a size > 0, 64 hex digits, and where the URL is in the manifest text. */
+static int parse_file_words(const char *v, size_t len, size_t text_off, size_t *pos,
+                            uint32_t *size, uint8_t sha256[32], uint16_t *url_offset,
+                            uint16_t *url_len)
+{
+    const char *w = v + *pos;
+    size_t n = next_word(v, len, pos), url_at;
+    if (parse_u32(w, n, size) || *size == 0)
+        return -1;
+    w = v + *pos;
+    n = next_word(v, len, pos);
+    if (parse_hex(w, n, sha256, 32))
+        return -1;
+    url_at = *pos;
+    n = next_word(v, len, pos);
+    if (n == 0 || n > FOTA_MANIFEST_URL_MAX || text_off + url_at > UINT16_MAX)
+        return -1;
+    *url_offset = (uint16_t)(text_off + url_at);
+    *url_len = (uint16_t)n;
+    return 0;
+}
+
 /* "compressed SIZE SHA256 URL" or "delta SIZE SHA256 URL BASE-SIZE BASE-SHA256"
  * (docs/manifest.md, "Artifacts"). `text_off` is where the value starts in
  * the manifest text, for the URL's offset. */
 static int parse_artifact(const char *v, size_t len, size_t text_off, struct fota_manifest *m)
 {
     struct fota_manifest_artifact *a;
-    size_t pos = 0, n, url_at;
+    size_t pos = 0, n;
     const char *w;
 
     if (m->n_artifacts == FOTA_MANIFEST_MAX_ARTIFACTS)
@@ -347,20 +377,9 @@ static int parse_artifact(const char *v, size_t len, size_t text_off, struct fot
         a->kind = FOTA_ARTIFACT_DELTA;
     else
         return -1;
-    w = v + pos;
-    n = next_word(v, len, &pos);
-    if (parse_u32(w, n, &a->size) || a->size == 0)
+    if (parse_file_words(v, len, text_off, &pos, &a->size, a->sha256, &a->url_offset,
+                         &a->url_len))
         return -1;
-    w = v + pos;
-    n = next_word(v, len, &pos);
-    if (parse_hex(w, n, a->sha256, sizeof a->sha256))
-        return -1;
-    url_at = pos;
-    n = next_word(v, len, &pos);
-    if (n == 0 || n > FOTA_MANIFEST_URL_MAX || text_off + url_at > UINT16_MAX)
-        return -1;
-    a->url_offset = (uint16_t)(text_off + url_at);
-    a->url_len = (uint16_t)n;
     if (a->kind == FOTA_ARTIFACT_DELTA) {
         w = v + pos;
         n = next_word(v, len, &pos);
@@ -377,6 +396,51 @@ static int parse_artifact(const char *v, size_t len, size_t text_off, struct fot
     return 0;
 }
 
+/* A partition label: 1..16 of a-z A-Z 0-9 _ - . (what ESP-IDF's partition
+ * tables and the Arduino cores use). */
+static int parse_label(const char *s, size_t len, char *out)
+{
+    if (len == 0 || len > FOTA_DATA_LABEL_MAX)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return -1;
+    }
+    memcpy(out, s, len);
+    out[len] = 0;
+    return 0;
+}
+
+/* "LABEL SIZE SHA256 URL" (docs/manifest.md, "Data images"); one line per
+ * partition. */
+static int parse_data(const char *v, size_t len, size_t text_off, struct fota_manifest *m)
+{
+    struct fota_manifest_data *d;
+    size_t pos = 0, n;
+    const char *w;
+
+    if (m->n_data == FOTA_MANIFEST_MAX_DATA)
+        return -1;
+    d = &m->data[m->n_data];
+    memset(d, 0, sizeof *d);
+    w = v + pos;
+    n = next_word(v, len, &pos);
+    if (parse_label(w, n, d->label))
+        return -1;
+    for (unsigned i = 0; i < m->n_data; i++)
+        if (str_eq(m->data[i].label, d->label))
+            return -1; /* one image per partition */
+    if (parse_file_words(v, len, text_off, &pos, &d->size, d->sha256, &d->url_offset,
+                         &d->url_len))
+        return -1;
+    if (pos != len || v[len - 1] == ' ')
+        return -1;
+    m->n_data++;
+    return 0;
+}
+
 static int parse_value(int field, const char *v, size_t len, struct fota_manifest *m)
 {
     char chip[16];
@@ -384,8 +448,8 @@ static int parse_value(int field, const char *v, size_t len, struct fota_manifes
 
     switch (field) {
     case F_FORMAT:
-        return parse_u32(v, len, &m->format) || (m->format != FOTA_MANIFEST_FORMAT &&
-                                                 m->format != FOTA_MANIFEST_FORMAT_ARTIFACTS)
+        return parse_u32(v, len, &m->format) || m->format < FOTA_MANIFEST_FORMAT ||
+                       m->format > FOTA_MANIFEST_FORMAT_DATA
                    ? -1
                    : 0;
     case F_PRODUCT:
@@ -473,14 +537,20 @@ int fota_manifest_parse(const char *text, size_t len, struct fota_manifest *out,
             goto fail;
 
         field = field_from_key(text + start, colon - start);
-        if (field < 0 || (seen & (1u << field) && field != F_ARTIFACT))
+        if (field < 0 || (seen & (1u << field) && field != F_ARTIFACT && field != F_DATA))
             goto fail; /* unknown or duplicate key */
         if ((line == 1) != (field == F_FORMAT))
             goto fail; /* the format line comes first, so a reader knows the rules */
         if (field == F_ARTIFACT) {
-            /* format 2 only: a format-1 reader would refuse the line */
-            if (out->format != FOTA_MANIFEST_FORMAT_ARTIFACTS ||
+            /* format 2 and up: a format-1 reader would refuse the line */
+            if (out->format < FOTA_MANIFEST_FORMAT_ARTIFACTS ||
                 parse_artifact(text + vstart, end - vstart, vstart, out) != 0)
+                goto fail;
+        } else if (field == F_DATA) {
+            /* format 3 only: a device that cannot install data images
+             * refuses the whole release at line 1, never half of it */
+            if (out->format != FOTA_MANIFEST_FORMAT_DATA ||
+                parse_data(text + vstart, end - vstart, vstart, out) != 0)
                 goto fail;
         } else if (parse_value(field, text + vstart, end - vstart, out) != 0) {
             goto fail;

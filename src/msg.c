@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "fota/fota.h"
+#include "fota/url.h"
 
+#ifndef FOTA_NO_MESSAGES
 struct out {
     char *buf;
     size_t size;
@@ -68,6 +70,17 @@ size_t fota_vmsgf(char *out, size_t size, const char *fmt, va_list ap)
             }
             break;
         }
+        case 'H': { /* the host of an absolute URL */
+            struct fota_url u;
+            const char *url = va_arg(ap, const char *);
+            if (url && fota_url_parse(url, &u) == 0) {
+                for (size_t i = 0; i < u.host_len; i++)
+                    put(&o, u.host[i]);
+            } else {
+                put(&o, '?');
+            }
+            break;
+        }
         case '%':
             put(&o, '%');
             break;
@@ -93,6 +106,8 @@ size_t fota_msgf(char *out, size_t size, const char *fmt, ...)
     return n;
 }
 
+#endif
+
 void fota_hex(const unsigned char *data, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -103,6 +118,17 @@ void fota_hex(const unsigned char *data, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
+#ifdef FOTA_NO_MESSAGES
+#undef fota_fail
+#undef fota_log
+
+int fota_fail_code(struct fota_report *rep, int err)
+{
+    rep->msg[0] = '\0';
+    rep->err = err;
+    return err;
+}
+#else
 int fota_fail(struct fota_report *rep, int err, const char *fmt, ...)
 {
     va_list ap;
@@ -124,3 +150,4 @@ void fota_log(const struct fota_config *cfg, int level, const char *fmt, ...)
     va_end(ap);
     cfg->log(cfg->ctx, level, line);
 }
+#endif

@@ -36,8 +36,16 @@
 #define OFF_DL_BLOCK_SHIFT (ETAG_END + 1u)  /* 158: u8 */
 #define OFF_DL_ARTIFACT (ETAG_END + 2u)     /* 159: first 8 bytes of the artifact's SHA-256 */
 #define OFF_DL_PATCH_OFFSET (ETAG_END + 10u) /* 167: u32 */
-#define DELTA_END (ETAG_END + 14u)          /* 171: what this firmware writes */
+#define DELTA_END (ETAG_END + 14u)          /* 171 */
+/* Appended for data partitions (issue 11, docs/data-partitions.md) */
+#define OFF_DATA_FLAGS DELTA_END            /* 171: u8 bit 0 busy, bit 1 the staging slot */
+#define OFF_DATA_LABEL_CRC (DELTA_END + 1u) /* 172: u32 CRC-32 of the label */
+#define OFF_DATA_ADDR (DELTA_END + 5u)      /* 176: u32 */
+#define OFF_DATA_SIZE (DELTA_END + 9u)      /* 180: u32 */
+#define OFF_DATA_COPIED (DELTA_END + 13u)   /* 184: u32 */
+#define DATA_END (DELTA_END + 17u)          /* 188: what this firmware writes */
 #define USED_MAX (FOTA_PERSIST_RECORD_LEN - 4u)
+_Static_assert(DATA_END <= USED_MAX, "the state fields outgrow the record");
 
 /* Raw layouts 1 and 2: struct fota_persist as the compiler laid it out
  * (uint32_t / int32_t / uint8_t[32] only, so no padding), little-endian. */
@@ -73,7 +81,7 @@ void fota_persist_encode(const struct fota_persist *p, uint8_t *out)
 
     memset(out, 0, FOTA_PERSIST_RECORD_LEN);
     le_put32(out + OFF_FORMAT, FOTA_PERSIST_FORMAT);
-    le_put16(out + OFF_USED, (uint16_t)DELTA_END);
+    le_put16(out + OFF_USED, (uint16_t)DATA_END);
     le_put16(out + OFF_RESERVED, 0);
     le_put32(out + OFF_LAST_SEQUENCE, p->last_sequence);
     le_put32(out + OFF_SECURITY_FLOOR, p->security_floor);
@@ -93,7 +101,12 @@ void fota_persist_encode(const struct fota_persist *p, uint8_t *out)
     out[OFF_DL_BLOCK_SHIFT] = p->dl_block_shift;
     memcpy(out + OFF_DL_ARTIFACT, p->dl_artifact_sha256, sizeof p->dl_artifact_sha256);
     le_put32(out + OFF_DL_PATCH_OFFSET, p->dl_patch_offset);
-    le_put32(out + DELTA_END, fota_crc32(0, out, DELTA_END));
+    out[OFF_DATA_FLAGS] = (uint8_t)((p->data_busy ? 1u : 0u) | (p->data_slot ? 2u : 0u));
+    le_put32(out + OFF_DATA_LABEL_CRC, p->data_label_crc);
+    le_put32(out + OFF_DATA_ADDR, p->data_addr);
+    le_put32(out + OFF_DATA_SIZE, p->data_size);
+    le_put32(out + OFF_DATA_COPIED, p->data_copied);
+    le_put32(out + DATA_END, fota_crc32(0, out, DATA_END));
 }
 
 /* Slots are 0, 1 or -1 (none); slot states -1 (unknown) .. 4. */
@@ -149,7 +162,18 @@ int fota_persist_decode(const uint8_t *in, size_t len, struct fota_persist *p)
                                                          d.dl_block_shift > 24)))
             return FOTA_ERR_STATE_CORRUPT;
     }
-    /* Fields a later firmware appended (used > DELTA_END) are left alone. */
+    if (used >= DATA_END) { /* written by firmware that takes data images */
+        uint8_t flags = in[OFF_DATA_FLAGS];
+        d.data_busy = flags & 1u;
+        d.data_slot = (uint8_t)((flags >> 1) & 1u);
+        d.data_label_crc = le_get32(in + OFF_DATA_LABEL_CRC);
+        d.data_addr = le_get32(in + OFF_DATA_ADDR);
+        d.data_size = le_get32(in + OFF_DATA_SIZE);
+        d.data_copied = le_get32(in + OFF_DATA_COPIED);
+        if (flags > 3u || (d.data_busy && d.data_size == 0))
+            return FOTA_ERR_STATE_CORRUPT;
+    }
+    /* Fields a later firmware appended (used > DATA_END) are left alone. */
     *p = d;
     return FOTA_OK;
 }

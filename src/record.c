@@ -64,32 +64,36 @@ int fota_record_init(struct fota_record_store *s, const struct fota_flash *flash
     return FOTA_OK;
 }
 
-/* Read the copy of data_len bytes in a slot of slot_len bytes at region
- * offset `off`. Returns 1 with its sequence when it is valid, 0 when not
- * (blank, torn, another length), or FOTA_ERR_FLASH_READ. */
-static int read_copy(const struct fota_record_store *s, uint32_t off, uint32_t data_len,
-                     uint32_t slot_len, uint8_t *buf, uint32_t *seq, int *port_err)
-{
-    int r = s->flash->read(s->flash->ctx, s->addr + off, buf, slot_len);
-    if (r < 0) {
-        *port_err = r;
-        return FOTA_ERR_FLASH_READ;
-    }
-    if (le_get32(buf) != RECORD_MAGIC || le_get32(buf + 8) != data_len)
-        return 0;
-    uint32_t n = 12 + data_len;
-    if (fota_crc32(0, buf, n) != le_get32(buf + n))
-        return 0;
-    *seq = le_get32(buf + 4);
-    return 1;
-}
+/* Flash is read in pieces of this size: the store keeps no whole copy on
+ * the stack except the one it writes (docs/size-report.md). */
+#define CHUNK 64u
 
-static int is_blank(const uint8_t *buf, uint32_t len)
+/* Read the copy of data_len bytes in a slot at region offset `off`, piece by
+ * piece, checking its CRC. Returns 1 with its sequence when it is valid, 0
+ * when not (blank, torn, another length), or FOTA_ERR_FLASH_READ. */
+static int read_copy(const struct fota_record_store *s, uint32_t off, uint32_t data_len,
+                     uint32_t *seq, int *port_err)
 {
-    for (uint32_t i = 0; i < len; i++)
-        if (buf[i] != 0xFF)
-            return 0;
-    return 1;
+    uint8_t buf[CHUNK];
+    uint32_t n = 12 + data_len, crc = 0, at = 0;
+    for (;;) { /* bounded: every pass reads at least one more byte of n + 4 */
+        uint32_t left = n + 4 - at;
+        uint32_t len = left <= CHUNK ? left : (n - at < CHUNK ? n - at : CHUNK);
+        int r = s->flash->read(s->flash->ctx, s->addr + off + at, buf, len);
+        if (r < 0) {
+            *port_err = r;
+            return FOTA_ERR_FLASH_READ;
+        }
+        if (at == 0) { /* the first piece holds the header: len >= 12 */
+            if (le_get32(buf) != RECORD_MAGIC || le_get32(buf + 8) != data_len)
+                return 0;
+            *seq = le_get32(buf + 4);
+        }
+        if (len == left) /* the last piece ends with the CRC */
+            return fota_crc32(crc, buf, len - 4) == le_get32(buf + len - 4);
+        crc = fota_crc32(crc, buf, len);
+        at += len;
+    }
 }
 
 /* The valid copy of data_len bytes with the highest sequence, on the slot
@@ -98,7 +102,6 @@ static int is_blank(const uint8_t *buf, uint32_t len)
 static int find_newest(const struct fota_record_store *s, uint32_t data_len, void *data,
                        uint32_t *seq, uint32_t *off, int *port_err)
 {
-    uint8_t buf[FOTA_RECORD_DATA_MAX + RECORD_OVERHEAD + FOTA_WRITE_SIZE_MAX];
     uint32_t ss = s->flash->sector_size, sectors = s->size / ss;
     uint32_t slot = slot_len_for(s->flash, data_len), per = ss / slot;
     int found = 0;
@@ -106,15 +109,21 @@ static int find_newest(const struct fota_record_store *s, uint32_t data_len, voi
     for (uint32_t k = 0; k < sectors; k++) {
         for (uint32_t i = 0; i < per; i++) {
             uint32_t at = k * ss + i * slot, copy_seq = 0;
-            int r = read_copy(s, at, data_len, slot, buf, &copy_seq, port_err);
+            int r = read_copy(s, at, data_len, &copy_seq, port_err);
             if (r < 0)
                 return r;
             if (r == 1 && (!found || copy_seq > *seq)) {
                 found = 1;
                 *seq = copy_seq;
                 *off = at;
-                memcpy(data, buf + 12, data_len);
             }
+        }
+    }
+    if (found) {
+        int r = s->flash->read(s->flash->ctx, s->addr + *off + 12, data, data_len);
+        if (r < 0) {
+            *port_err = r;
+            return FOTA_ERR_FLASH_READ;
         }
     }
     return found;
@@ -173,12 +182,28 @@ static int port_failed(struct fota_record_store *s, int port_err, int err)
     return err;
 }
 
+/* 1 when the slot at region offset `off` is blank, 0 when not, or
+ * FOTA_ERR_FLASH_READ. */
+static int slot_blank(struct fota_record_store *s, uint32_t off)
+{
+    uint8_t buf[CHUNK];
+    for (uint32_t at = 0; at < s->slot_len; at += CHUNK) {
+        uint32_t len = s->slot_len - at < CHUNK ? s->slot_len - at : CHUNK;
+        int r = s->flash->read(s->flash->ctx, s->addr + off + at, buf, len);
+        if (r < 0)
+            return port_failed(s, r, FOTA_ERR_FLASH_READ);
+        for (uint32_t i = 0; i < len; i++)
+            if (buf[i] != 0xFF)
+                return 0;
+    }
+    return 1;
+}
+
 /* Find where the next copy goes: the first blank slot after the newest copy
  * in its sector, else the start of the following sector (erased here). With
  * no copy known, sector 0 (a blank or unreadable region starts over). */
 static int find_next(struct fota_record_store *s)
 {
-    uint8_t buf[FOTA_RECORD_DATA_MAX + RECORD_OVERHEAD + FOTA_WRITE_SIZE_MAX];
     uint32_t ss = s->flash->sector_size, sectors = s->size / ss, per = ss / s->slot_len;
     uint32_t target = 0;
 
@@ -190,10 +215,10 @@ static int find_next(struct fota_record_store *s)
             for (uint32_t i = (s->next - sector * ss + s->slot_len - 1) / s->slot_len; i < per;
                  i++) {
                 uint32_t off = sector * ss + i * s->slot_len;
-                int r = s->flash->read(s->flash->ctx, s->addr + off, buf, s->slot_len);
+                int r = slot_blank(s, off);
                 if (r < 0)
-                    return port_failed(s, r, FOTA_ERR_FLASH_READ);
-                if (is_blank(buf, s->slot_len)) {
+                    return r;
+                if (r) {
                     s->next = off;
                     s->have_next = 1;
                     return FOTA_OK;
@@ -214,8 +239,10 @@ static int find_next(struct fota_record_store *s)
 
 int fota_record_save(struct fota_record_store *s, const void *data)
 {
+    /* The copy is programmed in one write, so it is built whole; the
+     * read-back compares piece by piece. */
     uint8_t buf[FOTA_RECORD_DATA_MAX + RECORD_OVERHEAD + FOTA_WRITE_SIZE_MAX];
-    uint8_t check[sizeof buf];
+    uint8_t check[CHUNK];
     int r;
 
     if (s->seq == UINT32_MAX)
@@ -245,10 +272,13 @@ int fota_record_save(struct fota_record_store *s, const void *data)
     s->failed_at = at;
     if ((r = s->flash->write(s->flash->ctx, s->addr + at, buf, s->slot_len)) < 0)
         return port_failed(s, r, FOTA_ERR_FLASH_WRITE);
-    if ((r = s->flash->read(s->flash->ctx, s->addr + at, check, s->slot_len)) < 0)
-        return port_failed(s, r, FOTA_ERR_FLASH_READ);
-    if (memcmp(check, buf, s->slot_len) != 0)
-        return FOTA_ERR_FLASH_VERIFY;
+    for (uint32_t i = 0; i < s->slot_len; i += CHUNK) {
+        uint32_t len = s->slot_len - i < CHUNK ? s->slot_len - i : CHUNK;
+        if ((r = s->flash->read(s->flash->ctx, s->addr + at + i, check, len)) < 0)
+            return port_failed(s, r, FOTA_ERR_FLASH_READ);
+        if (memcmp(check, buf + i, len) != 0)
+            return FOTA_ERR_FLASH_VERIFY;
+    }
     s->failed_at = NO_COPY;
     s->newest = at;
     return FOTA_OK;

@@ -50,6 +50,17 @@ void fota_session_close(struct fota_session *s)
     s->phase = PH_IDLE; /* no exchange goes on without its connection */
 }
 
+void fota_session_retarget(struct fota_session *s, const struct fota_buffers *buf,
+                           const char *next)
+{
+    struct fota_url a, b;
+    if (!s->tr)
+        return;
+    if (fota_url_parse(buf->url, &a) < 0 || fota_url_parse(next, &b) < 0 || a.tls != b.tls ||
+        a.port != b.port || a.host_len != b.host_len || memcmp(a.host, b.host, a.host_len) != 0)
+        fota_session_close(s);
+}
+
 void fota_session_begin(struct fota_session *s)
 {
     s->started = now(s);
@@ -80,9 +91,9 @@ static const char *tr_detail(const struct fota_transport *t)
 
 /* Message for a failed connect, by cause. */
 static int connect_failed(struct fota_session *s, struct fota_report *rep,
-                          const struct fota_transport *t, int r)
+                          const struct fota_transport *t, const char *host, int r)
 {
-    const char *d = tr_detail(t), *host = s->host;
+    const char *d = tr_detail(t);
     unsigned port = s->port;
     switch (r) {
     case FOTA_ERR_DNS:
@@ -132,24 +143,25 @@ static int do_connect(struct fota_session *s, const struct fota_buffers *buf,
         return fota_fail(rep, FOTA_ERR_URL, "%s URL is malformed: %s", s->what, buf->url);
     if (fota_url_host(&u, host, sizeof host) < 0)
         return fota_fail(rep, FOTA_ERR_URL, "host name too long in %s", buf->url);
-    if (s->tr && s->tls == u.tls && s->port == u.port && strcmp(s->host, host) == 0) {
+    /* An open connection is to buf->url's origin: whatever replaces the URL
+     * closes it for another origin (fota_session_retarget, redirects). */
+    if (s->tr && s->tls == u.tls && s->port == u.port) {
         s->reused = 1; /* keep-alive */
         s->phase = PH_SEND;
         return FOTA_SESSION_WAIT;
     }
     s->reused = 0;
     drop_connection(s);
-    memcpy(s->host, host, sizeof host);
     s->port = u.port;
     s->tls = u.tls;
 
     const struct fota_transport *t = c->transports[s->tr_index];
-    fota_log(c, FOTA_LOG_DEBUG, "connecting to %s:%u via %s", s->host, (unsigned)s->port,
+    fota_log(c, FOTA_LOG_DEBUG, "connecting to %s:%u via %s", host, (unsigned)s->port,
              t->name);
-    int r = t->connect(t->ctx, s->host, s->port, s->tls,
+    int r = t->connect(t->ctx, host, s->port, s->tls,
                        fota_cfg_or(c->connect_timeout_ms, FOTA_DEFAULT_CONNECT_TIMEOUT_MS));
     if (r < 0) {
-        connect_failed(s, rep, t, r);
+        connect_failed(s, rep, t, host, r);
         if (is_connect_error(r) && s->tr_index + 1 < c->n_transports) {
             fota_log(c, FOTA_LOG_WARN, "%s; trying %s", rep->msg,
                      c->transports[s->tr_index + 1]->name);
@@ -195,8 +207,8 @@ static int do_send(struct fota_session *s, const struct fota_buffers *buf,
         if (w <= 0) {
             int err = w == FOTA_ERR_TIMEOUT ? FOTA_ERR_TIMEOUT : FOTA_ERR_SEND;
             fota_session_close(s);
-            return fota_fail(rep, err, "sending the %s request to %s:%u failed (%s)", s->what,
-                             s->host, (unsigned)s->port,
+            return fota_fail(rep, err, "sending the %s request to %H:%u failed (%s)", s->what,
+                             buf->url, (unsigned)s->port,
                              tr_detail(c->transports[s->tr_index]));
         }
         sent += (size_t)w;
@@ -228,7 +240,7 @@ static int read_input(struct fota_session *s, const struct fota_buffers *buf,
     if (deadline != FOTA_NO_LIMIT && t - s->started > deadline) {
         fota_session_close(s);
         return fota_fail(rep, FOTA_ERR_DEADLINE,
-                         "%s download from %s:%u passed its %u ms deadline", s->what, s->host,
+                         "%s download from %H:%u passed its %u ms deadline", s->what, buf->url,
                          (unsigned)s->port, (unsigned)deadline);
     }
     if (min_rate != FOTA_NO_LIMIT && t - s->window_start >= SLOW_WINDOW_MS) {
@@ -236,8 +248,8 @@ static int read_input(struct fota_session *s, const struct fota_buffers *buf,
         if (rate < min_rate) {
             fota_session_close(s);
             return fota_fail(rep, FOTA_ERR_TOO_SLOW,
-                             "%s download from %s:%u too slow: %u bytes/s, minimum %u", s->what,
-                             s->host, (unsigned)s->port, (unsigned)rate, (unsigned)min_rate);
+                             "%s download from %H:%u too slow: %u bytes/s, minimum %u", s->what,
+                             buf->url, (unsigned)s->port, (unsigned)rate, (unsigned)min_rate);
         }
         s->window_start = t;
         s->window_bytes = 0;
@@ -260,18 +272,18 @@ static int read_input(struct fota_session *s, const struct fota_buffers *buf,
             return FOTA_SESSION_INPUT;
         }
         return fota_fail(rep, FOTA_ERR_CLOSED,
-                         "%s:%u closed the connection during the %s (at offset %u)", s->host,
+                         "%H:%u closed the connection during the %s (at offset %u)", buf->url,
                          (unsigned)s->port, s->what, (unsigned)s->at);
     }
     if (n < 0) {
         const char *d = tr_detail(s->tr);
         fota_session_close(s);
         if (n == FOTA_ERR_TIMEOUT)
-            return fota_fail(rep, n, "no data from %s:%u for %u ms during the %s (at offset %u)",
-                             s->host, (unsigned)s->port, (unsigned)read_timeout(s), s->what,
+            return fota_fail(rep, n, "no data from %H:%u for %u ms during the %s (at offset %u)",
+                             buf->url, (unsigned)s->port, (unsigned)read_timeout(s), s->what,
                              (unsigned)s->at);
-        return fota_fail(rep, n, "receiving the %s from %s:%u failed at offset %u (%s)",
-                         s->what, s->host, (unsigned)s->port, (unsigned)s->at, d);
+        return fota_fail(rep, n, "receiving the %s from %H:%u failed at offset %u (%s)",
+                         s->what, buf->url, (unsigned)s->port, (unsigned)s->at, d);
     }
     s->rx_len = FOTA_SESSION_RX_LEAD + (size_t)n;
     s->rx_pos = FOTA_SESSION_RX_LEAD;
@@ -358,11 +370,11 @@ int fota_session_next(struct fota_session *s, const struct fota_buffers *buf,
         fota_session_close(s);
         if (ev == FOTA_ERR_HTTP_HEADER_TOO_LONG)
             return fota_fail(rep, ev,
-                             "headers from %s:%u over a limit (a value over the %u-byte "
+                             "headers from %H:%u over a limit (a value over the %u-byte "
                              "line buffer, Location over %u, or 64 fields / 32 KiB)",
-                             s->host, (unsigned)s->port, (unsigned)buf->line_size,
+                             buf->url, (unsigned)s->port, (unsigned)buf->line_size,
                              (unsigned)buf->manifest_size);
-        return fota_fail(rep, ev, "malformed HTTP response from %s:%u for the %s", s->host,
+        return fota_fail(rep, ev, "malformed HTTP response from %H:%u for the %s", buf->url,
                          (unsigned)s->port, s->what);
     }
     int r;

@@ -103,4 +103,11 @@ static inline const char *fota_session_transport(const struct fota_session *s)
 /* Close the connection, if one is open. */
 void fota_session_close(struct fota_session *s);
 
+/* Before buf->url is replaced by `next`: a kept-alive connection stays open
+ * only when `next` has the same origin (scheme, host, port). Every writer of
+ * buf->url calls this or closes the session, so the open connection is
+ * always to buf->url's origin and the session keeps no copy of the host. */
+void fota_session_retarget(struct fota_session *s, const struct fota_buffers *buf,
+                           const char *next);
+
 #endif

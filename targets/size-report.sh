@@ -1,5 +1,6 @@
 #!/bin/sh
-# Size, stack and RAM of the fota core on lx106 and rv32imc.
+# Size, stack and RAM of the fota core on lx106 and rv32imc, with and
+# without message text (FOTA_NO_MESSAGES).
 #   targets/size-report.sh                 build both targets, write docs/size-report.md
 #   targets/size-report.sh --check         build, then compare with targets/budget.txt
 #   ... --build DIR                        use (and build into) DIR/<cpu> instead of
@@ -19,6 +20,14 @@ while [ $# -gt 0 ]; do
 done
 for cpu in lx106 rv32imc; do
     "$here/build.sh" "$cpu" "$build/$cpu" >/dev/null
+    # The core without message text (FOTA_NO_MESSAGES): measured beside it.
+    small=$build/$cpu-no-messages
+    bearssl=$("$here/fetch-bearssl.sh" "$build/bearssl-src")
+    cmake -S "$here" -B "$small" -DCMAKE_TOOLCHAIN_FILE="$here/$cpu/toolchain.cmake" \
+        -DBEARSSL_SRC="$bearssl" -DFOTA_NO_MESSAGES=ON >"$build/$cpu-no-messages.log" 2>&1 ||
+        { cat "$build/$cpu-no-messages.log"; exit 1; }
+    cmake --build "$small" -j2 --target fota_core fota_size_probe >>"$build/$cpu-no-messages.log" 2>&1 ||
+        { cat "$build/$cpu-no-messages.log"; exit 1; }
 done
 if [ "$mode" = check ]; then
     exec python3 "$here/size_report.py" --build "$build" --root "$root" --check

@@ -145,14 +145,17 @@ class CallGraph:
 THUNK_FRAME = 16
 
 
-def analyse_stack(build, root, thunk_verify=False):
+def analyse_stack(build, root, thunk_verify=False, with_crypto=True):
+    """Worst stack per public entry point. Without the crypto backend
+    (with_crypto False) calls through the crypto table count as 0: the
+    agent's own stack, to which a port adds its backend's."""
     g = CallGraph()
     for part in ("fota_core.dir", "fota_modem.dir"):
         for ci in find_files(build, ".ci", part):
             g.load(ci, "core")
-    for ci in find_files(build, ".ci", "fota_crypto_bearssl.dir"):
+    for ci in find_files(build, ".ci", "fota_crypto_bearssl.dir") if with_crypto else []:
         g.load(ci, "backend")
-    for ci in find_files(build, ".ci", "bearssl.dir"):
+    for ci in find_files(build, ".ci", "bearssl.dir") if with_crypto else []:
         if "fota_crypto_bearssl.dir" not in ci:
             g.load(ci, "bearssl")
     backend = [f for f, o in g.origin.items() if o == "backend"]
@@ -185,7 +188,7 @@ def analyse_stack(build, root, thunk_verify=False):
     for fn in sorted(public):
         if fn in g.stack:
             rows[fn] = g.worst(fn, indirect_for, memo)
-    if thunk_verify:
+    if thunk_verify or not with_crypto:
         return rows
     verify = [f for f in backend if f.split(":")[-1].endswith("_p256_verify")]
     rows_second = max((g.worst(f, indirect_for, memo)[0] for f in verify), default=0)
@@ -281,11 +284,29 @@ def collect(cpu, build, root):
     total = {k: sum(m[k] for m in modules.values()) for k in ("text", "rodata", "data", "bss")}
     stack, second_stack = analyse_stack(build, root)
     loop_stack = analyse_stack(build, root, thunk_verify=True) if cpu == "lx106" else {}
+    agent_stack = analyse_stack(build, root, with_crypto=False)
     probes = probe_sizes(tools["nm"], build)
     return {"modules": modules, "transports": transports, "backend": backend, "total": total,
-            "stack": stack, "loop_stack": loop_stack,
+            "stack": stack, "loop_stack": loop_stack, "agent_stack": agent_stack,
             "second_stack": second_stack,
             "probes": probes, "externals": core_externals(tools["nm"], build)}
+
+
+def collect_no_messages(cpu, build, root):
+    """The core built with FOTA_NO_MESSAGES (build/<cpu>-no-messages): its
+    flash, struct fota and own stack."""
+    tools = CPUS[cpu]
+    objs = [o for o in find_files(build, ".obj", "fota_core.dir")
+            if module_name(o) not in OPTIONAL_MODULES]
+    if not objs:
+        return None
+    total = {k: 0 for k in ("text", "rodata", "data", "bss")}
+    for o in objs:
+        for k, v in object_sizes(tools["size"], o).items():
+            total[k] += v
+    return {"total": total, "stack": {}, "agent_stack": analyse_stack(build, root,
+                                                                        with_crypto=False),
+            "probes": probe_sizes(tools["nm"], build)}
 
 
 def ram_summary(data, buffers):
@@ -295,8 +316,13 @@ def ram_summary(data, buffers):
     agent = data["probes"].get("struct_fota", 0)
     bufs = sum(buffers.values())
     static = data["total"]["data"] + data["total"]["bss"]
+    own = data.get("agent_stack") or {}
+    peak_own = max(r[0] for r in own.values()) if own else 0
+    peak_own_fn = max(own, key=lambda k: own[k][0]) if own else ""
     return {"struct_fota": agent, "buffers": bufs, "peak_stack": peak, "step_stack": step,
-            "init_stack": init, "static": static, "total": agent + bufs + peak + static}
+            "init_stack": init, "static": static, "total": agent + bufs + peak + static,
+            "peak_agent_stack": peak_own, "peak_agent_fn": peak_own_fn,
+            "recommended": agent + bufs + peak_own + static}
 
 
 def flash_total(data):
@@ -317,7 +343,13 @@ def check(results, buffers, root):
     budget = read_budget(root)
     failed = False
     for cpu, data in results.items():
-        measured = {"flash": flash_total(data), "ram": ram_summary(data, buffers)["total"]}
+        ram = ram_summary(data, buffers)
+        measured = {"flash": flash_total(data), "ram": ram["total"],
+                    "agent-ram": ram["recommended"]}
+        small = data.get("no_messages")
+        if small:
+            measured["no-messages-flash"] = flash_total(small)
+            measured["no-messages-agent-ram"] = ram_summary(small, buffers)["recommended"]
         for name in sorted(data["transports"]):
             measured[name + "-flash"] = transport_flash(data, name)
         for metric, value in measured.items():
@@ -448,9 +480,19 @@ def write_report(results, buffers, root, out):
     L.append("|---|" + "---:|" * len(cpus))
     rams = {c: ram_summary(results[c], buffers) for c in cpus}
     for key, label in [("struct_fota", "sizeof(struct fota)"), ("buffers", "buffers"),
-                       ("peak_stack", "peak stack (deepest public entry point)"),
-                       ("static", "core .data + .bss"), ("total", "**total**")]:
+                       ("peak_agent_stack", "peak agent stack, crypto backend excluded "
+                                            "(deepest public entry point)"),
+                       ("static", "core .data + .bss"),
+                       ("recommended", "**recommended total** (struct + buffers + agent "
+                                       "stack)"),
+                       ("peak_stack", "peak stack with the BearSSL backend (P-256 verify)"),
+                       ("total", "**total with BearSSL**")]:
         L.append("| %s | %s |" % (label, " | ".join(str(rams[c][key]) for c in cpus)))
+    L.append("")
+    L.append("The agent's own deepest entry point: %s. A port adds its crypto backend's "
+             "stack to the recommended total (BearSSL, as measured in the last two rows; "
+             "mbedTLS on ESP-IDF: its own task stack)." % ", ".join(
+                 "%s `%s`" % (c, rams[c]["peak_agent_fn"]) for c in cpus))
     L.append("")
     L.append("Other structures: " + "; ".join(
         "%s: %s" % (k, ", ".join("%s %d" % (c, results[c]["probes"].get(k, 0)) for c in cpus))
@@ -458,6 +500,27 @@ def write_report(results, buffers, root, out):
     L.append("Not included: the transport's own memory (TLS: mbedTLS on ESP-IDF needs its "
              "record buffers, 4-16 KB; BearSSL on ESP8266 about 22 KB plus a 6 KB stack) and "
              "the stack of the port callbacks.")
+    small = {c: results[c].get("no_messages") for c in cpus}
+    if all(small.values()):
+        L.append("")
+        L.append("## Without message text (FOTA_NO_MESSAGES)")
+        L.append("")
+        L.append("The core compiled with `-DFOTA_NO_MESSAGES` (`src/msg.h`): every failure "
+                 "keeps its code, `fota_last_message()` gives the code's name, the log "
+                 "callback is not called. Same flags as above.")
+        L.append("")
+        L.append("| | " + " | ".join(cpus) + " |")
+        L.append("|---|" + "---:|" * len(cpus))
+        srams = {c: ram_summary(small[c], buffers) for c in cpus}
+        L.append("| core flash | %s |" % " | ".join(str(flash_total(small[c])) for c in cpus))
+        L.append("| core flash with messages | %s |" % " | ".join(
+            str(flash_total(results[c])) for c in cpus))
+        L.append("| sizeof(struct fota) | %s |" % " | ".join(
+            str(srams[c]["struct_fota"]) for c in cpus))
+        L.append("| peak agent stack, crypto backend excluded | %s |" % " | ".join(
+            str(srams[c]["peak_agent_stack"]) for c in cpus))
+        L.append("| **recommended total** | %s |" % " | ".join(
+            str(srams[c]["recommended"]) for c in cpus))
     L.append("")
     L.append("## Budget")
     L.append("")
@@ -469,8 +532,16 @@ def write_report(results, buffers, root, out):
     for cpu in cpus:
         L.append("| %s | core flash | %d | %s |" % (cpu, flash_total(results[cpu]),
                                                    budget.get((cpu, "flash"), "-")))
-        L.append("| %s | agent RAM | %d | %s |" % (cpu, rams[cpu]["total"],
-                                                  budget.get((cpu, "ram"), "-")))
+        L.append("| %s | RAM with BearSSL | %d | %s |" % (cpu, rams[cpu]["total"],
+                                                         budget.get((cpu, "ram"), "-")))
+        L.append("| %s | recommended agent RAM | %d | %s |" % (
+            cpu, rams[cpu]["recommended"], budget.get((cpu, "agent-ram"), "-")))
+        if small.get(cpu):
+            L.append("| %s | core flash, FOTA_NO_MESSAGES | %d | %s |" % (
+                cpu, flash_total(small[cpu]), budget.get((cpu, "no-messages-flash"), "-")))
+            L.append("| %s | recommended agent RAM, FOTA_NO_MESSAGES | %d | %s |" % (
+                cpu, ram_summary(small[cpu], buffers)["recommended"],
+                budget.get((cpu, "no-messages-agent-ram"), "-")))
     with open(out, "w") as f:
         f.write("\n".join(L) + "\n")
 
@@ -485,6 +556,9 @@ def main():
     a = ap.parse_args()
     buffers = kconfig_defaults(a.root)
     results = {cpu: collect(cpu, os.path.join(a.build, cpu), a.root) for cpu in CPUS}
+    for cpu in CPUS:
+        results[cpu]["no_messages"] = collect_no_messages(
+            cpu, os.path.join(a.build, cpu + "-no-messages"), a.root)
     if a.show:
         for cpu, data in results.items():
             print(cpu, "flash", flash_total(data), "ram", ram_summary(data, buffers))

@@ -55,7 +55,11 @@ static void release_usage(FILE *out)
             "                         (without it: a warning)\n"
             "  --delta-from OLD.bin   also publish a patch from OLD.bin (repeatable) and a\n"
             "                         compressed image (manifest format 2, docs/delta.md)\n"
-            "  --compress             also publish a compressed image\n");
+            "  --compress             also publish a compressed image\n"
+            "  --data LABEL=FILE      also publish FILE, an image of the data partition LABEL\n"
+            "                         (LittleFS, SPIFFS, FAT; repeatable, up to 2): devices\n"
+            "                         install it before the application (manifest format 3,\n"
+            "                         docs/data-partitions.md)\n");
 }
 
 /* Product ids and versions become file names: keep them to a safe set. */
@@ -114,6 +118,8 @@ struct release_opts {
     const char *delta_from[FOTA_MANIFEST_MAX_ARTIFACTS];
     size_t n_delta_from;
     int compress;
+    const char *data[FOTA_MANIFEST_MAX_DATA];
+    size_t n_data;
 };
 
 /* One device from --device or a --devices file; 0, or -1 with a message. */
@@ -199,6 +205,18 @@ static int parse_args(int argc, char **argv, struct release_opts *o)
                                               : add_device_file(o, argv[i])) {
                 return 2;
             }
+            continue;
+        }
+        if (!strcmp(a, "--data")) {
+            if (++i >= argc) {
+                fprintf(stderr, "fota release: --data needs LABEL=FILE\n");
+                return 2;
+            }
+            if (o->n_data == FOTA_MANIFEST_MAX_DATA) {
+                fprintf(stderr, "fota release: at most %d --data\n", FOTA_MANIFEST_MAX_DATA);
+                return 2;
+            }
+            o->data[o->n_data++] = argv[i];
             continue;
         }
         if (!strcmp(a, "--compress")) {
@@ -365,6 +383,7 @@ struct release_ctx {
     /* Patches and compressed image: listed in the product's manifest only
      * (their URLs are relative to it; device manifests name the full image) */
     const struct release_artifacts *arts;
+    const struct release_artifacts *data; /* data-partition images (every manifest) */
 };
 
 /* Build, sign and check the manifest in `dir`: the product's own
@@ -379,6 +398,7 @@ static int prepare_manifest(struct release_ctx *c, struct release_manifest *out,
     uint8_t hash[32], sig[FOTA_P256_SIG_SIZE];
     char hex[129], product_manifest[4200];
     const struct release_artifacts *arts = !device && c->arts && c->arts->n ? c->arts : NULL;
+    int have_data = c->data && c->data->n;
     int have_cur, line, r;
     size_t n;
 
@@ -467,11 +487,17 @@ static int prepare_manifest(struct release_ctx *c, struct release_manifest *out,
                          "fota-manifest: %d\nproduct: %s\nchip: %s\nversion: %s\n"
                          "version-code: %u\nsecurity-counter: %u\nsequence: %u\nsize: %zu\n"
                          "sha256: %s\nurl: %s\n",
-                         arts ? FOTA_MANIFEST_FORMAT_ARTIFACTS : FOTA_MANIFEST_FORMAT, o->product,
+                         have_data ? FOTA_MANIFEST_FORMAT_DATA
+                         : arts    ? FOTA_MANIFEST_FORMAT_ARTIFACTS
+                                   : FOTA_MANIFEST_FORMAT,
+                         o->product,
                          fota_chip_name(c->chip), c->version, c->version_code,
                          out->security_counter, out->sequence, c->fw_len, hex, out->url);
     if (arts && n < sizeof out->text &&
         release_artifacts_lines(arts, out->text, sizeof out->text, &n) != 0)
+        n = sizeof out->text;
+    if (have_data && n < sizeof out->text &&
+        release_data_lines(c->data, device ? "../" : "", out->text, sizeof out->text, &n) != 0)
         n = sizeof out->text;
     if (c->project[0] && n < sizeof out->text)
         n += (size_t)snprintf(out->text + n, sizeof out->text - n, "project: %s\n", c->project);
@@ -511,7 +537,7 @@ int cmd_release(int argc, char **argv)
     struct release_ctx c;
     struct tool_key key;
     struct util_image img;
-    struct release_artifacts arts = {0};
+    struct release_artifacts arts = {0}, data = {0};
     const struct fota_esp_header *h = NULL;
     char version[FOTA_MANIFEST_VERSION_MAX + 1] = "", project[33] = "";
     char fw_dir[4096], hex[129];
@@ -697,6 +723,10 @@ int cmd_release(int argc, char **argv)
                                (const char *const *)o.delta_from, o.n_delta_from) != 0)
         goto out;
     c.arts = &arts;
+    if (o.n_data && release_data_make(&data, fw_dir, o.product, version,
+                                      (const char *const *)o.data, o.n_data) != 0)
+        goto out;
+    c.data = &data;
 
     /* Every manifest is built and checked before anything is written. */
     if (o.n_devices == 0) {
@@ -713,7 +743,7 @@ int cmd_release(int argc, char **argv)
     /* The image first, then the patches and the compressed image, then the
      * manifests naming them */
     if (util_mkdirs(fw_dir) != 0 || write_image(c.fw_path, fw, fw_len) != 0 ||
-        release_artifacts_write(&arts) != 0)
+        release_artifacts_write(&arts) != 0 || release_artifacts_write(&data) != 0)
         goto out;
     for (size_t k = 0; k < c.n; k++)
         if (util_mkdirs(c.m[k].dir) != 0 ||
@@ -737,6 +767,7 @@ int cmd_release(int argc, char **argv)
     printf("  key id:           %s\n", key.id_hex);
     printf("  image:            %s\n", c.fw_path);
     release_artifacts_print(&arts, fw_len);
+    release_artifacts_print(&data, fw_len);
     for (size_t k = 0; k < c.n; k++)
         printf("  manifest:         %s%s\n", c.m[k].path,
                c.n > 1 ? "" : "");
@@ -744,6 +775,7 @@ int cmd_release(int argc, char **argv)
     rc = 0;
 out:
     release_artifacts_free(&arts);
+    release_artifacts_free(&data);
     free(fw);
     free(c.m);
     keys_free(&key);

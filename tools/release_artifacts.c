@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "delta_apply.h"
@@ -112,6 +113,65 @@ int release_artifacts_lines(const struct release_artifacts *r, char *text, size_
     return 0;
 }
 
+int release_data_make(struct release_artifacts *r, const char *fw_dir, const char *product,
+                      const char *version, const char *const *specs, size_t n_specs)
+{
+    for (size_t i = 0; i < n_specs && i < FOTA_MANIFEST_MAX_DATA; i++) {
+        struct release_artifact *a = &r->a[r->n];
+        const char *eq = strchr(specs[i], '=');
+        size_t label_len = eq ? (size_t)(eq - specs[i]) : 0;
+        size_t ok = 0;
+        memset(a, 0, sizeof *a);
+        /* the label characters the device's parser takes */
+        while (ok < label_len && (isalnum((unsigned char)specs[i][ok]) ||
+                                  strchr("_-.", specs[i][ok])))
+            ok++;
+        if (!eq || label_len == 0 || label_len > FOTA_DATA_LABEL_MAX || ok != label_len) {
+            fprintf(stderr, "fota release: --data wants LABEL=FILE with a partition label of "
+                            "1..%d characters a-z A-Z 0-9 _ - ., not '%s'\n",
+                            FOTA_DATA_LABEL_MAX, specs[i]);
+            return -1;
+        }
+        memcpy(a->label, specs[i], label_len);
+        for (size_t k = 0; k < r->n; k++)
+            if (!strcmp(r->a[k].label, a->label)) {
+                fprintf(stderr, "fota release: --data %s given twice\n", a->label);
+                return -1;
+            }
+        a->data = util_read_file(eq + 1, &a->len);
+        if (!a->data)
+            return -1;
+        r->n++;
+        if (a->len == 0 || a->len > UINT32_MAX) {
+            fprintf(stderr, "fota release: data image %s is empty or too large\n", eq + 1);
+            return -1;
+        }
+        fota_sha256_digest(&fota_crypto_mbedtls, a->data, a->len, a->sha256);
+        char label[FOTA_DATA_LABEL_MAX + 1];
+        memcpy(label, a->label, sizeof label);
+        snprintf(a->url, sizeof a->url, "firmware/%s-%s.%s.bin", product, version, label);
+        snprintf(a->path, sizeof a->path, "%s/%s-%s.%s.bin", fw_dir, product, version, label);
+        a->base_path = eq + 1;
+    }
+    return 0;
+}
+
+int release_data_lines(const struct release_artifacts *r, const char *prefix, char *text,
+                       size_t cap, size_t *n)
+{
+    char hex[65];
+    for (size_t i = 0; i < r->n; i++) {
+        const struct release_artifact *a = &r->a[i];
+        util_hex(a->sha256, 32, hex);
+        int w = snprintf(text + *n, cap - *n, "data: %s %zu %s %s%s\n", a->label, a->len, hex,
+                         prefix, a->url);
+        if (w < 0 || (size_t)w >= cap - *n)
+            return -1;
+        *n += (size_t)w;
+    }
+    return 0;
+}
+
 int release_artifacts_write(const struct release_artifacts *r)
 {
     for (size_t i = 0; i < r->n; i++) {
@@ -137,6 +197,11 @@ void release_artifacts_print(const struct release_artifacts *r, size_t fw_len)
 {
     for (size_t i = 0; i < r->n; i++) {
         const struct release_artifact *a = &r->a[i];
+        if (a->label[0]) {
+            printf("  data %-12s %s (%zu bytes, from %s)\n", a->label, a->path, a->len,
+                   a->base_path);
+            continue;
+        }
         printf("  %-17s %s (%zu bytes, %.1f%%)%s%s\n",
                a->kind == FOTA_ARTIFACT_DELTA ? "patch:" : "compressed:", a->path, a->len,
                fw_len ? 100.0 * (double)a->len / (double)fw_len : 0.0,

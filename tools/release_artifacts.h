@@ -19,6 +19,7 @@ struct release_artifact {
     uint32_t base_size;    /* deltas */
     uint8_t base_sha256[32];
     const char *base_path; /* deltas: the --delta-from file */
+    char label[FOTA_DATA_LABEL_MAX + 1]; /* a data-partition image (kind 0): its label */
 };
 
 struct release_artifacts {
@@ -38,6 +39,16 @@ int release_artifacts_lines(const struct release_artifacts *r, char *text, size_
 
 /* Write the files (refusing to replace different bytes). Returns 0 or -1. */
 int release_artifacts_write(const struct release_artifacts *r);
+
+/* Data-partition images (--data LABEL=FILE, docs/data-partitions.md): read
+ * each file into r->a[] as firmware/<product>-<version>.<label>.bin. Returns
+ * 0 or -1 with a message. */
+int release_data_make(struct release_artifacts *r, const char *fw_dir, const char *product,
+                      const char *version, const char *const *specs, size_t n_specs);
+
+/* Their `data:` lines, URLs prefixed with `prefix` ("" or "../"). */
+int release_data_lines(const struct release_artifacts *r, const char *prefix, char *text,
+                       size_t cap, size_t *n);
 
 void release_artifacts_print(const struct release_artifacts *r, size_t fw_len);
 void release_artifacts_free(struct release_artifacts *r);

@@ -49,6 +49,8 @@ static void usage(FILE *out)
             "  --floor-min N      the firmware's build-time anti-rollback floor [0]\n"
             "  --allow-insecure-redirect  follow a redirect from https:// to http://\n"
             "  --no-delta         full images only, even when the release offers patches\n"
+            "  --data LABEL:SIZE  a data partition LABEL of SIZE bytes after the slots, which\n"
+            "                     a release's data image for LABEL updates\n"
             "\n"
             "Timing model (docs/sim.md): simulated time, from the model alone.\n"
             "  --flash-model CHIP flash operation times of esp32 or esp8266 [the --chip's]\n"
@@ -136,14 +138,14 @@ int cmd_sim(int argc, char **argv)
         {"apn", required_argument, 0, 1003},       {"wifi-down", no_argument, 0, 1004},
         {"no-wifi", no_argument, 0, 1005},         {"mac", required_argument, 0, 1006},
         {"floor-min", required_argument, 0, 1007}, {"allow-insecure-redirect", no_argument, 0, 1008},
-        {"id", required_argument, 0, 1009},
+        {"id", required_argument, 0, 1009},        {"data", required_argument, 0, 1010},
         {"flash-model", required_argument, 0, 1201}, {"flash-timing", required_argument, 0, 1202},
         {"block-size", required_argument, 0, 1203},  {"link", required_argument, 0, 1204},
         {0, 0, 0, 0}};
     static uint8_t keys[FOTA_MAX_KEYS][FOTA_P256_PUBKEY_SIZE];
     struct sim_options opt = {0};
     struct sim_transport_options topt = {0};
-    const char *dir = "./fota-sim-device", *factory = NULL, *chip = "esp32";
+    const char *dir = "./fota-sim-device", *factory = NULL, *chip = "esp32", *data_spec = NULL;
     uint32_t slot_size = 2u << 20, max_boots = 8, checks = 1, utc = 0, block_size = 0;
     const char *flash_model = NULL, *flash_timing = NULL;
     static struct sim_flash_timing timing;
@@ -198,6 +200,7 @@ int cmd_sim(int argc, char **argv)
         case 1007: num = &opt.floor_min; break;
         case 1008: opt.allow_insecure_redirect = 1; break;
         case 1009: opt.device_id = optarg; break;
+        case 1010: data_spec = optarg; break;
         case 1201: flash_model = optarg; break;
         case 1202: flash_timing = optarg; break;
         case 1203: num = &block_size; break;
@@ -267,6 +270,25 @@ int cmd_sim(int argc, char **argv)
 
     struct sim_layout layout;
     sim_layout(&layout, (uint32_t)slot_size);
+    if (data_spec) {
+        const char *colon = strchr(data_spec, ':');
+        char label[32];
+        uint32_t data_size = 0;
+        if (!colon || (size_t)(colon - data_spec) >= sizeof label ||
+            util_parse_u32(colon + 1, &data_size) < 0) {
+            fprintf(stderr, "fota sim: --data wants LABEL:SIZE, not '%s'\n", data_spec);
+            return 2;
+        }
+        memcpy(label, data_spec, (size_t)(colon - data_spec));
+        label[colon - data_spec] = '\0';
+        if (sim_layout_add_data(&layout, label, data_size) < 0) {
+            fprintf(stderr, "fota sim: --data: a label of 1..16 characters and a size of 1 "
+                            "byte..64 MiB\n");
+            return 2;
+        }
+        printf("data partition '%s': %u bytes at 0x%x of %s/flash.bin\n", layout.data_label,
+               (unsigned)layout.data_size, (unsigned)layout.data_addr, dir);
+    }
     if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
         fprintf(stderr, "fota sim: cannot create %s: %s\n", dir, strerror(errno));
         return 2;

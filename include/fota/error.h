@@ -75,6 +75,7 @@ extern "C" {
     X(FOTA_ERR_EXPIRED, -59, FINAL, "manifest expired (device has trusted time)") \
     X(FOTA_ERR_TOO_BIG, -60, FINAL, "image does not fit the slot") \
     X(FOTA_ERR_REJECTED_VERSION, -61, FINAL, "this version was rolled back before") \
+    X(FOTA_ERR_DATA_PARTITION, -62, FINAL, "the release carries a data image for a partition this device cannot take") \
     /* Image */ \
     X(FOTA_ERR_IMAGE_HEADER, -70, FINAL, "not a valid ESP image header") \
     X(FOTA_ERR_IMAGE_CHIP, -71, FINAL, "image is built for another chip") \

@@ -37,7 +37,11 @@ extern "C" {
 #endif
 
 #define FOTA_VERSION_STRING "0.1.0"
+#ifdef FOTA_NO_MESSAGES /* no message text (src/msg.h): build the application the same way */
+#define FOTA_MSG_MAX 1
+#else
 #define FOTA_MSG_MAX 192 /* last error message, NUL included */
+#endif
 #define FOTA_MAX_TRANSPORTS 4
 #define FOTA_MAX_KEYS 4
 #define FOTA_NO_LIMIT 0xFFFFFFFFu /* for limits in struct fota_config */
@@ -60,6 +64,9 @@ enum fota_event {
     FOTA_EV_CONFIRMED,        /* the running image was confirmed */
     FOTA_EV_ROLLED_BACK,      /* found at init: the last image was rolled back */
     FOTA_EV_FAILED,           /* the check ended with fota_last_error() */
+    /* Data partitions (docs/data-partitions.md): fota_data_label() names it */
+    FOTA_EV_DATA_WRITING,     /* about to overwrite a data partition: unmount it now */
+    FOTA_EV_DATA_READY,       /* the partition holds the new image, compared: mount it again */
 };
 
 /* "checking", "no-update", ... */
@@ -192,6 +199,16 @@ struct fota_persist {
      * the URL it came from, for If-None-Match after a reboot. */
     uint32_t manifest_url_crc;
     char manifest_etag[FOTA_HTTP_ETAG_MAX + 1];
+    /* A data partition being overwritten (data_busy 1) from the image staged
+     * in slot data_slot: the CRC-32 of its label, where it is, the image
+     * size and the bytes copied. Set before its first erase, cleared once it
+     * compares equal: fota_data_ready() is 0 in between. */
+    uint8_t data_busy;
+    uint8_t data_slot;
+    uint32_t data_label_crc;
+    uint32_t data_addr;
+    uint32_t data_size;
+    uint32_t data_copied;
 };
 
 /* ---- The agent --------------------------------------------------------- */
@@ -219,8 +236,7 @@ struct fota_session {
     const struct fota_config *cfg;
     const struct fota_transport *tr; /* open transport, NULL when closed */
     size_t tr_index;                 /* transport in use / to try */
-    char host[FOTA_URL_HOST_MAX + 1];
-    uint16_t port;
+    uint16_t port;           /* of the open connection; its host is buf.url's */
     uint8_t tls;
     uint8_t reused;          /* this request runs on a kept-alive connection */
     uint8_t phase;           /* connect, send, receive */
@@ -281,6 +297,13 @@ struct fota_update {
     uint32_t patch_offset;    /* artifact bytes received */
     uint32_t base_size, base_pos, base_addr; /* the running image, as a patch's base */
     uint8_t base_sha256[32];
+    /* Data images (src/data.c): the next manifest.data[] to look at, the
+     * one staged now (1 + index; 0: the application), those installed in
+     * this check (bit per index), the copy's verify offset. */
+    uint8_t data_index;
+    uint8_t data_active;
+    uint8_t data_installed;
+    uint32_t data_pos;
     struct fota_manifest manifest;
     struct fota_sha256 sha;
 };
@@ -343,6 +366,20 @@ const struct fota_manifest *fota_last_manifest(const struct fota *f);
 
 /* Name of the transport that carried the last exchange, or NULL. */
 const char *fota_transport_used(const struct fota *f);
+
+/* Data partitions (docs/data-partitions.md). 1 when the partition `label`
+ * may be mounted: no data image is being written to it; 0 while one is
+ * (a copy a power cut interrupted: fota_data_finish() completes it). */
+int fota_data_ready(const struct fota *f, const char *label);
+
+/* Complete an interrupted data-partition copy now, from the image staged in
+ * flash (no network): at boot, before mounting. 0 when nothing is left to
+ * do, else the error; FOTA_ERR_BUSY while a check runs. */
+int fota_data_finish(struct fota *f);
+
+/* The label of the data image the running check stages or writes (for the
+ * FOTA_EV_DATA_* events), or NULL. */
+const char *fota_data_label(const struct fota *f);
 
 /* Persistent state as loaded / last saved. */
 const struct fota_persist *fota_persist_state(const struct fota *f);

@@ -19,7 +19,8 @@
  *   signature: 3045...
  *
  * Optional: "expires: 2027-01-31T00:00:00Z", "project: ...". Format 2 adds
- * "artifact: ..." lines (compressed image, patches by base image).
+ * "artifact: ..." lines (compressed image, patches by base image); format 3
+ * adds "data: LABEL SIZE SHA256 URL" lines (data-partition images).
  */
 #ifndef FOTA_MANIFEST_H
 #define FOTA_MANIFEST_H
@@ -35,7 +36,10 @@ extern "C" {
 
 #define FOTA_MANIFEST_FORMAT 1           /* what `fota release` writes without artifacts */
 #define FOTA_MANIFEST_FORMAT_ARTIFACTS 2 /* format 1 plus `artifact:` lines */
+#define FOTA_MANIFEST_FORMAT_DATA 3      /* format 2 plus `data:` lines (data partitions) */
 #define FOTA_MANIFEST_MAX_ARTIFACTS 6
+#define FOTA_MANIFEST_MAX_DATA 2         /* data-partition images in one release */
+#define FOTA_DATA_LABEL_MAX 16           /* a partition label (ESP-IDF: 16 characters) */
 #define FOTA_MANIFEST_PRODUCT_MAX 48
 #define FOTA_MANIFEST_VERSION_MAX 32
 #define FOTA_MANIFEST_URL_MAX 512
@@ -87,6 +91,17 @@ struct fota_manifest_artifact {
     uint16_t url_len;
 };
 
+/* A data-partition image (LittleFS, SPIFFS, FAT) that travels with the
+ * application (docs/data-partitions.md): the partition by label, the image
+ * file's size and SHA-256, and its URL in the text like an artifact's. */
+struct fota_manifest_data {
+    char label[FOTA_DATA_LABEL_MAX + 1];
+    uint32_t size;
+    uint8_t sha256[32];
+    uint16_t url_offset;
+    uint16_t url_len;
+};
+
 struct fota_manifest {
     uint32_t format;
     char product[FOTA_MANIFEST_PRODUCT_MAX + 1];
@@ -104,6 +119,8 @@ struct fota_manifest {
     size_t signed_len; /* bytes covered by the signature */
     uint8_t n_artifacts; /* format 2 only */
     struct fota_manifest_artifact artifacts[FOTA_MANIFEST_MAX_ARTIFACTS];
+    uint8_t n_data; /* format 3 only */
+    struct fota_manifest_data data[FOTA_MANIFEST_MAX_DATA];
 };
 
 /* Parse the text (not NUL-terminated; `len` bytes). Checks syntax, required

@@ -78,6 +78,11 @@ struct fota_boot {
      * Lets the agent tell an image the bootloader rolled back from an
      * activation that a power cut interrupted. */
     int (*slot_state)(void *ctx, int slot, int *state);
+    /* Optional (NULL: this device takes no data images): where the data
+     * partition `label` (LittleFS, SPIFFS, FAT) lives, sector-aligned. A
+     * release with a data image for a label this does not know is refused
+     * before anything is erased (docs/data-partitions.md). */
+    int (*data_partition)(void *ctx, const char *label, struct fota_slot *out);
 };
 
 /* A network link. connect() opens host:port (TLS when `tls`); recv() returns

@@ -42,8 +42,9 @@ static int same_partition(const esp_partition_t *a, const esp_partition_t *b)
 static const esp_partition_t *partition_at(struct fota_esp32 *p, uint32_t addr, uint32_t len,
                                            int writing, uint32_t *offset)
 {
-    const esp_partition_t *parts[3] = {p->slot[0], p->slot[1], p->state};
-    for (int i = 0; i < 3; i++) {
+    const esp_partition_t *parts[5] = {p->slot[0], p->slot[1], p->state, p->data[0],
+                                       p->data[1]};
+    for (int i = 0; i < 5; i++) {
         const esp_partition_t *part = parts[i];
         if (part && addr >= part->address && addr - part->address <= part->size &&
             len <= part->size - (addr - part->address)) {
@@ -57,7 +58,7 @@ static const esp_partition_t *partition_at(struct fota_esp32 *p, uint32_t addr, 
             return part;
         }
     }
-    ESP_LOGE(TAG, "flash 0x%08x+%u is outside the OTA slots and the state partition",
+    ESP_LOGE(TAG, "flash 0x%08x+%u is outside the OTA slots, the state and the data partitions",
              (unsigned)addr, (unsigned)len);
     return NULL;
 }
@@ -199,6 +200,43 @@ static int boot_slot_info(void *ctx, int slot, struct fota_slot *out)
     out->addr = p->slot[slot]->address;
     out->size = p->slot[slot]->size;
     return 0;
+}
+
+static int boot_data_partition(void *ctx, const char *label, struct fota_slot *out)
+{
+    struct fota_esp32 *p = ctx;
+    for (int i = 0; i < 2; i++)
+        if (p->data[i] && strcmp(p->data[i]->label, label) == 0) {
+            out->addr = p->data[i]->address;
+            out->size = p->data[i]->size / SPI_FLASH_SEC_SIZE * SPI_FLASH_SEC_SIZE;
+            return 0;
+        }
+    return FOTA_ERR_NOT_SUPPORTED; /* not one the application named */
+}
+
+int fota_esp32_data(struct fota_esp32 *p, const char *label)
+{
+    if (!p || !label)
+        return FOTA_ERR_INVALID_ARG;
+    const esp_partition_t *part =
+        esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, label);
+    if (!part || part->subtype == ESP_PARTITION_SUBTYPE_DATA_OTA ||
+        same_partition(part, p->state) || part->address % SPI_FLASH_SEC_SIZE ||
+        part->size < SPI_FLASH_SEC_SIZE) {
+        snprintf(p->detail, sizeof p->detail,
+                 "no data partition '%s' that a release may rewrite (not otadata, not the "
+                 "agent's state, sector-aligned)",
+                 label);
+        return FOTA_ERR_NOT_SUPPORTED;
+    }
+    for (int i = 0; i < 2; i++)
+        if (!p->data[i] || same_partition(p->data[i], part)) {
+            p->data[i] = part;
+            return 0;
+        }
+    snprintf(p->detail, sizeof p->detail, "at most two data partitions: '%s' is one too many",
+             label);
+    return FOTA_ERR_NOT_SUPPORTED;
 }
 
 static int boot_slot_state(void *ctx, int slot, int *state)
@@ -371,6 +409,7 @@ int fota_esp32_init(struct fota_esp32 *p, const char *state_label)
         .confirm = boot_confirm,
         .rollback = boot_rollback,
         .slot_state = boot_slot_state,
+        .data_partition = boot_data_partition,
     };
     return 0;
 }

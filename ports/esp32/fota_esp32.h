@@ -29,6 +29,7 @@ struct fota_esp32 {
     struct fota_boot boot;
     const esp_partition_t *slot[2]; /* ota_0, ota_1 */
     const esp_partition_t *state;   /* the agent's state partition */
+    const esp_partition_t *data[2]; /* data partitions a release may rewrite (fota_esp32_data) */
     uint32_t state_addr;            /* for fota_config.state_addr / state_size */
     uint32_t state_size;
     char detail[192];               /* why init failed, in words */
@@ -38,6 +39,13 @@ struct fota_esp32 {
  * in p->flash and p->boot. Returns 0, or FOTA_ERR_NOT_SUPPORTED with
  * p->detail naming the partitions.csv line to add. */
 int fota_esp32_init(struct fota_esp32 *p, const char *state_label);
+
+/* Let releases rewrite the data partition `label` (LittleFS, SPIFFS, FAT:
+ * docs/data-partitions.md): after fota_esp32_init, once per partition, at
+ * every boot (an interrupted copy resumes into it). At most two; never the
+ * state partition or otadata. Returns 0, or FOTA_ERR_NOT_SUPPORTED with
+ * p->detail. Without it a release with a data image is refused. */
+int fota_esp32_data(struct fota_esp32 *p, const char *label);
 
 /* enum fota_chip of the chip this is built for (CONFIG_IDF_TARGET_*). */
 int fota_esp32_chip(void);

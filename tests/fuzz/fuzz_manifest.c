@@ -4,7 +4,8 @@
  *
  * Checks: a parsed manifest has NUL-terminated strings within their fields,
  * a signed length inside the text that ends at a line start, a known chip, a
- * non-zero size; the error line of a failure is within the text (+1 for
+ * non-zero size; artifacts and data images only in their formats, bounded,
+ * with URLs inside the signed text; the error line of a failure is within the text (+1 for
  * "missing field at the end").
  */
 #include <stddef.h>
@@ -43,10 +44,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r = fota_manifest_parse(text, size, &m, &line);
     if (r == 0) {
         REQUIRE(line == 0);
-        REQUIRE(m.format == FOTA_MANIFEST_FORMAT || m.format == FOTA_MANIFEST_FORMAT_ARTIFACTS);
-        /* artifacts: format 2 only, bounded, each URL inside the signed text */
+        REQUIRE(m.format >= FOTA_MANIFEST_FORMAT && m.format <= FOTA_MANIFEST_FORMAT_DATA);
+        /* artifacts: format 2 and up, bounded, each URL inside the signed text */
         REQUIRE(m.n_artifacts <= FOTA_MANIFEST_MAX_ARTIFACTS);
-        REQUIRE(m.format == FOTA_MANIFEST_FORMAT_ARTIFACTS || m.n_artifacts == 0);
+        REQUIRE(m.format >= FOTA_MANIFEST_FORMAT_ARTIFACTS || m.n_artifacts == 0);
+        /* data images: format 3 only, bounded, one per label, a label of
+         * label characters, each URL inside the signed text */
+        REQUIRE(m.n_data <= FOTA_MANIFEST_MAX_DATA);
+        REQUIRE(m.format == FOTA_MANIFEST_FORMAT_DATA || m.n_data == 0);
+        for (unsigned i = 0; i < m.n_data; i++) {
+            const struct fota_manifest_data *d = &m.data[i];
+            REQUIRE(memchr(d->label, 0, sizeof d->label) != NULL);
+            size_t n = strlen(d->label);
+            REQUIRE(n > 0 && n <= FOTA_DATA_LABEL_MAX);
+            REQUIRE(strspn(d->label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789_-.") == n);
+            for (unsigned k = 0; k < i; k++)
+                REQUIRE(strcmp(m.data[k].label, d->label) != 0);
+            REQUIRE(d->size > 0 && d->url_len > 0);
+            REQUIRE((size_t)d->url_offset + d->url_len < m.signed_len);
+            REQUIRE(memchr(text + d->url_offset, ' ', d->url_len) == NULL);
+        }
         for (unsigned i = 0; i < m.n_artifacts; i++) {
             const struct fota_manifest_artifact *a = &m.artifacts[i];
             REQUIRE(a->kind == FOTA_ARTIFACT_COMPRESSED || a->kind == FOTA_ARTIFACT_DELTA);

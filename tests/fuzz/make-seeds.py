@@ -109,6 +109,19 @@ write("manifest", "artifacts",
       + b"artifact: compressed 190000 " + b"ab" * 32 + b" demo-board-1.2.0.compressed\n"
       + b"artifact: delta 20000 " + b"cd" * 32 + b" demo-board-1.2.0.from-1.patch 250000 "
       + b"ef" * 32 + b"\n" + sig)
+# format 3: data-partition images (docs/data-partitions.md), with an artifact
+write("manifest", "data",
+      manifest.replace(b"fota-manifest: 1", b"fota-manifest: 3")
+      + b"data: storage 1048576 " + b"12" * 32 + b" demo-board-1.2.0.storage.bin\n"
+      + b"artifact: compressed 190000 " + b"ab" * 32 + b" demo-board-1.2.0.compressed\n"
+      + b"data: nvs_keys.2 4096 " + b"34" * 32 + b" https://fw.example.com/keys.bin\n" + sig)
+write("manifest", "data-in-format-2",
+      manifest.replace(b"fota-manifest: 1", b"fota-manifest: 2")
+      + b"data: spiffs 65536 " + b"56" * 32 + b" fs.bin\n" + sig)
+write("manifest", "data-duplicate-label",
+      manifest.replace(b"fota-manifest: 1", b"fota-manifest: 3")
+      + b"data: ffat 8192 " + b"78" * 32 + b" a.bin\n"
+      + b"data: ffat 8192 " + b"9a" * 32 + b" b.bin\n" + sig)
 write("manifest", "missing-signature", manifest)
 write("manifest", "version", b"v1.2.3-rc1")
 write("manifest", "date", b"2024-02-29T23:59:59Z")

@@ -15,8 +15,10 @@
 #define OTADATA_ADDR 0x9000u
 #define STATE_ADDR 0xb000u
 #define APPS_ADDR 0x10000u
-#define FLASH_SIZE (APPS_ADDR + 3 * FAKE_SLOT_SIZE)
-#define MAX_PARTS 5
+#define STORAGE_ADDR (APPS_ADDR + 3 * FAKE_SLOT_SIZE) /* a data partition "storage" */
+#define STORAGE_SIZE 0x10000u
+#define FLASH_SIZE (STORAGE_ADDR + STORAGE_SIZE)
+#define MAX_PARTS 6
 
 /* esp_flash_partitions.h */
 typedef struct {
@@ -116,6 +118,8 @@ void fake_esp_idf_reset(const struct fake_esp_idf_config *c)
     add_part(ESP_PARTITION_TYPE_APP, ESP_PARTITION_SUBTYPE_APP_OTA_0, at, FAKE_SLOT_SIZE, "ota_0");
     add_part(ESP_PARTITION_TYPE_APP, ESP_PARTITION_SUBTYPE_APP_OTA_1, at + FAKE_SLOT_SIZE,
              FAKE_SLOT_SIZE, "ota_1");
+    add_part(ESP_PARTITION_TYPE_DATA, (esp_partition_subtype_t)0x83, STORAGE_ADDR, STORAGE_SIZE,
+             "storage"); /* littlefs */
 }
 
 struct fake_esp_idf_config *fake_esp_idf_config(void)

@@ -245,6 +245,34 @@ static void test_refuses_writes_to_running_slot(void)
     CHECK_EQ_INT(port.flash.erase(port.flash.ctx, port.state_addr, 4096), 0);
 }
 
+/* Data partitions (docs/data-partitions.md): only those the application
+ * names, never otadata or the agent's state; writable by address once named. */
+static void test_data_partitions(void)
+{
+    struct fota_slot s;
+    uint8_t b[16];
+    device(0, 1, 1);
+    CHECK_EQ_INT(port.boot.data_partition(port.boot.ctx, "storage", &s), FOTA_ERR_NOT_SUPPORTED);
+    const esp_partition_t *st = fake_esp_idf_partition("storage");
+    CHECK_EQ_INT(port.flash.erase(port.flash.ctx, st->address, 4096), FOTA_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fota_esp32_data(&port, "storage"), 0);
+    CHECK_EQ_INT(fota_esp32_data(&port, "storage"), 0); /* again: the same one */
+    CHECK_EQ_INT(port.boot.data_partition(port.boot.ctx, "storage", &s), 0);
+    CHECK_EQ_INT(s.addr, st->address);
+    CHECK_EQ_INT(s.size, st->size);
+    CHECK_EQ_INT(port.boot.data_partition(port.boot.ctx, "spiffs", &s), FOTA_ERR_NOT_SUPPORTED);
+    memset(b, 0x5A, sizeof b);
+    CHECK_EQ_INT(port.flash.erase(port.flash.ctx, st->address, 4096), 0);
+    CHECK_EQ_INT(port.flash.write(port.flash.ctx, st->address + 16, b, sizeof b), 0);
+    memset(b, 0, sizeof b);
+    CHECK_EQ_INT(port.flash.read(port.flash.ctx, st->address + 16, b, sizeof b), 0);
+    CHECK_EQ_INT(b[15], 0x5A);
+    CHECK_EQ_INT(fota_esp32_data(&port, "otadata"), FOTA_ERR_NOT_SUPPORTED);
+    CHECK_EQ_INT(fota_esp32_data(&port, "fota_state"), FOTA_ERR_NOT_SUPPORTED);
+    CHECK_EQ_INT(fota_esp32_data(&port, "nothing"), FOTA_ERR_NOT_SUPPORTED);
+    CHECK(strstr(port.detail, "'nothing'") != NULL);
+}
+
 static void test_missing_partitions_named(void)
 {
     struct fake_esp_idf_config c = {.app_rollback = 1, .bootloader_rollback = 1};
@@ -269,6 +297,7 @@ static const struct test_case tests[] = {
     TEST(test_unconfirmed_update_rolls_back),
     TEST(test_stale_otadata_entry_invalidated),
     TEST(test_refuses_writes_to_running_slot),
+    TEST(test_data_partitions),
     TEST(test_missing_partitions_named),
     TEST(test_chip),
 };

@@ -82,6 +82,14 @@ static struct {
     int slot1_aborted;         /* history: slot 1 holds an earlier rolled-back release */
     /* the device */
     struct image old_img, new_img;
+    /* Optional (--data): a data partition, its factory image and the
+     * release's new image for it (docs/data-partitions.md) */
+    const char *data_label;
+    uint8_t *data_old, *data_new;
+    size_t data_old_len, data_new_len;
+    uint8_t data_new_sha256[32];
+    char data_path[FOTA_MANIFEST_URL_MAX + 1];
+    uint64_t data_mounts;      /* mounts checked */
     struct sim_layout layout;
     uint8_t *mem;              /* flash contents */
     uint8_t *initial;          /* flash as it left the factory */
@@ -101,9 +109,9 @@ static struct {
 
 /* ---- Flash operation log ---------------------------------------------------- */
 
-enum { REG_OTADATA, REG_STATE, REG_SLOT0, REG_SLOT1, REG_OTHER, REG_COUNT };
+enum { REG_OTADATA, REG_STATE, REG_SLOT0, REG_SLOT1, REG_DATA, REG_OTHER, REG_COUNT };
 static const char *region_names[REG_COUNT] = {"boot data (otadata)", "agent state", "slot 0",
-                                              "slot 1", "other"};
+                                              "slot 1", "data partition", "other"};
 
 /* One row of the operation map: a single journal record or erase, or a run
  * of download operations (slot erases and writes, progress records). */
@@ -141,6 +149,8 @@ static int region_of(uint32_t addr)
     for (int s = 0; s < 2; s++)
         if (addr >= l->slot_addr[s] && addr < l->slot_addr[s] + l->slot_size)
             return REG_SLOT0 + s;
+    if (l->data_size && addr >= l->data_addr && addr < l->data_addr + l->data_size)
+        return REG_DATA;
     return REG_OTHER;
 }
 
@@ -190,6 +200,13 @@ static int describe_persist(const struct fota_persist *p, char *out, size_t size
         APPEND(what, "; version code %u rejected", (unsigned)p->rejected_version);
     if (!p->pending_version && had && q->pending_version)
         APPEND(what, "; pending cleared");
+    if (p->data_busy && !(had && q->data_busy))
+        APPEND(what, "; data partition busy: copy from slot %u", (unsigned)p->data_slot);
+    else if (p->data_busy && p->data_copied != q->data_copied)
+        APPEND(what, "; data copy: %u of %u bytes", (unsigned)p->data_copied,
+               (unsigned)p->data_size);
+    if (!p->data_busy && had && q->data_busy)
+        APPEND(what, "; data partition complete (busy mark cleared)");
     snprintf(out, size, "agent state record: %s", what[0] ? what + 2 : "unchanged");
     return strstr(what, "; progress") == what && !strchr(what + 2, ';');
 }
@@ -220,7 +237,7 @@ static void log_op(int is_erase, uint32_t addr, const void *buf, uint32_t len)
     uint32_t op = w.flash.ops + 1; /* the simulator counts it next */
     int by_boot = oplog.app_boot != w.dev.boots;
     char what[192] = "";
-    int download = reg == REG_SLOT0 || reg == REG_SLOT1;
+    int download = reg == REG_SLOT0 || reg == REG_SLOT1 || reg == REG_DATA;
     const uint8_t *payload = NULL;
     if (is_erase && !download) {
         snprintf(what, sizeof what, "%s: erase sector %u", region_names[reg],
@@ -372,6 +389,27 @@ static int load_persist(struct fota_persist *p, uint32_t *seq)
     return r;
 }
 
+/* The data partition holds a whole image: the factory's or the release's. */
+static int data_whole(void)
+{
+    const uint8_t *part = w.mem + w.layout.data_addr;
+    return memcmp(part, w.data_old, w.data_old_len) == 0 ||
+           memcmp(part, w.data_new, w.data_new_len) == 0;
+}
+
+/* The application mounts the data partition only when fota_data_ready()
+ * says so: it must hold a whole image then (sim/device.c mount_data). */
+static void on_mounted(void *ctx, const struct sim_device *d)
+{
+    (void)ctx;
+    (void)d;
+    w.data_mounts++;
+    if (!data_whole())
+        failf("the application mounted data partition '%s' while it holds neither the old nor "
+              "the new image: a half-written file system",
+              w.data_label);
+}
+
 /* (c): both journals readable once written, never older than before, and
  * their contents consistent with each other and with the slots. */
 static void check_state(const char *when)
@@ -436,10 +474,44 @@ static void check_state(const char *when)
         failf("%s: the good new version %u was rejected with no cut during its trial boot", when,
               (unsigned)p.rejected_version);
 
+    /* the data partition: whole unless marked busy; busy only with the
+     * whole new image staged in the slot the mark names */
+    int data_dl = w.data_label && p.dl_size == w.data_new_len &&
+                  memcmp(p.dl_sha256, w.data_new_sha256, 32) == 0;
+    if (w.data_label) {
+        if (!p.data_busy && !data_whole())
+            failf("%s: data partition '%s' is not marked busy but holds neither the old nor the "
+                  "new image",
+                  when, w.data_label);
+        if (p.data_busy &&
+            (p.data_size != w.data_new_len || p.data_addr != w.layout.data_addr ||
+             p.data_label_crc != fota_crc32(0, w.data_label, strlen(w.data_label)) ||
+             p.data_slot > 1 ||
+             memcmp(slot_mem(p.data_slot), w.data_new, w.data_new_len) != 0))
+            failf("%s: the busy mark (size %u, slot %u) does not name the new data image staged "
+                  "whole in its slot",
+                  when, (unsigned)p.data_size, (unsigned)p.data_slot);
+        else if (p.data_busy && !silent_flash &&
+                 memcmp(w.mem + w.layout.data_addr, w.data_new,
+                        p.data_copied < w.data_new_len ? p.data_copied : w.data_new_len) != 0)
+            failf("%s: the data partition does not hold the %u bytes the busy mark says were "
+                  "copied",
+                  when, (unsigned)p.data_copied);
+    } else if (p.data_busy) {
+        failf("%s: a data partition is marked busy in a release without one", when);
+    }
+
     /* the download in progress */
     if (p.dl_size == 0) {
         if (p.dl_offset != 0)
             failf("%s: no download but dl_offset %u", when, (unsigned)p.dl_offset);
+    } else if (data_dl) {
+        if (p.dl_offset > p.dl_size || (p.dl_slot != 0 && p.dl_slot != 1) ||
+            (!silent_flash &&
+             memcmp(slot_mem(p.dl_slot), w.data_new, p.dl_offset) != 0))
+            failf("%s: slot %d does not hold the %u bytes of the data image the agent state says "
+                  "were downloaded",
+                  when, (int)p.dl_slot, (unsigned)p.dl_offset);
     } else if (p.dl_size != nw->len || memcmp(p.dl_sha256, nw->sha256, 32) != 0 ||
                (p.dl_slot != 0 && p.dl_slot != 1)) {
         failf("%s: download record does not describe the new image (size %u, slot %d)", when,
@@ -587,6 +659,12 @@ static void check_end(int outcome)
     if (p.pending_version != 0 || p.dl_size != 0)
         failf("the agent state still has pending version %u / download of %u bytes",
               (unsigned)p.pending_version, (unsigned)p.dl_size);
+    if (w.data_label && (p.data_busy || memcmp(w.mem + w.layout.data_addr, w.data_new,
+                                               w.data_new_len) != 0))
+        failf("at the end data partition '%s' %s", w.data_label,
+              p.data_busy ? "is still marked busy" : "does not hold the new image");
+    if (w.data_label && !w.dev.data_mounted)
+        failf("at the end the application has not mounted data partition '%s'", w.data_label);
     if (p.last_sequence != w.new_sequence)
         failf("last sequence %u, expected %u", (unsigned)p.last_sequence,
               (unsigned)w.new_sequence);
@@ -1148,6 +1226,24 @@ static int serve_release(const char *url, const char *manifest_file, const char 
     w.origin.ignore_range = no_range;
     mem_origin_put(&w.origin, w.manifest_route, w.manifest, w.manifest_len, NULL);
     mem_origin_put(&w.origin, w.image_path, w.new_img.data, w.new_img.len, NULL);
+    if (w.data_label) {
+        struct fota_url du;
+        if (m.n_data != 1 || strcmp(m.data[0].label, w.data_label) != 0 ||
+            m.data[0].url_len >= sizeof resolved) {
+            fprintf(stderr, "powercut: %s has no data image for '%s'\n", manifest_file,
+                    w.data_label);
+            return -1;
+        }
+        char rel[FOTA_MANIFEST_URL_MAX + 1];
+        memcpy(rel, w.manifest + m.data[0].url_offset, m.data[0].url_len);
+        rel[m.data[0].url_len] = '\0';
+        if (fota_url_resolve(w.manifest_path, rel, resolved, sizeof resolved) < 0 ||
+            fota_url_parse(resolved, &du) < 0 || du.path_len >= sizeof w.data_path)
+            return -1;
+        memcpy(w.data_path, du.path, du.path_len);
+        w.data_path[du.path_len] = '\0';
+        mem_origin_put(&w.origin, w.data_path, w.data_new, w.data_new_len, NULL);
+    }
     mem_origin_attach(&w.origin, &w.net);
     return 0;
 }
@@ -1180,6 +1276,8 @@ static void usage(FILE *out)
             "  --strict-rollback     fail when a crashing release boots more than once\n"
             "  --report FILE         append a markdown section with the results\n"
             "  --no-map              leave the operation map out of the report\n"
+            "  --data L=OLD,NEW      a data partition L holding OLD at the factory; the\n"
+            "                        release's data image for it is NEW\n"
             "  --verbose             print what the device does\n"
             "Exit status 0 when every check passed, 1 on any failure, 2 on usage.\n");
 }
@@ -1199,11 +1297,11 @@ int main(int argc, char **argv)
         {"seed", required_argument, 0, 's'},       {"bad-regions", no_argument, 0, 'b'},
         {"bad-cuts", no_argument, 0, 'B'},         {"report", required_argument, 0, 'R'},
         {"no-map", no_argument, 0, 'M'},           {"strict-rollback", no_argument, 0, 'T'},  {"worn-state", required_argument, 0, 'W'}, {"worn-boot", required_argument, 0, 'w'},
-        {"slot1-aborted", no_argument, 0, 'A'},
+        {"slot1-aborted", no_argument, 0, 'A'},   {"data", required_argument, 0, 'd'},
         {"verbose", no_argument, 0, 'v'},          {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *url = NULL, *key = NULL, *old_path = NULL, *new_path = NULL, *product = "demo";
-    const char *report_path = NULL, *manifest_file = NULL;
+    const char *report_path = NULL, *manifest_file = NULL, *data_spec = NULL;
     int no_range = 0;
     uint32_t only_cut = 0, random_count = 0, first = 0, max_cuts = 5;
     uint32_t seed = (uint32_t)time(NULL);
@@ -1260,6 +1358,7 @@ int main(int argc, char **argv)
         case 'W': worn_state = v; break;
         case 'w': worn_boot = v; break;
         case 'A': w.slot1_aborted = 1; break;
+        case 'd': data_spec = optarg; break;
         case 'v': w.verbose = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -1283,6 +1382,29 @@ int main(int argc, char **argv)
     }
 
     sim_layout(&w.layout, w.slot_size);
+    if (data_spec) {
+        static char label[32];
+        const char *eq = strchr(data_spec, '='), *comma = eq ? strchr(eq, ',') : NULL;
+        char old_path_d[4096];
+        if (!eq || !comma || (size_t)(eq - data_spec) >= sizeof label ||
+            (size_t)(comma - eq - 1) >= sizeof old_path_d) {
+            fprintf(stderr, "powercut: --data wants LABEL=OLD,NEW\n");
+            return 2;
+        }
+        memcpy(label, data_spec, (size_t)(eq - data_spec));
+        label[eq - data_spec] = '\0';
+        memcpy(old_path_d, eq + 1, (size_t)(comma - eq - 1));
+        old_path_d[comma - eq - 1] = '\0';
+        w.data_label = label;
+        w.data_old = util_read_file(old_path_d, &w.data_old_len);
+        w.data_new = util_read_file(comma + 1, &w.data_new_len);
+        if (!w.data_old || !w.data_new ||
+            sim_layout_add_data(&w.layout, label,
+                                (uint32_t)(w.data_old_len > w.data_new_len ? w.data_old_len
+                                                                           : w.data_new_len)) < 0)
+            return 2;
+        fota_sha256_digest(&fota_crypto_mbedtls, w.data_new, w.data_new_len, w.data_new_sha256);
+    }
     w.mem = malloc(w.layout.flash_size);
     w.initial = malloc(w.layout.flash_size);
     if (!w.mem || !w.initial ||
@@ -1293,6 +1415,8 @@ int main(int argc, char **argv)
         return 2;
     }
     w.flash.iface.block_size = 65536; /* ESP32 (ports/esp32): 64 KiB block erases */
+    if (w.data_label)
+        sim_flash_load(&w.flash, w.layout.data_addr, w.data_old, (uint32_t)w.data_old_len);
     w.old_sequence = w.new_sequence - 1;
     char worn[160] = "";
     if (w.slot1_aborted) { /* the history lives in the journals */
@@ -1349,6 +1473,7 @@ int main(int argc, char **argv)
     w.opt.quiet = !w.verbose;
     w.opt.verbose = w.verbose;
     w.opt.booted = on_booted;
+    w.opt.mounted = on_mounted;
 
     printf("powercut: scenario %s: %s %s (%u bytes) -> %s %s (%u bytes, security counter %u)%s; "
            "%u-byte slots, 4096-byte sectors, progress every %u bytes, %u-byte network "
@@ -1357,6 +1482,11 @@ int main(int argc, char **argv)
            new_path, (unsigned)w.new_img.len, (unsigned)w.new_security,
            w.crash ? ", which crashes before confirming" : "", (unsigned)w.slot_size,
            (unsigned)w.persist_every, SEG_BYTES, no_range ? " that ignores Range" : "");
+    if (w.data_label)
+        printf("powercut: data partition '%s' of %u bytes at 0x%x: %u-byte image at the factory, "
+               "%u-byte image in the release\n",
+               w.data_label, (unsigned)w.layout.data_size, (unsigned)w.layout.data_addr,
+               (unsigned)w.data_old_len, (unsigned)w.data_new_len);
     if (worn[0])
         printf("powercut: a device with a history%s\n", worn);
     if (worn[0] && report)
@@ -1385,6 +1515,10 @@ int main(int argc, char **argv)
         unverified += st.unverified;
         cuts += st.cuts;
     }
+    if (w.data_label)
+        printf("powercut %s: the application mounted data partition '%s' %llu times, always "
+               "holding a whole image unless a failure says otherwise\n",
+               w.scenario, w.data_label, (unsigned long long)w.data_mounts);
     printf("powercut %s: %u cut points x 3 modes%s, %u random sequences, %s; %llu cuts, "
            "%llu bricked, %llu unverified images run, %llu failures in %.1f s\n",
            w.scenario, exhaustive ? (unsigned)n : 0u,

@@ -18,7 +18,11 @@
 #   delta      every cut point x mode of 1.0.0 -> 2.0.0 by a patch (the
 #              release offers a patch from 1.0.0; docs/delta.md), and by a
 #              compressed image
-#   all        all five
+#   data       every cut point x mode of 1.0.0 -> 2.0.0 with a new image
+#              for the data partition "storage" (docs/data-partitions.md):
+#              the application mounts the partition only when the agent
+#              says it holds a whole image, and it always does then
+#   all        all six
 #
 # Two more suites guard agent issues found and fixed (docs/powercut.md,
 # "Findings" 2 and 3):
@@ -58,9 +62,9 @@ while [ $# -gt 0 ]; do
     case $1 in
     --report) report=$2; shift 2 ;;
     --doc) doc=$2; shift 2 ;;
-    all) suites+=(update rollback random badregion delta); shift ;;
-    update | rollback | random | badregion | delta | norange | strict) suites+=("$1"); shift ;;
-    *) note "unknown argument '$1' (suites: update rollback random badregion delta all norange strict)"; exit 2 ;;
+    all) suites+=(update rollback random badregion delta data); shift ;;
+    update | rollback | random | badregion | delta | data | norange | strict) suites+=("$1"); shift ;;
+    *) note "unknown argument '$1' (suites: update rollback random badregion delta data all norange strict)"; exit 2 ;;
     esac
 done
 [ ${#suites[@]} -gt 0 ] || { note "no suite given"; exit 2; }
@@ -163,6 +167,32 @@ for suite in "${suites[@]}"; do
         release "$PACKED_FW2" --security-counter 1 --compress
         run_suite "1.0.0 -> 2.0.0 by a compressed image: every cut point in every mode" \
             --manifest "$WWW/$PRODUCT/manifest.txt" --new "$PACKED_FW2" --exhaustive
+        common=("${saved_common[@]}") ;;
+    data)
+        # 64 KiB application images and 64 KiB file-system images (text, then
+        # erased space, as mklittlefs pads them): the data image is staged in
+        # the inactive slot, copied into the partition under the busy mark,
+        # then the application is downloaded over the staged image
+        DATA_FW1=$WORK/fw-data-1.0.0.bin
+        DATA_FW2=$WORK/fw-data-2.0.0.bin
+        "$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 1.0.0 --seed 3 \
+            --size 65536 -o "$DATA_FW1" >/dev/null
+        "$FOTA_BIN" mkimage --chip esp32 --project $PRODUCT --version 2.0.0 --seed 4 \
+            --size 65536 -o "$DATA_FW2" >/dev/null
+        for v in old new; do
+            printf "file system $v %05d\n" $(seq 3000) >"$WORK/storage-$v.bin"
+            truncate -s 40000 "$WORK/storage-$v.bin"
+            head -c 25536 /dev/zero | tr '\0' '\377' >>"$WORK/storage-$v.bin"
+        done
+        WWW=$WORK/www-data
+        release "$DATA_FW1"
+        release "$DATA_FW2" --security-counter 1 --data storage="$WORK/storage-new.bin"
+        saved_common=("${common[@]}")
+        common=(--key "$KEY.pub" --old "$DATA_FW1" --security 1 --persist-every 16384
+                --slot-size 131072 --report "$fragment")
+        run_suite "1.0.0 -> 2.0.0 with a data-partition image: every cut point in every mode" \
+            --manifest "$WWW/$PRODUCT/manifest.txt" --new "$DATA_FW2" --exhaustive \
+            --data "storage=$WORK/storage-old.bin,$WORK/storage-new.bin"
         common=("${saved_common[@]}") ;;
     norange)
         run_suite "1.0.0 -> 2.0.0 from a server without Range" \

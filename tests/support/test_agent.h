@@ -99,6 +99,19 @@ void aw_setup(struct agent_world *w, const struct fota_crypto *crypto);
  * FOTA_ERR_BOOT when no slot boots. */
 int aw_power_on(struct agent_world *w);
 
+/* The crypto backend the tests run on: mbedTLS on the host, BearSSL on the
+ * emulated targets (their build defines FOTA_TEST_CRYPTO). */
+#ifndef FOTA_TEST_CRYPTO
+#define FOTA_TEST_CRYPTO fota_crypto_mbedtls
+#endif
+
+/* aw_setup with that backend, then aw_power_on. Returns what it returns. */
+static inline int aw_fresh(struct agent_world *w)
+{
+    aw_setup(w, &FOTA_TEST_CRYPTO);
+    return aw_power_on(w);
+}
+
 /* fota_run: the check (and update) on the fake clock. */
 int aw_check(struct agent_world *w);
 

@@ -25,6 +25,7 @@
 #include "../../targets/common/target_rt.h"
 #include "fota/fota.h"
 #include "harness.h"
+#include "support/test_signed_manifest.h"
 
 extern const struct fota_crypto fota_crypto_bearssl;
 
@@ -46,30 +47,10 @@ static uint32_t thunk_area[(THUNK_STACK / 16 * 16) / 4] __attribute__((aligned(1
 
 /* ---- The signed manifest (the one test_manifest.c checks) and a server ---- */
 
-static const uint8_t test_pubkey[1][FOTA_P256_PUBKEY_SIZE] = {{
-    0x04, 0xf6, 0xac, 0x5b, 0xe8, 0xcf, 0xc9, 0xfc, 0x18, 0xbd, 0x5e, 0x4f, 0xcf,
-    0xb9, 0xd7, 0x77, 0xef, 0x3c, 0x80, 0xdb, 0x88, 0xb1, 0xc6, 0x2b, 0x35, 0xfa,
-    0xfe, 0xc2, 0xcd, 0x6c, 0xa6, 0x1c, 0xa6, 0x0e, 0xb0, 0xee, 0xfa, 0x25, 0xe7,
-    0x2d, 0xac, 0xe8, 0x7a, 0x5c, 0x92, 0x9c, 0xbc, 0xdc, 0xcd, 0x99, 0xac, 0x4a,
-    0xe7, 0xd1, 0x0e, 0xa4, 0xb6, 0x07, 0xe5, 0x77, 0xa5, 0x26, 0x6e, 0x10, 0x80}};
+static const uint8_t test_pubkey[1][FOTA_P256_PUBKEY_SIZE] = {FOTA_TEST_PUBKEY};
 
 static const char response[] =
-    "HTTP/1.1 200 OK\r\nContent-Length: 450\r\nConnection: close\r\n\r\n"
-    "fota-manifest: 1\n"
-    "product: demo-board\n"
-    "chip: esp32\n"
-    "version: 1.2.0\n"
-    "version-code: 1002000\n"
-    "security-counter: 2\n"
-    "sequence: 7\n"
-    "size: 4096\n"
-    "sha256: b4d5e075f63a1c7a8d6d1e0d43790fe872f98fc7d56fb7cea969a9078db72633\n"
-    "url: firmware/demo-board-1.2.0.bin\n"
-    "project: demo-app\n"
-    "expires: 2030-06-30T12:00:00Z\n"
-    "key-id: 03fca3c847ec7807\n"
-    "signature: 3c270ca2e2083a23347f10b3cfd94da33ceda600537cb3574979fe2f8c7039bcdb23dd214e"
-    "4a48b9567e4267b9cb5fe772bf70780ea2c2434b9fa5bf4d1f80ef\n";
+    "HTTP/1.1 200 OK\r\nContent-Length: 450\r\nConnection: close\r\n\r\n" FOTA_TEST_SIGNED_MANIFEST;
 
 static size_t served;
 
@@ -156,7 +137,7 @@ static int bt_set_next(void *ctx, int slot)
 }
 
 static const struct fota_boot boot = {NULL, bt_running, bt_slot_info, bt_set_next, bt_none,
-                                      bt_none, NULL};
+                                      bt_none, NULL, NULL};
 
 static uint32_t clock_ms;
 

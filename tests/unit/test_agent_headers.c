@@ -16,10 +16,6 @@
 #include "harness.h"
 #include "test_agent.h"
 
-#ifndef FOTA_TEST_CRYPTO
-#define FOTA_TEST_CRYPTO fota_crypto_mbedtls
-#endif
-
 /* A realistic header block, as nginx sends it. */
 #define HEADERS                                                                  \
     "Server: nginx/1.22.1\r\nDate: Mon, 30 Nov 2026 09:00:00 GMT\r\n"             \

@@ -14,17 +14,12 @@
 #include "harness.h"
 #include "test_agent.h"
 
-#ifndef FOTA_TEST_CRYPTO
-#define FOTA_TEST_CRYPTO fota_crypto_mbedtls
-#endif
-
 static struct agent_world w;
 static uint8_t other[AW_IMAGE_MAX + 64];
 
 static void fresh(void)
 {
-    aw_setup(&w, &FOTA_TEST_CRYPTO);
-    CHECK_EQ_INT(aw_power_on(&w), 0);
+    CHECK_EQ_INT(aw_fresh(&w), 0);
     aw_release(&w, "2.0.0", 0, 2);
 }
 

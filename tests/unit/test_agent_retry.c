@@ -16,16 +16,11 @@
 #include "harness.h"
 #include "test_agent.h"
 
-#ifndef FOTA_TEST_CRYPTO
-#define FOTA_TEST_CRYPTO fota_crypto_mbedtls
-#endif
-
 static struct agent_world w;
 
 static void fresh(void)
 {
-    aw_setup(&w, &FOTA_TEST_CRYPTO);
-    CHECK_EQ_INT(aw_power_on(&w), 0);
+    CHECK_EQ_INT(aw_fresh(&w), 0);
     w.cfg.backoff_base_ms = 1000;
 }
 

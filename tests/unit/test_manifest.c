@@ -16,6 +16,7 @@
 #include "fota/error.h"
 #include "fota/manifest.h"
 #include "harness.h"
+#include "support/test_signed_manifest.h"
 #include "fota_crypto_backends.h"
 
 #ifndef FOTA_TEST_CRYPTO
@@ -23,12 +24,7 @@
 #endif
 static const struct fota_crypto *const crypto = &FOTA_TEST_CRYPTO;
 
-static const uint8_t test_pubkey[FOTA_P256_PUBKEY_SIZE] = {
-    0x04, 0xf6, 0xac, 0x5b, 0xe8, 0xcf, 0xc9, 0xfc, 0x18, 0xbd, 0x5e, 0x4f, 0xcf,
-    0xb9, 0xd7, 0x77, 0xef, 0x3c, 0x80, 0xdb, 0x88, 0xb1, 0xc6, 0x2b, 0x35, 0xfa,
-    0xfe, 0xc2, 0xcd, 0x6c, 0xa6, 0x1c, 0xa6, 0x0e, 0xb0, 0xee, 0xfa, 0x25, 0xe7,
-    0x2d, 0xac, 0xe8, 0x7a, 0x5c, 0x92, 0x9c, 0xbc, 0xdc, 0xcd, 0x99, 0xac, 0x4a,
-    0xe7, 0xd1, 0x0e, 0xa4, 0xb6, 0x07, 0xe5, 0x77, 0xa5, 0x26, 0x6e, 0x10, 0x80};
+static const uint8_t test_pubkey[FOTA_P256_PUBKEY_SIZE] = FOTA_TEST_PUBKEY;
 
 /* Another valid key (`fota keygen -o other`). */
 static const uint8_t other_pubkey[FOTA_P256_PUBKEY_SIZE] = {
@@ -38,25 +34,9 @@ static const uint8_t other_pubkey[FOTA_P256_PUBKEY_SIZE] = {
     0x7a, 0x1d, 0x69, 0xdf, 0x25, 0x90, 0x9f, 0x40, 0x79, 0x78, 0xce, 0xe5, 0x7e,
     0xe8, 0x50, 0xe4, 0x92, 0x48, 0x64, 0x69, 0x1d, 0xa3, 0xfb, 0x93, 0x47, 0x3d};
 
-#define SIGNATURE_HEX                                                                          \
-    "3c270ca2e2083a23347f10b3cfd94da33ceda600537cb3574979fe2f8c7039bcdb23dd214e4a48b9567e4267" \
-    "b9cb5fe772bf70780ea2c2434b9fa5bf4d1f80ef"
+#define SIGNATURE_HEX FOTA_TEST_SIGNATURE_HEX
 
-static const char signed_manifest[] =
-    "fota-manifest: 1\n"
-    "product: demo-board\n"
-    "chip: esp32\n"
-    "version: 1.2.0\n"
-    "version-code: 1002000\n"
-    "security-counter: 2\n"
-    "sequence: 7\n"
-    "size: 4096\n"
-    "sha256: b4d5e075f63a1c7a8d6d1e0d43790fe872f98fc7d56fb7cea969a9078db72633\n"
-    "url: firmware/demo-board-1.2.0.bin\n"
-    "project: demo-app\n"
-    "expires: 2030-06-30T12:00:00Z\n"
-    "key-id: 03fca3c847ec7807\n"
-    "signature: " SIGNATURE_HEX "\n";
+static const char signed_manifest[] = FOTA_TEST_SIGNED_MANIFEST;
 
 #define SIGNED_LEN (sizeof signed_manifest - 1 - (11 + 128 + 1))
 
@@ -169,7 +149,7 @@ static void test_duplicate_and_unknown_keys(void)
     CHECK_EQ_INT(line, 8);
     n = build(7, "Size: 4096"); /* keys are lower-case */
     CHECK_EQ_INT(parse(buf, n, &line), FOTA_ERR_MANIFEST_PARSE);
-    n = build(0, "fota-manifest: 3"); /* 1 and 2 (artifacts) are known */
+    n = build(0, "fota-manifest: 4"); /* 1, 2 (artifacts) and 3 (data) are known */
     CHECK_EQ_INT(parse(buf, n, &line), FOTA_ERR_MANIFEST_PARSE);
     CHECK_EQ_INT(line, 1);
     /* the format line must come first */

@@ -76,7 +76,7 @@ static void test_artifacts_need_format_2(void)
     CHECK_EQ_INT(parse(HEAD("1") "artifact: compressed 10 " SHA_B " a.bin\n" TAIL, &line),
                  FOTA_ERR_MANIFEST_PARSE);
     CHECK_EQ_INT(line, 11);
-    CHECK_EQ_INT(parse(HEAD("3") TAIL, &line), FOTA_ERR_MANIFEST_PARSE);
+    CHECK_EQ_INT(parse(HEAD("4") TAIL, &line), FOTA_ERR_MANIFEST_PARSE);
     CHECK_EQ_INT(line, 1);
 }
 

@@ -275,15 +275,41 @@ static void test_added_field(void)
     uint32_t used;
 
     sample(&a);
+    a.data_busy = 1;
+    a.data_slot = 1;
+    a.data_label_crc = 0x12345678u;
+    a.data_addr = 0x310000u;
+    a.data_size = 65536;
+    a.data_copied = 8192;
     fota_persist_encode(&a, rec);
     used = (uint32_t)(rec[4] | rec[5] << 8);
-    CHECK_EQ_INT(used, 171); /* up to the patch-resume fields (docs/state.md) */
-    /* later firmware: 8 more bytes of a field unknown here */
-    memset(rec + used, 0x5A, 8);
-    rec[4] = (uint8_t)(used + 8);
-    put_u32(rec + used + 8, fota_crc32(0, rec, used + 8));
+    CHECK_EQ_INT(used, 188); /* up to the data-partition fields: the record is full */
     CHECK_EQ_INT(fota_persist_decode(rec, sizeof rec, &b), 0);
     CHECK(same_state(&a, &b));
+    CHECK_EQ_INT(b.data_busy, 1);
+    CHECK_EQ_INT(b.data_slot, 1);
+    CHECK_EQ_INT(b.data_label_crc, 0x12345678u);
+    CHECK_EQ_INT(b.data_addr, 0x310000u);
+    CHECK_EQ_INT(b.data_size, 65536);
+    CHECK_EQ_INT(b.data_copied, 8192);
+    /* a busy mark with no size, or an unknown flag bit, is corrupt */
+    rec[171] = 5;
+    put_u32(rec + 188, fota_crc32(0, rec, 188));
+    CHECK_EQ_INT(fota_persist_decode(rec, sizeof rec, &b), FOTA_ERR_STATE_CORRUPT);
+    fota_persist_encode(&a, rec);
+    memset(rec + 180, 0, 4);
+    put_u32(rec + 188, fota_crc32(0, rec, 188));
+    CHECK_EQ_INT(fota_persist_decode(rec, sizeof rec, &b), FOTA_ERR_STATE_CORRUPT);
+
+    /* firmware before data partitions (used 171): no partition is busy */
+    fota_persist_encode(&a, rec);
+    rec[4] = 171;
+    memset(rec + 171, 0, sizeof rec - 171);
+    put_u32(rec + 171, fota_crc32(0, rec, 171));
+    CHECK_EQ_INT(fota_persist_decode(rec, sizeof rec, &b), 0);
+    CHECK(same_state(&a, &b));
+    CHECK_EQ_INT(b.data_busy, 0);
+    CHECK_EQ_INT(b.data_size, 0);
 
     /* earlier firmware: the fields before the ETag only */
     fota_persist_encode(&a, rec);

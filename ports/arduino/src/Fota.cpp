@@ -210,6 +210,11 @@ int Fota::begin(const FotaOptions &o)
     }
     if (detail[0]) /* the port noticed something at boot */
         log_msg(NULL, FOTA_LOG_WARN, detail);
+    if (o.dataPartition &&
+        (r = fota_arduino_data_partition(o.dataPartition, detail, sizeof detail)) < 0) {
+        log_msg(NULL, FOTA_LOG_ERROR, detail);
+        return r;
+    }
     uint8_t mac[6];
     fota_arduino_station_mac(mac);
     snprintf(_mac, sizeof _mac, "%02X%02X%02X%02X%02X%02X", mac[0], mac[1], mac[2], mac[3],
@@ -253,10 +258,15 @@ int Fota::begin(const FotaOptions &o)
     _buffers.url_size = sizeof _url;
     _buffers.manifest = _manifest;
     _buffers.manifest_size = sizeof _manifest;
-    /* No patch decoder in the Arduino adapter yet: full images only. */
-    _buffers.delta = nullptr;
+#if FOTA_DELTA
+    _buffers.delta = &_delta; /* patches from the running sketch (docs/delta.md) */
+    _buffers.delta_out = _deltaOut;
+    _buffers.delta_out_size = sizeof _deltaOut;
+#else
+    _buffers.delta = nullptr; /* full images only (FOTA_DELTA 0: Fota.h says why) */
     _buffers.delta_out = nullptr;
     _buffers.delta_out_size = 0;
+#endif
     return fota_init(&_agent, &_cfg, &_buffers);
 }
 

@@ -50,6 +50,23 @@
 #ifndef FOTA_MANIFEST_BUFFER_SIZE
 #define FOTA_MANIFEST_BUFFER_SIZE 2080
 #endif
+/* Patches and compressed images (docs/delta.md): the decoder's 8,000 bytes
+ * (struct fota_delta) and its output buffer, with the running sketch as the
+ * patch's base. On by default on ESP32 (hundreds of KB of heap). Off on
+ * ESP8266: a sketch has about 40 KB of free heap, BearSSL takes about 22-24 KB
+ * per TLS request and the agent's buffers about 8 KB, so 8.5 KB more leaves
+ * no margin; a sketch on plain HTTP (or one that measured its heap) turns it
+ * on with #define FOTA_DELTA 1 before #include <Fota.h>. */
+#ifndef FOTA_DELTA
+#if defined(ARDUINO_ARCH_ESP8266)
+#define FOTA_DELTA 0
+#else
+#define FOTA_DELTA 1
+#endif
+#endif
+#ifndef FOTA_DELTA_OUT_SIZE
+#define FOTA_DELTA_OUT_SIZE 512 /* decoder output on its way to flash (>= 256) */
+#endif
 
 /* ESP32: the Arduino core marks every new image valid before setup() unless
  * the sketch overrides the weak `bool verifyRollbackLater()`. The library's
@@ -82,6 +99,11 @@ struct FotaOptions {
     /* Check-in (docs/fleet.md): the id a fleet server knows this device by;
      * NULL: the station MAC. Optional. */
     const char *deviceId;
+    /* Data partition (docs/data-partitions.md): the label of the file-system
+     * partition a release may rewrite ("spiffs", "ffat", "littlefs" in the
+     * ESP32 cores' tables). ESP32 only; NULL: none (a release with a data
+     * image is then refused). Optional. */
+    const char *dataPartition;
 };
 
 /* State of one Client used as a fota transport (C callbacks into C++). */
@@ -112,6 +134,10 @@ class Fota {
     int rollback();
     /* FOTA_IMG_PENDING_VERIFY on the first boot of a new image. */
     int state() const;
+    /* The data partition may be mounted (no image is being written to it);
+     * while false, dataFinish() completes an interrupted copy from flash. */
+    bool dataReady(const char *label) const { return fota_data_ready(&_agent, label) == 1; }
+    int dataFinish() { return fota_data_finish(&_agent); }
     const char *lastMessage() const;
     const char *manifestVersion() const;
     struct fota &agent() { return _agent; }
@@ -136,6 +162,10 @@ class Fota {
     char _line[FOTA_LINE_BUFFER_SIZE];
     char _url[FOTA_URL_BUFFER_SIZE];
     char _manifest[FOTA_MANIFEST_BUFFER_SIZE];
+#if FOTA_DELTA
+    struct fota_delta _delta;
+    uint8_t _deltaOut[FOTA_DELTA_OUT_SIZE];
+#endif
 };
 
 /* Platform ports (fota_arduino_esp8266.cpp / fota_arduino_esp32.cpp). */
@@ -148,6 +178,8 @@ struct fota_arduino_platform {
     uint32_t state_size;
 };
 int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, size_t size);
+/* Let releases rewrite the data partition `label`. 0 or FOTA_ERR_*. */
+int fota_arduino_data_partition(const char *label, char *detail, size_t size);
 void fota_arduino_station_mac(uint8_t mac[6]);
 /* Where the running image is in flash and how long it is (as released), for
  * its SHA-256 in the check-in. 0 or a negative FOTA_ERR_*. */

@@ -46,6 +46,14 @@ int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, 
     return 0;
 }
 
+int fota_arduino_data_partition(const char *label, char *detail, size_t size)
+{
+    int r = fota_esp32_data(&port, label);
+    if (r < 0)
+        snprintf(detail, size, "fota: %s", port.detail);
+    return r;
+}
+
 void fota_arduino_station_mac(uint8_t mac[6])
 {
     esp_read_mac(mac, ESP_MAC_WIFI_STA);

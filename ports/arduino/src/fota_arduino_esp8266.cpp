@@ -118,6 +118,18 @@ int fota_arduino_platform_init(struct fota_arduino_platform *out, char *detail, 
     return 0;
 }
 
+/* Not on ESP8266 (docs/data-partitions.md): the agent stages a data image in
+ * the space between the sketch and the file system, which is smaller than
+ * the file-system region in the usual layouts (4M2M, 4M3M); releases with a
+ * data image are refused before anything is erased. */
+int fota_arduino_data_partition(const char *label, char *detail, size_t size)
+{
+    snprintf(detail, size, "fota: data partition '%s': not supported on ESP8266 (no room to stage "
+                           "a file-system image)",
+             label);
+    return FOTA_ERR_NOT_SUPPORTED;
+}
+
 void fota_arduino_station_mac(uint8_t mac[6])
 {
     WiFi.macAddress(mac);

@@ -296,7 +296,7 @@ int fota_esp8266_port_init(struct fota_esp8266_port *p, const struct fota_esp826
     p->flash = (struct fota_flash){p, flash_read, flash_write, flash_erase, SECTOR, 4, SECTOR};
     /* no rollback: eboot overwrites the previous sketch */
     p->boot = (struct fota_boot){p,           boot_running, boot_slot_info, boot_set_next,
-                                 boot_confirm, NULL,         boot_slot_state};
+                                 boot_confirm, NULL,         boot_slot_state, NULL};
     if (fota_record_init(&p->store, &p->flash, p->record_addr, 2 * SECTOR, sizeof p->rec) != 0) {
         snprintf(detail, detail_size, "boot record at 0x%x is not usable", (unsigned)p->record_addr);
         return FOTA_ERR_INVALID_ARG;
