@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Install the Debian packages fota needs to build and test, only those missing.
-# Usage: scripts/deps.sh [build|test|all]   (default: test)
+# Usage: scripts/deps.sh [build|test|bench|all]   (default: test; bench: test + the
+# load generators of bench/serve_vs_nginx.sh)
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential cmake pkg-config libmbedtls-dev libmicrohttpd-dev libbearssl-dev curl
       python3 openssl libsqlite3-dev libjansson-dev libdivsufsort-dev libpq-dev)
+pkgs+=(libssl-dev) # ports/crypto/openssl.c: the host tools' crypto backend
 if [ "$what" != build ]; then
   pkgs+=(nginx-light clang libclang-rt-14-dev valgrind sqlite3)
   pkgs+=(bsdiff xdelta3 zstd xz-utils) # bench/delta.sh compares with them
   pkgs+=(postgresql wrk) # the fleet on PostgreSQL (tests/fleet/pg.sh), bench/fleet.sh
   pkgs+=(chromium) # tests/browser: the fleet dashboard in a real browser
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm) # playwright-core drives it
+fi
+if [ "$what" = bench ] || [ "$what" = all ]; then
+  pkgs+=(wrk nghttp2-client) # bench/serve_vs_nginx.sh (wrk is also in the test group)
 fi
 if [ "$what" = all ]; then
   pkgs+=(gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf

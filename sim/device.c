@@ -95,7 +95,7 @@ static void mount_data(struct sim_device *d)
         !fota_data_ready(&d->agent, d->layout.data_label))
         return;
     d->data_mounted = 1;
-    fota_sha256_digest(&fota_crypto_mbedtls, d->flash->mem + d->layout.data_addr,
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, d->flash->mem + d->layout.data_addr,
                        d->layout.data_size, sha);
     for (int i = 0; i < 8; i++)
         snprintf(hex + 2 * i, 3, "%02x", sha[i]);
@@ -194,7 +194,7 @@ static int read_running(struct sim_device *d)
         if (!v || fota_version_code(d->version, strlen(d->version), &d->version_code) < 0)
             d->version_code = 0;
         d->has_image_sha256 =
-            fota_sha256_digest(&fota_crypto_mbedtls, img, bin.file_len, d->image_sha256) == 0;
+            fota_sha256_digest(&FOTA_CRYPTO_HOST, img, bin.file_len, d->image_sha256) == 0;
         return 0;
     }
     struct fota_esp_verify v;
@@ -210,8 +210,8 @@ static int read_running(struct sim_device *d)
     /* The image's SHA-256 as released (what a manifest signs), for the
      * check-in and the agent: the bytes the image format covers. */
     d->has_image_sha256 = 0;
-    if (fota_esp_image_verify(img, d->layout.slot_size, &fota_crypto_mbedtls, &v) == 0 &&
-        fota_sha256_digest(&fota_crypto_mbedtls, img, v.image_len, d->image_sha256) == 0)
+    if (fota_esp_image_verify(img, d->layout.slot_size, &FOTA_CRYPTO_HOST, &v) == 0 &&
+        fota_sha256_digest(&FOTA_CRYPTO_HOST, img, v.image_len, d->image_sha256) == 0)
         d->has_image_sha256 = 1;
     return 0;
 }
@@ -260,7 +260,7 @@ static void setup_agent_config(struct sim_device *d)
         sim_link_init(&d->links[i], c->transports[i], o->link, &d->clock);
         c->transports[i] = &d->links[i].iface;
     }
-    c->crypto = &fota_crypto_mbedtls;
+    c->crypto = &FOTA_CRYPTO_HOST;
     c->state_addr = d->layout.state_addr;
     c->state_size = d->layout.state_size;
     c->security_floor_min = o->floor_min;
@@ -300,7 +300,7 @@ int sim_device_boot_once(struct sim_device *d)
     d->boots++;
     d->error = 0;
     d->message[0] = '\0';
-    if (sim_boot_init(&d->boot, d->flash, &d->layout, &fota_crypto_mbedtls) < 0)
+    if (sim_boot_init(&d->boot, d->flash, &d->layout, &FOTA_CRYPTO_HOST) < 0)
         return failed(d, FOTA_ERR_BOOT, "boot data region is misconfigured");
     if (sim_bootloader(&d->boot) != SIM_BOOTED) {
         d->slot = -1;

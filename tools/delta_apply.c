@@ -59,7 +59,7 @@ int delta_apply(const char *cmd, const uint8_t *base, size_t base_len, const uin
         return -1;
     }
     if (base)
-        fota_sha256_digest(&fota_crypto_mbedtls, base, base_len, sha);
+        fota_sha256_digest(&FOTA_CRYPTO_HOST, base, base_len, sha);
     r = fota_delta_init(&d, &io, base ? sha : NULL, (uint32_t)base_len);
     cap = h.target_size;
     img = malloc(cap ? cap : 1);
@@ -89,7 +89,7 @@ int delta_apply(const char *cmd, const uint8_t *base, size_t base_len, const uin
         free(img);
         return -1;
     }
-    fota_sha256_digest(&fota_crypto_mbedtls, img, m.out_len, sha);
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, img, m.out_len, sha);
     if (m.out_len != h.target_size || memcmp(sha, h.target_sha256, 32) != 0) {
         fprintf(stderr, "fota %s: the result (%zu bytes) does not match the SHA-256 in the "
                         "patch header\n", cmd, m.out_len);

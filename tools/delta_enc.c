@@ -262,8 +262,8 @@ int delta_encode(const uint8_t *base, size_t base_len, const uint8_t *target, si
     h.base_size = (uint32_t)base_len;
     h.target_size = (uint32_t)target_len;
     if (base)
-        fota_sha256_digest(&fota_crypto_mbedtls, base, base_len, h.base_sha256);
-    fota_sha256_digest(&fota_crypto_mbedtls, target, target_len, h.target_sha256);
+        fota_sha256_digest(&FOTA_CRYPTO_HOST, base, base_len, h.base_sha256);
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, target, target_len, h.target_sha256);
 
     /* Worst case: every block at its bound. */
     cap = FOTA_DELTA_HEADER_SIZE +

@@ -178,7 +178,7 @@ static int check_local_file(const char *manifest_path, const char *label, const 
     data = util_read_file(path, &len);
     if (!data)
         return 1;
-    fota_sha256_digest(&fota_crypto_mbedtls, data, len, hash);
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, data, len, hash);
     free(data);
     bad = len != size || memcmp(hash, sha256, 32) != 0;
     if (bad) {
@@ -279,7 +279,7 @@ static int inspect_manifest(const char *path, const char *text, size_t len, cons
         if (keys_load_any(key_path, &key) != 0)
             return 2;
         r = fota_manifest_verify(&m, text, (const uint8_t(*)[FOTA_P256_PUBKEY_SIZE])key.pub, 1,
-                                 &fota_crypto_mbedtls);
+                                 &FOTA_CRYPTO_HOST);
         if (r == 0) {
             printf("signature:        valid (key %s)\n", key.id_hex);
         } else if (r == FOTA_ERR_UNKNOWN_KEY) {

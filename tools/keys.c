@@ -76,7 +76,7 @@ static int finish_load(struct tool_key *k, const char *path)
         report("cannot encode the public key of", path, ret);
         return -1;
     }
-    if (fota_key_id(&fota_crypto_mbedtls, k->pub, k->id) != 0) {
+    if (fota_key_id(&FOTA_CRYPTO_HOST, k->pub, k->id) != 0) {
         fprintf(stderr, "fota: %s: cannot compute the key id\n", path);
         return -1;
     }
@@ -212,7 +212,7 @@ int keys_sign(struct tool_key *k, const uint8_t hash[32], uint8_t sig[FOTA_P256_
         return -1;
     }
     /* Check with the device-side code before anything is published. */
-    if (fota_crypto_mbedtls.p256_verify(fota_crypto_mbedtls.ctx, k->pub, hash, sig) != 0) {
+    if (FOTA_CRYPTO_HOST.p256_verify(FOTA_CRYPTO_HOST.ctx, k->pub, hash, sig) != 0) {
         fprintf(stderr, "fota: the new signature does not verify with key %s\n", k->id_hex);
         return -1;
     }

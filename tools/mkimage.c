@@ -251,7 +251,7 @@ static void build_esp32(uint8_t *img, uint32_t size, int ci, const char *version
     uint8_t *data = img + SEG1_DATA_OFFSET;
     memcpy(data, marker, marker_len);
     fill_random(data + marker_len, data_len - marker_len, &state);
-    fota_sha256_digest(&fota_crypto_mbedtls, data, data_len, desc + 144); /* app_elf_sha256 */
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, data, data_len, desc + 144); /* app_elf_sha256 */
 
     /* Checksum over all segment data, then the appended hash */
     for (size_t i = 0; i < FOTA_ESP_APP_DESC_SIZE; i++)
@@ -261,7 +261,7 @@ static void build_esp32(uint8_t *img, uint32_t size, int ci, const char *version
     pos = SEG1_DATA_OFFSET + data_len;
     ck = pos | 15;
     img[ck] = sum;
-    fota_sha256_digest(&fota_crypto_mbedtls, img, ck + 1, img + ck + 1);
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, img, ck + 1, img + ck + 1);
 }
 
 int cmd_mkimage(int argc, char **argv)
@@ -399,7 +399,7 @@ int cmd_mkimage(int argc, char **argv)
     rc = util_write_file(out_path, img, size) == 0 ? 0 : 1;
     if (rc == 0) {
         uint8_t file_hash[32];
-        fota_sha256_digest(&fota_crypto_mbedtls, img, size, file_hash);
+        fota_sha256_digest(&FOTA_CRYPTO_HOST, img, size, file_hash);
         util_hex(file_hash, 32, hex);
         if (chip == FOTA_CHIP_ESP8266)
             printf("wrote %s: ESP8266 Arduino sketch '%s' version %s (%s), %u bytes, sha256 %s\n",

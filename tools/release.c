@@ -510,7 +510,7 @@ static int prepare_manifest(struct release_ctx *c, struct release_manifest *out,
         fprintf(stderr, "fota release: manifest longer than %d bytes\n", MANIFEST_MAX);
         return -1;
     }
-    fota_sha256_digest(&fota_crypto_mbedtls, out->text, n, hash);
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, out->text, n, hash);
     if (keys_sign(c->key, hash, sig) != 0)
         return -1;
     util_hex(sig, sizeof sig, hex);
@@ -521,7 +521,7 @@ static int prepare_manifest(struct release_ctx *c, struct release_manifest *out,
     if (r == 0)
         r = fota_manifest_verify(&check, out->text,
                                  (const uint8_t(*)[FOTA_P256_PUBKEY_SIZE])c->key->pub, 1,
-                                 &fota_crypto_mbedtls);
+                                 &FOTA_CRYPTO_HOST);
     if (r != 0) {
         fprintf(stderr, "fota release: internal error: the new manifest does not check (error %d "
                         "at line %d)\n", r, line);
@@ -692,7 +692,7 @@ int cmd_release(int argc, char **argv)
     c.project = project;
     c.version_code = version_code;
     c.fw_len = fw_len;
-    fota_sha256_digest(&fota_crypto_mbedtls, fw, fw_len, c.fw_sha256);
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, fw, fw_len, c.fw_sha256);
 
     if (o.have_expires_days) {
         time_t t = time(NULL) + (time_t)o.expires_days * 86400;

@@ -28,10 +28,10 @@ static int add(struct release_artifacts *r, int kind, const char *fw_dir, const 
     if (delta_encode(base, base_len, fw, fw_len, &o, &a->data, &a->len) != 0 ||
         delta_apply_check("release", base, base_len, a->data, a->len, fw, fw_len) != 0)
         return -1;
-    fota_sha256_digest(&fota_crypto_mbedtls, a->data, a->len, a->sha256);
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, a->data, a->len, a->sha256);
     if (base) {
         a->base_size = (uint32_t)base_len;
-        fota_sha256_digest(&fota_crypto_mbedtls, base, base_len, a->base_sha256);
+        fota_sha256_digest(&FOTA_CRYPTO_HOST, base, base_len, a->base_sha256);
     }
     r->n++;
     return 0;
@@ -50,7 +50,7 @@ int release_artifacts_make(struct release_artifacts *r, const char *fw_dir, cons
                 FOTA_MANIFEST_MAX_ARTIFACTS - 1, FOTA_MANIFEST_MAX_ARTIFACTS);
         return -1;
     }
-    fota_sha256_digest(&fota_crypto_mbedtls, fw, fw_len, fw_sha);
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, fw, fw_len, fw_sha);
     snprintf(name, sizeof name, "%s-%s.compressed", product, version);
     if (add(r, FOTA_ARTIFACT_COMPRESSED, fw_dir, name, NULL, 0, fw, fw_len) != 0)
         return -1;
@@ -66,7 +66,7 @@ int release_artifacts_make(struct release_artifacts *r, const char *fw_dir, cons
             free(base);
             return -1;
         }
-        fota_sha256_digest(&fota_crypto_mbedtls, base, base_len, sha);
+        fota_sha256_digest(&FOTA_CRYPTO_HOST, base, base_len, sha);
         if (memcmp(sha, fw_sha, 32) == 0) {
             fprintf(stderr, "fota release: --delta-from %s is the image being released\n",
                     bases[i]);
@@ -146,7 +146,7 @@ int release_data_make(struct release_artifacts *r, const char *fw_dir, const cha
             fprintf(stderr, "fota release: data image %s is empty or too large\n", eq + 1);
             return -1;
         }
-        fota_sha256_digest(&fota_crypto_mbedtls, a->data, a->len, a->sha256);
+        fota_sha256_digest(&FOTA_CRYPTO_HOST, a->data, a->len, a->sha256);
         char label[FOTA_DATA_LABEL_MAX + 1];
         memcpy(label, a->label, sizeof label);
         snprintf(a->url, sizeof a->url, "firmware/%s-%s.%s.bin", product, version, label);

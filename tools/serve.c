@@ -13,7 +13,11 @@
  *   encoded slashes are refused (400). Files are opened one component at a
  *   time below a directory fd with O_NOFOLLOW, so nothing outside DIR is ever
  *   reached and symlinks are not followed at all (404).
- * - One access-log line per request, written when the request ends.
+ * - One access-log line per request, written when the request ends; with
+ *   --quiet nothing of it is formatted.
+ * - Open files, their ETags and built responses are kept per path and
+ *   revalidated when inotify reports a change (serve_cache.h): a repeated
+ *   request costs no file-system call.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -43,11 +47,12 @@
 #include "fleet/fleet_serve.h"
 #include "fota/crypto.h"
 #include "serve_legacy.h"
+#include "serve_cache.h"
 #include "serve_guard.h"
 #include "util.h"
 #include "fota_crypto_backends.h"
 
-#define SERVE_THREADS 4
+#define SERVE_THREADS 4 /* default of --threads */
 #define SERVE_IDLE_TIMEOUT_S 30
 #define SERVE_HEADER_TIMEOUT_S 10 /* complete request headers, however they trickle */
 #define SERVE_PER_ADDRESS 128     /* connections from one client address */
@@ -55,6 +60,10 @@
 #define ETAG_HEX_DIGITS 32 /* 128-bit prefix of the SHA-256 */
 #define ETAG_SIZE (ETAG_HEX_DIGITS + 3) /* quoted, NUL */
 #define ETAG_CACHE_SLOTS 256
+#define FILE_CACHE_SLOTS 128 /* open files kept (serve_cache.h) */
+/* Files up to this size (manifests) are answered from memory: header and
+ * body leave in one send instead of a send and a sendfile. */
+#define SMALL_FILE_MAX 65536
 #define PATH_SEGMENTS_MAX 64
 #define SEGMENT_MAX 255 /* NAME_MAX on every system we run on */
 #define TARGET_MAX 4096
@@ -95,7 +104,7 @@ static int hash_file(int fd, char out[ETAG_SIZE])
     uint8_t *buf = malloc(CHUNK);
     if (!buf)
         return ENOMEM;
-    const struct fota_crypto *c = &fota_crypto_mbedtls;
+    const struct fota_crypto *c = &FOTA_CRYPTO_HOST;
     struct fota_sha256 sha;
     int started = c->sha256_start(c->ctx, &sha) == 0;
     int err = started ? 0 : EIO;
@@ -172,11 +181,14 @@ static int etag_for(struct etag_cache *c, int fd, const struct stat *st, char ou
 
 /* ---- Server and per-request state ---------------------------------------- */
 
+_Static_assert(ETAG_SIZE == SERVE_ETAG_SIZE, "serve_cache.h's ETag size");
+
 struct server {
     int root_fd;
     FILE *log; /* NULL with --quiet */
     pthread_mutex_t log_lock;
     struct etag_cache etags;
+    struct serve_cache *files; /* open files by path, with their responses */
     struct fleet_server *fleet; /* fleet mode (tools/fleet/), else NULL */
 };
 
@@ -252,7 +264,7 @@ static void log_field(const char *in, char *out, size_t size)
  * kept for our own decoding and for the log. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)cls;
+    const struct server *srv = cls;
     struct request *rq = calloc(1, sizeof *rq);
     if (!rq)
         return NULL;
@@ -261,6 +273,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         free(rq);
         return NULL;
     }
+    snprintf(rq->method, sizeof rq->method, "-");
+    if (!srv->log && !srv->fleet)
+        return rq; /* nobody reads the time, peer, range or user agent */
     format_utc_now(rq->started, sizeof rq->started);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -268,7 +283,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         format_peer(ci->client_addr, rq->peer, sizeof rq->peer);
     else
         snprintf(rq->peer, sizeof rq->peer, "?");
-    snprintf(rq->method, sizeof rq->method, "-");
     snprintf(rq->range, sizeof rq->range, "-");
     snprintf(rq->user_agent, sizeof rq->user_agent, "-");
     return rq;
@@ -297,11 +311,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     }
     *con_cls = NULL;
+    /* Always: it restarts the header deadline for the connection's next
+     * request, log or not. */
+    int overdue = guard_request_end(conn);
     fleet_serve_forget(srv->fleet, rq->fleet_pending);
     if (srv->log) {
         char target[TARGET_MAX], ua[sizeof rq->user_agent * 4], range[sizeof rq->range * 4];
         char method[sizeof rq->method * 4], note[sizeof rq->note * 4], status[12];
-        if (guard_request_end(conn) && !rq->note[0])
+        if (overdue && !rq->note[0])
             snprintf(rq->note, sizeof rq->note, "request headers overdue: closed");
         log_field(rq->method, method, sizeof method);
         log_safe(rq->note, note, sizeof note);
@@ -344,6 +361,16 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct request *rq, un
     enum MHD_Result r = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return r;
+}
+
+/* Queue a response that stays referenced elsewhere (the file cache's). */
+static enum MHD_Result queue_shared(struct MHD_Connection *conn, struct request *rq,
+                                    unsigned status, struct MHD_Response *resp,
+                                    uint64_t body_bytes)
+{
+    rq->status = status;
+    rq->body_bytes = is_head(rq) ? 0 : body_bytes;
+    return MHD_queue_response(conn, status, resp);
 }
 
 /* A short text/plain body ("404 Not Found\n") plus an optional header. */
@@ -723,74 +750,221 @@ static void copy_header(struct MHD_Connection *conn, const char *name, char *out
         snprintf(out, size, "%s", v);
 }
 
-static enum MHD_Result serve_file(struct server *srv, struct MHD_Connection *conn,
-                                  struct request *rq, int fd, const struct stat *st,
-                                  const char *name)
+/* ---- The open-file cache (serve_cache.h) -------------------------------------- */
+
+static int same_identity(const struct stat *a, const struct stat *b)
 {
-    char etag[ETAG_SIZE];
-    int err = etag_for(&srv->etags, fd, st, etag);
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           same_time(&a->st_mtim, &b->st_mtim) && same_time(&a->st_ctim, &b->st_ctim);
+}
+
+/* The 304's body is never read: MHD only takes its size for the
+ * Content-Length (see serve_entry). */
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* A small file's content, read whole into `buf` (size bytes). 0 or errno. */
+static int read_whole(int fd, char *buf, size_t size)
+{
+    for (size_t at = 0; at < size;) {
+        ssize_t n = pread(fd, buf + at, size - at, (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
+            return EIO; /* shrank under us: the next change event revalidates */
+        at += (size_t)n;
+    }
+    return 0;
+}
+
+/* The shared 200 for a small file, from memory (MHD sends header and body in
+ * one go). A larger file gets a response per request (serve_entry): MHD
+ * holds a file response's lock while it calls sendfile, so one shared
+ * response would let only one connection send that file at a time. */
+static struct MHD_Response *small_response(int fd, uint64_t size, int *err)
+{
+    *err = 0;
+    if (size == 0)
+        return MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    char *buf = malloc((size_t)size);
+    if (!buf || (*err = read_whole(fd, buf, (size_t)size)) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return MHD_create_response_from_buffer((size_t)size, buf, MHD_RESPMEM_MUST_FREE);
+}
+
+/* The headers of a 200 or 206 of the entry's file. */
+static void add_body_headers(struct MHD_Response *resp, const struct serve_entry *e)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, e->etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(e->name));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+}
+
+/* The new cache entry for the open file `fd` (taken over, closed on
+ * failure): its ETag and both responses. NULL with the reason in `note`.
+ * The 304 is a response of the file's size whose body is never read. */
+static struct serve_entry *entry_new(struct server *srv, const char *key, const char *name,
+                                     int fd, const struct stat *st, char *note, size_t note_size)
+{
+    struct serve_entry *e = calloc(1, sizeof *e);
+    int err = e && (e->key = strdup(key)) ? 0 : ENOMEM;
+    if (!err)
+        err = etag_for(&srv->etags, fd, st, e->etag);
     if (err) {
         close(fd);
-        snprintf(rq->note, sizeof rq->note, "cannot read %s: %s", name, strerror(err));
-        return send_status(conn, rq, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+        snprintf(note, note_size, "cannot read %s: %s", name, strerror(err));
+        if (e)
+            free(e->key);
+        free(e);
+        return NULL;
     }
     uint64_t size = (uint64_t)st->st_size;
+    const char *slash = strrchr(e->key, '/');
+    e->name = slash ? slash + 1 : e->key;
+    e->st = *st;
+    atomic_init(&e->refs, 1); /* the caller's */
+    e->fd = fd; /* closed with the entry */
+    e->full = size <= SMALL_FILE_MAX ? small_response(fd, size, &err) : NULL;
+    e->not_modified =
+        size ? MHD_create_response_from_callback(size, 4096, no_body, NULL, NULL)
+             : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if ((!e->full && size <= SMALL_FILE_MAX) || !e->not_modified) {
+        close(fd);
+        if (e->full)
+            MHD_destroy_response(e->full);
+        if (e->not_modified)
+            MHD_destroy_response(e->not_modified);
+        if (err)
+            snprintf(note, note_size, "cannot read %s: %s", name, strerror(err));
+        else
+            snprintf(note, note_size, "out of memory creating the response");
+        free(e->key);
+        free(e);
+        return NULL;
+    }
+    if (e->full)
+        add_body_headers(e->full, e);
+    MHD_add_response_header(e->not_modified, MHD_HTTP_HEADER_ETAG, e->etag);
+    MHD_add_response_header(e->not_modified, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return e;
+}
 
-    /* A 304 reuses the whole-file response: libmicrohttpd never sends its
-     * body, and its Content-Length then equals what a 200 would announce, the
-     * only value RFC 9110 8.6 allows on a 304 (0.9.75 would say 0 for an
-     * empty response). */
+/* The cache entry for the file `segs` names, referenced, fresh: from the
+ * cache when nothing changed since it was validated, else opened (or
+ * re-checked) now. NULL with the HTTP status in *status and the reason in
+ * rq->note. */
+static struct serve_entry *entry_for(struct server *srv, struct request *rq,
+                                     const struct path_segments *segs, unsigned *status)
+{
+    char key[TARGET_MAX];
+    size_t at = 0;
+    for (size_t i = 0; i < segs->count; i++) {
+        int n = snprintf(key + at, sizeof key - at, "%s%s", i ? "/" : "", segs->name[i]);
+        if (n < 0 || (size_t)n >= sizeof key - at) {
+            snprintf(rq->note, sizeof rq->note, "path longer than %d bytes", TARGET_MAX);
+            *status = MHD_HTTP_URI_TOO_LONG;
+            return NULL;
+        }
+        at += (size_t)n;
+    }
+    int fresh = 0;
+    struct serve_entry *e = segs->count && !segs->trailing_slash
+                                ? serve_cache_get(srv->files, key, &fresh)
+                                : NULL;
+    if (e && fresh)
+        return e;
+    /* Watch first, then take the generation, then open: a change after
+     * the open bumps the generation and is seen by the next request. */
+    int watched = segs->count && !segs->trailing_slash ? serve_cache_watch(srv->files, key) : 0;
+    unsigned gen = serve_cache_generation(srv->files);
+    int fd = -1;
+    struct stat st;
+    *status = open_below(srv->root_fd, segs, &fd, &st, rq->note, sizeof rq->note);
+    if (*status) {
+        serve_cache_release(srv->files, e);
+        return NULL;
+    }
+    if (e && same_identity(&e->st, &st)) {
+        close(fd);
+        serve_cache_renew(srv->files, e, gen, watched);
+        return e;
+    }
+    serve_cache_release(srv->files, e);
+    e = entry_new(srv, key, segs->name[segs->count - 1], fd, &st, rq->note, sizeof rq->note);
+    if (!e) {
+        *status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+    serve_cache_put(srv->files, e, gen, watched);
+    return e;
+}
+
+/* Answer from the cache entry: 304, 206/416 for a range, or the 200. */
+static enum MHD_Result serve_entry(struct MHD_Connection *conn, struct request *rq,
+                                   const struct serve_entry *e)
+{
+    uint64_t size = (uint64_t)e->st.st_size;
+    /* A 304 carries the Content-Length a 200 would announce: libmicrohttpd
+     * (0.9.75, and 1.0 without MHD_RF_HEAD_ONLY_RESPONSE) always sends one
+     * on a 304, and RFC 9110 8.6 allows exactly this value (RFC 9112 6.3: a
+     * 304 ends with its header section whatever it says). */
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    int not_modified = inm && if_none_match_matches(inm, etag);
+    if (inm && if_none_match_matches(inm, e->etag))
+        return queue_shared(conn, rq, MHD_HTTP_NOT_MODIFIED, e->not_modified, 0);
 
     /* Range is defined for GET only (RFC 9110 14.2); HEAD gets the 200 view. */
     enum range_result rr = RANGE_NONE;
     uint64_t first = 0, last = size ? size - 1 : 0;
     const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
-    if (range && !is_head(rq) && !not_modified) {
+    if (range && !is_head(rq)) {
         const char *if_range =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
         /* If-Range needs a strong match; dates never match (no Last-Modified
          * is sent), so the client gets the whole current file. */
-        if (if_range && strcmp(skip_ows(if_range), etag) != 0)
+        if (if_range && strcmp(skip_ows(if_range), e->etag) != 0)
             snprintf(rq->note, sizeof rq->note, "If-Range does not match: full body");
         else
             rr = parse_range(range, size, &first, &last);
     }
     char content_range[80];
     if (rr == RANGE_UNSATISFIABLE) {
-        close(fd);
         snprintf(content_range, sizeof content_range, "bytes */%" PRIu64, size);
         return send_status(conn, rq, MHD_HTTP_RANGE_NOT_SATISFIABLE,
                            MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
     }
+    if (rr == RANGE_NONE && e->full)
+        return queue_shared(conn, rq, MHD_HTTP_OK, e->full, size);
 
-    uint64_t length = size ? last - first + 1 : 0;
-    struct MHD_Response *resp;
-    if (length == 0) {
-        close(fd);
-        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    } else {
-        resp = MHD_create_response_from_fd_at_offset64(length, fd, first); /* owns fd */
-        if (!resp)
+    /* A part, or a large file: its own response, on a descriptor of its own
+     * (MHD closes it). */
+    uint64_t length = rr == RANGE_OK ? last - first + 1 : size;
+    int fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
+    struct MHD_Response *resp =
+        fd >= 0 ? MHD_create_response_from_fd_at_offset64(length, fd, first) : NULL;
+    if (!resp) {
+        if (fd >= 0)
             close(fd);
-    }
-    if (!resp)
         return queue(conn, rq, 0, NULL, 0);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    if (not_modified)
-        return queue(conn, rq, MHD_HTTP_NOT_MODIFIED, resp, 0);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(name));
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-    if (rr == RANGE_OK) {
-        snprintf(content_range, sizeof content_range, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
-                 first, last, size);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
-        return queue(conn, rq, MHD_HTTP_PARTIAL_CONTENT, resp, length);
     }
-    return queue(conn, rq, MHD_HTTP_OK, resp, length);
+    add_body_headers(resp, e);
+    if (rr != RANGE_OK)
+        return queue(conn, rq, MHD_HTTP_OK, resp, length);
+    snprintf(content_range, sizeof content_range, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first,
+             last, size);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+    return queue(conn, rq, MHD_HTTP_PARTIAL_CONTENT, resp, length);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -815,8 +989,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (rq->phase == PHASE_NEW) {
         guard_headers_done(conn);
         snprintf(rq->method, sizeof rq->method, "%s", method);
-        copy_header(conn, MHD_HTTP_HEADER_RANGE, rq->range, sizeof rq->range);
-        copy_header(conn, MHD_HTTP_HEADER_USER_AGENT, rq->user_agent, sizeof rq->user_agent);
+        if (srv->log) {
+            copy_header(conn, MHD_HTTP_HEADER_RANGE, rq->range, sizeof rq->range);
+            copy_header(conn, MHD_HTTP_HEADER_USER_AGENT, rq->user_agent,
+                        sizeof rq->user_agent);
+        }
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
             strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
             /* Answered before any body is read: MHD then closes the
@@ -850,20 +1027,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!segs)
         return queue(conn, rq, 0, NULL, 0);
     unsigned status = split_path(rq->target, segs, rq->note, sizeof rq->note);
-    int fd = -1;
-    struct stat st;
     enum MHD_Result r;
     if (!status && legacy_request(srv, conn, rq, segs, &r)) {
         free(segs);
         return r;
     }
-    if (!status)
-        status = open_below(srv->root_fd, segs, &fd, &st, rq->note, sizeof rq->note);
-    if (status)
-        r = send_status(conn, rq, status, NULL, NULL);
-    else
-        r = serve_file(srv, conn, rq, fd, &st, segs->name[segs->count - 1]);
+    struct serve_entry *e = status ? NULL : entry_for(srv, rq, segs, &status);
     free(segs);
+    if (!e)
+        return send_status(conn, rq, status, NULL, NULL);
+    r = serve_entry(conn, rq, e);
+    serve_cache_release(srv->files, e);
     return r;
 }
 
@@ -885,6 +1059,7 @@ static void serve_usage(FILE *out)
             "  --max-per-address N  connections from one client address (default 128)\n"
             "  --max-connections N  connections in all (default and maximum: what the\n"
             "                     descriptor limit allows)\n"
+            "  --threads N        worker threads (default 4; with --fleet, the fleet's)\n"
             FLEET_SERVE_USAGE
             "Prints \"fota serve: listening on http://ADDR:PORT/ serving DIR\" once ready;\n"
             "stops on SIGINT or SIGTERM.\n");
@@ -942,7 +1117,8 @@ static int open_listener(const char *addr, unsigned port, int *is_v6, unsigned *
 /* How many connections to take at once. libmicrohttpd's default is
  * FD_SETSIZE - 4 (1020), a select() limit that epoll and poll do not have;
  * there the bound is the descriptor limit, raised to its hard maximum, at
- * two descriptors per connection (socket and file). 0 keeps the default. */
+ * two descriptors per connection (socket and file) after the file cache's.
+ * 0 keeps the default. */
 static unsigned connection_limit(void)
 {
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) != MHD_YES &&
@@ -961,7 +1137,8 @@ static unsigned connection_limit(void)
     }
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576)
         rl.rlim_cur = 1048576;
-    unsigned limit = rl.rlim_cur > 128 ? (unsigned)((rl.rlim_cur - 64) / 2) : 0;
+    rlim_t reserved = 64 + FILE_CACHE_SLOTS;
+    unsigned limit = rl.rlim_cur > 2 * reserved ? (unsigned)((rl.rlim_cur - reserved) / 2) : 0;
     return limit > 1020 ? limit : 0;
 }
 
@@ -1001,7 +1178,7 @@ static int parse_limit(const char *name, const char *v, unsigned *out)
 int cmd_serve(int argc, char **argv)
 {
     const char *dir = NULL, *bind_addr = "127.0.0.1", *log_path = NULL;
-    unsigned port = 8080;
+    unsigned port = 8080, threads = 0; /* 0: SERVE_THREADS, or FLEET_SERVE_THREADS */
     struct serve_guard_limits limits = {0, SERVE_PER_ADDRESS, SERVE_HEADER_TIMEOUT_S};
     int quiet = 0, missing = 0, fleet_opt;
     struct fleet_serve_options fleet_opts = {0};
@@ -1031,6 +1208,12 @@ int cmd_serve(int argc, char **argv)
         } else if ((v = option_value(argc, argv, &i, "--max-connections", &missing))) {
             if (parse_limit("--max-connections", v, &limits.max_connections) != 0)
                 return 2;
+        } else if ((v = option_value(argc, argv, &i, "--threads", &missing))) {
+            if (parse_limit("--threads", v, &threads) != 0 || threads > 256) {
+                if (threads > 256)
+                    fprintf(stderr, "fota serve: --threads %s: expected 1..256\n", v);
+                return 2;
+            }
         } else if ((v = option_value(argc, argv, &i, "--bind", &missing))) {
             bind_addr = v;
         } else if ((v = option_value(argc, argv, &i, "--access-log", &missing))) {
@@ -1081,6 +1264,12 @@ int cmd_serve(int argc, char **argv)
     }
     pthread_mutex_init(&srv.log_lock, NULL);
     pthread_mutex_init(&srv.etags.lock, NULL);
+    srv.files = serve_cache_new(dir, FILE_CACHE_SLOTS);
+    if (!srv.files) {
+        fprintf(stderr, "fota serve: out of memory for the file cache\n");
+        close(srv.root_fd);
+        return 1;
+    }
 
     int is_v6 = 0;
     unsigned bound_port = 0;
@@ -1126,7 +1315,8 @@ int cmd_serve(int argc, char **argv)
         flags, 0, guard_accept, guard, on_request, &srv,
         MHD_OPTION_EXTERNAL_LOGGER, guard_mhd_log, NULL, /* first, or MHD complains */
         MHD_OPTION_LISTEN_SOCKET, listener,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv.fleet ? FLEET_SERVE_THREADS : SERVE_THREADS),
+        MHD_OPTION_THREAD_POOL_SIZE,
+        threads ? threads : (unsigned)(srv.fleet ? FLEET_SERVE_THREADS : SERVE_THREADS),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_IDLE_TIMEOUT_S,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
@@ -1153,6 +1343,7 @@ int cmd_serve(int argc, char **argv)
     MHD_stop_daemon(d); /* joins the workers (logging what was in flight), closes listener */
     guard_stop(guard);
     fleet_serve_stop(srv.fleet);
+    serve_cache_free(srv.files);
     close(srv.root_fd);
     if (!quiet)
         fprintf(stderr, "fota serve: stopped by %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -161,7 +161,7 @@ struct file_digests {
 
 static int digest_file(int fd, uint64_t size, struct file_digests *out)
 {
-    const struct fota_crypto *c = &fota_crypto_mbedtls;
+    const struct fota_crypto *c = &FOTA_CRYPTO_HOST;
     uint8_t buf[16384], digest[32], tail[32];
     struct fota_sha256 all, head;
     mbedtls_md_context_t md5;

@@ -191,7 +191,7 @@ static void examine_part(const uint8_t *data, size_t len, size_t offset,
     memset(p, 0, sizeof *p);
     p->offset = offset;
     fota_esp_header_parse(data + offset, len - offset, &p->hdr);
-    p->verify_err = fota_esp_image_verify(data + offset, len - offset, &fota_crypto_mbedtls, &p->ver);
+    p->verify_err = fota_esp_image_verify(data + offset, len - offset, &FOTA_CRYPTO_HOST, &p->ver);
 }
 
 void util_image_examine(const uint8_t *data, size_t len, struct util_image *out)
@@ -199,7 +199,7 @@ void util_image_examine(const uint8_t *data, size_t len, struct util_image *out)
     struct fota_esp_header h, app;
 
     memset(out, 0, sizeof *out);
-    fota_sha256_digest(&fota_crypto_mbedtls, data, len, out->file_sha256);
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, data, len, out->file_sha256);
     if (fota_esp_header_parse(data, len, &h) != 0) {
         out->kind = UTIL_IMAGE_RAW;
         return;

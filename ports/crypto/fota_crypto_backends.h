@@ -4,6 +4,7 @@
  * (mbedtls.c: the host tools and tests, ESP-IDF, Arduino-ESP32) and
  * fota_crypto_bearssl (bearssl.c: the ESP8266, the emulated targets). Their
  * ctx is NULL: neither keeps state outside the caller's struct fota_sha256.
+ * fota_crypto_openssl (openssl.c) is the Linux hosts' fast one.
  */
 #ifndef FOTA_CRYPTO_BACKENDS_H
 #define FOTA_CRYPTO_BACKENDS_H
@@ -16,6 +17,13 @@ extern "C" {
 
 extern const struct fota_crypto fota_crypto_mbedtls;
 extern const struct fota_crypto fota_crypto_bearssl;
+extern const struct fota_crypto fota_crypto_openssl;
+
+/* The backend of the host tools and the simulated device, chosen at build
+ * time (ports/crypto/CMakeLists.txt: FOTA_HOST_CRYPTO, OpenSSL when found). */
+#ifndef FOTA_CRYPTO_HOST
+#define FOTA_CRYPTO_HOST fota_crypto_mbedtls
+#endif
 
 #ifdef __cplusplus
 }

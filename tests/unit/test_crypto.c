@@ -35,6 +35,9 @@ static const struct {
 #ifdef FOTA_HAVE_BEARSSL
     {"bearssl", &fota_crypto_bearssl},
 #endif
+#ifdef FOTA_HAVE_OPENSSL
+    {"openssl", &fota_crypto_openssl},
+#endif
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 

@@ -206,7 +206,7 @@ static int auth_cb(void *ctx, const uint8_t hash[32])
 
 static void sha256_of(const char *text, uint8_t out[32])
 {
-    if (fota_sha256_digest(&fota_crypto_mbedtls, text, strlen(text), out) != 0)
+    if (fota_sha256_digest(&FOTA_CRYPTO_HOST, text, strlen(text), out) != 0)
         memset(out, 0xFF, 32); /* matches no stored token hash */
 }
 
@@ -616,7 +616,7 @@ static enum MHD_Result add_release(struct fleet *f, struct MHD_Connection *conn,
         return error_json(conn, 400, "not a fota manifest: line %d is malformed", line);
     if (f->n_keys) {
         int r = fota_manifest_verify(&m, rq->body, (const uint8_t(*)[65])f->keys, f->n_keys,
-                                     &fota_crypto_mbedtls);
+                                     &FOTA_CRYPTO_HOST);
         if (r < 0)
             return error_json(conn, 400, "manifest signature does not verify with the "
                                          "server's --fleet-key: %s", fota_strerror(r));

@@ -38,7 +38,7 @@ static uint32_t hash32(const char *prefix, const char *text)
     uint8_t d[32];
     int n = snprintf(both, sizeof both, "%s%s", prefix, text);
     if (n < 0 || (size_t)n >= sizeof both ||
-        fota_sha256_digest(&fota_crypto_mbedtls, both, (size_t)n, d) != 0)
+        fota_sha256_digest(&FOTA_CRYPTO_HOST, both, (size_t)n, d) != 0)
         memset(d, 0, sizeof d); /* ids and prefixes are short: not reached */
     return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
 }
@@ -525,7 +525,7 @@ static void etag_of(const char *text, size_t len, char out[40])
 {
     uint8_t d[32];
     char hex[65];
-    fota_sha256_digest(&fota_crypto_mbedtls, text, len, d);
+    fota_sha256_digest(&FOTA_CRYPTO_HOST, text, len, d);
     util_hex(d, 32, hex);
     snprintf(out, 40, "\"%.32s\"", hex);
 }
