@@ -32,14 +32,8 @@ load=$(cut -d' ' -f1 /proc/loadavg)
 work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
-"$fota" keygen -o "$work/key" >/dev/null
-"$fota" mkimage --chip esp32 --project bench --version 1.0.0 --size $size -o "$work/v1.bin" >/dev/null
-"$fota" mkimage --chip esp32 --project bench --version 2.0.0 --size $size -o "$work/v2.bin" >/dev/null
-"$fota" release --key "$work/key.key" --product bench --out "$work/www" "$work/v2.bin" >/dev/null
-"$fota" serve "$work/www" --port 0 --access-log /dev/null >"$work/serve.out" &
-server=$!
-for _ in $(seq 50); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
-base=$(sed -n 's/.*listening on \(http[^ ]*\)\/ serving.*/\1/p' "$work/serve.out")
+. "$top/bench/lib.sh"
+bench_serve_release
 manifest=$base/bench/manifest.txt
 image=$base/bench/firmware/bench-2.0.0.bin
 

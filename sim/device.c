@@ -126,6 +126,14 @@ static int on_pre_update(void *ctx)
     return 0;
 }
 
+/* A backoff: simulated time passes too. */
+static void device_delay(void *ctx, uint32_t ms)
+{
+    struct sim_device *d = ctx;
+    d->clock.us += (uint64_t)ms * 1000u;
+    fota_posix_delay_ms(NULL, ms);
+}
+
 static int device_utc(void *ctx, int64_t *t)
 {
     const struct sim_device *d = ctx;
@@ -146,6 +154,10 @@ void sim_device_init(struct sim_device *d, const struct sim_options *opt,
     d->flash = flash;
     d->layout = *l;
     d->slot = -1;
+    if (opt->flash_timing) {
+        flash->timing = opt->flash_timing;
+        flash->clock = &d->clock;
+    }
 }
 
 /* "KEY<text>" NUL-terminated within img[0..len): the text, or NULL. */
@@ -244,6 +256,10 @@ static void setup_agent_config(struct sim_device *d)
         c->transports[0] = &d->net.iface;
         c->n_transports = 1;
     }
+    for (size_t i = 0; o->link && i < c->n_transports; i++) {
+        sim_link_init(&d->links[i], c->transports[i], o->link, &d->clock);
+        c->transports[i] = &d->links[i].iface;
+    }
     c->crypto = &FOTA_CRYPTO_HOST;
     c->state_addr = d->layout.state_addr;
     c->state_size = d->layout.state_size;
@@ -252,7 +268,7 @@ static void setup_agent_config(struct sim_device *d)
     c->ctx = d;
     c->now_ms = fota_posix_now_ms;
     c->utc_now = device_utc;
-    c->delay_ms = fota_posix_delay_ms;
+    c->delay_ms = o->flash_timing || o->link ? device_delay : fota_posix_delay_ms;
     c->random = fota_posix_random;
     c->log = on_log;
     c->progress = on_progress;
@@ -354,7 +370,20 @@ int sim_device_boot_once(struct sim_device *d)
 int sim_device_check(struct sim_device *d)
 {
     say(d, "  check: %s\n", d->opt->manifest_url);
+    const struct sim_flash *fl = d->flash;
+    uint64_t t0 = d->clock.us, f0 = fl->erase_us + fl->program_us + fl->read_us, w0 = 0;
+    for (size_t i = 0; i < FOTA_MAX_TRANSPORTS; i++)
+        w0 += d->links[i].wait_us;
     int r = fota_run(&d->agent);
+    if (r == FOTA_UPDATE_READY) {
+        d->update_us = d->clock.us - t0;
+        d->update_flash_us = fl->erase_us + fl->program_us + fl->read_us - f0;
+        d->update_wait_us = 0;
+        for (size_t i = 0; i < FOTA_MAX_TRANSPORTS; i++)
+            d->update_wait_us += d->links[i].wait_us;
+        d->update_wait_us -= w0;
+        d->update_bytes = fota_last_manifest(&d->agent)->size;
+    }
     d->transport_used = fota_transport_used(&d->agent);
     const struct fota_manifest *m = fota_last_manifest(&d->agent);
     switch (r) {

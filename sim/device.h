@@ -14,6 +14,8 @@
 #include "fota/fota.h"
 #include "boot.h"
 #include "fota_posix.h"
+#include "link.h"
+#include "timing.h"
 
 #define SIM_CRASH_MARKER "FOTA-SIM-CRASH"
 
@@ -46,6 +48,11 @@ struct sim_options {
     uint32_t floor_min;  /* the firmware's build-time anti-rollback floor */
     int allow_insecure_redirect; /* follow https:// -> http:// redirects */
     int no_delta;        /* no decoder memory: full images only, even when patches are offered */
+    /* Timing model (docs/sim.md): flash operation times (NULL: none), and the
+     * link that carries every transport (NULL: not modelled). Either makes
+     * the device count simulated time (struct sim_device's clock). */
+    const struct sim_flash_timing *flash_timing;
+    const struct sim_link_model *link;
     /* Optional: called at every power-on once the bootloader has chosen a
      * slot (d->slot) or found none to boot (d->slot == -1), before the
      * application runs: the power-cut harness checks its invariants here. */
@@ -95,6 +102,12 @@ struct sim_device {
     char first_version[33];
     const char *transport_used;
     int data_mounted;         /* the application has the data partition mounted */
+    /* Simulated time (timing model): the run so far, and the last check that
+     * installed an update (check, download, verify, activate) */
+    struct sim_clock clock;
+    struct sim_link links[FOTA_MAX_TRANSPORTS];
+    uint64_t update_us, update_flash_us, update_wait_us;
+    uint32_t update_bytes;
 };
 
 /* Flash geometry and layout for a slot size. */

@@ -63,6 +63,15 @@ static int cut_mode_for_op(struct sim_flash *f)
     return FOTA_CUT_NONE;
 }
 
+/* The modelled duration of an operation, on the simulated clock. */
+static void spend(struct sim_flash *f, uint64_t *kind, uint64_t us)
+{
+    if (!f->timing || !f->clock)
+        return;
+    *kind += us;
+    f->clock->us += us;
+}
+
 static int flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
     struct sim_flash *f = ctx;
@@ -71,6 +80,8 @@ static int flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
     memcpy(buf, f->mem + addr, len);
     f->reads++;
     f->bytes_read += len;
+    if (f->timing)
+        spend(f, &f->read_us, sim_read_us(f->timing, len));
     return 0;
 }
 
@@ -119,6 +130,8 @@ static int flash_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
     }
     f->writes++;
     f->bytes_written += n;
+    if (f->timing)
+        spend(f, &f->program_us, sim_program_us(f->timing, len));
     if (cut == FOTA_CUT_TORN || cut == FOTA_CUT_AFTER)
         cut_now(f);
     return 0;
@@ -159,6 +172,8 @@ static int flash_erase(void *ctx, uint32_t addr, uint32_t len)
     memset(f->mem + addr, 0xFF, len);
     f->erases++;
     f->bytes_erased += len;
+    if (f->timing)
+        spend(f, &f->erase_us, sim_erase_us(f->timing, addr, len, ss));
     if (cut == FOTA_CUT_AFTER)
         cut_now(f);
     return 0;

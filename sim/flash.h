@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "fota/port.h"
+#include "timing.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,11 @@ struct sim_flash {
      * or with bad_mode only one kind fails, or writes fail silently */
     uint32_t bad_addr, bad_len;
     int bad_mode;            /* enum fota_bad_mode */
+    /* Timing model (timing.h): when both are set, every read, write and
+     * erase advances *clock by its modelled duration, summed per kind. */
+    const struct sim_flash_timing *timing;
+    struct sim_clock *clock;
+    uint64_t read_us, program_us, erase_us;
     /* Last error text ("program 1 over 0 at 0x..."), for diagnostics */
     char error[128];
 };

@@ -82,7 +82,8 @@ static int check_config(const struct fota_config *c, const struct fota_buffers *
         b->url_size < 128 || !b->manifest || b->manifest_size < 512)
         return FOTA_ERR_BUFFER_TOO_SMALL;
     if (c->flash->write_size == 0 || c->flash->write_size > FOTA_WRITE_SIZE_MAX ||
-        c->flash->sector_size == 0 || c->flash->sector_size % c->flash->write_size)
+        c->flash->sector_size == 0 || c->flash->sector_size % c->flash->write_size ||
+        c->flash->block_size % c->flash->sector_size)
         return FOTA_ERR_INVALID_ARG;
     return 0;
 }
@@ -475,7 +476,10 @@ int fota_step(struct fota *f)
         r = begin_attempt(f);
         break;
     case FOTA_PH_EXCHANGE:
-        r = do_exchange(f);
+        /* an erase ahead of the image is a step of its own */
+        r = fota_download_erase_ahead(f);
+        if (r == 0)
+            r = do_exchange(f);
         break;
     case FOTA_PH_REHASH:
         r = fota_download_rehash(f);

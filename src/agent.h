@@ -35,6 +35,10 @@ int fota_download_start(struct fota *f);
 int fota_download_rehash(struct fota *f);
 int fota_download_headers(struct fota *f);
 int fota_download_body(struct fota *f, const uint8_t *data, size_t len);
+/* Before a read: erase the slot's next unit when the erased space ahead of
+ * the writes is less than one read. 0: nothing to erase; FOTA_RUNNING: one
+ * unit erased, which was the step. */
+int fota_download_erase_ahead(struct fota *f);
 int fota_download_done(struct fota *f);
 int fota_download_readback(struct fota *f);
 /* GET the image (or the patch) from the manifest's URL, from where it stands. */

@@ -72,6 +72,7 @@ int fota_download_start(struct fota *f)
     u->fetching_image = 1;
     u->offset = 0;
     fota_slot_writer_restart(&f->writer, 0);
+    f->writer.end = m->size;
     u->header_checked = u->data_active ? 1 : 0; /* a data image has no ESP header */
     u->hook_ran = 0;
     u->patch_offset = 0;
@@ -265,8 +266,9 @@ static int save_progress(struct fota *f)
 }
 
 /* Bytes go to flash only once the header passed; the pre-update hook runs
- * before the first of them. */
-static int write_slot(struct fota *f, const uint8_t *data, uint32_t len)
+ * before the first of them. `data` has FOTA_SLOT_WRITER_LEAD bytes of
+ * scratch in front. */
+static int write_slot(struct fota *f, uint8_t *data, uint32_t len)
 {
     struct fota_update *u = &f->update;
     if (!u->hook_ran) {
@@ -278,11 +280,14 @@ static int write_slot(struct fota *f, const uint8_t *data, uint32_t len)
     return fota_slot_writer_write(&f->writer, data, len, &f->report);
 }
 
-/* Image bytes, downloaded or decoded: header check, hash, flash, progress. */
-static int accept_image(struct fota *f, const uint8_t *data, size_t len)
+/* Image bytes, downloaded or decoded: header check, hash, flash, progress.
+ * `data` is in the agent's receive buffer or the decoder's output, both with
+ * FOTA_SLOT_WRITER_LEAD bytes free in front (session.c, decode_patch). */
+static int accept_image(struct fota *f, uint8_t *data, size_t len)
 {
     struct fota_update *u = &f->update;
     uint32_t size = u->manifest.size;
+    uint32_t held = 0;
     int r;
     if (len > size - u->offset)
         return fota_fail(&f->report, FOTA_ERR_IMAGE_SIZE,
@@ -301,11 +306,12 @@ static int accept_image(struct fota *f, const uint8_t *data, size_t len)
         if ((r = check_image_header(f, u->head, need)) < 0)
             return r;
         u->header_checked = 1;
-        /* flash the held first bytes now that the header passed */
-        if (u->offset && (r = write_slot(f, u->head, u->offset)) < 0)
-            return r;
+        held = u->offset; /* flashed in front of these bytes, in the same program */
     }
-    if ((r = hash_update(f, data, len)) < 0 || (r = write_slot(f, data, (uint32_t)len)) < 0)
+    if ((r = hash_update(f, data, len)) < 0)
+        return r;
+    memcpy(data - held, u->head, held);
+    if ((r = write_slot(f, data - held, held + (uint32_t)len)) < 0)
         return r;
     u->offset += (uint32_t)len;
     if (f->cfg->progress)
@@ -327,8 +333,9 @@ static int decode_patch(struct fota *f, const uint8_t *data, size_t len)
                          (unsigned)a->size, f->buf.url);
     while (r == 0 && !u->decoded) {
         size_t used = 0, made = 0;
-        r = fota_delta_run(f->buf.delta, data, len, &used, f->buf.delta_out,
-                           f->buf.delta_out_size, &made);
+        r = fota_delta_run(f->buf.delta, data, len, &used,
+                           f->buf.delta_out + FOTA_SLOT_WRITER_LEAD,
+                           f->buf.delta_out_size - FOTA_SLOT_WRITER_LEAD, &made);
         data += used;
         len -= used;
         u->patch_offset += (uint32_t)used;
@@ -343,7 +350,7 @@ static int decode_patch(struct fota *f, const uint8_t *data, size_t len)
                              (unsigned)u->patch_offset, (unsigned)(u->offset + made),
                              fota_strerror(r));
         if (made > 0) {
-            int w = accept_image(f, f->buf.delta_out, made);
+            int w = accept_image(f, f->buf.delta_out + FOTA_SLOT_WRITER_LEAD, made);
             if (w < 0)
                 return w;
         }
@@ -357,13 +364,30 @@ static int decode_patch(struct fota *f, const uint8_t *data, size_t len)
     return FOTA_RUNNING;
 }
 
+int fota_download_erase_ahead(struct fota *f)
+{
+    struct fota_update *u = &f->update;
+    struct fota_slot_writer *w = &f->writer;
+    if (!u->fetching_image || !u->header_checked || !u->hook_ran)
+        return 0; /* nothing is erased before the header passed */
+    uint32_t want = w->written + w->tail_len + (uint32_t)f->buf.rx_size;
+    if (want > u->manifest.size)
+        want = u->manifest.size;
+    if (w->erased_to >= want)
+        return 0;
+    int r = fota_slot_writer_erase_next(w, &f->report);
+    return r < 0 ? r : FOTA_RUNNING;
+}
+
 int fota_download_body(struct fota *f, const uint8_t *data, size_t len)
 {
     struct fota_update *u = &f->update;
     int r;
     if (u->artifact)
         return decode_patch(f, data, len);
-    if ((r = accept_image(f, data, len)) < 0)
+    /* a slice of the agent's own receive buffer, with the writer's lead */
+    _Static_assert(FOTA_SESSION_RX_LEAD >= FOTA_SLOT_WRITER_LEAD, "rx lead");
+    if ((r = accept_image(f, (uint8_t *)(uintptr_t)data, len)) < 0)
         return r;
     return u->offset == u->manifest.size ? finish_image(f) : FOTA_RUNNING;
 }

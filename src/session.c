@@ -256,7 +256,8 @@ static int read_input(struct fota_session *s, const struct fota_buffers *buf,
     }
     if (s->rx_pos < s->rx_len)
         return FOTA_SESSION_INPUT;
-    int n = s->tr->recv(s->tr->ctx, buf->rx, buf->rx_size, read_timeout(s));
+    int n = s->tr->recv(s->tr->ctx, buf->rx + FOTA_SESSION_RX_LEAD,
+                        buf->rx_size - FOTA_SESSION_RX_LEAD, read_timeout(s));
     if (n <= 0 && s->reused && s->resp_bytes == 0) {
         /* the server dropped the idle kept-alive connection: reconnect */
         fota_session_close(s);
@@ -284,8 +285,8 @@ static int read_input(struct fota_session *s, const struct fota_buffers *buf,
         return fota_fail(rep, n, "receiving the %s from %H:%u failed at offset %u (%s)",
                          s->what, buf->url, (unsigned)s->port, (unsigned)s->at, d);
     }
-    s->rx_len = (size_t)n;
-    s->rx_pos = 0;
+    s->rx_len = FOTA_SESSION_RX_LEAD + (size_t)n;
+    s->rx_pos = FOTA_SESSION_RX_LEAD;
     s->resp_bytes += (uint32_t)n;
     s->window_bytes += (uint32_t)n; /* every byte counts: headers, manifest, image */
     return FOTA_SESSION_INPUT;

@@ -59,6 +59,11 @@ void fota_session_checkin(struct fota_session *s, const struct fota_checkin *c);
 int fota_session_advance(struct fota_session *s, const struct fota_buffers *buf,
                          struct fota_report *rep);
 
+/* A read fills buf->rx after its first FOTA_SESSION_RX_LEAD bytes, so every
+ * body slice has that many bytes of the buffer in front of it, free for the
+ * receiver (the slot writer puts a kept partial write unit there). */
+#define FOTA_SESSION_RX_LEAD FOTA_WRITE_SIZE_MAX
+
 /* Parse what arrived: the next event (redirects are followed here), with
  * *body / *len for FOTA_SESSION_BODY, or a negative code. */
 int fota_session_next(struct fota_session *s, const struct fota_buffers *buf,

@@ -1,5 +1,5 @@
 /*
- * The slot writer: see slot_writer.h. Where a sector is erased (erase_to),
+ * The slot writer: see slot_writer.h. Where a unit is erased (erase_next),
  * where bytes are programmed (program) and where the read-back is hashed.
  */
 #include "slot_writer.h"
@@ -15,21 +15,27 @@ void fota_slot_writer_init(struct fota_slot_writer *w, const struct fota_flash *
     w->flash = flash;
     w->index = index;
     w->slot = *slot;
+    w->end = slot->size;
 }
 
-
-/* Erase every sector up to `end` (slot offset) not erased yet. */
-static int erase_to(struct fota_slot_writer *w, uint32_t end, struct fota_report *rep)
+/* A block where it is aligned and ends within the image's sectors, else a
+ * sector (ESP-IDF's erase_range chooses the same way). */
+int fota_slot_writer_erase_next(struct fota_slot_writer *w, struct fota_report *rep)
 {
     const struct fota_flash *fl = w->flash;
-    while (w->erased_to < end) { /* bounded by the slot size */
-        int r = fl->erase(fl->ctx, w->slot.addr + w->erased_to, fl->sector_size);
-        if (r < 0)
-            return fota_fail(rep, FOTA_ERR_FLASH_ERASE,
-                             "flash erase failed at offset 0x%x (slot %d): port returned %d (%s)",
-                             (unsigned)w->erased_to, w->index, r, fota_strerror(r));
-        w->erased_to += fl->sector_size;
-    }
+    uint32_t ss = fl->sector_size, bs = fl->block_size;
+    uint32_t end = w->end < w->slot.size ? w->end : w->slot.size;
+    uint32_t limit = (uint32_t)(((uint64_t)end + ss - 1) / ss * ss);
+    uint32_t unit = ss;
+    if (bs > ss && (w->slot.addr + w->erased_to) % bs == 0 && w->erased_to < limit &&
+        limit - w->erased_to >= bs)
+        unit = bs;
+    int r = fl->erase(fl->ctx, w->slot.addr + w->erased_to, unit);
+    if (r < 0)
+        return fota_fail(rep, FOTA_ERR_FLASH_ERASE,
+                         "flash erase failed at offset 0x%x (slot %d): port returned %d (%s)",
+                         (unsigned)w->erased_to, w->index, r, fota_strerror(r));
+    w->erased_to += unit;
     return 0;
 }
 
@@ -37,10 +43,10 @@ static int program(struct fota_slot_writer *w, const uint8_t *data, uint32_t len
                    struct fota_report *rep)
 {
     const struct fota_flash *fl = w->flash;
-    uint32_t ss = fl->sector_size;
-    int r = erase_to(w, (w->written + len + ss - 1) / ss * ss, rep);
-    if (r < 0)
-        return r;
+    int r;
+    while (w->erased_to < w->written + len) /* bounded by the slot size */
+        if ((r = fota_slot_writer_erase_next(w, rep)) < 0)
+            return r;
     r = fl->write(fl->ctx, w->slot.addr + w->written, data, len);
     if (r < 0)
         /* FOTA_ERR_IMAGE_HEADER: the port refuses the image's first bytes
@@ -52,28 +58,20 @@ static int program(struct fota_slot_writer *w, const uint8_t *data, uint32_t len
     return 0;
 }
 
-int fota_slot_writer_write(struct fota_slot_writer *w, const uint8_t *data, uint32_t len,
+int fota_slot_writer_write(struct fota_slot_writer *w, uint8_t *data, uint32_t len,
                            struct fota_report *rep)
 {
     uint32_t ws = w->flash->write_size;
-    int r;
-    if (w->tail_len) {
-        uint32_t take = ws - w->tail_len < len ? ws - w->tail_len : len;
-        memcpy(w->tail + w->tail_len, data, take);
-        w->tail_len += take;
-        data += take;
-        len -= take;
-        if (w->tail_len < ws)
-            return 0;
-        if ((r = program(w, w->tail, ws, rep)) < 0)
-            return r;
-        w->tail_len = 0;
-    }
+    /* the kept partial unit goes in front: one program for both */
+    data -= w->tail_len;
+    memcpy(data, w->tail, w->tail_len);
+    len += w->tail_len;
     uint32_t whole = len / ws * ws;
+    int r;
     if (whole && (r = program(w, data, whole, rep)) < 0)
         return r;
-    memcpy(w->tail, data + whole, len - whole);
     w->tail_len = len - whole;
+    memcpy(w->tail, data + whole, w->tail_len);
     return 0;
 }
 

@@ -1,11 +1,13 @@
 /*
- * The slot writer: fills the inactive slot with a download. It erases each
- * sector just ahead of the writes, programs whole write units (keeping the
- * bytes that do not fill one in RAM until more arrive or the image ends),
- * says how much of the slot is safe to record as progress, and reads the slot
- * back for verification. It knows flash, not HTTP; its failures come back as
- * negative codes with the message in the caller's struct fota_report. The
- * context is struct fota_slot_writer (src/fota/fota.h).
+ * The slot writer: fills the inactive slot with a download. It erases in the
+ * largest unit the flash offers (block_size where aligned and wholly inside
+ * the image, else sectors), ahead of the writes; programs whole write units,
+ * one program per chunk (the bytes that do not fill a unit wait in RAM and go
+ * in front of the next chunk); says how much of the slot is safe to record as
+ * progress, and reads the slot back for verification. It knows flash, not
+ * HTTP; its failures come back as negative codes with the message in the
+ * caller's struct fota_report. The context is struct fota_slot_writer
+ * (src/fota/fota.h).
  */
 #ifndef FOTA_SRC_SLOT_WRITER_H
 #define FOTA_SRC_SLOT_WRITER_H
@@ -27,9 +29,19 @@ static inline void fota_slot_writer_restart(struct fota_slot_writer *w, uint32_t
     w->tail_len = 0;
 }
 
-/* Append image bytes: erase ahead, program whole write units. */
-int fota_slot_writer_write(struct fota_slot_writer *w, const uint8_t *data, uint32_t len,
+/* Bytes a chunk given to fota_slot_writer_write must have free in front of
+ * it: the session's receive buffer and the decoder's output keep them. */
+#define FOTA_SLOT_WRITER_LEAD FOTA_WRITE_SIZE_MAX
+
+/* Append image bytes: erase what is not erased yet, then one program of the
+ * kept partial unit and the chunk's whole units. The FOTA_SLOT_WRITER_LEAD
+ * bytes before `data` are scratch: the kept bytes are copied there. */
+int fota_slot_writer_write(struct fota_slot_writer *w, uint8_t *data, uint32_t len,
                            struct fota_report *rep);
+
+/* Erase the next unit of the slot (a block, or a sector where a block does
+ * not fit): one bounded flash operation. */
+int fota_slot_writer_erase_next(struct fota_slot_writer *w, struct fota_report *rep);
 
 /* The image ended: program the last partial unit, padded with 0xFF. */
 int fota_slot_writer_flush(struct fota_slot_writer *w, struct fota_report *rep);

@@ -51,6 +51,15 @@ static void usage(FILE *out)
             "  --no-delta         full images only, even when the release offers patches\n"
             "  --data LABEL:SIZE  a data partition LABEL of SIZE bytes after the slots, which\n"
             "                     a release's data image for LABEL updates\n"
+            "\n"
+            "Timing model (docs/sim.md): simulated time, from the model alone.\n"
+            "  --flash-model CHIP flash operation times of esp32 or esp8266 [the --chip's]\n"
+            "  --flash-timing SECTOR_US,BLOCK_US,PROGRAM_OP_US,PROGRAM_NS_PER_BYTE,READ_NS_PER_BYTE\n"
+            "                     override them (esp32: 45000,150000,195,1231,152)\n"
+            "  --block-size BYTES the erase block the port offers [esp32 65536, esp8266 4096]\n"
+            "  --link RATE[,LATENCY_MS[,WINDOW[,MSS]]]  model the link: bytes/s, one-way\n"
+            "                     latency [2], TCP receive window [5760], segment [1440];\n"
+            "                     then the device time of an update and its bound are printed\n"
             "  --quiet | --verbose\n"
             "  --ca FILE          trusted CA (PEM bundle or DER) for https:// URLs\n"
             "  --modem TTY        a SIM800 modem on TTY (e.g. sim800sim's pty): transport\n"
@@ -61,6 +70,53 @@ static void usage(FILE *out)
             "\n"
             "Exit status: 0 up to date or updated, 1 update failed, 2 usage, 3 bricked,\n"
             "4 rolled back, 5 update available (--check-only).\n");
+}
+
+static double secs(uint64_t us)
+{
+    return (double)us / 1e6;
+}
+
+/* What an update of `size` bytes cannot beat on this flash: its erase in the
+ * port's largest units (the last partial block in sectors or as one block,
+ * whichever is quicker) and one program of all its bytes. */
+static uint64_t flash_bound_us(const struct sim_flash_timing *t, const struct fota_flash *f,
+                               uint32_t size)
+{
+    uint32_t ss = f->sector_size, bs = f->block_size > ss ? f->block_size : ss;
+    uint64_t blocks = size / bs, rest_sectors = ((size % bs) + ss - 1) / ss;
+    uint64_t unit = bs > ss ? t->block_erase_us : t->sector_erase_us;
+    uint64_t rest = rest_sectors * t->sector_erase_us;
+    if (rest_sectors && bs > ss && unit < rest)
+        rest = unit;
+    return blocks * unit + rest + sim_program_us(t, size);
+}
+
+/* The simulated time (docs/sim.md) and, with a link model, the update's
+ * device time against its bound: max(link time, flash time). */
+static void report_time(const struct sim_device *d, const struct sim_flash *fl)
+{
+    const struct sim_options *o = d->opt;
+    printf("time: %.3f s simulated (flash erase %.3f s, program %.3f s, read %.3f s)%s\n",
+           secs(d->clock.us), secs(fl->erase_us), secs(fl->program_us), secs(fl->read_us),
+           o->link ? "" : "; link not modelled (--link)");
+    if (!d->update_us)
+        return;
+    printf("update: %u bytes in %.3f s simulated (check, download, verify, activate; flash "
+           "busy %.3f s, waiting for the link %.3f s)\n",
+           (unsigned)d->update_bytes, secs(d->update_us), secs(d->update_flash_us),
+           secs(d->update_wait_us));
+    if (!o->link)
+        return;
+    uint64_t link_us = sim_link_bound_us(o->link, d->update_bytes);
+    uint64_t flash_us = flash_bound_us(o->flash_timing, &fl->iface, d->update_bytes);
+    uint64_t bound = link_us > flash_us ? link_us : flash_us;
+    printf("bound: link %.3f s (%u B/s, %u ms latency), flash %.3f s (%s, %u-byte erase "
+           "blocks)\n",
+           secs(link_us), (unsigned)o->link->rate, (unsigned)(o->link->latency_us / 1000),
+           secs(flash_us), o->flash_timing->name, (unsigned)fl->iface.block_size);
+    printf("device time: %.2f s, bound: %.2f s, ratio: %.3f\n", secs(d->update_us), secs(bound),
+           (double)d->update_us / (double)bound);
 }
 
 int cmd_sim(int argc, char **argv)
@@ -83,12 +139,17 @@ int cmd_sim(int argc, char **argv)
         {"no-wifi", no_argument, 0, 1005},         {"mac", required_argument, 0, 1006},
         {"floor-min", required_argument, 0, 1007}, {"allow-insecure-redirect", no_argument, 0, 1008},
         {"id", required_argument, 0, 1009},        {"data", required_argument, 0, 1010},
+        {"flash-model", required_argument, 0, 1201}, {"flash-timing", required_argument, 0, 1202},
+        {"block-size", required_argument, 0, 1203},  {"link", required_argument, 0, 1204},
         {0, 0, 0, 0}};
     static uint8_t keys[FOTA_MAX_KEYS][FOTA_P256_PUBKEY_SIZE];
     struct sim_options opt = {0};
     struct sim_transport_options topt = {0};
     const char *dir = "./fota-sim-device", *factory = NULL, *chip = "esp32", *data_spec = NULL;
-    uint32_t slot_size = 2u << 20, max_boots = 8, checks = 1, utc = 0;
+    uint32_t slot_size = 2u << 20, max_boots = 8, checks = 1, utc = 0, block_size = 0;
+    const char *flash_model = NULL, *flash_timing = NULL;
+    static struct sim_flash_timing timing;
+    static struct sim_link_model link;
     int c;
 
     opt.progress = 1;
@@ -140,6 +201,17 @@ int cmd_sim(int argc, char **argv)
         case 1008: opt.allow_insecure_redirect = 1; break;
         case 1009: opt.device_id = optarg; break;
         case 1010: data_spec = optarg; break;
+        case 1201: flash_model = optarg; break;
+        case 1202: flash_timing = optarg; break;
+        case 1203: num = &block_size; break;
+        case 1204:
+            if (sim_link_parse(optarg, &link) < 0) {
+                fprintf(stderr, "fota sim: --link '%s' is not RATE[,LATENCY_MS[,WINDOW[,MSS]]] "
+                        "(positive numbers, MSS <= WINDOW)\n", optarg);
+                return 2;
+            }
+            opt.link = &link;
+            break;
         case 'q': opt.quiet = 1; opt.progress = 0; break;
         case 'v': opt.verbose = 1; break;
         case 'Z': opt.no_delta = 1; break;
@@ -169,6 +241,26 @@ int cmd_sim(int argc, char **argv)
     opt.chip = fota_chip_from_name(chip, strlen(chip));
     if (opt.chip < 0) {
         fprintf(stderr, "fota sim: unknown chip '%s'\n", chip);
+        return 2;
+    }
+    if (!flash_model)
+        flash_model = strcmp(chip, "esp8266") == 0 ? "esp8266" : "esp32";
+    if (sim_flash_timing_preset(flash_model, &timing) < 0) {
+        fprintf(stderr, "fota sim: --flash-model '%s' is not esp32 or esp8266\n", flash_model);
+        return 2;
+    }
+    if (flash_timing && sscanf(flash_timing, "%u,%u,%u,%u,%u", &timing.sector_erase_us,
+                               &timing.block_erase_us, &timing.program_op_us,
+                               &timing.program_ns_per_byte, &timing.read_ns_per_byte) != 5) {
+        fprintf(stderr, "fota sim: --flash-timing '%s' is not five numbers (see --help)\n",
+                flash_timing);
+        return 2;
+    }
+    opt.flash_timing = &timing;
+    if (!block_size) /* ESP-IDF erases 64 KiB blocks; the ESP8266 SDK sectors only */
+        block_size = strcmp(flash_model, "esp8266") == 0 ? 4096 : 65536;
+    if (block_size % 4096 || block_size > 65536) {
+        fprintf(stderr, "fota sim: --block-size must be a multiple of 4096 up to 65536\n");
         return 2;
     }
     if (slot_size < 65536 || slot_size > (64u << 20) || max_boots == 0) {
@@ -211,6 +303,7 @@ int cmd_sim(int argc, char **argv)
         fprintf(stderr, "fota sim: %s\n", flash.error);
         return 2;
     }
+    flash.iface.block_size = block_size;
     if (factory) {
         size_t len;
         uint8_t *img = util_read_file(factory, &len);
@@ -270,6 +363,7 @@ int cmd_sim(int argc, char **argv)
                fota_strerror(dev.error), dev.message);
         break;
     }
+    report_time(&dev, &flash);
     sim_transports_free(&transports);
     sim_flash_close(&flash);
     static const int status[] = {0, 0, 5, 1, 3, 4};

@@ -396,6 +396,10 @@ int fota_esp32_init(struct fota_esp32 *p, const char *state_label)
         /* esp_partition_write takes any length; encrypted partitions want
          * 16-byte units, which also suits plain ones. */
         .write_size = 16,
+        /* esp_partition_erase_range erases a 64 KiB-aligned 64 KiB range with
+         * one block erase (about 150 ms against 45 ms per 4 KiB sector); app
+         * partitions are 64 KiB-aligned, so slot offsets align the same way */
+        .block_size = 0x10000,
     };
     p->boot = (struct fota_boot){
         .ctx = p,

@@ -291,7 +291,9 @@ int fota_esp8266_port_init(struct fota_esp8266_port *p, const struct fota_esp826
                  (unsigned)sketch, (unsigned)fs_start);
         return FOTA_ERR_TOO_BIG;
     }
-    p->flash = (struct fota_flash){p, flash_read, flash_write, flash_erase, SECTOR, 4};
+    /* block_size SECTOR: the SDK's spi_flash_erase_sector (ESP.flashEraseSector)
+     * is the only erase the core offers */
+    p->flash = (struct fota_flash){p, flash_read, flash_write, flash_erase, SECTOR, 4, SECTOR};
     /* no rollback: eboot overwrites the previous sketch */
     p->boot = (struct fota_boot){p,           boot_running, boot_slot_info, boot_set_next,
                                  boot_confirm, NULL,         boot_slot_state, NULL};

@@ -262,6 +262,7 @@ struct fota_slot_writer {
     int index;               /* 0 or 1 */
     uint32_t written;        /* bytes programmed */
     uint32_t erased_to;      /* bytes erased */
+    uint32_t end;            /* the image's size: no erase past its last sector */
     uint32_t tail_len;
     uint8_t tail[FOTA_WRITE_SIZE_MAX]; /* bytes waiting for a full write unit */
 };

@@ -26,7 +26,10 @@ extern "C" {
 
 /* Raw flash, by absolute address. write: addr and len are multiples of
  * write_size; erase: addr and len are multiples of sector_size. Return 0 or a
- * negative code (FOTA_ERR_FLASH_*). */
+ * negative code (FOTA_ERR_FLASH_*). An erase of block_size bytes at a
+ * block_size-aligned address must be one block erase of the chip (ESP-IDF's
+ * esp_partition_erase_range does that), which costs about what three or four
+ * sector erases do: the slot writer erases in blocks wherever it can. */
 struct fota_flash {
     void *ctx;
     int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
@@ -34,6 +37,8 @@ struct fota_flash {
     int (*erase)(void *ctx, uint32_t addr, uint32_t len);
     uint32_t sector_size; /* erase unit, e.g. 4096 */
     uint32_t write_size;  /* program unit, 1..FOTA_WRITE_SIZE_MAX, power of two */
+    uint32_t block_size;  /* largest erase unit, a multiple of sector_size (ESP32:
+                             65536); 0 or sector_size: sectors only */
 };
 #define FOTA_WRITE_SIZE_MAX 32
 

@@ -811,7 +811,7 @@ static void report_reference(uint32_t n, int with_map)
     printf(" (erases+writes)\n");
     if (!report)
         return;
-    fprintf(report, "Flash operations of the uncut scenario: **%u** (%u sector erases, %u "
+    fprintf(report, "Flash operations of the uncut scenario: **%u** (%u erases, %u "
                     "writes).\n\n",
             (unsigned)n, (unsigned)total[1], (unsigned)total[0]);
     if (!with_map)
@@ -827,7 +827,7 @@ static void report_reference(uint32_t n, int with_map)
         fprintf(report, "| %u | %s | ", (unsigned)r->power_on,
                 r->by_bootloader ? "bootloader" : "agent");
         if (r->download) {
-            fprintf(report, "download into %s: %u sector erases, %u writes", r->what,
+            fprintf(report, "download into %s: %u erases, %u writes", r->what,
                     (unsigned)r->erases, (unsigned)(r->writes - r->progress));
             if (r->progress)
                 fprintf(report, ", %u progress records in the agent state (%u to %u bytes)",
@@ -1414,6 +1414,7 @@ int main(int argc, char **argv)
                 (unsigned)w.layout.flash_size, (unsigned)w.slot_size);
         return 2;
     }
+    w.flash.iface.block_size = 65536; /* ESP32 (ports/esp32): 64 KiB block erases */
     if (w.data_label)
         sim_flash_load(&w.flash, w.layout.data_addr, w.data_old, (uint32_t)w.data_old_len);
     w.old_sequence = w.new_sequence - 1;

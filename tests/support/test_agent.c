@@ -87,6 +87,7 @@ void aw_setup(struct agent_world *w, const struct fota_crypto *crypto)
     w->random_value = 0x12345678u;
     sim_layout_default(&w->layout, AW_SLOT, AW_SECTOR);
     sim_flash_open_buf(&w->flash, mem, w->layout.flash_size, AW_SECTOR, AW_WRITE_UNIT);
+    w->flash.iface.block_size = AW_BLOCK; /* as ports/esp32 */
     w->counted = w->flash.iface;
     w->counted.write = counted_write;
     w->counted.erase = counted_erase;

@@ -31,6 +31,7 @@
 #include "test_release.h"
 
 #define AW_SECTOR 4096u
+#define AW_BLOCK 65536u /* the erase block ports/esp32 states */
 #define AW_WRITE_UNIT 4u
 #define AW_SLOT 0x10000u
 #define AW_FLASH 0x30000u   /* otadata, agent state, two 64 KiB slots */

@@ -106,7 +106,7 @@ static int fl_erase(void *ctx, uint32_t a, uint32_t n)
     return FOTA_ERR_FLASH_ERASE;
 }
 
-static const struct fota_flash flash = {NULL, fl_read, fl_write, fl_erase, 4096, 4};
+static const struct fota_flash flash = {NULL, fl_read, fl_write, fl_erase, 4096, 4, 4096};
 
 static int bt_running(void *ctx, int *slot, int *state)
 {
