@@ -11,25 +11,9 @@
 #include "fota/error.h"
 #include "fota/manifest.h"
 #include "harness.h"
+#include "test_manifest_text.h"
 
-#define SHA_A "1111111111111111111111111111111111111111111111111111111111111111"
-#define SHA_B "2222222222222222222222222222222222222222222222222222222222222222"
-#define SHA_C "3333333333333333333333333333333333333333333333333333333333333333"
-#define SIG "00000000000000000000000000000000000000000000000000000000000000000000000000" \
-            "000000000000000000000000000000000000000000000000000000"
-
-#define HEAD(fmt)                                                                          \
-    "fota-manifest: " fmt "\nproduct: demo\nchip: esp32\nversion: 1.1.0\n"                \
-    "version-code: 1001000\nsecurity-counter: 0\nsequence: 3\nsize: 615388\n"              \
-    "sha256: " SHA_A "\nurl: firmware/demo-1.1.0.bin\n"
-#define TAIL "key-id: 0011223344556677\nsignature: " SIG "\n"
-
-static struct fota_manifest m;
-
-static int parse(const char *text, int *line)
-{
-    return fota_manifest_parse(text, strlen(text), &m, line);
-}
+#define HEAD(fmt) HEAD_CHIP(fmt, "esp32")
 
 static void test_format_3_lists_data_images(void)
 {
