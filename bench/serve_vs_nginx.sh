@@ -187,7 +187,7 @@ comes. An image is sent with `sendfile` in libmicrohttpd's fixed 128 KiB pieces
 (its thread-pool mode), one epoll round between pieces, from a response made
 per request (a shared file response would serialise all connections on
 libmicrohttpd's response lock, which it holds around `sendfile`). What is left
-at 8 connections is not the piece size: nginx held to the same pieces
+of the image gap is not the piece size: nginx held to the same pieces
 (`NGINX_EXTRA='sendfile_max_chunk 128k;' ONLY=image bench/serve_vs_nginx.sh`)
 stays ahead there, and the worker count (`WORKERS=2`) does not change it; a
 profile of fota serve during that run (`perf record -g -p PID`) shows it
