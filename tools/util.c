@@ -45,6 +45,29 @@ uint8_t *util_read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* nginx (and Apache by default) derive ETag and Last-Modified from the
+ * modification time in whole seconds and the size. A replacement written in
+ * the same second as the file it replaces, with the same size (two manifests
+ * differ only in version and hash), would keep the old ETag, and every device
+ * holding it would be told 304 Not Modified and miss the release. So the new
+ * file's time is made at least one second later than the old file's. */
+static int newer_mtime_than(const char *tmp, const char *old_path)
+{
+    struct stat old_st, new_st;
+    if (stat(old_path, &old_st) != 0)
+        return 0; /* nothing replaced */
+    if (stat(tmp, &new_st) != 0)
+        return -1;
+    if (new_st.st_mtim.tv_sec > old_st.st_mtim.tv_sec)
+        return 0;
+    struct timespec times[2];
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_sec = old_st.st_mtim.tv_sec + 1;
+    times[1].tv_nsec = 0;
+    return utimensat(AT_FDCWD, tmp, times, 0);
+}
+
 int util_write_file_mode(const char *path, const void *data, size_t len, unsigned mode)
 {
     char tmp[4096];
@@ -79,6 +102,11 @@ int util_write_file_mode(const char *path, const void *data, size_t len, unsigne
     }
     if (close(fd) != 0) {
         fprintf(stderr, "fota: cannot write %s: %s\n", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if (newer_mtime_than(tmp, path) != 0) {
+        fprintf(stderr, "fota: cannot set the modification time of %s: %s\n", tmp, strerror(errno));
         unlink(tmp);
         return -1;
     }

@@ -205,7 +205,11 @@ else
     echo "note: openssl or python3 missing, independent signature check skipped"
 fi
 
+mtime1=$(stat -c %Y $M)
 run 0 "release v2" -- "$FOTA" release --key k.key --product demo --out rel --expires-in-days 30 v2.bin
+# nginx's ETag is mtime (whole seconds) and size: the replacement must move
+# the mtime even when written within the same second.
+[ "$(stat -c %Y $M)" -gt "$mtime1" ] || fail "the v2 manifest kept the v1 manifest's modification second"
 [ "$(field $M sequence)" = 2 ] || fail "second sequence is '$(field $M sequence)'"
 [ "$(field $M version)" = 1.1.0 ] || fail "v2 version"
 [ -f rel/demo/firmware/demo-1.0.0.bin ] || fail "v1 image removed by the v2 release"
