@@ -61,9 +61,17 @@
 #define ETAG_SIZE (ETAG_HEX_DIGITS + 3) /* quoted, NUL */
 #define ETAG_CACHE_SLOTS 256
 #define FILE_CACHE_SLOTS 128 /* open files kept (serve_cache.h) */
-/* Files up to this size (manifests) are answered from memory: header and
- * body leave in one send instead of a send and a sendfile. */
+/* Whole-file 200s are answered from memory: header and body leave in one
+ * send. From a file descriptor, libmicrohttpd (0.9.75) sends the header
+ * alone and pushes it (TCP_CORK off) before the first sendfile piece, so
+ * the client is woken once for the header and again for the body; on the
+ * benchmark's machine that extra wake-up costs the client about as much
+ * CPU as the whole body copy (docs/bench.md). Files up to SMALL_FILE_MAX
+ * (manifests) are always held; larger ones up to MEMORY_FILE_MAX while the
+ * --cache-memory budget lasts, else they are sent with sendfile. */
 #define SMALL_FILE_MAX 65536
+#define MEMORY_FILE_MAX (16u * 1024 * 1024) /* the largest ESP32 flash */
+#define SERVE_MEMORY_MIB 256 /* default of --cache-memory */
 #define PATH_SEGMENTS_MAX 64
 #define SEGMENT_MAX 255 /* NAME_MAX on every system we run on */
 #define TARGET_MAX 4096
@@ -785,21 +793,56 @@ static int read_whole(int fd, char *buf, size_t size)
     return 0;
 }
 
-/* The shared 200 for a small file, from memory (MHD sends header and body in
- * one go). A larger file gets a response per request (serve_entry): MHD
- * holds a file response's lock while it calls sendfile, so one shared
- * response would let only one connection send that file at a time. */
-static struct MHD_Response *small_response(int fd, uint64_t size, int *err)
+/* File content held for a shared 200. It is freed, and its bytes given
+ * back to the cache's budget, when libmicrohttpd releases the response:
+ * after the entry is gone and the last connection sending it is done. */
+struct held_content {
+    struct serve_cache *cache;
+    uint64_t counted; /* bytes counted against the budget (0: a small file) */
+    char data[];
+};
+
+static void held_content_free(void *cls)
+{
+    struct held_content *h = cls;
+    if (h->counted)
+        serve_cache_unhold(h->cache, h->counted);
+    free(h);
+}
+
+/* The shared 200 from memory (MHD sends header and body in one go, and
+ * takes no lock to send from a buffer), or NULL: with *err set when the
+ * file could not be read or memory ran out, with *err 0 when the file is
+ * to be sent from disk (too large, or over the budget). Such a file gets a
+ * response per request (serve_entry): MHD holds a file response's lock
+ * while it calls sendfile, so one shared response would let only one
+ * connection send that file at a time. */
+static struct MHD_Response *memory_response(struct serve_cache *cache, int fd, uint64_t size,
+                                            int *err)
 {
     *err = 0;
     if (size == 0)
         return MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    char *buf = malloc((size_t)size);
-    if (!buf || (*err = read_whole(fd, buf, (size_t)size)) != 0) {
-        free(buf);
+    uint64_t counted = size <= SMALL_FILE_MAX ? 0 : size;
+    if (counted && (size > MEMORY_FILE_MAX || !serve_cache_hold(cache, counted)))
+        return NULL;
+    struct held_content *h = malloc(sizeof *h + (size_t)size);
+    if (!h || (*err = read_whole(fd, h->data, (size_t)size)) != 0) {
+        *err = h ? *err : ENOMEM;
+        free(h);
+        if (counted)
+            serve_cache_unhold(cache, counted);
         return NULL;
     }
-    return MHD_create_response_from_buffer((size_t)size, buf, MHD_RESPMEM_MUST_FREE);
+    h->cache = cache;
+    h->counted = counted;
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
+        (size_t)size, h->data, held_content_free, h);
+    if (!r) {
+        *err = ENOMEM;
+        held_content_free(h);
+    }
+    return r;
 }
 
 /* The headers of a 200 or 206 of the entry's file. */
@@ -835,17 +878,17 @@ static struct serve_entry *entry_new(struct server *srv, const char *key, const 
     e->st = *st;
     atomic_init(&e->refs, 1); /* the caller's */
     e->fd = fd; /* closed with the entry */
-    e->full = size <= SMALL_FILE_MAX ? small_response(fd, size, &err) : NULL;
+    e->full = memory_response(srv->files, fd, size, &err);
     e->not_modified =
         size ? MHD_create_response_from_callback(size, 4096, no_body, NULL, NULL)
              : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    if ((!e->full && size <= SMALL_FILE_MAX) || !e->not_modified) {
+    if (err || !e->not_modified) {
         close(fd);
         if (e->full)
             MHD_destroy_response(e->full);
         if (e->not_modified)
             MHD_destroy_response(e->not_modified);
-        if (err)
+        if (err && err != ENOMEM)
             snprintf(note, note_size, "cannot read %s: %s", name, strerror(err));
         else
             snprintf(note, note_size, "out of memory creating the response");
@@ -1060,6 +1103,9 @@ static void serve_usage(FILE *out)
             "  --max-connections N  connections in all (default and maximum: what the\n"
             "                     descriptor limit allows)\n"
             "  --threads N        worker threads (default 4; with --fleet, the fleet's)\n"
+            "  --cache-memory MIB file content held in memory for whole-file answers\n"
+            "                     (files up to 16 MiB; default 256; 0: only manifests and\n"
+            "                     other files up to 64 KiB, the rest is sent from disk)\n"
             FLEET_SERVE_USAGE
             "Prints \"fota serve: listening on http://ADDR:PORT/ serving DIR\" once ready;\n"
             "stops on SIGINT or SIGTERM.\n");
@@ -1179,6 +1225,7 @@ int cmd_serve(int argc, char **argv)
 {
     const char *dir = NULL, *bind_addr = "127.0.0.1", *log_path = NULL;
     unsigned port = 8080, threads = 0; /* 0: SERVE_THREADS, or FLEET_SERVE_THREADS */
+    unsigned long memory_mib = SERVE_MEMORY_MIB;
     struct serve_guard_limits limits = {0, SERVE_PER_ADDRESS, SERVE_HEADER_TIMEOUT_S};
     int quiet = 0, missing = 0, fleet_opt;
     struct fleet_serve_options fleet_opts = {0};
@@ -1212,6 +1259,14 @@ int cmd_serve(int argc, char **argv)
             if (parse_limit("--threads", v, &threads) != 0 || threads > 256) {
                 if (threads > 256)
                     fprintf(stderr, "fota serve: --threads %s: expected 1..256\n", v);
+                return 2;
+            }
+        } else if ((v = option_value(argc, argv, &i, "--cache-memory", &missing))) {
+            char *end;
+            errno = 0;
+            memory_mib = strtoul(v, &end, 10);
+            if (errno || *v < '0' || *v > '9' || *end || memory_mib > 1048576) {
+                fprintf(stderr, "fota serve: --cache-memory %s: expected 0..1048576 (MiB)\n", v);
                 return 2;
             }
         } else if ((v = option_value(argc, argv, &i, "--bind", &missing))) {
@@ -1264,7 +1319,7 @@ int cmd_serve(int argc, char **argv)
     }
     pthread_mutex_init(&srv.log_lock, NULL);
     pthread_mutex_init(&srv.etags.lock, NULL);
-    srv.files = serve_cache_new(dir, FILE_CACHE_SLOTS);
+    srv.files = serve_cache_new(dir, FILE_CACHE_SLOTS, (uint64_t)memory_mib << 20);
     if (!srv.files) {
         fprintf(stderr, "fota serve: out of memory for the file cache\n");
         close(srv.root_fd);

@@ -24,6 +24,8 @@ struct serve_cache {
     char *root;
     int inotify_fd; /* -1: no inotify, every entry is revalidated on use */
     atomic_uint gen;
+    uint64_t memory_budget;
+    _Atomic uint64_t memory_held; /* content bytes counted by serve_cache_hold */
     unsigned slots, next_victim;
     struct serve_entry **slot;
 };
@@ -36,7 +38,7 @@ static uint32_t key_hash(const char *key)
     return h;
 }
 
-struct serve_cache *serve_cache_new(const char *root, unsigned slots)
+struct serve_cache *serve_cache_new(const char *root, unsigned slots, uint64_t memory_budget)
 {
     struct serve_cache *c = calloc(1, sizeof *c);
     if (!c)
@@ -50,6 +52,8 @@ struct serve_cache *serve_cache_new(const char *root, unsigned slots)
         return NULL;
     }
     c->slots = slots;
+    c->memory_budget = memory_budget;
+    atomic_init(&c->memory_held, 0);
     pthread_rwlock_init(&c->lock, NULL);
     atomic_init(&c->gen, 1);
 #ifdef __linux__
@@ -58,6 +62,21 @@ struct serve_cache *serve_cache_new(const char *root, unsigned slots)
     c->inotify_fd = -1;
 #endif
     return c;
+}
+
+int serve_cache_hold(struct serve_cache *c, uint64_t bytes)
+{
+    uint64_t held = atomic_load(&c->memory_held);
+    do {
+        if (bytes > c->memory_budget || held > c->memory_budget - bytes)
+            return 0;
+    } while (!atomic_compare_exchange_weak(&c->memory_held, &held, held + bytes));
+    return 1;
+}
+
+void serve_cache_unhold(struct serve_cache *c, uint64_t bytes)
+{
+    atomic_fetch_sub(&c->memory_held, bytes);
 }
 
 static void entry_free(struct serve_entry *e)

@@ -37,7 +37,7 @@ struct serve_entry {
     int fd;           /* the open file, closed with the entry */
     struct stat st;
     char etag[SERVE_ETAG_SIZE];
-    struct MHD_Response *full;         /* 200 of a small file (also HEAD), else NULL */
+    struct MHD_Response *full;         /* 200 from memory (also HEAD), else NULL */
     struct MHD_Response *not_modified; /* 304 */
     /* The cache's bookkeeping. */
     uint32_t hash;
@@ -49,9 +49,16 @@ struct serve_entry {
 struct serve_cache;
 
 /* A cache of at most `slots` entries for the tree below `root` (the path
- * the server was given). NULL when out of memory. */
-struct serve_cache *serve_cache_new(const char *root, unsigned slots);
+ * the server was given), holding at most `memory_budget` bytes of file
+ * content in memory (serve_cache_hold). NULL when out of memory. */
+struct serve_cache *serve_cache_new(const char *root, unsigned slots, uint64_t memory_budget);
 void serve_cache_free(struct serve_cache *c);
+
+/* Count `bytes` of file content against the memory budget: 1 when they fit
+ * (give them back with serve_cache_unhold once the content is freed), 0
+ * when they do not (the file is then sent from disk). */
+int serve_cache_hold(struct serve_cache *c, uint64_t bytes);
+void serve_cache_unhold(struct serve_cache *c, uint64_t bytes);
 
 /* Watch every directory on the path of `key` (root included), before the
  * file is opened. Returns 1 when all are watched, 0 when the entry must be
