@@ -298,20 +298,21 @@ source that it cannot be left out without closing the connection) and wrk then
 waits for a body that never comes.
 
 An image is answered from memory (files up to 16 MiB, `--cache-memory`): one
-shared response, header and body leaving in one `sendmsg`. The profile says
-why, and what the sendfile path costs: from a file descriptor, libmicrohttpd
-sends the header alone and pushes it (TCP_CORK off) before the first
-`sendfile` piece, so the client wakes for the header and again for the body.
-nginx with `tcp_nopush off` does the same and lands where `fota serve
---cache-memory 0` does: the extra client context switches per request, and the
-client CPU that comes with them (on this virtual machine a wake-up is costly),
-are the sendfile path's gap; the server's own CPU per request is about the same
-on every row, so neither the 128 KiB `sendfile` pieces nor the thread count are
-what slows the sendfile path (nginx held to libmicrohttpd's pieces,
+shared response, header and body leaving in one `sendmsg`. The profile shows
+why. From a file descriptor, libmicrohttpd sends the header alone and pushes
+it (TCP_CORK off) before the first `sendfile` piece, so the client wakes for
+the header and again for the body; nginx with `tcp_nopush off` does the same.
+The two set-ups that push the header alone cost the client more CPU per
+request (and, as a rule, more context switches) than the two that send header
+and body together, while the server's own CPU per request differs little
+between all four: the sendfile path's gap is the client's second wake-up (a
+costly thing on this virtual machine), not the 128 KiB `sendfile` pieces or
+the thread count (nginx held to libmicrohttpd's pieces,
 `NGINX_EXTRA='sendfile_max_chunk 128k;' ONLY=image`, keeps its speed).
 Answering from memory costs the server one copy of the body per request (its
-CPU per request is a little above nginx's) and saves the client's second
-wake-up.
+CPU per request is a little above nginx's) and saves the client that wake-up.
+The machine is shared with other jobs: single rows swing by a factor of two
+between runs, which is why each figure is a median of alternating runs.
 EOF2
     } | doc_section "$doc" serve_vs_nginx
 fi
