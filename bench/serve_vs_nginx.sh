@@ -304,8 +304,8 @@ it (TCP_CORK off) before the first `sendfile` piece, so the client wakes for
 the header and again for the body; nginx with `tcp_nopush off` does the same.
 The two set-ups that push the header alone cost the client more CPU per
 request (and, as a rule, more context switches) than the two that send header
-and body together, while the server's own CPU per request differs little
-between all four: the sendfile path's gap is the client's second wake-up (a
+and body together, while the server's own CPU per request differs far less
+than the client's between all four: the sendfile path's gap is the client's second wake-up (a
 costly thing on this virtual machine), not the 128 KiB `sendfile` pieces or
 the thread count (nginx held to libmicrohttpd's pieces,
 `NGINX_EXTRA='sendfile_max_chunk 128k;' ONLY=image`, keeps its speed).
