@@ -100,7 +100,8 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
         if (!is_digit(s[i]))
             return FOTA_ERR_HTTP_PARSE;
         d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10u)
+        /* constant bounds: no 64-bit divide from libgcc */
+        if (v > UINT64_MAX / 10u || (v == UINT64_MAX / 10u && d > UINT64_MAX % 10u))
             return FOTA_ERR_HTTP_PARSE;
         v = v * 10u + d;
     }

@@ -148,8 +148,7 @@ static int digits(const char *s, size_t n, int32_t *out)
 int fota_parse_utc(const char *s, size_t len, int64_t *out)
 {
     static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int32_t y, mo, d, h, mi, sec, dim, yy, era, yoe, doy, doe;
-    int64_t days;
+    int32_t y, mo, d, h, mi, sec, dim, yy, era, yoe, doy, doe, days;
 
     if (!s || !out || len != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
         s[16] != ':' || s[19] != 'Z')
@@ -170,8 +169,10 @@ int fota_parse_utc(const char *s, size_t len, int64_t *out)
     yoe = yy - era * 400;
     doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
     doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    days = (int64_t)era * 146097 + doe - 719468;
-    *out = days * 86400 + (int64_t)h * 3600 + mi * 60 + sec;
+    days = era * 146097 + doe - 719468; /* 0 .. 2932896 for years 1970 .. 9999 */
+    /* days * 86400 as (days * 675) << 7: the product fits 32 bits, so no
+     * 64-bit multiply from libgcc (the lx106 has none in hardware) */
+    *out = (int64_t)((uint64_t)((uint32_t)days * 675u) << 7) + h * 3600 + mi * 60 + sec;
     return 0;
 }
 

@@ -25,7 +25,7 @@ int fota_slot_writer_erase_next(struct fota_slot_writer *w, struct fota_report *
     const struct fota_flash *fl = w->flash;
     uint32_t ss = fl->sector_size, bs = fl->block_size;
     uint32_t end = w->end < w->slot.size ? w->end : w->slot.size;
-    uint32_t limit = (uint32_t)(((uint64_t)end + ss - 1) / ss * ss);
+    uint32_t limit = end - end % ss + (end % ss ? ss : 0); /* end rounded up to a sector */
     uint32_t unit = ss;
     if (bs > ss && (w->slot.addr + w->erased_to) % bs == 0 && w->erased_to < limit &&
         limit - w->erased_to >= bs)
