@@ -47,8 +47,8 @@ static int locate(struct fota *f, unsigned i, struct fota_slot *part)
     if (r < 0)
         return fota_fail(&f->report, FOTA_ERR_DATA_PARTITION,
                          "release %s carries an image for data partition '%s', which this "
-                         "device does not have (%s): refused",
-                         f->update.manifest.version, d->label, fota_strerror(r));
+                         "device does not have (%E): refused",
+                         f->update.manifest.version, d->label, r);
     if (part->addr % ss || part->size % ss || part->size == 0)
         return fota_fail(&f->report, FOTA_ERR_DATA_PARTITION,
                          "data partition '%s' at 0x%x (%u bytes) is not sector-aligned",
@@ -200,8 +200,8 @@ int fota_data_copy_step(struct fota *f)
         uint32_t at = p->data_copied, end = at + ss, chunk = (uint32_t)f->buf.rx_size / ws * ws;
         if ((r = fl->erase(fl->ctx, p->data_addr + at, ss)) < 0)
             return fota_fail(&f->report, FOTA_ERR_FLASH_ERASE,
-                             "erasing the data partition at flash 0x%x failed (%s)",
-                             (unsigned)(p->data_addr + at), fota_strerror(r));
+                             "erasing the data partition at flash 0x%x failed (%E)",
+                             (unsigned)(p->data_addr + at), r);
         if (end > src.size)
             end = src.size;
         for (uint32_t o = at; o < end; o += chunk) { /* ss / chunk reads and writes */
@@ -212,8 +212,8 @@ int fota_data_copy_step(struct fota *f)
                                  (unsigned)(src.addr + o));
             if ((r = fl->write(fl->ctx, p->data_addr + o, f->buf.rx, n)) < 0)
                 return fota_fail(&f->report, FOTA_ERR_FLASH_WRITE,
-                                 "writing the data partition at flash 0x%x failed (%s)",
-                                 (unsigned)(p->data_addr + o), fota_strerror(r));
+                                 "writing the data partition at flash 0x%x failed (%E)",
+                                 (unsigned)(p->data_addr + o), r);
         }
         uint32_t saved = p->data_copied;
         p->data_copied = at + ss;
