@@ -61,3 +61,15 @@ int fota_state_save(struct fota_state *st, const struct fota_config *cfg,
     return fota_fail(rep, r, "saving agent state at flash 0x%x failed (%E): %P", at, r,
                      port);
 }
+
+void fota_state_clear_download(struct fota_persist *p)
+{
+    memset(p->dl_sha256, 0, sizeof p->dl_sha256);
+    p->dl_size = 0;
+    p->dl_offset = 0;
+    p->dl_slot = -1;
+    p->dl_kind = 0;
+    p->dl_block_shift = 0;
+    memset(p->dl_artifact_sha256, 0, sizeof p->dl_artifact_sha256);
+    p->dl_patch_offset = 0;
+}
