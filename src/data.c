@@ -66,6 +66,14 @@ static int locate(struct fota *f, unsigned i, struct fota_slot *part)
     return 0;
 }
 
+/* A crypto backend failure while hashing a data partition: `step` is
+ * "start", "update" or "finish" (one format for the three). */
+static int hash_failed(struct fota *f, const char *step, const char *label)
+{
+    return fota_fail(&f->report, FOTA_ERR_CRYPTO,
+                     "SHA-256 %s failed (hashing data partition '%s')", step, label);
+}
+
 int fota_data_check(struct fota *f)
 {
     struct fota_slot part;
@@ -90,9 +98,7 @@ int fota_data_next(struct fota *f)
     /* 1. does the partition hold the image already? */
     u->data_pos = 0;
     if (f->cfg->crypto->sha256_start(f->cfg->crypto->ctx, &u->sha) != 0)
-        return fota_fail(&f->report, FOTA_ERR_CRYPTO,
-                         "SHA-256 start failed (hashing data partition '%s')",
-                         m->data[u->data_index].label);
+        return hash_failed(f, "start", m->data[u->data_index].label);
     u->phase = FOTA_PH_DATAHASH;
     return FOTA_RUNNING;
 }
@@ -117,14 +123,12 @@ int fota_data_hash_step(struct fota *f)
                              "reading data partition '%s' at flash 0x%x failed", d->label,
                              (unsigned)(part.addr + u->data_pos));
         if (c->sha256_update(c->ctx, &u->sha, f->buf.rx, n) != 0)
-            return fota_fail(&f->report, FOTA_ERR_CRYPTO,
-                             "SHA-256 update failed (hashing data partition '%s')", d->label);
+            return hash_failed(f, "update", d->label);
         u->data_pos += n;
         return FOTA_RUNNING;
     }
     if (c->sha256_finish(c->ctx, &u->sha, got) != 0)
-        return fota_fail(&f->report, FOTA_ERR_CRYPTO,
-                         "SHA-256 finish failed (hashing data partition '%s')", d->label);
+        return hash_failed(f, "finish", d->label);
     if (memcmp(got, d->sha256, 32) == 0) {
         fota_log(f->cfg, FOTA_LOG_INFO, "data partition '%s' holds the signed image already",
                  d->label);
