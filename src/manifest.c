@@ -133,29 +133,28 @@ static int is_leap(int32_t y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int digits(const char *s, size_t n, int32_t *out)
-{
-    int32_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 int fota_parse_utc(const char *s, size_t len, int64_t *out)
 {
     static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int32_t y, mo, d, h, mi, sec, dim, yy, era, yoe, doy, doe, days;
+    /* 'd' a digit; the digit runs are year, month, day, hour, minute, second */
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+    int32_t v[6] = {0}, dim, yy, era, yoe, doy, doe, days;
+    size_t k = 0;
 
-    if (!s || !out || len != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-        s[16] != ':' || s[19] != 'Z')
+    if (!s || !out || len != sizeof shape - 1)
         return FOTA_ERR_MANIFEST_PARSE;
-    if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-        digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
-        return FOTA_ERR_MANIFEST_PARSE;
+    for (size_t i = 0; i < len; i++) {
+        if (shape[i] != 'd') {
+            if (s[i] != shape[i])
+                return FOTA_ERR_MANIFEST_PARSE;
+            k++;
+        } else if (s[i] < '0' || s[i] > '9') {
+            return FOTA_ERR_MANIFEST_PARSE;
+        } else {
+            v[k] = v[k] * 10 + (s[i] - '0');
+        }
+    }
+    int32_t y = v[0], mo = v[1], d = v[2], h = v[3], mi = v[4], sec = v[5];
     if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59)
         return FOTA_ERR_MANIFEST_PARSE;
     dim = mdays[mo - 1] + (mo == 2 && is_leap(y) ? 1 : 0);
