@@ -18,7 +18,10 @@
 
 /* ---- Chips ---------------------------------------------------------------- */
 
-static const char *const chip_names[FOTA_CHIP_COUNT] = {
+/* Fixed-width rows rather than pointers to strings: less flash. A longer
+ * name is a compile error; one exactly as long as a row would lose its NUL,
+ * which test_manifest's round trip over every chip catches. */
+static const char chip_names[FOTA_CHIP_COUNT][sizeof "esp32c61"] = {
     [FOTA_CHIP_ANY] = "any",          [FOTA_CHIP_ESP8266] = "esp8266",
     [FOTA_CHIP_ESP32] = "esp32",      [FOTA_CHIP_ESP32S2] = "esp32s2",
     [FOTA_CHIP_ESP32S3] = "esp32s3",  [FOTA_CHIP_ESP32C2] = "esp32c2",
@@ -29,7 +32,7 @@ static const char *const chip_names[FOTA_CHIP_COUNT] = {
     [FOTA_CHIP_ESP32E22] = "esp32e22", [FOTA_CHIP_ESP32S31] = "esp32s31",
 };
 
-static const char *const chip_display_names[FOTA_CHIP_COUNT] = {
+static const char chip_display_names[FOTA_CHIP_COUNT][sizeof "ESP32-C61"] = {
     [FOTA_CHIP_ANY] = "any",           [FOTA_CHIP_ESP8266] = "ESP8266",
     [FOTA_CHIP_ESP32] = "ESP32",       [FOTA_CHIP_ESP32S2] = "ESP32-S2",
     [FOTA_CHIP_ESP32S3] = "ESP32-S3",  [FOTA_CHIP_ESP32C2] = "ESP32-C2",
