@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
-#include "agent.h"
-#include "msg.h"
-#include "state.h"
+#include "internal/agent.h"
+#include "internal/msg.h"
+#include "internal/state.h"
 
 /* We run the old slot although an image was activated in the other: did the
  * bootloader roll it back, or did a power cut stop the activation before the

@@ -9,9 +9,9 @@
  */
 #include <string.h>
 
-#include "agent.h"
-#include "msg.h"
-#include "state.h"
+#include "internal/agent.h"
+#include "internal/msg.h"
+#include "internal/state.h"
 
 static const struct fota_manifest_artifact *current(const struct fota *f)
 {

@@ -5,8 +5,8 @@
 
 #include "fota/error.h"
 #include "fota/fota.h"
-#include "msg.h"
-#include "writer.h"
+#include "internal/msg.h"
+#include "internal/writer.h"
 
 void fota_checkin_outcome_init(struct fota_checkin_outcome *o)
 {

@@ -20,10 +20,10 @@
  */
 #include <string.h>
 
-#include "agent.h"
-#include "defaults.h"
-#include "msg.h"
-#include "state.h"
+#include "internal/agent.h"
+#include "internal/defaults.h"
+#include "internal/msg.h"
+#include "internal/state.h"
 
 static uint32_t label_crc(const char *label)
 {

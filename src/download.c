@@ -7,12 +7,12 @@
  */
 #include <string.h>
 
-#include "agent.h"
-#include "defaults.h"
-#include "msg.h"
-#include "session.h"
-#include "slot_writer.h"
-#include "state.h"
+#include "internal/agent.h"
+#include "internal/defaults.h"
+#include "internal/msg.h"
+#include "internal/session.h"
+#include "internal/slot_writer.h"
+#include "internal/state.h"
 
 static int finish_image(struct fota *f);
 

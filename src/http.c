@@ -19,8 +19,8 @@
 #include "fota/error.h"
 #include "fota/http.h"
 #include "fota/url.h"
-#include "text.h"
-#include "writer.h"
+#include "internal/text.h"
+#include "internal/writer.h"
 
 /* Bounds on the header block (status line, fields, and any 1xx responses
  * before it) and, separately, on the chunked trailer section. Field lines

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "fota/error.h"
-#include "text.h"
+#include "internal/text.h"
 
 /* ---- Chips ---------------------------------------------------------------- */
 

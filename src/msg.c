@@ -1,4 +1,4 @@
-#include "msg.h"
+#include "internal/msg.h"
 
 #include <string.h>
 

@@ -3,12 +3,12 @@
  * (connect), the request (send), the response (advance/next), redirects
  * (follow_redirect) and the slow-retrieval guard (read_input).
  */
-#include "session.h"
+#include "internal/session.h"
 
 #include <string.h>
 
-#include "defaults.h"
-#include "msg.h"
+#include "internal/defaults.h"
+#include "internal/msg.h"
 
 #define SLOW_WINDOW_MS 10000u
 

@@ -2,11 +2,11 @@
  * The slot writer: see slot_writer.h. Where a unit is erased (erase_next),
  * where bytes are programmed (program) and where the read-back is hashed.
  */
-#include "slot_writer.h"
+#include "internal/slot_writer.h"
 
 #include <string.h>
 
-#include "msg.h"
+#include "internal/msg.h"
 
 void fota_slot_writer_init(struct fota_slot_writer *w, const struct fota_flash *flash,
                            int index, const struct fota_slot *slot)

@@ -1,10 +1,10 @@
 /* The agent's persistent state in its journaled record store: see state.h. */
-#include "state.h"
+#include "internal/state.h"
 
 #include <string.h>
 
 #include "fota/persist.h"
-#include "msg.h"
+#include "internal/msg.h"
 
 int fota_state_load(struct fota_state *st, const struct fota_config *cfg,
                     struct fota_report *rep)

@@ -1,6 +1,6 @@
 /* The out-of-line ASCII helpers of text.h: one copy for the HTTP parser and
  * the URL parser. */
-#include "text.h"
+#include "internal/text.h"
 
 int equals_lit_ci(const char *s, size_t n, const char *lit)
 {

@@ -1,6 +1,6 @@
 /* The bounded text writer (writer.h), out of line: its three users (url.c,
  * http.c, checkin.c) share one copy in flash. */
-#include "writer.h"
+#include "internal/writer.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
 
 #include "fota/error.h"
 #include "harness.h"
-#include "msg.h"
+#include "internal/msg.h"
 
 static void test_conversions(void)
 {
