@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -182,7 +183,29 @@ int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
     return s->ops->rollout_put(s, r);
 }
 
-/* ---- Check-ins ------------------------------------------------------------------ */
+/* ---- Check-ins ------------------------------------------------------------------ *
+ *
+ * Consistency. Several server instances may decide at the same time on one
+ * PostgreSQL database (READ COMMITTED). What keeps their decisions those
+ * of one check-in after the other is row locks, taken before anything
+ * shared is decided and held until commit:
+ *  - a check-in, and an admin change of a device, locks the device's row
+ *    first (device_lock): one device's check-ins take turns;
+ *  - whatever writes a rollout's shared state locks the rollout's row and
+ *    decides on the row as locked (rollout_lock): an admission (the wave
+ *    bound, the per-minute start limit), an outcome and the automatic
+ *    pause or next wave it may bring (settle, fleet_evaluate), pause,
+ *    resume and abort. The members and counts it then reads include what
+ *    every earlier holder of the lock committed;
+ *  - a check-in that admits no one and settles nothing writes only its
+ *    device's row: it is decided on the rollouts as they were committed
+ *    when it read them, as if it came just before a change in flight;
+ *  - at most one rollout per product and channel runs or is paused: a
+ *    unique index (schema 5).
+ * A deadlock between two instances' locks fails one transaction with
+ * SQLSTATE 40P01; it is rolled back and run again (fleet_transact).
+ * SQLite has one connection and group commit: one transaction at a time.
+ */
 
 static void outcome_text(const struct fleet_device *d, char *out, size_t size)
 {
@@ -231,10 +254,10 @@ static int targets(struct fleet *f, const struct fleet_rollout *r, const struct 
     return f->store->ops->in_groups(f->store, d->id, r->groups) == 1;
 }
 
-/* Rollouts newest first: the first that has something for the device wins. */
-static int choose_rollout(void *ctx, const struct fleet_rollout *r)
+/* What rollout `r` has for the device: 1 it decides (out says what), 0 try
+ * the next older one, -1 a store failure. */
+static int choose_in(struct choose_ctx *c, const struct fleet_rollout *r)
 {
-    struct choose_ctx *c = ctx;
     struct fleet_store *s = c->f->store;
     struct decision *out = c->out;
     if (!targets(c->f, r, c->dev))
@@ -308,6 +331,27 @@ static int choose_rollout(void *ctx, const struct fleet_rollout *r)
     }
     out->rollout = *r;
     return 1;
+}
+
+/* Rollouts newest first: the first that has something for the device wins.
+ * Decided on the rollout as read; an admission (a new member, which the
+ * wave bound, the start limit and the rules count) is decided again on the
+ * rollout's row, locked: admissions, outcomes and admin changes of one
+ * rollout take their turns, each seeing what the one before committed. */
+static int choose_rollout(void *ctx, const struct fleet_rollout *r)
+{
+    struct choose_ctx *c = ctx;
+    struct decision before = *c->out;
+    int rc = choose_in(c, r);
+    if (rc <= 0 || !c->out->admit)
+        return rc;
+    struct fleet_rollout locked;
+    if (c->f->store->ops->rollout_lock(c->f->store, r->id, &locked) != 0) {
+        c->err = -1;
+        return -1;
+    }
+    *c->out = before;
+    return choose_in(c, &locked);
 }
 
 static int decide(struct fleet *f, struct fleet_device *dev, int64_t now, struct decision *out)
@@ -401,12 +445,20 @@ static int load_device(struct fleet *f, const struct fleet_report *in, int64_t n
                        struct fleet_device *d)
 {
     struct fleet_store *s = f->store;
-    int r = s->ops->device_get(s, in->id, d);
+    int r = 0;
+    if (!s->group_commit) {
+        /* several connections: the row exists before it is locked, so two
+         * first check-ins of one device take turns like any others */
+        new_device(in, now, d);
+        r = s->ops->device_add(s, d);
+    }
+    if (r == 0)
+        r = s->ops->device_lock(s, in->id, d);
     if (r < 0)
         return -1;
     if (r == FLEET_NOT_FOUND)
         new_device(in, now, d);
-    /* a row register_device() added has not checked in yet: first seen */
+    /* a row device_add() added has not checked in yet: first seen */
     int64_t prev_code = d->checkins == 0 ? -1 : (int64_t)d->version_code;
     apply_report(d, in, now);
     /* the history behind the dashboard's versions over time: only changes */
@@ -425,42 +477,6 @@ static int load_device(struct fleet *f, const struct fleet_report *in, int64_t n
     return 0;
 }
 
-/* Several instances (no group commit): a device seen for the first time is
- * added on its own, outside the serializable transaction of its check-in,
- * which then only updates its row. New devices inserted side by side
- * would otherwise conflict with each other's reads (PostgreSQL locks the
- * index pages it reads) and be retried over and over. The row is the one
- * load_device() would start from, so the decision is the same. */
-static int register_device(struct fleet *f, const struct fleet_report *in, int64_t now,
-                           char *err, size_t err_size)
-{
-    if (f->store->group_commit)
-        return 0;
-    struct fleet_device d;
-    new_device(in, now, &d);
-    pthread_mutex_lock(&f->lock);
-    int r = f->store->ops->device_add(f->store, &d);
-    if (r < 0)
-        snprintf(err, err_size, "%s", fleet_store_error(f->store));
-    pthread_mutex_unlock(&f->lock);
-    return r < 0 ? -1 : 0;
-}
-
-/* Every rollout the device takes part in is re-evaluated after its outcome. */
-static int evaluate_pending(struct fleet *f, const struct fleet_device *d, int64_t now,
-                            const int64_t *ids, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct fleet_rollout r;
-        if (f->store->ops->rollout_get(f->store, ids[i], &r) != 0)
-            continue;
-        if (fleet_evaluate(f, &r, now) < 0)
-            return -1;
-    }
-    (void)d;
-    return 0;
-}
-
 struct pending_ids {
     int64_t ids[16];
     size_t n;
@@ -476,7 +492,9 @@ static int collect_pending(void *ctx, const struct fleet_member *m)
 
 /* A device's pending offers get their outcome: it now runs the release
  * (success), or reports a failure or rollback of it; a failure before any
- * version was named counts when the outcome changed since the offer. */
+ * version was named counts when the outcome changed since the offer. Every
+ * rollout whose member changed, or that runs, is then re-evaluated, on its
+ * row locked (see choose_rollout). */
 static int settle(struct fleet *f, const struct fleet_device *d, int64_t now)
 {
     struct fleet_store *s = f->store;
@@ -504,21 +522,27 @@ static int settle(struct fleet *f, const struct fleet_device *d, int64_t now)
             m.state = MEMBER_FAILED;
             snprintf(m.outcome, sizeof m.outcome, "%s", now_outcome);
         }
-        if (m.state == before.state)
+        if (m.state == before.state && r.state != ROLLOUT_RUNNING)
             continue;
-        m.decided = now;
-        if (s->ops->member_put(s, &m) < 0)
+        if (s->ops->rollout_lock(s, m.rollout_id, &r) != 0)
             return -1;
-        if (m.state == MEMBER_FAILED) {
-            char err[48] = "";
-            if (d->last_error)
-                snprintf(err, sizeof err, " (error %d)", (int)d->last_error);
-            log_event(f, &r, now, "device %s %s %s%s", d->id,
-                      !strcmp(d->last_event, "rolled-back") ? "rolled back" : "failed",
-                      rel.version, err);
+        if (m.state != before.state) {
+            m.decided = now;
+            if (s->ops->member_put(s, &m) < 0)
+                return -1;
+            if (m.state == MEMBER_FAILED) {
+                char err[48] = "";
+                if (d->last_error)
+                    snprintf(err, sizeof err, " (error %d)", (int)d->last_error);
+                log_event(f, &r, now, "device %s %s %s%s", d->id,
+                          !strcmp(d->last_event, "rolled-back") ? "rolled back" : "failed",
+                          rel.version, err);
+            }
         }
+        if (fleet_evaluate(f, &r, now) < 0)
+            return -1;
     }
-    return evaluate_pending(f, d, now, p.ids, p.n);
+    return 0;
 }
 
 static void etag_of(const char *text, size_t len, char out[40])
@@ -587,7 +611,11 @@ static int checkin_locked(struct fleet *f, const struct fleet_report *in, int64_
 
 /* ---- Transactions ----------------------------------------------------------------- */
 
-#define CONFLICT_RETRIES 50
+/* Attempts of a transaction that keeps meeting a conflict (a deadlock
+ * between two instances' row locks, SQLSTATE 40P01, or 40001): the waits
+ * between them add up to about 1 s at most. */
+#define CONFLICT_RETRIES 20
+#define CONFLICT_BACKOFF_DOUBLINGS 6
 #define GROUP_WINDOW_US 2000   /* longest wait for others to join a group */
 #define GROUP_GAP_US 300       /* a group closes when nobody joined for this long */
 #define GROUP_MAX 512
@@ -756,8 +784,19 @@ static int run_grouped(struct fleet *f, int (*fn)(struct fleet *, void *), void 
     return p.rc;
 }
 
-int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, int retry,
-                   char *err, size_t err_size)
+/* A conflict's other side finishes first: wait a random time below a
+ * bound that doubles with each attempt (1 ms, 2 ms, ... at most 64 ms), so
+ * transactions that collided do not collide again in step. */
+static void backoff(unsigned attempt, unsigned *seed)
+{
+    long bound_us = 1000L << (attempt < CONFLICT_BACKOFF_DOUBLINGS ? attempt
+                                                                   : CONFLICT_BACKOFF_DOUBLINGS);
+    struct timespec t = {0, (long)(rand_r(seed) % bound_us + 1) * 1000L};
+    nanosleep(&t, NULL);
+}
+
+int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
+                   size_t err_size)
 {
     struct fleet_store *s = f->store;
     int r = -1;
@@ -767,14 +806,13 @@ int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx
         pthread_mutex_unlock(&f->lock);
         return r;
     }
-    for (int attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
+    unsigned seed = (unsigned)fleet_now_ms() ^ (unsigned)(uintptr_t)ctx;
+    for (unsigned attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
         r = run_once(f, fn, ctx);
-        if (r == 0 || !retry || !s->conflict)
+        if (r == 0 || !s->conflict)
             break;
-        /* the other side of the conflict finishes first: a short random wait */
         pthread_mutex_unlock(&f->lock);
-        struct timespec t = {0, (long)(rand() % 2000 + 100) * 1000L * (attempt < 10 ? 1 : 4)};
-        nanosleep(&t, NULL);
+        backoff(attempt, &seed);
         pthread_mutex_lock(&f->lock);
     }
     if (r < 0)
@@ -802,8 +840,7 @@ int fleet_checkin(struct fleet *f, const struct fleet_report *in, int64_t now,
 {
     struct checkin_call c = {in, now, out};
     char err[300];
-    if (register_device(f, in, now, err, sizeof err) < 0 ||
-        fleet_transact(f, checkin_fn, &c, 1, err, sizeof err) < 0) {
+    if (fleet_transact(f, checkin_fn, &c, err, sizeof err) < 0) {
         snprintf(out->note, sizeof out->note, "fleet store: %.200s", err);
         return -1;
     }
@@ -845,8 +882,7 @@ int fleet_record(struct fleet *f, const struct fleet_report *in, int64_t now, ch
 {
     struct checkin_call c = {in, now, NULL};
     char why[300];
-    if (register_device(f, in, now, why, sizeof why) < 0 ||
-        fleet_transact(f, record_fn, &c, 1, why, sizeof why) < 0) {
+    if (fleet_transact(f, record_fn, &c, why, sizeof why) < 0) {
         snprintf(err, err_size, "fleet store: %s", why);
         return -1;
     }

@@ -196,6 +196,15 @@ struct fleet_store_ops {
     int (*version_history)(struct fleet_store *s, const char *product,
                            int (*cb)(void *ctx, const struct fleet_version_change *c),
                            void *ctx);
+
+    /* device_get and rollout_get that also lock the row until the
+     * transaction ends (PostgreSQL: SELECT ... FOR UPDATE; SQLite's
+     * transactions hold the database's write lock anyway). Every change of
+     * a device row, and every decision that writes a rollout's shared state
+     * (its members, its state and waves), reads that row through these
+     * first: see fleet.c, "Consistency". */
+    int (*device_lock)(struct fleet_store *s, const char *id, struct fleet_device *out);
+    int (*rollout_lock)(struct fleet_store *s, int64_t id, struct fleet_rollout *out);
 };
 
 enum { FLEET_SAVEPOINT_BEGIN, FLEET_SAVEPOINT_KEEP, FLEET_SAVEPOINT_UNDO };

@@ -265,6 +265,9 @@ static const struct {
     [Q_VERSION_LIST] = {T_NONE, "SELECT product, at, device, prev_code, code, version"
                                 " FROM version_log WHERE CAST($1 AS TEXT) = '' OR product = $1"
                                 " ORDER BY at, rowid"},
+    /* the row, locked until the transaction ends (store.h: device_lock, rollout_lock) */
+    [Q_DEVICE_LOCK] = {T_DEVICE, "SELECT %C FROM devices WHERE id = $1 FOR UPDATE"},
+    [Q_ROLLOUT_LOCK] = {T_ROLLOUT, "SELECT %C FROM rollouts WHERE id = $1 FOR UPDATE"},
 };
 
 static size_t put(char *out, size_t n, const char *fmt, const char *a)
@@ -466,6 +469,12 @@ static int op_device_get(struct fleet_store *b, const char *id, struct fleet_dev
     return one(S(b), Q_DEVICE_GET, p, 1, out, sizeof *out, "reading a device");
 }
 
+static int op_device_lock(struct fleet_store *b, const char *id, struct fleet_device *out)
+{
+    struct sql_param p[1] = {txt(id)};
+    return one(S(b), Q_DEVICE_LOCK, p, 1, out, sizeof *out, "locking a device");
+}
+
 static int op_device_put(struct fleet_store *b, const struct fleet_device *d)
 {
     struct sql_param p[SQL_PARAMS_MAX];
@@ -609,8 +618,13 @@ static int op_rollout_put(struct fleet_store *b, struct fleet_rollout *r)
     }
     size_t n = record_params(&tables[T_ROLLOUT], 1, r, p, waves, sizeof waves);
     struct ints id;
-    if (ints(S(b), Q_ROLLOUT_INSERT, p, n, &id) < 0)
+    if (ints(S(b), Q_ROLLOUT_INSERT, p, n, &id) < 0) {
+        if (b->duplicate) /* the unique index rollouts_active (schema 5) */
+            snprintf(b->error, sizeof b->error,
+                     "another rollout of %s on channel %s is running or paused", r->product,
+                     r->channel);
         return FLEET_ERR;
+    }
     r->id = id.v[0];
     return 0;
 }
@@ -619,6 +633,12 @@ static int op_rollout_get(struct fleet_store *b, int64_t id, struct fleet_rollou
 {
     struct sql_param p[1] = {num(id)};
     return one(S(b), Q_ROLLOUT_GET, p, 1, out, sizeof *out, "reading a rollout");
+}
+
+static int op_rollout_lock(struct fleet_store *b, int64_t id, struct fleet_rollout *out)
+{
+    struct sql_param p[1] = {num(id)};
+    return one(S(b), Q_ROLLOUT_LOCK, p, 1, out, sizeof *out, "locking a rollout");
 }
 
 static int op_rollout_list(struct fleet_store *b, const char *product,
@@ -832,6 +852,7 @@ static const struct fleet_store_ops sql_ops = {
     op_token_add,      op_token_hashes,   op_savepoint,      op_sync,
     op_device_add,
     op_version_log,    op_version_history,
+    op_device_lock,    op_rollout_lock,
 };
 
 int sql_store_init(struct sql_store *s, const struct sql_driver *drv)

@@ -9,7 +9,9 @@
  * transactions and schema migrations. The SQL text is shared: parameters
  * are written $1..$N (PostgreSQL's form; the SQLite driver rewrites them to
  * ?1..?N) and only portable SQL is used (INSERT ... ON CONFLICT, RETURNING,
- * CAST, strpos: the SQLite driver defines strpos).
+ * CAST, strpos: the SQLite driver defines strpos; a trailing FOR UPDATE,
+ * which SQLite does not need as its transactions take the write lock, is
+ * dropped by the SQLite driver).
  */
 #ifndef FOTA_FLEET_STORE_SQL_H
 #define FOTA_FLEET_STORE_SQL_H
@@ -29,6 +31,7 @@ enum sql_query {
     Q_OFFERED_SINCE, Q_TARGETED_COUNT, Q_BUCKET_AT_RANK,
     Q_TOKEN_ADD, Q_TOKEN_LIST,
     Q_VERSION_ADD, Q_VERSION_LIST,
+    Q_DEVICE_LOCK, Q_ROLLOUT_LOCK,
     Q_COUNT
 };
 
