@@ -122,7 +122,10 @@ int fleet_open_wave(struct fleet *f, struct fleet_rollout *r, uint32_t index, in
     return 0;
 }
 
-int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
+/* The rollout rules applied to `r`: 1 when they change it (then, with
+ * `write`, it is stored with its log lines), 0 when not, -1 a store failure.
+ * Without `write` nothing is stored: whether a change is due. */
+static int evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now, int write)
 {
     struct fleet_store *s = f->store;
     if (r->state != ROLLOUT_RUNNING)
@@ -145,8 +148,10 @@ int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
                  (unsigned)(failed * 100 / sample), (unsigned)r->failure_pct,
                  (unsigned)r->min_sample);
         r->updated = now;
+        if (!write)
+            return 1;
         log_event(f, r, now, "%s", r->reason);
-        return s->ops->rollout_put(s, r);
+        return s->ops->rollout_put(s, r) < 0 ? -1 : 1;
     }
     /* Next wave once the current one succeeded; bounded by the wave count. */
     while (r->state == ROLLOUT_RUNNING) {
@@ -163,7 +168,8 @@ int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
                 return -1;
             char next[32];
             wave_name(&r->waves[r->wave], next, sizeof next);
-            log_event(f, r, now, "wave %u (%s) done: %u of %u targeted devices succeeded; wave %u (%s) opened",
+            if (write)
+                log_event(f, r, now, "wave %u (%s) done: %u of %u targeted devices succeeded; wave %u (%s) opened",
                       (unsigned)r->wave, name, (unsigned)c.succeeded, (unsigned)targeted,
                       (unsigned)r->wave + 1, next);
         } else {
@@ -172,7 +178,8 @@ int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
                      "every wave done (%u of %u targeted devices had succeeded); the release "
                      "is now offered to every device of the channel",
                      (unsigned)c.succeeded, (unsigned)targeted);
-            log_event(f, r, now, "wave %u (%s) done: completed; %s", (unsigned)r->wave + 1, name,
+            if (write)
+                log_event(f, r, now, "wave %u (%s) done: completed; %s", (unsigned)r->wave + 1, name,
                       r->reason);
         }
         changed = 1;
@@ -180,8 +187,16 @@ int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
     if (!changed)
         return 0;
     r->updated = now;
-    return s->ops->rollout_put(s, r);
+    if (!write)
+        return 1;
+    return s->ops->rollout_put(s, r) < 0 ? -1 : 1;
 }
+
+int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
+{
+    return evaluate(f, r, now, 1) < 0 ? -1 : 0;
+}
+
 
 /* ---- Check-ins ------------------------------------------------------------------ *
  *
@@ -493,8 +508,8 @@ static int collect_pending(void *ctx, const struct fleet_member *m)
 /* A device's pending offers get their outcome: it now runs the release
  * (success), or reports a failure or rollback of it; a failure before any
  * version was named counts when the outcome changed since the offer. Every
- * rollout whose member changed, or that runs, is then re-evaluated, on its
- * row locked (see choose_rollout). */
+ * rollout whose member changed, or whose rules would change it now, is
+ * then re-evaluated on its row locked (see choose_rollout). */
 static int settle(struct fleet *f, const struct fleet_device *d, int64_t now)
 {
     struct fleet_store *s = f->store;
@@ -522,8 +537,17 @@ static int settle(struct fleet *f, const struct fleet_device *d, int64_t now)
             m.state = MEMBER_FAILED;
             snprintf(m.outcome, sizeof m.outcome, "%s", now_outcome);
         }
-        if (m.state == before.state && r.state != ROLLOUT_RUNNING)
-            continue;
+        if (m.state == before.state) {
+            /* nothing new from this device: the rules are applied only
+             * when they would change the rollout as read (so that check-ins
+             * of devices still downloading do not queue for its lock) */
+            struct fleet_rollout probe = r;
+            int due = r.state == ROLLOUT_RUNNING ? evaluate(f, &probe, now, 0) : 0;
+            if (due < 0)
+                return -1;
+            if (!due)
+                continue;
+        }
         if (s->ops->rollout_lock(s, m.rollout_id, &r) != 0)
             return -1;
         if (m.state != before.state) {
