@@ -460,15 +460,16 @@ static int load_device(struct fleet *f, const struct fleet_report *in, int64_t n
                        struct fleet_device *d)
 {
     struct fleet_store *s = f->store;
-    int r = 0;
-    if (!s->group_commit) {
-        /* several connections: the row exists before it is locked, so two
-         * first check-ins of one device take turns like any others */
+    int r = s->ops->device_lock(s, in->id, d);
+    if (r == FLEET_NOT_FOUND && !s->group_commit) {
+        /* several connections: the row is added (unless another instance
+         * just did) and then locked, so that two first check-ins of one
+         * device take turns like any others */
         new_device(in, now, d);
         r = s->ops->device_add(s, d);
+        if (r == 0)
+            r = s->ops->device_lock(s, in->id, d);
     }
-    if (r == 0)
-        r = s->ops->device_lock(s, in->id, d);
     if (r < 0)
         return -1;
     if (r == FLEET_NOT_FOUND)
