@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -179,15 +180,22 @@ static enum MHD_Result queue_json(struct MHD_Connection *conn, unsigned status, 
     return r;
 }
 
+/* {"error": MESSAGE} */
+static json_t *error_object(const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return json_pack("{s:s}", "error", msg);
+}
+
 static enum MHD_Result queue_error(struct MHD_Connection *conn, unsigned status, const char *fmt,
                                    ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_t *j = error_object(fmt, ap);
     va_end(ap);
-    return queue_json(conn, status, json_pack("{s:s}", "error", msg));
+    return queue_json(conn, status, j);
 }
 
 /* The answer of a route, built inside its transaction and queued only once
@@ -209,12 +217,11 @@ static enum MHD_Result send_json(struct reply *out, unsigned status, json_t *j)
 
 static enum MHD_Result error_json(struct reply *out, unsigned status, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_t *j = error_object(fmt, ap);
     va_end(ap);
-    return send_json(out, status, json_pack("{s:s}", "error", msg));
+    return send_json(out, status, j);
 }
 
 
