@@ -252,9 +252,43 @@ static void note(struct decision *d, const char *fmt, ...)
     d->noted = 1;
 }
 
+/* A device's memberships, read once per check-in (device_members); settle
+ * updates them as it decides, and choose_in reads them. A device in more
+ * rollouts than fit is read member by member beyond them. */
+#define MEMBERSHIPS_MAX 16
+
+struct memberships {
+    struct fleet_member m[MEMBERSHIPS_MAX];
+    size_t n;
+    int overflow;
+};
+
+static int collect_member(void *ctx, const struct fleet_member *m)
+{
+    struct memberships *ms = ctx;
+    if (ms->n < MEMBERSHIPS_MAX)
+        ms->m[ms->n++] = *m;
+    else
+        ms->overflow = 1;
+    return 0;
+}
+
+/* The device's membership of rollout `id`: 0, FLEET_NOT_FOUND, FLEET_ERR. */
+static int membership(struct fleet *f, const struct memberships *ms, int64_t id,
+                      const char *device, struct fleet_member *out)
+{
+    for (size_t i = 0; i < ms->n; i++)
+        if (ms->m[i].rollout_id == id) {
+            *out = ms->m[i];
+            return 0;
+        }
+    return ms->overflow ? f->store->ops->member_get(f->store, id, device, out) : FLEET_NOT_FOUND;
+}
+
 struct choose_ctx {
     struct fleet *f;
     struct fleet_device *dev;
+    const struct memberships *ms;
     int64_t now;
     struct decision *out;
     int err;
@@ -278,7 +312,7 @@ static int choose_in(struct choose_ctx *c, const struct fleet_rollout *r)
     if (!targets(c->f, r, c->dev))
         return 0;
     struct fleet_member m;
-    int found = s->ops->member_get(s, r->id, c->dev->id, &m);
+    int found = membership(c->f, c->ms, r->id, c->dev->id, &m);
     if (found < 0) {
         c->err = -1;
         return -1;
@@ -369,7 +403,8 @@ static int choose_rollout(void *ctx, const struct fleet_rollout *r)
     return choose_in(c, &locked);
 }
 
-static int decide(struct fleet *f, struct fleet_device *dev, int64_t now, struct decision *out)
+static int decide(struct fleet *f, struct fleet_device *dev, const struct memberships *ms,
+                  int64_t now, struct decision *out)
 {
     struct fleet_store *s = f->store;
     memset(out, 0, sizeof *out);
@@ -385,7 +420,7 @@ static int decide(struct fleet *f, struct fleet_device *dev, int64_t now, struct
                  dev->pinned_release, dev->product);
         return 0;
     }
-    struct choose_ctx c = {f, dev, now, out, 0};
+    struct choose_ctx c = {f, dev, ms, now, out, 0};
     if (s->ops->rollout_list(s, dev->product, choose_rollout, &c) < 0 || c.err)
         return -1;
     return 0;
@@ -493,35 +528,20 @@ static int load_device(struct fleet *f, const struct fleet_report *in, int64_t n
     return 0;
 }
 
-struct pending_ids {
-    int64_t ids[16];
-    size_t n;
-};
-
-static int collect_pending(void *ctx, const struct fleet_member *m)
-{
-    struct pending_ids *p = ctx;
-    if (p->n < sizeof p->ids / sizeof p->ids[0])
-        p->ids[p->n++] = m->rollout_id;
-    return 0;
-}
-
 /* A device's pending offers get their outcome: it now runs the release
  * (success), or reports a failure or rollback of it; a failure before any
  * version was named counts when the outcome changed since the offer. Every
  * rollout whose member changed, or whose rules would change it now, is
  * then re-evaluated on its row locked (see choose_rollout). */
-static int settle(struct fleet *f, const struct fleet_device *d, int64_t now)
+static int settle(struct fleet *f, const struct fleet_device *d, struct memberships *ms,
+                  int64_t now)
 {
     struct fleet_store *s = f->store;
-    struct pending_ids p = {{0}, 0};
-    if (s->ops->member_pending(s, d->id, collect_pending, &p) < 0)
-        return -1;
-    for (size_t i = 0; i < p.n; i++) {
-        struct fleet_member m;
-        if (s->ops->member_get(s, p.ids[i], d->id, &m) != 0)
+    for (size_t i = 0; i < ms->n; i++) {
+        struct fleet_member *pm = &ms->m[i];
+        if (pm->state != MEMBER_OFFERED)
             continue;
-        struct fleet_member before = m;
+        struct fleet_member before = *pm, m = *pm;
         struct fleet_rollout r;
         struct fleet_release rel;
         if (s->ops->rollout_get(s, m.rollout_id, &r) != 0 ||
@@ -555,6 +575,7 @@ static int settle(struct fleet *f, const struct fleet_device *d, int64_t now)
             m.decided = now;
             if (s->ops->member_put(s, &m) < 0)
                 return -1;
+            *pm = m;
             if (m.state == MEMBER_FAILED) {
                 char err[48] = "";
                 if (d->last_error)
@@ -584,10 +605,13 @@ static int checkin_locked(struct fleet *f, const struct fleet_report *in, int64_
 {
     struct fleet_store *s = f->store;
     struct fleet_device d;
-    if (load_device(f, in, now, &d) < 0 || settle(f, &d, now) < 0)
+    struct memberships ms;
+    memset(&ms, 0, sizeof ms);
+    if (load_device(f, in, now, &d) < 0 ||
+        s->ops->device_members(s, d.id, collect_member, &ms) < 0 || settle(f, &d, &ms, now) < 0)
         return -1;
     struct decision dec;
-    if (decide(f, &d, now, &dec) < 0)
+    if (decide(f, &d, &ms, now, &dec) < 0)
         return -1;
     out->status = 304;
     snprintf(out->note, sizeof out->note, "%s", dec.why);

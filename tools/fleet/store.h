@@ -157,8 +157,9 @@ struct fleet_store_ops {
     int (*member_get)(struct fleet_store *s, int64_t rollout, const char *device,
                       struct fleet_member *out);
     int (*member_put)(struct fleet_store *s, const struct fleet_member *m);
-    /* Members of a device still waiting for an outcome, in any rollout. */
-    int (*member_pending)(struct fleet_store *s, const char *device,
+    /* Every membership of a device, in any rollout, in rollout order (one
+     * query per check-in: its pending offers and its part in each rollout). */
+    int (*device_members)(struct fleet_store *s, const char *device,
                           int (*cb)(void *ctx, const struct fleet_member *m), void *ctx);
     int (*member_counts)(struct fleet_store *s, int64_t rollout, struct fleet_counts *out);
     int (*member_list)(struct fleet_store *s, int64_t rollout,

@@ -23,8 +23,8 @@
  *   statement that returns rows, or with COMMIT, which thus travels with
  *   the last writes. A failed write is reported there (the transaction is
  *   lost either way, and is rolled back). A check-in that changes nothing
- *   shared takes five round trips: BEGIN and its device's row, the pending
- *   offers, the rollouts, its membership, its record and COMMIT.
+ *   shared takes four round trips: BEGIN and its device's row, its
+ *   memberships, the product's rollouts, its record and COMMIT.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>

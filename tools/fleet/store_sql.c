@@ -238,8 +238,7 @@ static const struct {
     [Q_LOG_LIST] = {T_NONE, "SELECT at, text FROM rollout_log WHERE rollout = $1 ORDER BY at, rowid"},
     [Q_MEMBER_GET] = {T_MEMBER, "SELECT %C FROM members WHERE rollout = $1 AND device = $2"},
     [Q_MEMBER_PUT] = {T_MEMBER, NULL}, /* generated upsert */
-    [Q_MEMBER_PENDING] = {T_MEMBER, "SELECT %C FROM members WHERE device = $1 AND state = 0"
-                                    " ORDER BY rollout"},
+    [Q_DEVICE_MEMBERS] = {T_MEMBER, "SELECT %C FROM members WHERE device = $1 ORDER BY rollout"},
     [Q_MEMBER_LIST] = {T_MEMBER, "SELECT %C FROM members WHERE rollout = $1 ORDER BY offered, device"},
     [Q_MEMBER_COUNTS] = {T_NONE, "SELECT state, count(*) FROM members WHERE rollout = $1"
                                  " GROUP BY state"},
@@ -689,11 +688,11 @@ static int op_member_put(struct fleet_store *b, const struct fleet_member *m)
     return exec(S(b), Q_MEMBER_PUT, p, n);
 }
 
-static int op_member_pending(struct fleet_store *b, const char *device,
+static int op_device_members(struct fleet_store *b, const char *device,
                              int (*cb)(void *, const struct fleet_member *), void *ctx)
 {
     struct sql_param p[1] = {txt(device)};
-    return each(S(b), Q_MEMBER_PENDING, p, 1, sizeof(struct fleet_member),
+    return each(S(b), Q_DEVICE_MEMBERS, p, 1, sizeof(struct fleet_member),
                 (int (*)(void *, const void *))cb, ctx, "reading rollout members");
 }
 
@@ -847,7 +846,7 @@ static const struct fleet_store_ops sql_ops = {
     op_group_set,      op_group_list,    op_in_groups,       op_release_add,
     op_release_get,    op_release_by_code, op_release_list,  op_rollout_put,
     op_rollout_get,    op_rollout_list,  op_rollout_log,     op_rollout_history,
-    op_member_get,     op_member_put,    op_member_pending,  op_member_counts,
+    op_member_get,     op_member_put,    op_device_members,  op_member_counts,
     op_member_list,    op_offered_since, op_targeted_count,  op_bucket_at_rank,
     op_token_add,      op_token_hashes,   op_savepoint,      op_sync,
     op_device_add,
