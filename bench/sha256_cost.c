@@ -16,15 +16,7 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         const struct fota_crypto *c;
-    } backends[] = {
-        {"mbedtls", &fota_crypto_mbedtls},
-#ifdef FOTA_HAVE_BEARSSL
-        {"bearssl", &fota_crypto_bearssl},
-#endif
-#ifdef FOTA_HAVE_OPENSSL
-        {"openssl", &fota_crypto_openssl},
-#endif
-    };
+    } backends[] = {FOTA_CRYPTO_BACKENDS_BY_NAME};
     const struct fota_crypto *c = NULL;
     for (size_t i = 0; argc == 3 && i < sizeof backends / sizeof backends[0]; i++)
         if (!strcmp(argv[1], backends[i].name))

@@ -538,11 +538,9 @@ static void test_lost_eboot_command(void)
     CHECK_EQ_INT(fota_persist_state(&dev.agent)->security_floor, NEW_COUNTER);
 }
 
-/* Finding 3: after FOTA_UPDATE_READY the application checks once more
- * before it restarts, and the server has a newer release by then. The staged
- * image belongs to eboot from the moment its command is written: a reset
- * during a second download would have eboot copy a half-written image. */
-static void test_second_check_before_restart(void)
+/* OLD runs and has staged NEW (FOTA_UPDATE_READY, restart pending); a third
+ * build, version 300, exists for the server to offer next. */
+static void old_staged_new_and_a_third_build(void)
 {
     make_builds(40000, 50000);
     builds[2].bin = bins[2];
@@ -553,6 +551,15 @@ static void test_second_check_before_restart(void)
     sim8266_power_removed(&dev.chip);
     CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
     CHECK_EQ_INT(app_run(&dev), APP_RESTART);
+}
+
+/* Finding 3: after FOTA_UPDATE_READY the application checks once more
+ * before it restarts, and the server has a newer release by then. The staged
+ * image belongs to eboot from the moment its command is written: a reset
+ * during a second download would have eboot copy a half-written image. */
+static void test_second_check_before_restart(void)
+{
+    old_staged_new_and_a_third_build();
     uint32_t staging = dev.port.staging_addr, size = builds[NEW].len;
     CHECK(memcmp(dev.chip.flash.mem + staging, builds[NEW].bin, size) == 0);
     serve(&builds[2], 300, 3, 2); /* a newer release appears */
@@ -687,15 +694,7 @@ static void test_agent_keeps_activated_slot(void)
  * FOTA_ERR_PENDING_CONFIRM: the fixed release could never be installed. */
 static void test_unconfirmed_image_does_not_block(void)
 {
-    make_builds(40000, 50000);
-    builds[2].bin = bins[2];
-    builds[2].len = sim8266_build_bin(bins[2], sizeof bins[2], 1, SIM8266_DOUT, 2, 60000, 33, 300);
-    builds[2].version_code = 300;
-    dev.chip.n_builds = 3;
-    sim8266_serial_flash(&dev.chip, OLD);
-    sim8266_power_removed(&dev.chip);
-    CHECK_EQ_INT(sim8266_boot(&dev.chip), OLD);
-    CHECK_EQ_INT(app_run(&dev), APP_RESTART);
+    old_staged_new_and_a_third_build();
     serve(&builds[2], 300, 3, 2); /* the fix for a release that never confirms */
     for (int boot = 0; boot < 2; boot++) { /* NEW boots twice, never confirmed */
         if (boot > 0)

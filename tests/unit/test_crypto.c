@@ -30,15 +30,7 @@
 static const struct {
     const char *name;
     const struct fota_crypto *c;
-} backends[] = {
-    {"mbedtls", &fota_crypto_mbedtls},
-#ifdef FOTA_HAVE_BEARSSL
-    {"bearssl", &fota_crypto_bearssl},
-#endif
-#ifdef FOTA_HAVE_OPENSSL
-    {"openssl", &fota_crypto_openssl},
-#endif
-};
+} backends[] = {FOTA_CRYPTO_BACKENDS_BY_NAME};
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 
 /* ---- SHA-256 --------------------------------------------------------- */

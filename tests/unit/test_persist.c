@@ -65,38 +65,30 @@ static int same_state(const struct fota_persist *a, const struct fota_persist *b
            strcmp(a->manifest_etag, b->manifest_etag) == 0;
 }
 
-/* Raw layout 2 (struct fota_persist of commit 9475ffb: 19 words), as a
- * little-endian target stored it. */
-static void raw_layout2(const struct fota_persist *p, uint8_t out[76])
+/* The raw layouts the old agents stored: the words of struct fota_persist
+ * as a little-endian target wrote them. Layout 2 (commit 9475ffb: 19 words,
+ * 76 bytes); layout 1 (commit 725bb9e: no pending_prev_state, 72 bytes).
+ * Returns the length. */
+static uint32_t raw_layout(uint32_t layout, const struct fota_persist *p, uint8_t out[76])
 {
-    put_u32(out, 2);
-    put_u32(out + 4, p->last_sequence);
-    put_u32(out + 8, p->security_floor);
-    put_u32(out + 12, p->pending_version);
-    put_u32(out + 16, p->pending_security);
-    put_u32(out + 20, (uint32_t)p->pending_slot);
-    put_u32(out + 24, (uint32_t)p->pending_prev_state);
-    put_u32(out + 28, p->rejected_version);
-    memcpy(out + 32, p->dl_sha256, 32);
-    put_u32(out + 64, p->dl_size);
-    put_u32(out + 68, p->dl_offset);
-    put_u32(out + 72, (uint32_t)p->dl_slot);
-}
-
-/* Raw layout 1 (commit 725bb9e: no pending_prev_state). */
-static void raw_layout1(const struct fota_persist *p, uint8_t out[72])
-{
-    put_u32(out, 1);
-    put_u32(out + 4, p->last_sequence);
-    put_u32(out + 8, p->security_floor);
-    put_u32(out + 12, p->pending_version);
-    put_u32(out + 16, p->pending_security);
-    put_u32(out + 20, (uint32_t)p->pending_slot);
-    put_u32(out + 24, p->rejected_version);
-    memcpy(out + 28, p->dl_sha256, 32);
-    put_u32(out + 60, p->dl_size);
-    put_u32(out + 64, p->dl_offset);
-    put_u32(out + 68, (uint32_t)p->dl_slot);
+    uint8_t *w = out;
+    put_u32(w, layout);
+    put_u32(w + 4, p->last_sequence);
+    put_u32(w + 8, p->security_floor);
+    put_u32(w + 12, p->pending_version);
+    put_u32(w + 16, p->pending_security);
+    put_u32(w + 20, (uint32_t)p->pending_slot);
+    w += 24;
+    if (layout >= 2) {
+        put_u32(w, (uint32_t)p->pending_prev_state);
+        w += 4;
+    }
+    put_u32(w, p->rejected_version);
+    memcpy(w + 4, p->dl_sha256, 32);
+    put_u32(w + 36, p->dl_size);
+    put_u32(w + 40, p->dl_offset);
+    put_u32(w + 44, (uint32_t)p->dl_slot);
+    return (uint32_t)(w + 48 - out);
 }
 
 /* Save `count` copies of a raw layout the way the old agent did: the bytes
@@ -162,7 +154,7 @@ static void test_migrate_layout2(void)
     sample(&a);
     a.manifest_url_crc = 0;
     a.manifest_etag[0] = '\0'; /* layout 2 had neither */
-    raw_layout2(&a, raw);
+    raw_layout(2, &a, raw);
     for (size_t m = 0; m < 3; m++) {
         for (uint32_t k = 1; k <= 2; k++) {
             static struct fota_record_store s;
@@ -195,13 +187,13 @@ static void test_migrate_layout2(void)
 static void test_migrate_layout1(void)
 {
     struct fota_persist a, b;
-    uint8_t raw[72];
+    uint8_t raw[76];
     int source = -1;
     sample(&a);
     a.pending_prev_state = -1; /* layout 1 did not know it */
     a.manifest_url_crc = 0;
     a.manifest_etag[0] = '\0';
-    raw_layout1(&a, raw);
+    raw_layout(1, &a, raw);
     sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
     old_agent_saves(72, raw, 3);
     CHECK_EQ_INT(load(&b, 0, &source), 0);
@@ -216,7 +208,7 @@ static void test_migrate_layout1(void)
 static void test_never_lower_across_layouts(void)
 {
     struct fota_persist one, two, b;
-    uint8_t raw1[72], raw2[76], rec[FOTA_PERSIST_RECORD_LEN];
+    uint8_t raw1[76], raw2[76], rec[FOTA_PERSIST_RECORD_LEN];
     int source = -1;
 
     sample(&one);
@@ -225,8 +217,8 @@ static void test_never_lower_across_layouts(void)
     one.rejected_version = 4000000;
     fota_persist_defaults(&two, 0);
     two.last_sequence = 2;
-    raw_layout1(&one, raw1);
-    raw_layout2(&two, raw2);
+    raw_layout(1, &one, raw1);
+    raw_layout(2, &two, raw2);
     sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
     {
         /* layout 1 copies in sector 0 and 1, then layout 2's fresh start,
@@ -237,7 +229,7 @@ static void test_never_lower_across_layouts(void)
             fota_record_save(&s, raw1);
         fota_record_init(&s, &flash.iface, 0, REGION, 76);
         CHECK_EQ_INT(fota_record_load(&s, raw2), FOTA_ERR_STATE_CORRUPT);
-        raw_layout2(&two, raw2);
+        raw_layout(2, &two, raw2);
         CHECK_EQ_INT(fota_record_save(&s, raw2), 0);
     }
     CHECK_EQ_INT(load(&b, 0, &source), 0);
@@ -387,7 +379,7 @@ static void test_corrupted_records(void)
     /* raw layouts: the layout word must match the length */
     {
         uint8_t raw[76];
-        raw_layout2(&a, raw);
+        raw_layout(2, &a, raw);
         CHECK_EQ_INT(fota_persist_decode_layout(2, raw, 76, &b), 0);
         CHECK_EQ_INT(fota_persist_decode_layout(1, raw, 76, &b), FOTA_ERR_STATE_CORRUPT);
         CHECK_EQ_INT(fota_persist_decode_layout(2, raw, 72, &b), FOTA_ERR_STATE_CORRUPT);
@@ -426,7 +418,7 @@ static void test_unreadable_state(void)
         struct fota_record_store s;
         sim_flash_open_buf(&flash, mem, REGION, SECTOR, 4);
         sample(&old);
-        raw_layout2(&old, raw);
+        raw_layout(2, &old, raw);
         old_agent_saves(76, raw, 2);
         fota_record_init(&s, &flash.iface, 0, REGION, FOTA_PERSIST_RECORD_LEN);
         fota_persist_load(&s, &b, 0, &source);
