@@ -121,12 +121,17 @@ expect_eq "$(sql "SELECT count(*) FROM members WHERE rollout = 3 AND state = 2")
 # resuming needs (rollout_log), waits until the resume holds the rollout's
 # row and waits for it, then asks for that row. PostgreSQL breaks the cycle
 # by failing the resume's transaction (its wait is the older one): fota
-# runs it again, and it is answered once committed.
+# runs it again, and it is answered once committed. (A waiter looks for a
+# deadlock once, deadlock_timeout after it began to wait: 5 s for the
+# servers' sessions, so that the psql session waits too by then, however
+# loaded the machine; 60 s for the psql session, so that it never looks first.)
+sql "ALTER SYSTEM SET deadlock_timeout = '5s'" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null
 mkfifo "$WORK/psql.in"
 psql -Atq -v ON_ERROR_STOP=1 "$PG_URL" <"$WORK/psql.in" >"$WORK/psql.out" 2>&1 &
 lib_track $!
 exec 3>"$WORK/psql.in"
-echo "BEGIN; LOCK TABLE rollout_log IN SHARE MODE; SELECT 'locked';" >&3
+echo "SET deadlock_timeout = '60s'; BEGIN; LOCK TABLE rollout_log IN SHARE MODE; SELECT 'locked';" >&3
 for _ in $(seq 1 100); do grep -q locked "$WORK/psql.out" && break; sleep 0.1; done
 fleet rollouts resume 3 --reason "after the deadlock" >"$WORK/resume.out" 2>&1 &
 resume=$!
