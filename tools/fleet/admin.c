@@ -900,7 +900,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct route_call c = {{conn, 0, NULL}, method, url + 8, rq};
     char err[300];
     enum MHD_Result r;
-    if (fleet_transact(a->fleet, route_fn, &c, err, sizeof err) == 0)
+    int get = !strcmp(method, "GET"); /* GET only reads (a snapshot), POST changes */
+    if ((get ? fleet_read : fleet_transact)(a->fleet, route_fn, &c, err, sizeof err) == 0)
         r = queue_json(conn, c.out.status, c.out.json);
     else if (c.out.json && c.out.status >= 400)
         r = queue_json(conn, c.out.status, c.out.json); /* the route's own account */

@@ -683,10 +683,10 @@ static int before(const struct timespec *a, const struct timespec *b)
 }
 
 /* One transaction on its own: begin, fn, commit. */
-static int run_once(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx)
+static int run_once(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, int read_only)
 {
     struct fleet_store *s = f->store;
-    int r = s->ops->begin(s);
+    int r = s->ops->begin(s, read_only);
     if (r == 0)
         r = fn(f, ctx);
     if (r == 0)
@@ -710,7 +710,7 @@ static int group_join(struct fleet *f, int (*fn)(struct fleet *, void *), void *
 {
     struct fleet_store *s = f->store;
     if (!f->group_open) {
-        if (s->ops->begin(s) < 0) {
+        if (s->ops->begin(s, 0) < 0) {
             snprintf(p->err, sizeof p->err, "%s", fleet_store_error(s));
             return -1;
         }
@@ -844,8 +844,8 @@ static void backoff(unsigned attempt, unsigned *seed)
     nanosleep(&t, NULL);
 }
 
-int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
-                   size_t err_size)
+static int transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, int read_only,
+                    char *err, size_t err_size)
 {
     struct fleet_store *s = f->store;
     int r = -1;
@@ -857,7 +857,7 @@ int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx
     }
     unsigned seed = (unsigned)fleet_now_ms() ^ (unsigned)(uintptr_t)ctx;
     for (unsigned attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
-        r = run_once(f, fn, ctx);
+        r = run_once(f, fn, ctx, read_only);
         if (r == 0 || !s->conflict)
             break;
         pthread_mutex_unlock(&f->lock);
@@ -869,6 +869,18 @@ int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx
                  s->conflict ? " (conflicts kept recurring)" : "");
     pthread_mutex_unlock(&f->lock);
     return r;
+}
+
+int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
+                   size_t err_size)
+{
+    return transact(f, fn, ctx, 0, err, err_size);
+}
+
+int fleet_read(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
+               size_t err_size)
+{
+    return transact(f, fn, ctx, 1, err, err_size);
 }
 
 struct checkin_call {

@@ -78,6 +78,10 @@ void fleet_close(struct fleet *f);
  * caller answers once the transaction committed. */
 int fleet_transact(struct fleet *f, int (*fn)(struct fleet *f, void *ctx), void *ctx, char *err,
                    size_t err_size);
+/* fleet_transact for fn that only reads: one snapshot of the store
+ * (PostgreSQL: REPEATABLE READ, READ ONLY, which no conflict fails). */
+int fleet_read(struct fleet *f, int (*fn)(struct fleet *f, void *ctx), void *ctx, char *err,
+               size_t err_size);
 
 /* A transaction waiting for its group's commit (group commit only). */
 struct fleet_pending {

@@ -121,7 +121,8 @@ struct fleet_store;
 
 struct fleet_store_ops {
     void (*close)(struct fleet_store *s);
-    int (*begin)(struct fleet_store *s);
+    /* read_only: a transaction that only reads, from one snapshot */
+    int (*begin)(struct fleet_store *s, int read_only);
     int (*commit)(struct fleet_store *s);
     int (*rollback)(struct fleet_store *s);
 

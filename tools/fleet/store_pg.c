@@ -267,12 +267,15 @@ static int pg_exec(struct sql_store *b, const char *sql, const char *what)
     return exec(P(b), sql, what);
 }
 
-static int pg_begin(struct sql_store *b)
+static int pg_begin(struct sql_store *b, int read_only)
 {
     struct pg_store *s = P(b);
-    /* READ COMMITTED (see the top); sent with the first query */
+    /* READ COMMITTED (see the top), or one snapshot for a read (the admin
+     * API's views: consistent, never failing on a conflict); sent with the
+     * first query */
+    const char *begin = read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" : "BEGIN";
     if (!PQenterPipelineMode(s->conn) ||
-        !PQsendQueryParams(s->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+        !PQsendQueryParams(s->conn, begin, 0, NULL, NULL, NULL, NULL, 0))
         return fail(s, NULL, "starting a transaction");
     s->pipeline = 1;
     s->unread = 1;

@@ -440,10 +440,10 @@ static struct sql_store *S(struct fleet_store *b)
 
 /* ---- Operations -------------------------------------------------------------------- */
 
-static int op_begin(struct fleet_store *b)
+static int op_begin(struct fleet_store *b, int read_only)
 {
     b->conflict = b->duplicate = 0;
-    return S(b)->drv->begin(S(b));
+    return S(b)->drv->begin(S(b), read_only);
 }
 
 static int op_commit(struct fleet_store *b)

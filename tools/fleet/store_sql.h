@@ -62,7 +62,7 @@ struct sql_driver {
     int64_t (*integer)(void *row, int col);
     size_t (*blob)(void *row, int col, uint8_t *out, size_t size); /* bytes copied */
     int (*exec)(struct sql_store *s, const char *sql, const char *what); /* no rows */
-    int (*begin)(struct sql_store *s);
+    int (*begin)(struct sql_store *s, int read_only);
     int (*commit)(struct sql_store *s);
     int (*rollback)(struct sql_store *s);
     void (*close)(struct sql_store *s);

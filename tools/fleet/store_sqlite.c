@@ -181,8 +181,9 @@ static int sl_exec(struct sql_store *b, const char *sql, const char *what)
     return exec(L(b), sql, what);
 }
 
-static int sl_begin(struct sql_store *b)
+static int sl_begin(struct sql_store *b, int read_only)
 {
+    (void)read_only; /* a read joins the group's transaction (fleet.c) */
     return exec(L(b), "BEGIN IMMEDIATE", "starting a transaction");
 }
 
