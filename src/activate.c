@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
-#include "agent.h"
-#include "msg.h"
-#include "state.h"
+#include "internal/agent.h"
+#include "internal/msg.h"
+#include "internal/state.h"
 
 /* We run the old slot although an image was activated in the other: did the
  * bootloader roll it back, or did a power cut stop the activation before the
@@ -107,8 +107,7 @@ int fota_activate(struct fota *f)
     }
     if (r < 0)
         return fota_fail(&f->report, FOTA_ERR_BOOT,
-                         "selecting slot %d for the next boot failed (%s)", slot,
-                         fota_strerror(r));
+                         "selecting slot %d for the next boot failed (%E)", slot, r);
     f->update.activated = 1; /* fota_start() refuses until the reboot */
     /* 3. The download is finished with. */
     fota_state_clear_download(p);
@@ -130,8 +129,8 @@ int fota_confirm(struct fota *f)
         return 0;
     int r = f->cfg->boot->confirm(f->cfg->boot->ctx);
     if (r < 0)
-        return fota_fail(&f->report, FOTA_ERR_BOOT, "confirming the image in slot %d failed (%s)",
-                         f->running_slot, fota_strerror(r));
+        return fota_fail(&f->report, FOTA_ERR_BOOT, "confirming the image in slot %d failed (%E)",
+                         f->running_slot, r);
     f->running_state = FOTA_IMG_VALID;
     if (p->pending_version != 0 && p->pending_slot == f->running_slot) {
         fota_state_settle_confirmed(p);
@@ -154,8 +153,7 @@ int fota_rollback(struct fota *f)
     int r = f->cfg->boot->rollback(f->cfg->boot->ctx);
     if (r < 0)
         return fota_fail(&f->report, r == FOTA_ERR_NOT_SUPPORTED ? r : FOTA_ERR_BOOT,
-                         "rolling back from slot %d failed (%s)", f->running_slot,
-                         fota_strerror(r));
+                         "rolling back from slot %d failed (%E)", f->running_slot, r);
     f->running_state = FOTA_IMG_ABORTED;
     return 0;
 }

@@ -31,12 +31,12 @@
 
 #include <string.h>
 
-#include "agent.h"
-#include "defaults.h"
-#include "msg.h"
-#include "session.h"
-#include "slot_writer.h"
-#include "state.h"
+#include "internal/agent.h"
+#include "internal/defaults.h"
+#include "internal/msg.h"
+#include "internal/session.h"
+#include "internal/slot_writer.h"
+#include "internal/state.h"
 
 static uint32_t now(const struct fota *f)
 {
@@ -115,8 +115,7 @@ int fota_init(struct fota *f, const struct fota_config *cfg, const struct fota_b
 
     r = cfg->boot->running(cfg->boot->ctx, &f->running_slot, &f->running_state);
     if (r < 0)
-        return fota_fail(&f->report, FOTA_ERR_BOOT, "reading the boot state failed (%s)",
-                         fota_strerror(r));
+        return fota_fail(&f->report, FOTA_ERR_BOOT, "reading the boot state failed (%E)", r);
     if ((r = fota_state_load(&f->state, cfg, &f->report)) < 0)
         return r;
     /* The manifest last found "nothing newer" at this URL: the first check
@@ -385,7 +384,7 @@ int fota_start(struct fota *f)
     int r = f->cfg->boot->slot_info(f->cfg->boot->ctx, target, &slot);
     if (r < 0)
         return fota_fail(&f->report, r == FOTA_ERR_BOOT_MODE ? r : FOTA_ERR_BOOT,
-                         "slot %d is not usable (%s)", target, fota_strerror(r));
+                         "slot %d is not usable (%E)", target, r);
     if (slot.addr % f->cfg->flash->sector_size)
         return fota_fail(&f->report, FOTA_ERR_BOOT, "slot %d at 0x%x is not sector-aligned",
                          target, (unsigned)slot.addr);

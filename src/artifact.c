@@ -9,9 +9,9 @@
  */
 #include <string.h>
 
-#include "agent.h"
-#include "msg.h"
-#include "state.h"
+#include "internal/agent.h"
+#include "internal/msg.h"
+#include "internal/state.h"
 
 static const struct fota_manifest_artifact *current(const struct fota *f)
 {
@@ -151,9 +151,8 @@ int fota_artifact_decoder_start(struct fota *f, int resume)
         r = fota_delta_resume(f->buf.delta, &h, &cp);
     }
     if (r < 0)
-        return fota_fail(&f->report, r, "cannot %s the decoder at patch byte %u (%s)",
-                         resume ? "resume" : "start", (unsigned)p->dl_patch_offset,
-                         fota_strerror(r));
+        return fota_fail(&f->report, r, "cannot %s the decoder at patch byte %u (%E)",
+                         resume ? "resume" : "start", (unsigned)p->dl_patch_offset, r);
     return 0;
 }
 

@@ -5,8 +5,8 @@
 
 #include "fota/error.h"
 #include "fota/fota.h"
-#include "msg.h"
-#include "writer.h"
+#include "internal/msg.h"
+#include "internal/writer.h"
 
 void fota_checkin_outcome_init(struct fota_checkin_outcome *o)
 {
@@ -62,7 +62,7 @@ static void put_int(struct fota_writer *w, int32_t v)
 {
     if (v < 0) {
         fota_put(w, "-", 1);
-        fota_put_uint(w, (uint64_t)(-(int64_t)v));
+        fota_put_uint(w, 0u - (uint32_t)v);
     } else {
         fota_put_uint(w, (uint64_t)v);
     }

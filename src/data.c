@@ -20,10 +20,10 @@
  */
 #include <string.h>
 
-#include "agent.h"
-#include "defaults.h"
-#include "msg.h"
-#include "state.h"
+#include "internal/agent.h"
+#include "internal/defaults.h"
+#include "internal/msg.h"
+#include "internal/state.h"
 
 static uint32_t label_crc(const char *label)
 {
@@ -47,8 +47,8 @@ static int locate(struct fota *f, unsigned i, struct fota_slot *part)
     if (r < 0)
         return fota_fail(&f->report, FOTA_ERR_DATA_PARTITION,
                          "release %s carries an image for data partition '%s', which this "
-                         "device does not have (%s): refused",
-                         f->update.manifest.version, d->label, fota_strerror(r));
+                         "device does not have (%E): refused",
+                         f->update.manifest.version, d->label, r);
     if (part->addr % ss || part->size % ss || part->size == 0)
         return fota_fail(&f->report, FOTA_ERR_DATA_PARTITION,
                          "data partition '%s' at 0x%x (%u bytes) is not sector-aligned",
@@ -64,6 +64,14 @@ static int locate(struct fota *f, unsigned i, struct fota_slot *part)
                          d->label, (unsigned)d->size, f->writer.index,
                          (unsigned)f->writer.slot.size);
     return 0;
+}
+
+/* A crypto backend failure while hashing a data partition: `step` is
+ * "start", "update" or "finish" (one format for the three). */
+static int hash_failed(struct fota *f, const char *step, const char *label)
+{
+    return fota_fail(&f->report, FOTA_ERR_CRYPTO,
+                     "SHA-256 %s failed (hashing data partition '%s')", step, label);
 }
 
 int fota_data_check(struct fota *f)
@@ -90,9 +98,7 @@ int fota_data_next(struct fota *f)
     /* 1. does the partition hold the image already? */
     u->data_pos = 0;
     if (f->cfg->crypto->sha256_start(f->cfg->crypto->ctx, &u->sha) != 0)
-        return fota_fail(&f->report, FOTA_ERR_CRYPTO,
-                         "SHA-256 start failed (hashing data partition '%s')",
-                         m->data[u->data_index].label);
+        return hash_failed(f, "start", m->data[u->data_index].label);
     u->phase = FOTA_PH_DATAHASH;
     return FOTA_RUNNING;
 }
@@ -117,14 +123,12 @@ int fota_data_hash_step(struct fota *f)
                              "reading data partition '%s' at flash 0x%x failed", d->label,
                              (unsigned)(part.addr + u->data_pos));
         if (c->sha256_update(c->ctx, &u->sha, f->buf.rx, n) != 0)
-            return fota_fail(&f->report, FOTA_ERR_CRYPTO,
-                             "SHA-256 update failed (hashing data partition '%s')", d->label);
+            return hash_failed(f, "update", d->label);
         u->data_pos += n;
         return FOTA_RUNNING;
     }
     if (c->sha256_finish(c->ctx, &u->sha, got) != 0)
-        return fota_fail(&f->report, FOTA_ERR_CRYPTO,
-                         "SHA-256 finish failed (hashing data partition '%s')", d->label);
+        return hash_failed(f, "finish", d->label);
     if (memcmp(got, d->sha256, 32) == 0) {
         fota_log(f->cfg, FOTA_LOG_INFO, "data partition '%s' holds the signed image already",
                  d->label);
@@ -200,8 +204,8 @@ int fota_data_copy_step(struct fota *f)
         uint32_t at = p->data_copied, end = at + ss, chunk = (uint32_t)f->buf.rx_size / ws * ws;
         if ((r = fl->erase(fl->ctx, p->data_addr + at, ss)) < 0)
             return fota_fail(&f->report, FOTA_ERR_FLASH_ERASE,
-                             "erasing the data partition at flash 0x%x failed (%s)",
-                             (unsigned)(p->data_addr + at), fota_strerror(r));
+                             "erasing the data partition at flash 0x%x failed (%E)",
+                             (unsigned)(p->data_addr + at), r);
         if (end > src.size)
             end = src.size;
         for (uint32_t o = at; o < end; o += chunk) { /* ss / chunk reads and writes */
@@ -212,8 +216,8 @@ int fota_data_copy_step(struct fota *f)
                                  (unsigned)(src.addr + o));
             if ((r = fl->write(fl->ctx, p->data_addr + o, f->buf.rx, n)) < 0)
                 return fota_fail(&f->report, FOTA_ERR_FLASH_WRITE,
-                                 "writing the data partition at flash 0x%x failed (%s)",
-                                 (unsigned)(p->data_addr + o), fota_strerror(r));
+                                 "writing the data partition at flash 0x%x failed (%E)",
+                                 (unsigned)(p->data_addr + o), r);
         }
         uint32_t saved = p->data_copied;
         p->data_copied = at + ss;

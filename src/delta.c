@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "delta_coder.h"
+#include "internal/delta_coder.h"
 #include "fota/error.h"
 #include "fota/record.h"
 

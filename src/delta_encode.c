@@ -1,6 +1,6 @@
 /*
  * The coding half of the delta encoder: ops to blocks, with the models of
- * src/delta_coder.h compiled for encoding (the decoder, src/delta.c, compiles
+ * src/internal/delta_coder.h compiled for encoding (the decoder, src/delta.c, compiles
  * the same symbol functions for decoding). Format: docs/delta.md.
  */
 #define FOTA_DELTA_ENCODER 1
@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "delta_coder.h"
+#include "internal/delta_coder.h"
 #include "fota/error.h"
 #include "fota/record.h"
 

@@ -7,12 +7,12 @@
  */
 #include <string.h>
 
-#include "agent.h"
-#include "defaults.h"
-#include "msg.h"
-#include "session.h"
-#include "slot_writer.h"
-#include "state.h"
+#include "internal/agent.h"
+#include "internal/defaults.h"
+#include "internal/msg.h"
+#include "internal/session.h"
+#include "internal/slot_writer.h"
+#include "internal/state.h"
 
 static int finish_image(struct fota *f);
 
@@ -346,9 +346,8 @@ static int decode_patch(struct fota *f, const uint8_t *data, size_t len)
                              "%s rebuilds another image than the manifest signs", f->buf.url);
         if (r < 0)
             return fota_fail(&f->report, r,
-                             "%s is damaged at byte %u (image byte %u): %s", f->buf.url,
-                             (unsigned)u->patch_offset, (unsigned)(u->offset + made),
-                             fota_strerror(r));
+                             "%s is damaged at byte %u (image byte %u): %E", f->buf.url,
+                             (unsigned)u->patch_offset, (unsigned)(u->offset + made), r);
         if (made > 0) {
             int w = accept_image(f, f->buf.delta_out + FOTA_SLOT_WRITER_LEAD, made);
             if (w < 0)

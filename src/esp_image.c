@@ -38,10 +38,12 @@
 /* IMAGE_CHIP_ID of every production chip in esptool's target classes (esptool/targets/)
  * (checked against espressif/esptool, 2026). The preview chips esptool also
  * lists (ESP32-S3 beta 2: 4, C6 beta: 7, H2 beta 1/2: 10/14, C5 beta 3: 17)
- * never shipped and are left out. */
+ * never shipped and are left out. Two bytes an entry: the ids so far are
+ * below 256 (a larger one is a compile error: gcc's -Woverflow and clang's
+ * -Wconstant-conversion, with -Werror). */
 static const struct {
-    uint16_t id;
-    int chip;
+    uint8_t id;
+    uint8_t chip;
 } chip_ids[] = {
     {0x0000, FOTA_CHIP_ESP32},   {0x0002, FOTA_CHIP_ESP32S2},  {0x0005, FOTA_CHIP_ESP32C3},
     {0x0009, FOTA_CHIP_ESP32S3}, {0x000C, FOTA_CHIP_ESP32C2},  {0x000D, FOTA_CHIP_ESP32C6},
@@ -49,6 +51,8 @@ static const struct {
     {0x0017, FOTA_CHIP_ESP32C5}, {0x0019, FOTA_CHIP_ESP32H21}, {0x001C, FOTA_CHIP_ESP32H4},
     {0x001F, FOTA_CHIP_ESP32E22}, {0x0020, FOTA_CHIP_ESP32S31},
 };
+
+_Static_assert(FOTA_CHIP_COUNT <= 256, "chip_ids holds a chip in one byte");
 
 static uint16_t le16(const uint8_t *p)
 {

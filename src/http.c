@@ -19,8 +19,8 @@
 #include "fota/error.h"
 #include "fota/http.h"
 #include "fota/url.h"
-#include "text.h"
-#include "writer.h"
+#include "internal/text.h"
+#include "internal/writer.h"
 
 /* Bounds on the header block (status line, fields, and any 1xx responses
  * before it) and, separately, on the chunked trailer section. Field lines
@@ -100,7 +100,8 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
         if (!is_digit(s[i]))
             return FOTA_ERR_HTTP_PARSE;
         d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10u)
+        /* constant bounds: no 64-bit divide from libgcc */
+        if (v > UINT64_MAX / 10u || (v == UINT64_MAX / 10u && d > UINT64_MAX % 10u))
             return FOTA_ERR_HTTP_PARSE;
         v = v * 10u + d;
     }
@@ -392,26 +393,23 @@ static int on_retry_after(struct fota_http_parser *p, const char *v, size_t n)
  * for? In a 1xx response and in trailers, nothing. */
 static uint8_t field_for_name(const struct fota_http_parser *p, size_t name_len)
 {
-    const char *l = p->line;
+    /* the names of enum field_id from FIELD_CONTENT_LENGTH on, in its order */
+    static const char names[] = "content-length\0transfer-encoding\0connection\0etag\0"
+                                "content-range\0retry-after\0content-encoding\0location";
+    const char *name = names;
+    uint8_t id;
     if ((p->flags & F_INTERIM) || p->in_trailers || name_len >= NAME_KEPT)
         return FIELD_SKIP;
-    if (equals_lit_ci(l, name_len, "content-length"))
-        return FIELD_CONTENT_LENGTH;
-    if (equals_lit_ci(l, name_len, "transfer-encoding"))
-        return FIELD_TRANSFER_ENCODING;
-    if (equals_lit_ci(l, name_len, "connection"))
-        return FIELD_CONNECTION;
-    if (equals_lit_ci(l, name_len, "etag"))
-        return FIELD_ETAG;
-    if (equals_lit_ci(l, name_len, "content-range"))
-        return FIELD_CONTENT_RANGE;
-    if (equals_lit_ci(l, name_len, "retry-after"))
-        return FIELD_RETRY_AFTER;
-    if (equals_lit_ci(l, name_len, "content-encoding"))
-        return FIELD_CONTENT_ENCODING;
-    if (equals_lit_ci(l, name_len, "location") && p->location != NULL && p->location_size > 0)
-        return p->resp.has_location ? FIELD_LOCATION_AGAIN : FIELD_LOCATION;
-    return FIELD_SKIP;
+    for (id = FIELD_CONTENT_LENGTH; !equals_lit_ci(p->line, name_len, name); id++) {
+        if (id == FIELD_LOCATION)
+            return FIELD_SKIP;
+        name += strlen(name) + 1;
+    }
+    if (id != FIELD_LOCATION)
+        return id;
+    if (p->location == NULL || p->location_size == 0)
+        return FIELD_SKIP;
+    return p->resp.has_location ? FIELD_LOCATION_AGAIN : FIELD_LOCATION;
 }
 
 /* A value too long for its buffer: the ETag and Retry-After are then simply

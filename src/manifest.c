@@ -14,11 +14,14 @@
 #include <string.h>
 
 #include "fota/error.h"
-#include "text.h"
+#include "internal/text.h"
 
 /* ---- Chips ---------------------------------------------------------------- */
 
-static const char *const chip_names[FOTA_CHIP_COUNT] = {
+/* Fixed-width rows rather than pointers to strings: less flash. A longer
+ * name is a compile error; one exactly as long as a row would lose its NUL,
+ * which test_manifest's round trip over every chip catches. */
+static const char chip_names[FOTA_CHIP_COUNT][sizeof "esp32c61"] = {
     [FOTA_CHIP_ANY] = "any",          [FOTA_CHIP_ESP8266] = "esp8266",
     [FOTA_CHIP_ESP32] = "esp32",      [FOTA_CHIP_ESP32S2] = "esp32s2",
     [FOTA_CHIP_ESP32S3] = "esp32s3",  [FOTA_CHIP_ESP32C2] = "esp32c2",
@@ -29,7 +32,7 @@ static const char *const chip_names[FOTA_CHIP_COUNT] = {
     [FOTA_CHIP_ESP32E22] = "esp32e22", [FOTA_CHIP_ESP32S31] = "esp32s31",
 };
 
-static const char *const chip_display_names[FOTA_CHIP_COUNT] = {
+static const char chip_display_names[FOTA_CHIP_COUNT][sizeof "ESP32-C61"] = {
     [FOTA_CHIP_ANY] = "any",           [FOTA_CHIP_ESP8266] = "ESP8266",
     [FOTA_CHIP_ESP32] = "ESP32",       [FOTA_CHIP_ESP32S2] = "ESP32-S2",
     [FOTA_CHIP_ESP32S3] = "ESP32-S3",  [FOTA_CHIP_ESP32C2] = "ESP32-C2",
@@ -133,30 +136,28 @@ static int is_leap(int32_t y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int digits(const char *s, size_t n, int32_t *out)
-{
-    int32_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 int fota_parse_utc(const char *s, size_t len, int64_t *out)
 {
     static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int32_t y, mo, d, h, mi, sec, dim, yy, era, yoe, doy, doe;
-    int64_t days;
+    /* 'd' a digit; the digit runs are year, month, day, hour, minute, second */
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+    int32_t v[6] = {0}, dim, yy, era, yoe, doy, doe, days;
+    size_t k = 0;
 
-    if (!s || !out || len != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-        s[16] != ':' || s[19] != 'Z')
+    if (!s || !out || len != sizeof shape - 1)
         return FOTA_ERR_MANIFEST_PARSE;
-    if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-        digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
-        return FOTA_ERR_MANIFEST_PARSE;
+    for (size_t i = 0; i < len; i++) {
+        if (shape[i] != 'd') {
+            if (s[i] != shape[i])
+                return FOTA_ERR_MANIFEST_PARSE;
+            k++;
+        } else if (s[i] < '0' || s[i] > '9') {
+            return FOTA_ERR_MANIFEST_PARSE;
+        } else {
+            v[k] = v[k] * 10 + (s[i] - '0');
+        }
+    }
+    int32_t y = v[0], mo = v[1], d = v[2], h = v[3], mi = v[4], sec = v[5];
     if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59)
         return FOTA_ERR_MANIFEST_PARSE;
     dim = mdays[mo - 1] + (mo == 2 && is_leap(y) ? 1 : 0);
@@ -170,8 +171,10 @@ int fota_parse_utc(const char *s, size_t len, int64_t *out)
     yoe = yy - era * 400;
     doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
     doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    days = (int64_t)era * 146097 + doe - 719468;
-    *out = days * 86400 + (int64_t)h * 3600 + mi * 60 + sec;
+    days = era * 146097 + doe - 719468; /* 0 .. 2932896 for years 1970 .. 9999 */
+    /* days * 86400 as (days * 675) << 7: the product fits 32 bits, so no
+     * 64-bit multiply from libgcc (the lx106 has none in hardware) */
+    *out = (int64_t)((uint64_t)((uint32_t)days * 675u) << 7) + h * 3600 + mi * 60 + sec;
     return 0;
 }
 

@@ -1,4 +1,4 @@
-#include "msg.h"
+#include "internal/msg.h"
 
 #include <string.h>
 
@@ -39,6 +39,16 @@ static void put_uint(struct out *o, unsigned long v, unsigned base)
         put(o, digits[--n]);
 }
 
+static void put_int(struct out *o, int v)
+{
+    if (v < 0) {
+        put(o, '-');
+        put_uint(o, 0ul - (unsigned long)v, 10);
+    } else {
+        put_uint(o, (unsigned long)v, 10);
+    }
+}
+
 size_t fota_vmsgf(char *out, size_t size, const char *fmt, va_list ap)
 {
     struct out o = {out, size, 0};
@@ -60,14 +70,20 @@ size_t fota_vmsgf(char *out, size_t size, const char *fmt, va_list ap)
         case 'x':
             put_uint(&o, va_arg(ap, unsigned), 16);
             break;
-        case 'd': {
-            int v = va_arg(ap, int);
-            if (v < 0) {
-                put(&o, '-');
-                put_uint(&o, 0ul - (unsigned long)v, 10);
-            } else {
-                put_uint(&o, (unsigned long)v, 10);
+        case 'd':
+            put_int(&o, va_arg(ap, int));
+            break;
+        case 'P': /* a port's result: "port returned -81 (FOTA_ERR_FLASH_WRITE)" */
+        case 'E': {
+            int err = va_arg(ap, int);
+            if (*p == 'P') {
+                put_str(&o, "port returned ");
+                put_int(&o, err);
+                put_str(&o, " (");
             }
+            put_str(&o, fota_strerror(err));
+            if (*p == 'P')
+                put(&o, ')');
             break;
         }
         case 'H': { /* the host of an absolute URL */

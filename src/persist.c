@@ -8,7 +8,7 @@
 
 #include "fota/error.h"
 #include "fota/record.h"
-#include "le.h"
+#include "internal/le.h"
 
 /* Format 3: offsets of the fields. A field is present when `used` reaches
  * its end; appended fields go after the last one. */

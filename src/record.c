@@ -17,7 +17,7 @@
 
 #include "fota/error.h"
 #include "fota/fota.h"
-#include "le.h"
+#include "internal/le.h"
 
 #define RECORD_MAGIC 0x46524543u /* "FREC" */
 #define RECORD_OVERHEAD 16u

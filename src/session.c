@@ -3,12 +3,12 @@
  * (connect), the request (send), the response (advance/next), redirects
  * (follow_redirect) and the slow-retrieval guard (read_input).
  */
-#include "session.h"
+#include "internal/session.h"
 
 #include <string.h>
 
-#include "defaults.h"
-#include "msg.h"
+#include "internal/defaults.h"
+#include "internal/msg.h"
 
 #define SLOW_WINDOW_MS 10000u
 
@@ -104,12 +104,13 @@ static int connect_failed(struct fota_session *s, struct fota_report *rep,
         return fota_fail(rep, r, "TCP connect to %s:%u timed out via %s (%s)", host, port,
                          t->name, d);
     case FOTA_ERR_TLS_CERT_UNTRUSTED:
-        return fota_fail(rep, r, "TLS with %s:%u: certificate not trusted (%s)", host, port, d);
     case FOTA_ERR_TLS_CERT_EXPIRED:
-        return fota_fail(rep, r, "TLS with %s:%u: certificate expired (%s)", host, port, d);
     case FOTA_ERR_TLS_NAME_MISMATCH:
-        return fota_fail(rep, r, "TLS with %s:%u: certificate is not for this host name (%s)",
-                         host, port, d);
+        return fota_fail(rep, r, "TLS with %s:%u: certificate %s (%s)", host, port,
+                         r == FOTA_ERR_TLS_CERT_UNTRUSTED ? "not trusted"
+                         : r == FOTA_ERR_TLS_CERT_EXPIRED ? "expired"
+                                                          : "is not for this host name",
+                         d);
     case FOTA_ERR_TLS_HANDSHAKE:
     case FOTA_ERR_TLS:
         return fota_fail(rep, r, "TLS handshake with %s:%u failed (%s)", host, port, d);
@@ -411,21 +412,24 @@ int fota_session_refuse(const struct fota_session *s, const struct fota_buffers 
                         struct fota_report *rep)
 {
     unsigned st = s->http.resp.status;
-    const char *url = buf->url;
-    if (st == 404)
-        return fota_fail(rep, FOTA_ERR_HTTP_NOT_FOUND, "server answered 404 Not Found for %s",
-                         url);
-    if (st == 401 || st == 403)
-        return fota_fail(rep, FOTA_ERR_HTTP_FORBIDDEN,
-                         "server answered %u (access denied) for %s", st, url);
-    if (st == 429 || st == 408)
-        return fota_fail(rep, FOTA_ERR_HTTP_BUSY, "server answered %u (busy: try later) for %s",
-                         st, url);
-    if (st >= 400 && st < 500)
-        return fota_fail(rep, FOTA_ERR_HTTP_CLIENT, "server answered %u for %s: refused as final",
-                         st, url);
-    if (st >= 500)
-        return fota_fail(rep, FOTA_ERR_HTTP_SERVER, "server answered %u for %s", st, url);
-    return fota_fail(rep, FOTA_ERR_HTTP_STATUS, "server answered unexpected status %u for %s",
-                     st, url);
+    int err = FOTA_ERR_HTTP_STATUS;
+    const char *fmt = "server answered unexpected status %u for %s";
+    /* every format takes (status, URL): one call */
+    if (st == 404) {
+        err = FOTA_ERR_HTTP_NOT_FOUND;
+        fmt = "server answered %u Not Found for %s";
+    } else if (st == 401 || st == 403) {
+        err = FOTA_ERR_HTTP_FORBIDDEN;
+        fmt = "server answered %u (access denied) for %s";
+    } else if (st == 429 || st == 408) {
+        err = FOTA_ERR_HTTP_BUSY;
+        fmt = "server answered %u (busy: try later) for %s";
+    } else if (st >= 400 && st < 500) {
+        err = FOTA_ERR_HTTP_CLIENT;
+        fmt = "server answered %u for %s: refused as final";
+    } else if (st >= 500) {
+        err = FOTA_ERR_HTTP_SERVER;
+        fmt = "server answered %u for %s";
+    }
+    return fota_fail(rep, err, fmt, st, buf->url);
 }

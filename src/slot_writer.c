@@ -2,11 +2,11 @@
  * The slot writer: see slot_writer.h. Where a unit is erased (erase_next),
  * where bytes are programmed (program) and where the read-back is hashed.
  */
-#include "slot_writer.h"
+#include "internal/slot_writer.h"
 
 #include <string.h>
 
-#include "msg.h"
+#include "internal/msg.h"
 
 void fota_slot_writer_init(struct fota_slot_writer *w, const struct fota_flash *flash,
                            int index, const struct fota_slot *slot)
@@ -18,6 +18,14 @@ void fota_slot_writer_init(struct fota_slot_writer *w, const struct fota_flash *
     w->end = slot->size;
 }
 
+/* One message for the three flash operations (one format in flash). */
+static int flash_failed(const struct fota_slot_writer *w, struct fota_report *rep, int err,
+                        const char *op, uint32_t at, int r)
+{
+    return fota_fail(rep, err, "flash %s failed at offset 0x%x (slot %d): %P", op, (unsigned)at,
+                     w->index, r);
+}
+
 /* A block where it is aligned and ends within the image's sectors, else a
  * sector (ESP-IDF's erase_range chooses the same way). */
 int fota_slot_writer_erase_next(struct fota_slot_writer *w, struct fota_report *rep)
@@ -25,16 +33,14 @@ int fota_slot_writer_erase_next(struct fota_slot_writer *w, struct fota_report *
     const struct fota_flash *fl = w->flash;
     uint32_t ss = fl->sector_size, bs = fl->block_size;
     uint32_t end = w->end < w->slot.size ? w->end : w->slot.size;
-    uint32_t limit = (uint32_t)(((uint64_t)end + ss - 1) / ss * ss);
+    uint32_t limit = end - end % ss + (end % ss ? ss : 0); /* end rounded up to a sector */
     uint32_t unit = ss;
     if (bs > ss && (w->slot.addr + w->erased_to) % bs == 0 && w->erased_to < limit &&
         limit - w->erased_to >= bs)
         unit = bs;
     int r = fl->erase(fl->ctx, w->slot.addr + w->erased_to, unit);
     if (r < 0)
-        return fota_fail(rep, FOTA_ERR_FLASH_ERASE,
-                         "flash erase failed at offset 0x%x (slot %d): port returned %d (%s)",
-                         (unsigned)w->erased_to, w->index, r, fota_strerror(r));
+        return flash_failed(w, rep, FOTA_ERR_FLASH_ERASE, "erase", w->erased_to, r);
     w->erased_to += unit;
     return 0;
 }
@@ -51,9 +57,8 @@ static int program(struct fota_slot_writer *w, const uint8_t *data, uint32_t len
     if (r < 0)
         /* FOTA_ERR_IMAGE_HEADER: the port refuses the image's first bytes
          * (ESP8266: built for a larger flash than the chip has) */
-        return fota_fail(rep, r == FOTA_ERR_IMAGE_HEADER ? r : FOTA_ERR_FLASH_WRITE,
-                         "flash write failed at offset 0x%x (slot %d): port returned %d (%s)",
-                         (unsigned)w->written, w->index, r, fota_strerror(r));
+        return flash_failed(w, rep, r == FOTA_ERR_IMAGE_HEADER ? r : FOTA_ERR_FLASH_WRITE,
+                            "write", w->written, r);
     w->written += len;
     return 0;
 }
@@ -98,9 +103,7 @@ int fota_slot_writer_hash(struct fota_slot_writer *w, const struct fota_crypto *
         return 0;
     int r = fl->read(fl->ctx, w->slot.addr + *pos, buf, n);
     if (r < 0)
-        return fota_fail(rep, FOTA_ERR_FLASH_READ,
-                         "flash read failed at offset 0x%x (slot %d): port returned %d (%s)",
-                         (unsigned)*pos, w->index, r, fota_strerror(r));
+        return flash_failed(w, rep, FOTA_ERR_FLASH_READ, "read", *pos, r);
     if (crypto->sha256_update(crypto->ctx, sha, buf, n) != 0)
         return fota_fail(rep, FOTA_ERR_CRYPTO,
                          "SHA-256 of slot %d failed in the crypto backend at offset 0x%x",

@@ -1,10 +1,10 @@
 /* The agent's persistent state in its journaled record store: see state.h. */
-#include "state.h"
+#include "internal/state.h"
 
 #include <string.h>
 
 #include "fota/persist.h"
-#include "msg.h"
+#include "internal/msg.h"
 
 int fota_state_load(struct fota_state *st, const struct fota_config *cfg,
                     struct fota_report *rep)
@@ -20,9 +20,8 @@ int fota_state_load(struct fota_state *st, const struct fota_config *cfg,
                          (unsigned)cfg->state_addr, (unsigned)cfg->state_size);
     r = fota_persist_load(&st->store, &st->persist, cfg->security_floor_min, &source);
     if (r < 0)
-        return fota_fail(rep, r, "reading agent state at flash 0x%x failed: port returned %d (%s)",
-                         (unsigned)cfg->state_addr, st->store.port_err,
-                         fota_strerror(st->store.port_err));
+        return fota_fail(rep, r, "reading agent state at flash 0x%x failed: %P",
+                         (unsigned)cfg->state_addr, st->store.port_err);
     switch (source) {
     case FOTA_PERSIST_MIGRATED_1:
     case FOTA_PERSIST_MIGRATED_2:
@@ -58,8 +57,19 @@ int fota_state_save(struct fota_state *st, const struct fota_config *cfg,
     int port = st->store.port_err;
     unsigned at = (unsigned)fota_record_position(&st->store);
     if (port == 0) /* no flash call failed: the read-back differed */
-        return fota_fail(rep, r, "saving agent state at flash 0x%x failed (%s)", at,
-                         fota_strerror(r));
-    return fota_fail(rep, r, "saving agent state at flash 0x%x failed (%s): port returned %d (%s)",
-                     at, fota_strerror(r), port, fota_strerror(port));
+        return fota_fail(rep, r, "saving agent state at flash 0x%x failed (%E)", at, r);
+    return fota_fail(rep, r, "saving agent state at flash 0x%x failed (%E): %P", at, r,
+                     port);
+}
+
+void fota_state_clear_download(struct fota_persist *p)
+{
+    memset(p->dl_sha256, 0, sizeof p->dl_sha256);
+    p->dl_size = 0;
+    p->dl_offset = 0;
+    p->dl_slot = -1;
+    p->dl_kind = 0;
+    p->dl_block_shift = 0;
+    memset(p->dl_artifact_sha256, 0, sizeof p->dl_artifact_sha256);
+    p->dl_patch_offset = 0;
 }

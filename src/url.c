@@ -10,8 +10,8 @@
 
 #include "fota/error.h"
 #include "fota/url.h"
-#include "text.h"
-#include "writer.h"
+#include "internal/text.h"
+#include "internal/writer.h"
 
 /* Longest URL accepted (parse and resolve, inputs and result). */
 #define URL_LEN_MAX 4096

@@ -505,7 +505,7 @@ def write_report(results, buffers, root, out):
         L.append("")
         L.append("## Without message text (FOTA_NO_MESSAGES)")
         L.append("")
-        L.append("The core compiled with `-DFOTA_NO_MESSAGES` (`src/msg.h`): every failure "
+        L.append("The core compiled with `-DFOTA_NO_MESSAGES` (`src/internal/msg.h`): every failure "
                  "keeps its code, `fota_last_message()` gives the code's name, the log "
                  "callback is not called. Same flags as above.")
         L.append("")

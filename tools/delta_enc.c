@@ -2,7 +2,7 @@
  * The delta encoder: bsdiff-style sequential matching against the base
  * (suffix array from libdivsufsort), matches into the target's own earlier
  * bytes for what the base does not have, and the ops coded block by block with
- * the range coder and models of src/delta_coder.h (the ones the device
+ * the range coder and models of src/internal/delta_coder.h (the ones the device
  * decodes with). Format: docs/delta.md.
  */
 #include "delta_enc.h"

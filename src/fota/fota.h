@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define FOTA_VERSION_STRING "0.1.0"
-#ifdef FOTA_NO_MESSAGES /* no message text (src/msg.h): build the application the same way */
+#ifdef FOTA_NO_MESSAGES /* no message text (src/internal/msg.h): build the application the same way */
 #define FOTA_MSG_MAX 1
 #else
 #define FOTA_MSG_MAX 192 /* last error message, NUL included */

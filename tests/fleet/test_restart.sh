@@ -51,22 +51,22 @@ expect_contains "$(tail -1 "$WORK/rest.out")" "running 2.0.0=300" "all 300 devic
 
 # 3. Schema versions: an older database is migrated at start, a newer one refused.
 stop_pid "$SERVE_PID"
-expect_eq "$(sqlite3 "$WORK/fleet.db" 'PRAGMA user_version')" 4 "the schema is at version 4"
-sqlite3 "$WORK/fleet.db" 'DROP INDEX members_by_device; DROP INDEX members_by_offer;
+expect_eq "$(sqlite3 "$WORK/fleet.db" 'PRAGMA user_version')" 5 "the schema is at version 5"
+sqlite3 "$WORK/fleet.db" 'DROP INDEX rollouts_active; DROP INDEX members_by_device; DROP INDEX members_by_offer;
     DROP INDEX devices_by_product; DROP INDEX rollout_log_by_rollout; DROP TABLE version_log;
     ALTER TABLE devices DROP COLUMN checkins; PRAGMA user_version = 1'
 start_fleet
-expect_eq "$(sqlite3 "$WORK/fleet.db" 'PRAGMA user_version')" 4 "a version-1 database is migrated to 4 at start"
-expect_eq "$(sqlite3 "$WORK/fleet.db" "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")" 5 \
-    "and gets the indexes of versions 2 and 4"
+expect_eq "$(sqlite3 "$WORK/fleet.db" 'PRAGMA user_version')" 5 "a version-1 database is migrated to 5 at start"
+expect_eq "$(sqlite3 "$WORK/fleet.db" "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")" 6 \
+    "and gets the indexes of versions 2, 4 and 5"
 expect_eq "$(sqlite3 "$WORK/fleet.db" "SELECT count(*) FROM pragma_table_info('devices') WHERE name = 'checkins'")" 1 \
     "and the check-in count of version 3"
 expect_eq "$(sqlite3 "$WORK/fleet.db" "SELECT count(*) = (SELECT count(*) FROM devices) FROM version_log WHERE prev_code = -1")" 1 \
     "and version 4's history starts with every known device"
 expect_contains "$(fleet rollouts show 1)" "state   completed" "with its data as it was"
 stop_pid "$SERVE_PID"
-sqlite3 "$WORK/fleet.db" 'PRAGMA user_version = 5'
+sqlite3 "$WORK/fleet.db" 'PRAGMA user_version = 6'
 out=$(timeout 20 "$FOTA_BIN" serve --port 0 --admin-port 0 --fleet "$WORK/fleet.db" "$WWW" 2>&1) && rc=0 || rc=$?
 expect_eq "$rc" 1 "a database of a newer schema: the server does not start"
-expect_contains "$out" "has schema version 5, newer than this fota knows (4): refusing to use it" "and says why"
+expect_contains "$out" "has schema version 6, newer than this fota knows (5): refusing to use it" "and says why"
 finish

@@ -35,7 +35,7 @@ MUTANTS = {
   '''        s->next = ((sector + 1) % sectors) * ss;''',
   '''        s->next = sector * ss; (void)sectors;''',
   'record store erases the sector holding its newest record when it is full'),
- 'progress-rounds-up': ('src/slot_writer.h',
+ 'progress-rounds-up': ('src/internal/slot_writer.h',
   '''    return w->written / ss * ss;''',
   '''    return (w->written + ss - 1) / ss * ss;''',
   'progress record claims the partly written sector'),

@@ -7,7 +7,7 @@
 
 #include "flash.h"
 #include "harness.h"
-#include "slot_writer.h"
+#include "internal/slot_writer.h"
 
 #define SECTOR 4096u
 #define BLOCK 65536u

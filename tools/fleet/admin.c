@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,7 @@ static json_t *rollout_json(struct fleet *f, const struct fleet_rollout *r, int 
 
 /* ---- Responses ------------------------------------------------------------------ */
 
-static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
+static enum MHD_Result queue_json(struct MHD_Connection *conn, unsigned status, json_t *j)
 {
     char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(j);
@@ -179,16 +180,51 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
     return r;
 }
 
-static enum MHD_Result error_json(struct MHD_Connection *conn, unsigned status, const char *fmt,
-                                  ...)
+/* {"error": MESSAGE} */
+static json_t *error_object(const char *fmt, va_list ap)
 {
     char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return json_pack("{s:s}", "error", msg);
+}
+
+static enum MHD_Result queue_error(struct MHD_Connection *conn, unsigned status, const char *fmt,
+                                   ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_t *j = error_object(fmt, ap);
     va_end(ap);
-    return send_json(conn, status, json_pack("{s:s}", "error", msg));
+    return queue_json(conn, status, j);
 }
+
+/* The answer of a route, built inside its transaction and queued only once
+ * that committed: a transaction run again after a conflict builds it again,
+ * and one that fails is answered 500, never with what it would have done. */
+struct reply {
+    struct MHD_Connection *conn; /* the request (its query arguments) */
+    unsigned status;
+    json_t *json;
+};
+
+static enum MHD_Result send_json(struct reply *out, unsigned status, json_t *j)
+{
+    json_decref(out->json);
+    out->status = status;
+    out->json = j;
+    return j ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result error_json(struct reply *out, unsigned status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *j = error_object(fmt, ap);
+    va_end(ap);
+    return send_json(out, status, j);
+}
+
+
 
 /* ---- Authentication --------------------------------------------------------------- */
 
@@ -373,32 +409,32 @@ static int busy_cb(void *ctx, const struct fleet_rollout *r)
     return 0;
 }
 
-static enum MHD_Result create_rollout(struct fleet *f, struct MHD_Connection *conn, json_t *in)
+static enum MHD_Result create_rollout(struct fleet *f, struct reply *out, json_t *in)
 {
     struct fleet_store *s = f->store;
     struct fleet_rollout r;
     memset(&r, 0, sizeof r);
     json_t *rel = json_object_get(in, "release");
     if (!json_is_integer(rel))
-        return error_json(conn, 400, "\"release\" (a release id) is required");
+        return error_json(out, 400, "\"release\" (a release id) is required");
     r.release_id = json_integer_value(rel);
     struct fleet_release release;
     if (s->ops->release_get(s, r.release_id, &release) != 0)
-        return error_json(conn, 404, "no release %" PRId64, r.release_id);
+        return error_json(out, 404, "no release %" PRId64, r.release_id);
     snprintf(r.product, sizeof r.product, "%s", release.product);
     const char *channel = json_string_value(json_object_get(in, "channel"));
     snprintf(r.channel, sizeof r.channel, "%s", channel ? channel : "stable");
     if (!fleet_valid_name(r.channel, FLEET_NAME_MAX))
-        return error_json(conn, 400, "channel must be 1..%d of [A-Za-z0-9._-]", FLEET_NAME_MAX);
+        return error_json(out, 400, "channel must be 1..%d of [A-Za-z0-9._-]", FLEET_NAME_MAX);
     const char *groups = json_string_value(json_object_get(in, "groups"));
     if (groups) {
         char copy[FLEET_TEXT_MAX];
         if (strlen(groups) >= sizeof copy)
-            return error_json(conn, 400, "groups: at most %d characters", FLEET_TEXT_MAX - 1);
+            return error_json(out, 400, "groups: at most %d characters", FLEET_TEXT_MAX - 1);
         snprintf(copy, sizeof copy, "%s", groups);
         for (char *save = NULL, *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save))
             if (!fleet_valid_name(g, FLEET_NAME_MAX))
-                return error_json(conn, 400, "group '%s' is not 1..%d of [A-Za-z0-9._-]", g,
+                return error_json(out, 400, "group '%s' is not 1..%d of [A-Za-z0-9._-]", g,
                                   FLEET_NAME_MAX);
         snprintf(r.groups, sizeof r.groups, "%s", groups);
     }
@@ -410,7 +446,7 @@ static enum MHD_Result create_rollout(struct fleet *f, struct MHD_Connection *co
     size_t n = json_is_array(waves) ? json_array_size(waves) : 0;
     if (n == 0 || n > FLEET_WAVES_MAX) {
         json_decref(waves);
-        return error_json(conn, 400, "waves: a list of 1..%d sizes such as \"1%%\", \"10%%\", 25",
+        return error_json(out, 400, "waves: a list of 1..%d sizes such as \"1%%\", \"10%%\", 25",
                           FLEET_WAVES_MAX);
     }
     for (size_t i = 0; i < n; i++) {
@@ -422,7 +458,7 @@ static enum MHD_Result create_rollout(struct fleet *f, struct MHD_Connection *co
             snprintf(t, sizeof t, "%s", json_is_string(w) ? json_string_value(w) : "");
         if (parse_wave(t, &r.waves[i]) < 0) {
             json_decref(waves);
-            return error_json(conn, 400, "wave %zu: '%s' is neither a share (\"10%%\") nor a count",
+            return error_json(out, 400, "wave %zu: '%s' is neither a share (\"10%%\") nor a count",
                               i + 1, t);
         }
         struct fleet_wave *prev = i ? &r.waves[i - 1] : NULL;
@@ -430,7 +466,7 @@ static enum MHD_Result create_rollout(struct fleet *f, struct MHD_Connection *co
                       r.waves[i].percent_x100 <= prev->percent_x100) ||
                      (prev->count && r.waves[i].count && r.waves[i].count <= prev->count))) {
             json_decref(waves);
-            return error_json(conn, 400, "waves are cumulative: each must be larger than the one before");
+            return error_json(out, 400, "waves are cumulative: each must be larger than the one before");
         }
     }
     json_decref(waves);
@@ -441,35 +477,35 @@ static enum MHD_Result create_rollout(struct fleet *f, struct MHD_Connection *co
     r.min_sample = get_u32(in, "min_sample", 5, &bad);
     r.per_minute = get_u32(in, "per_minute", 0, &bad);
     if (bad || r.success_pct == 0 || r.success_pct > 100 || r.failure_pct > 100)
-        return error_json(conn, 400, "success 1..100, failure 0..100, min_sample and per_minute "
+        return error_json(out, 400, "success 1..100, failure 0..100, min_sample and per_minute "
                                      "are whole numbers");
     struct busy_ctx b = {r.channel, 0};
     if (s->ops->rollout_list(s, r.product, busy_cb, &b) < 0)
-        return error_json(conn, 500, "%s", fleet_store_error(s));
+        return error_json(out, 500, "%s", fleet_store_error(s));
     if (b.busy)
-        return error_json(conn, 409,
+        return error_json(out, 409,
                           "rollout %" PRId64 " of %s on channel %s is still running or paused: "
                           "abort it (or let it complete) first",
                           b.busy, r.product, r.channel);
     int64_t now = fleet_now_ms();
     r.created = r.updated = now;
     r.state = ROLLOUT_RUNNING;
-    if (s->ops->rollout_put(s, &r) < 0)
-        return error_json(conn, 500, "%s", fleet_store_error(s));
+    if (s->ops->rollout_put(s, &r) < 0) /* another one created meanwhile: 409 */
+        return error_json(out, s->duplicate ? 409 : 500, "%s", fleet_store_error(s));
     char salt[32];
     snprintf(salt, sizeof salt, "rollout-%" PRId64, r.id);
     r.offset = fleet_bucket(salt);
     if (fleet_open_wave(f, &r, 0, now) < 0 || s->ops->rollout_put(s, &r) < 0)
-        return error_json(conn, 500, "%s", fleet_store_error(s));
+        return error_json(out, 500, "%s", fleet_store_error(s));
     char label[24], line[FLEET_TEXT_MAX * 2];
     wave_label(&r.waves[0], label, sizeof label);
     snprintf(line, sizeof line, "created: %s to channel %s%s%s, wave 1 (%s) opened",
              release.version, r.channel, r.groups[0] ? ", groups " : "", r.groups, label);
     s->ops->rollout_log(s, r.id, now, line);
-    return send_json(conn, 201, rollout_json(f, &r, 1));
+    return send_json(out, 201, rollout_json(f, &r, 1));
 }
 
-static enum MHD_Result rollout_action(struct fleet *f, struct MHD_Connection *conn,
+static enum MHD_Result rollout_action(struct fleet *f, struct reply *out,
                                       struct fleet_rollout *r, const char *action, json_t *in)
 {
     struct fleet_store *s = f->store;
@@ -478,18 +514,18 @@ static enum MHD_Result rollout_action(struct fleet *f, struct MHD_Connection *co
     char line[FLEET_TEXT_MAX];
     if (!strcmp(action, "pause")) {
         if (r->state != ROLLOUT_RUNNING)
-            return error_json(conn, 409, "rollout %" PRId64 " is %s, not running", r->id,
+            return error_json(out, 409, "rollout %" PRId64 " is %s, not running", r->id,
                               fleet_rollout_state_name(r->state));
         r->state = ROLLOUT_PAUSED;
         snprintf(r->reason, sizeof r->reason, "paused by hand%s%s", why ? ": " : "",
                  why ? why : "");
     } else if (!strcmp(action, "resume")) {
         if (r->state != ROLLOUT_PAUSED)
-            return error_json(conn, 409, "rollout %" PRId64 " is %s, not paused", r->id,
+            return error_json(out, 409, "rollout %" PRId64 " is %s, not paused", r->id,
                               fleet_rollout_state_name(r->state));
         struct fleet_counts c;
         if (s->ops->member_counts(s, r->id, &c) < 0)
-            return error_json(conn, 500, "%s", fleet_store_error(s));
+            return error_json(out, 500, "%s", fleet_store_error(s));
         /* The failures seen so far are acknowledged: the automatic pause
          * looks at what happens from now on. */
         r->ack_failed = c.failed;
@@ -499,7 +535,7 @@ static enum MHD_Result rollout_action(struct fleet *f, struct MHD_Connection *co
                  why ? ": " : "", why ? why : "", (unsigned)c.failed);
     } else if (!strcmp(action, "abort")) {
         if (r->state == ROLLOUT_ABORTED || r->state == ROLLOUT_COMPLETED)
-            return error_json(conn, 409, "rollout %" PRId64 " is already %s", r->id,
+            return error_json(out, 409, "rollout %" PRId64 " is already %s", r->id,
                               fleet_rollout_state_name(r->state));
         r->state = ROLLOUT_ABORTED;
         snprintf(r->reason, sizeof r->reason,
@@ -507,15 +543,15 @@ static enum MHD_Result rollout_action(struct fleet *f, struct MHD_Connection *co
                  "it keep it (see `fota fleet rollouts rollback`)",
                  why ? ": " : "", why ? why : "");
     } else {
-        return error_json(conn, 404, "no action '%s' (pause, resume, abort)", action);
+        return error_json(out, 404, "no action '%s' (pause, resume, abort)", action);
     }
     r->updated = now;
     snprintf(line, sizeof line, "%s", r->reason);
     if (s->ops->rollout_put(s, r) < 0 || s->ops->rollout_log(s, r->id, now, line) < 0)
-        return error_json(conn, 500, "%s", fleet_store_error(s));
+        return error_json(out, 500, "%s", fleet_store_error(s));
     if (r->state == ROLLOUT_RUNNING && fleet_evaluate(f, r, now) < 0)
-        return error_json(conn, 500, "%s", fleet_store_error(s));
-    return send_json(conn, 200, rollout_json(f, r, 1));
+        return error_json(out, 500, "%s", fleet_store_error(s));
+    return send_json(out, 200, rollout_json(f, r, 1));
 }
 
 struct plan_ctx {
@@ -561,13 +597,13 @@ static int plan_rollout_cb(void *ctx, const struct fleet_rollout *r)
 /* "Roll back a rollout": devices refuse lower versions, sequences and
  * security counters, so the way back is forward: the last good firmware,
  * rebuilt with a higher version, released (signed offline) as new. */
-static enum MHD_Result rollback_plan(struct fleet *f, struct MHD_Connection *conn,
+static enum MHD_Result rollback_plan(struct fleet *f, struct reply *out,
                                      const struct fleet_rollout *r)
 {
     struct fleet_store *s = f->store;
     struct fleet_release bad;
     if (s->ops->release_get(s, r->release_id, &bad) != 0)
-        return error_json(conn, 500, "release %" PRId64 " of rollout %" PRId64 " is missing",
+        return error_json(out, 500, "release %" PRId64 " of rollout %" PRId64 " is missing",
                           r->release_id, r->id);
     struct plan_ctx p;
     memset(&p, 0, sizeof p);
@@ -576,9 +612,9 @@ static enum MHD_Result rollback_plan(struct fleet *f, struct MHD_Connection *con
     p.f = f;
     if (s->ops->rollout_list(s, r->product, plan_rollout_cb, &p) < 0 ||
         s->ops->release_list(s, plan_release_cb, &p) < 0)
-        return error_json(conn, 500, "%s", fleet_store_error(s));
+        return error_json(out, 500, "%s", fleet_store_error(s));
     if (!p.have_good)
-        return error_json(conn, 409,
+        return error_json(out, 409,
                           "no completed rollout of %s on channel %s before rollout %" PRId64
                           " and no older release: no known good release to go back to",
                           r->product, r->channel, r->id);
@@ -601,24 +637,24 @@ static enum MHD_Result rollback_plan(struct fleet *f, struct MHD_Connection *con
         "sign it offline as a new release with the values below (the server never signs)",
         "upload it (fota fleet releases add MANIFEST) and start a rollout of it",
         "release_command", cmd);
-    return send_json(conn, 200, j);
+    return send_json(out, 200, j);
 }
 
-static enum MHD_Result add_release(struct fleet *f, struct MHD_Connection *conn,
+static enum MHD_Result add_release(struct fleet *f, struct reply *out,
                                    const struct admin_request *rq)
 {
     struct fota_manifest m;
     int line = 0;
     if (!rq->body || rq->len == 0 || rq->len >= FLEET_MANIFEST_MAX)
-        return error_json(conn, 400, "send the manifest text (%d bytes at most) as the body",
+        return error_json(out, 400, "send the manifest text (%d bytes at most) as the body",
                           FLEET_MANIFEST_MAX - 1);
     if (fota_manifest_parse(rq->body, rq->len, &m, &line) < 0)
-        return error_json(conn, 400, "not a fota manifest: line %d is malformed", line);
+        return error_json(out, 400, "not a fota manifest: line %d is malformed", line);
     if (f->n_keys) {
         int r = fota_manifest_verify(&m, rq->body, (const uint8_t(*)[65])f->keys, f->n_keys,
                                      &FOTA_CRYPTO_HOST);
         if (r < 0)
-            return error_json(conn, 400, "manifest signature does not verify with the "
+            return error_json(out, 400, "manifest signature does not verify with the "
                                          "server's --fleet-key: %s", fota_strerror(r));
     }
     struct fleet_release rel;
@@ -634,17 +670,17 @@ static enum MHD_Result add_release(struct fleet *f, struct MHD_Connection *conn,
     rel.manifest[rq->len] = 0;
     rel.created = fleet_now_ms();
     if (f->store->ops->release_add(f->store, &rel) < 0)
-        return error_json(conn, 409, "%s", fleet_store_error(f->store));
-    return send_json(conn, 201, release_json(&rel, 0));
+        return error_json(out, 409, "%s", fleet_store_error(f->store));
+    return send_json(out, 201, release_json(&rel, 0));
 }
 
-static enum MHD_Result device_change(struct fleet *f, struct MHD_Connection *conn,
+static enum MHD_Result device_change(struct fleet *f, struct reply *out,
                                      struct fleet_device *d, json_t *in)
 {
     json_t *ch = json_object_get(in, "channel");
     if (ch) {
         if (!json_is_string(ch) || !fleet_valid_name(json_string_value(ch), FLEET_NAME_MAX))
-            return error_json(conn, 400, "channel must be 1..%d of [A-Za-z0-9._-]",
+            return error_json(out, 400, "channel must be 1..%d of [A-Za-z0-9._-]",
                               FLEET_NAME_MAX);
         snprintf(d->channel, sizeof d->channel, "%s", json_string_value(ch));
     }
@@ -656,45 +692,46 @@ static enum MHD_Result device_change(struct fleet *f, struct MHD_Connection *con
             struct fleet_release rel;
             if (!json_is_integer(pin) ||
                 f->store->ops->release_get(f->store, json_integer_value(pin), &rel) != 0)
-                return error_json(conn, 404, "pin: no such release");
+                return error_json(out, 404, "pin: no such release");
             if (strcmp(rel.product, d->product) != 0)
-                return error_json(conn, 400, "release %" PRId64 " is for %s, device %s is %s",
+                return error_json(out, 400, "release %" PRId64 " is for %s, device %s is %s",
                                   rel.id, rel.product, d->id, d->product);
             d->pinned_release = rel.id;
         }
     }
     if (f->store->ops->device_put(f->store, d) < 0)
-        return error_json(conn, 500, "%s", fleet_store_error(f->store));
-    return send_json(conn, 200, device_json(f, d));
+        return error_json(out, 500, "%s", fleet_store_error(f->store));
+    return send_json(out, 200, device_json(f, d));
 }
 
-static enum MHD_Result group_change(struct fleet *f, struct MHD_Connection *conn,
+static enum MHD_Result group_change(struct fleet *f, struct reply *out,
                                     const char *group, json_t *in)
 {
     if (!fleet_valid_name(group, FLEET_NAME_MAX))
-        return error_json(conn, 400, "group names are 1..%d of [A-Za-z0-9._-]", FLEET_NAME_MAX);
+        return error_json(out, 400, "group names are 1..%d of [A-Za-z0-9._-]", FLEET_NAME_MAX);
     static const char *const keys[] = {"add", "remove"};
     for (int k = 0; k < 2; k++) {
         json_t *list = json_object_get(in, keys[k]);
         size_t i;
         json_t *v;
         if (list && !json_is_array(list))
-            return error_json(conn, 400, "\"%s\" is a list of device ids", keys[k]);
+            return error_json(out, 400, "\"%s\" is a list of device ids", keys[k]);
         json_array_foreach(list, i, v) {
             const char *id = json_string_value(v);
             if (!id || !fleet_valid_id(id))
-                return error_json(conn, 400, "\"%s\": not a device id", keys[k]);
+                return error_json(out, 400, "\"%s\": not a device id", keys[k]);
             if (f->store->ops->group_set(f->store, group, id, k == 0) < 0)
-                return error_json(conn, 500, "%s", fleet_store_error(f->store));
+                return error_json(out, 500, "%s", fleet_store_error(f->store));
         }
     }
     json_t *arr = json_array();
     f->store->ops->group_list(f->store, group_cb, arr);
-    return send_json(conn, 200, json_pack("{s:o}", "groups", arr));
+    return send_json(out, 200, json_pack("{s:o}", "groups", arr));
 }
 
-/* Routes under /api/v1/. Runs under the fleet lock, in one transaction. */
-static enum MHD_Result route(struct fleet *f, struct MHD_Connection *conn, const char *method,
+/* Routes under /api/v1/. Runs under the fleet lock, in one transaction; the
+ * answer goes to `out` and is sent once that committed (route_fn). */
+static enum MHD_Result route(struct fleet *f, struct reply *out, const char *method,
                              const char *path, const struct admin_request *rq)
 {
     struct fleet_store *s = f->store;
@@ -709,7 +746,7 @@ static enum MHD_Result route(struct fleet *f, struct MHD_Connection *conn, const
         if (!len)
             break;
         if (len >= sizeof part[0])
-            return error_json(conn, 404, "no such resource");
+            return error_json(out, 404, "no such resource");
         memcpy(part[n++], p, len);
         p += len;
     }
@@ -719,58 +756,58 @@ static enum MHD_Result route(struct fleet *f, struct MHD_Connection *conn, const
         in = json_loadb(rq->body, rq->len, 0, &je);
         if (!json_is_object(in)) {
             json_decref(in);
-            return error_json(conn, 400, "body is not a JSON object: %s", je.text);
+            return error_json(out, 400, "body is not a JSON object: %s", je.text);
         }
     }
     if (!in)
         in = json_object();
     enum MHD_Result r;
-    const char *product = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "product");
+    const char *product = MHD_lookup_connection_value(out->conn, MHD_GET_ARGUMENT_KIND, "product");
     if (!get && !post) {
-        r = error_json(conn, 405, "%s is not used here: GET reads, POST changes", method);
+        r = error_json(out, 405, "%s is not used here: GET reads, POST changes", method);
     } else if (!strcmp(part[0], "devices") && n == 1 && get) {
         struct list_ctx c = {f, json_array()};
         s->ops->device_list(s, product ? product : "", device_cb, &c);
-        r = send_json(conn, 200, json_pack("{s:o}", "devices", c.arr));
+        r = send_json(out, 200, json_pack("{s:o}", "devices", c.arr));
     } else if (!strcmp(part[0], "devices") && n == 2) {
-        struct fleet_device d;
-        if (s->ops->device_get(s, part[1], &d) != 0)
-            r = error_json(conn, 404, "no device '%s'", part[1]);
+        struct fleet_device d; /* a change locks the row, as a check-in does */
+        if ((post ? s->ops->device_lock : s->ops->device_get)(s, part[1], &d) != 0)
+            r = error_json(out, 404, "no device '%s'", part[1]);
         else if (get)
-            r = send_json(conn, 200, device_json(f, &d));
+            r = send_json(out, 200, device_json(f, &d));
         else
-            r = device_change(f, conn, &d, in);
+            r = device_change(f, out, &d, in);
     } else if (!strcmp(part[0], "groups") && n == 1 && get) {
         json_t *arr = json_array();
         s->ops->group_list(s, group_cb, arr);
-        r = send_json(conn, 200, json_pack("{s:o}", "groups", arr));
+        r = send_json(out, 200, json_pack("{s:o}", "groups", arr));
     } else if (!strcmp(part[0], "groups") && n == 2 && post) {
-        r = group_change(f, conn, part[1], in);
+        r = group_change(f, out, part[1], in);
     } else if (!strcmp(part[0], "releases") && n == 1) {
         if (get) {
             json_t *arr = json_array();
             s->ops->release_list(s, release_cb, arr);
-            r = send_json(conn, 200, json_pack("{s:o}", "releases", arr));
+            r = send_json(out, 200, json_pack("{s:o}", "releases", arr));
         } else {
-            r = add_release(f, conn, rq);
+            r = add_release(f, out, rq);
         }
     } else if (!strcmp(part[0], "releases") && n == 2 && get) {
         struct fleet_release rel;
         if (s->ops->release_get(s, parse_id(part[1]), &rel) != 0)
-            r = error_json(conn, 404, "no release '%s'", part[1]);
+            r = error_json(out, 404, "no release '%s'", part[1]);
         else
-            r = send_json(conn, 200, release_json(&rel, 1));
+            r = send_json(out, 200, release_json(&rel, 1));
     } else if (!strcmp(part[0], "rollouts") && n == 1) {
         if (get) {
             struct list_ctx c = {f, json_array()};
             s->ops->rollout_list(s, product ? product : "", rollout_cb, &c);
-            r = send_json(conn, 200, json_pack("{s:o}", "rollouts", c.arr));
+            r = send_json(out, 200, json_pack("{s:o}", "rollouts", c.arr));
         } else {
-            r = create_rollout(f, conn, in);
+            r = create_rollout(f, out, in);
         }
     } else if ((!strcmp(part[0], "summary") || !strcmp(part[0], "history")) && n == 1 && get) {
         char err[300];
-        const char *pts = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "points");
+        const char *pts = MHD_lookup_connection_value(out->conn, MHD_GET_ARGUMENT_KIND, "points");
         uint32_t points = 60;
         if (pts && util_parse_u32(pts, &points) < 0)
             points = 60;
@@ -779,21 +816,21 @@ static enum MHD_Result route(struct fleet *f, struct MHD_Connection *conn, const
                                              sizeof err)
                         : fleet_history_json(f, product ? product : "", points, fleet_now_ms(),
                                              err, sizeof err);
-        r = j ? send_json(conn, 200, j) : error_json(conn, 500, "%s", err);
+        r = j ? send_json(out, 200, j) : error_json(out, 500, "%s", err);
     } else if (!strcmp(part[0], "rollouts") && (n == 2 || n == 3)) {
-        struct fleet_rollout ro;
-        if (s->ops->rollout_get(s, parse_id(part[1]), &ro) != 0)
-            r = error_json(conn, 404, "no rollout '%s'", part[1]);
+        struct fleet_rollout ro; /* a change locks the row (fleet.c, "Consistency") */
+        if ((post ? s->ops->rollout_lock : s->ops->rollout_get)(s, parse_id(part[1]), &ro) != 0)
+            r = error_json(out, 404, "no rollout '%s'", part[1]);
         else if (n == 2 && get)
-            r = send_json(conn, 200, rollout_json(f, &ro, 1));
+            r = send_json(out, 200, rollout_json(f, &ro, 1));
         else if (n == 3 && get && !strcmp(part[2], "rollback-plan"))
-            r = rollback_plan(f, conn, &ro);
+            r = rollback_plan(f, out, &ro);
         else if (n == 3 && post)
-            r = rollout_action(f, conn, &ro, part[2], in);
+            r = rollout_action(f, out, &ro, part[2], in);
         else
-            r = error_json(conn, 404, "no such resource");
+            r = error_json(out, 404, "no such resource");
     } else {
-        r = error_json(conn, 404, "no such resource: the API is under /api/v1/ (devices, "
+        r = error_json(out, 404, "no such resource: the API is under /api/v1/ (devices, "
                                   "groups, releases, rollouts)");
     }
     json_decref(in);
@@ -801,19 +838,20 @@ static enum MHD_Result route(struct fleet *f, struct MHD_Connection *conn, const
 }
 
 struct route_call {
-    struct MHD_Connection *conn;
+    struct reply out;
     const char *method, *path;
     struct admin_request *rq;
-    enum MHD_Result result;
-    int routed;
 };
 
+/* One run of a route in its transaction: an error answer (a refusal, a
+ * store failure) rolls the transaction back, and a conflict runs it again. */
 static int route_fn(struct fleet *f, void *ctx)
 {
     struct route_call *c = ctx;
-    c->result = route(f, c->conn, c->method, c->path, c->rq);
-    c->routed = 1;
-    return 0;
+    send_json(&c->out, 0, NULL);
+    if (route(f, &c->out, c->method, c->path, c->rq) != MHD_YES || !c->out.json)
+        return -1;
+    return c->out.status >= 400 ? -1 : 0; /* a refusal changes nothing either */
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -853,17 +891,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     const char *why = NULL;
     unsigned st = authenticate(a, conn, method, &why);
     if (st)
-        return error_json(conn, st, "%s", why);
+        return queue_error(conn, st, "%s", why);
     if (rq->too_big)
-        return error_json(conn, 413, "request body larger than %d bytes", BODY_MAX);
+        return queue_error(conn, 413, "request body larger than %d bytes", BODY_MAX);
     if (strncmp(url, "/api/v1/", 8) != 0)
-        return error_json(conn, 404, "no such resource: the API is under /api/v1/");
-    /* One transaction (not retried: the response is queued inside it). */
-    struct route_call c = {conn, method, url + 8, rq, MHD_NO, 0};
+        return queue_error(conn, 404, "no such resource: the API is under /api/v1/");
+    /* One transaction, run again on a conflict; answered once committed. */
+    struct route_call c = {{conn, 0, NULL}, method, url + 8, rq};
     char err[300];
-    if (fleet_transact(a->fleet, route_fn, &c, 0, err, sizeof err) < 0)
-        return c.routed ? MHD_NO : error_json(conn, 500, "%s", err);
-    return c.result;
+    enum MHD_Result r;
+    int get = !strcmp(method, "GET"); /* GET only reads (a snapshot), POST changes */
+    if ((get ? fleet_read : fleet_transact)(a->fleet, route_fn, &c, err, sizeof err) == 0)
+        r = queue_json(conn, c.out.status, c.out.json);
+    else if (c.out.json && c.out.status >= 400)
+        r = queue_json(conn, c.out.status, c.out.json); /* the route's own account */
+    else {
+        json_decref(c.out.json);
+        r = queue_error(conn, 500, "%s", err);
+    }
+    return r;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

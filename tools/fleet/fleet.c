@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -121,7 +122,10 @@ int fleet_open_wave(struct fleet *f, struct fleet_rollout *r, uint32_t index, in
     return 0;
 }
 
-int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
+/* The rollout rules applied to `r`: 1 when they change it (then, with
+ * `write`, it is stored with its log lines), 0 when not, -1 a store failure.
+ * Without `write` nothing is stored: whether a change is due. */
+static int evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now, int write)
 {
     struct fleet_store *s = f->store;
     if (r->state != ROLLOUT_RUNNING)
@@ -144,8 +148,10 @@ int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
                  (unsigned)(failed * 100 / sample), (unsigned)r->failure_pct,
                  (unsigned)r->min_sample);
         r->updated = now;
+        if (!write)
+            return 1;
         log_event(f, r, now, "%s", r->reason);
-        return s->ops->rollout_put(s, r);
+        return s->ops->rollout_put(s, r) < 0 ? -1 : 1;
     }
     /* Next wave once the current one succeeded; bounded by the wave count. */
     while (r->state == ROLLOUT_RUNNING) {
@@ -162,7 +168,8 @@ int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
                 return -1;
             char next[32];
             wave_name(&r->waves[r->wave], next, sizeof next);
-            log_event(f, r, now, "wave %u (%s) done: %u of %u targeted devices succeeded; wave %u (%s) opened",
+            if (write)
+                log_event(f, r, now, "wave %u (%s) done: %u of %u targeted devices succeeded; wave %u (%s) opened",
                       (unsigned)r->wave, name, (unsigned)c.succeeded, (unsigned)targeted,
                       (unsigned)r->wave + 1, next);
         } else {
@@ -171,7 +178,8 @@ int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
                      "every wave done (%u of %u targeted devices had succeeded); the release "
                      "is now offered to every device of the channel",
                      (unsigned)c.succeeded, (unsigned)targeted);
-            log_event(f, r, now, "wave %u (%s) done: completed; %s", (unsigned)r->wave + 1, name,
+            if (write)
+                log_event(f, r, now, "wave %u (%s) done: completed; %s", (unsigned)r->wave + 1, name,
                       r->reason);
         }
         changed = 1;
@@ -179,10 +187,40 @@ int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
     if (!changed)
         return 0;
     r->updated = now;
-    return s->ops->rollout_put(s, r);
+    if (!write)
+        return 1;
+    return s->ops->rollout_put(s, r) < 0 ? -1 : 1;
 }
 
-/* ---- Check-ins ------------------------------------------------------------------ */
+int fleet_evaluate(struct fleet *f, struct fleet_rollout *r, int64_t now)
+{
+    return evaluate(f, r, now, 1) < 0 ? -1 : 0;
+}
+
+
+/* ---- Check-ins ------------------------------------------------------------------ *
+ *
+ * Consistency. Several server instances may decide at the same time on one
+ * PostgreSQL database (READ COMMITTED). What keeps their decisions those
+ * of one check-in after the other is row locks, taken before anything
+ * shared is decided and held until commit:
+ *  - a check-in, and an admin change of a device, locks the device's row
+ *    first (device_lock): one device's check-ins take turns;
+ *  - whatever writes a rollout's shared state locks the rollout's row and
+ *    decides on the row as locked (rollout_lock): an admission (the wave
+ *    bound, the per-minute start limit), an outcome and the automatic
+ *    pause or next wave it may bring (settle, fleet_evaluate), pause,
+ *    resume and abort. The members and counts it then reads include what
+ *    every earlier holder of the lock committed;
+ *  - a check-in that admits no one and settles nothing writes only its
+ *    device's row: it is decided on the rollouts as they were committed
+ *    when it read them, as if it came just before a change in flight;
+ *  - at most one rollout per product and channel runs or is paused: a
+ *    unique index (schema 5).
+ * A deadlock between two instances' locks fails one transaction with
+ * SQLSTATE 40P01; it is rolled back and run again (fleet_transact).
+ * SQLite has one connection and group commit: one transaction at a time.
+ */
 
 static void outcome_text(const struct fleet_device *d, char *out, size_t size)
 {
@@ -214,9 +252,43 @@ static void note(struct decision *d, const char *fmt, ...)
     d->noted = 1;
 }
 
+/* A device's memberships, read once per check-in (device_members); settle
+ * updates them as it decides, and choose_in reads them. A device in more
+ * rollouts than fit is read member by member beyond them. */
+#define MEMBERSHIPS_MAX 16
+
+struct memberships {
+    struct fleet_member m[MEMBERSHIPS_MAX];
+    size_t n;
+    int overflow;
+};
+
+static int collect_member(void *ctx, const struct fleet_member *m)
+{
+    struct memberships *ms = ctx;
+    if (ms->n < MEMBERSHIPS_MAX)
+        ms->m[ms->n++] = *m;
+    else
+        ms->overflow = 1;
+    return 0;
+}
+
+/* The device's membership of rollout `id`: 0, FLEET_NOT_FOUND, FLEET_ERR. */
+static int membership(struct fleet *f, const struct memberships *ms, int64_t id,
+                      const char *device, struct fleet_member *out)
+{
+    for (size_t i = 0; i < ms->n; i++)
+        if (ms->m[i].rollout_id == id) {
+            *out = ms->m[i];
+            return 0;
+        }
+    return ms->overflow ? f->store->ops->member_get(f->store, id, device, out) : FLEET_NOT_FOUND;
+}
+
 struct choose_ctx {
     struct fleet *f;
     struct fleet_device *dev;
+    const struct memberships *ms;
     int64_t now;
     struct decision *out;
     int err;
@@ -231,16 +303,16 @@ static int targets(struct fleet *f, const struct fleet_rollout *r, const struct 
     return f->store->ops->in_groups(f->store, d->id, r->groups) == 1;
 }
 
-/* Rollouts newest first: the first that has something for the device wins. */
-static int choose_rollout(void *ctx, const struct fleet_rollout *r)
+/* What rollout `r` has for the device: 1 it decides (out says what), 0 try
+ * the next older one, -1 a store failure. */
+static int choose_in(struct choose_ctx *c, const struct fleet_rollout *r)
 {
-    struct choose_ctx *c = ctx;
     struct fleet_store *s = c->f->store;
     struct decision *out = c->out;
     if (!targets(c->f, r, c->dev))
         return 0;
     struct fleet_member m;
-    int found = s->ops->member_get(s, r->id, c->dev->id, &m);
+    int found = membership(c->f, c->ms, r->id, c->dev->id, &m);
     if (found < 0) {
         c->err = -1;
         return -1;
@@ -310,7 +382,29 @@ static int choose_rollout(void *ctx, const struct fleet_rollout *r)
     return 1;
 }
 
-static int decide(struct fleet *f, struct fleet_device *dev, int64_t now, struct decision *out)
+/* Rollouts newest first: the first that has something for the device wins.
+ * Decided on the rollout as read; an admission (a new member, which the
+ * wave bound, the start limit and the rules count) is decided again on the
+ * rollout's row, locked: admissions, outcomes and admin changes of one
+ * rollout take their turns, each seeing what the one before committed. */
+static int choose_rollout(void *ctx, const struct fleet_rollout *r)
+{
+    struct choose_ctx *c = ctx;
+    struct decision before = *c->out;
+    int rc = choose_in(c, r);
+    if (rc <= 0 || !c->out->admit)
+        return rc;
+    struct fleet_rollout locked;
+    if (c->f->store->ops->rollout_lock(c->f->store, r->id, &locked) != 0) {
+        c->err = -1;
+        return -1;
+    }
+    *c->out = before;
+    return choose_in(c, &locked);
+}
+
+static int decide(struct fleet *f, struct fleet_device *dev, const struct memberships *ms,
+                  int64_t now, struct decision *out)
 {
     struct fleet_store *s = f->store;
     memset(out, 0, sizeof *out);
@@ -326,7 +420,7 @@ static int decide(struct fleet *f, struct fleet_device *dev, int64_t now, struct
                  dev->pinned_release, dev->product);
         return 0;
     }
-    struct choose_ctx c = {f, dev, now, out, 0};
+    struct choose_ctx c = {f, dev, ms, now, out, 0};
     if (s->ops->rollout_list(s, dev->product, choose_rollout, &c) < 0 || c.err)
         return -1;
     return 0;
@@ -401,12 +495,21 @@ static int load_device(struct fleet *f, const struct fleet_report *in, int64_t n
                        struct fleet_device *d)
 {
     struct fleet_store *s = f->store;
-    int r = s->ops->device_get(s, in->id, d);
+    int r = s->ops->device_lock(s, in->id, d);
+    if (r == FLEET_NOT_FOUND && !s->group_commit) {
+        /* several connections: the row is added (unless another instance
+         * just did) and then locked, so that two first check-ins of one
+         * device take turns like any others */
+        new_device(in, now, d);
+        r = s->ops->device_add(s, d);
+        if (r == 0)
+            r = s->ops->device_lock(s, in->id, d);
+    }
     if (r < 0)
         return -1;
     if (r == FLEET_NOT_FOUND)
         new_device(in, now, d);
-    /* a row register_device() added has not checked in yet: first seen */
+    /* a row device_add() added has not checked in yet: first seen */
     int64_t prev_code = d->checkins == 0 ? -1 : (int64_t)d->version_code;
     apply_report(d, in, now);
     /* the history behind the dashboard's versions over time: only changes */
@@ -425,69 +528,20 @@ static int load_device(struct fleet *f, const struct fleet_report *in, int64_t n
     return 0;
 }
 
-/* Several instances (no group commit): a device seen for the first time is
- * added on its own, outside the serializable transaction of its check-in,
- * which then only updates its row. New devices inserted side by side
- * would otherwise conflict with each other's reads (PostgreSQL locks the
- * index pages it reads) and be retried over and over. The row is the one
- * load_device() would start from, so the decision is the same. */
-static int register_device(struct fleet *f, const struct fleet_report *in, int64_t now,
-                           char *err, size_t err_size)
-{
-    if (f->store->group_commit)
-        return 0;
-    struct fleet_device d;
-    new_device(in, now, &d);
-    pthread_mutex_lock(&f->lock);
-    int r = f->store->ops->device_add(f->store, &d);
-    if (r < 0)
-        snprintf(err, err_size, "%s", fleet_store_error(f->store));
-    pthread_mutex_unlock(&f->lock);
-    return r < 0 ? -1 : 0;
-}
-
-/* Every rollout the device takes part in is re-evaluated after its outcome. */
-static int evaluate_pending(struct fleet *f, const struct fleet_device *d, int64_t now,
-                            const int64_t *ids, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct fleet_rollout r;
-        if (f->store->ops->rollout_get(f->store, ids[i], &r) != 0)
-            continue;
-        if (fleet_evaluate(f, &r, now) < 0)
-            return -1;
-    }
-    (void)d;
-    return 0;
-}
-
-struct pending_ids {
-    int64_t ids[16];
-    size_t n;
-};
-
-static int collect_pending(void *ctx, const struct fleet_member *m)
-{
-    struct pending_ids *p = ctx;
-    if (p->n < sizeof p->ids / sizeof p->ids[0])
-        p->ids[p->n++] = m->rollout_id;
-    return 0;
-}
-
 /* A device's pending offers get their outcome: it now runs the release
  * (success), or reports a failure or rollback of it; a failure before any
- * version was named counts when the outcome changed since the offer. */
-static int settle(struct fleet *f, const struct fleet_device *d, int64_t now)
+ * version was named counts when the outcome changed since the offer. Every
+ * rollout whose member changed, or whose rules would change it now, is
+ * then re-evaluated on its row locked (see choose_rollout). */
+static int settle(struct fleet *f, const struct fleet_device *d, struct memberships *ms,
+                  int64_t now)
 {
     struct fleet_store *s = f->store;
-    struct pending_ids p = {{0}, 0};
-    if (s->ops->member_pending(s, d->id, collect_pending, &p) < 0)
-        return -1;
-    for (size_t i = 0; i < p.n; i++) {
-        struct fleet_member m;
-        if (s->ops->member_get(s, p.ids[i], d->id, &m) != 0)
+    for (size_t i = 0; i < ms->n; i++) {
+        struct fleet_member *pm = &ms->m[i];
+        if (pm->state != MEMBER_OFFERED)
             continue;
-        struct fleet_member before = m;
+        struct fleet_member before = *pm, m = *pm;
         struct fleet_rollout r;
         struct fleet_release rel;
         if (s->ops->rollout_get(s, m.rollout_id, &r) != 0 ||
@@ -504,21 +558,37 @@ static int settle(struct fleet *f, const struct fleet_device *d, int64_t now)
             m.state = MEMBER_FAILED;
             snprintf(m.outcome, sizeof m.outcome, "%s", now_outcome);
         }
-        if (m.state == before.state)
-            continue;
-        m.decided = now;
-        if (s->ops->member_put(s, &m) < 0)
-            return -1;
-        if (m.state == MEMBER_FAILED) {
-            char err[48] = "";
-            if (d->last_error)
-                snprintf(err, sizeof err, " (error %d)", (int)d->last_error);
-            log_event(f, &r, now, "device %s %s %s%s", d->id,
-                      !strcmp(d->last_event, "rolled-back") ? "rolled back" : "failed",
-                      rel.version, err);
+        if (m.state == before.state) {
+            /* nothing new from this device: the rules are applied only
+             * when they would change the rollout as read (so that check-ins
+             * of devices still downloading do not queue for its lock) */
+            struct fleet_rollout probe = r;
+            int due = r.state == ROLLOUT_RUNNING ? evaluate(f, &probe, now, 0) : 0;
+            if (due < 0)
+                return -1;
+            if (!due)
+                continue;
         }
+        if (s->ops->rollout_lock(s, m.rollout_id, &r) != 0)
+            return -1;
+        if (m.state != before.state) {
+            m.decided = now;
+            if (s->ops->member_put(s, &m) < 0)
+                return -1;
+            *pm = m;
+            if (m.state == MEMBER_FAILED) {
+                char err[48] = "";
+                if (d->last_error)
+                    snprintf(err, sizeof err, " (error %d)", (int)d->last_error);
+                log_event(f, &r, now, "device %s %s %s%s", d->id,
+                          !strcmp(d->last_event, "rolled-back") ? "rolled back" : "failed",
+                          rel.version, err);
+            }
+        }
+        if (fleet_evaluate(f, &r, now) < 0)
+            return -1;
     }
-    return evaluate_pending(f, d, now, p.ids, p.n);
+    return 0;
 }
 
 static void etag_of(const char *text, size_t len, char out[40])
@@ -535,10 +605,13 @@ static int checkin_locked(struct fleet *f, const struct fleet_report *in, int64_
 {
     struct fleet_store *s = f->store;
     struct fleet_device d;
-    if (load_device(f, in, now, &d) < 0 || settle(f, &d, now) < 0)
+    struct memberships ms;
+    memset(&ms, 0, sizeof ms);
+    if (load_device(f, in, now, &d) < 0 ||
+        s->ops->device_members(s, d.id, collect_member, &ms) < 0 || settle(f, &d, &ms, now) < 0)
         return -1;
     struct decision dec;
-    if (decide(f, &d, now, &dec) < 0)
+    if (decide(f, &d, &ms, now, &dec) < 0)
         return -1;
     out->status = 304;
     snprintf(out->note, sizeof out->note, "%s", dec.why);
@@ -587,7 +660,11 @@ static int checkin_locked(struct fleet *f, const struct fleet_report *in, int64_
 
 /* ---- Transactions ----------------------------------------------------------------- */
 
-#define CONFLICT_RETRIES 50
+/* Attempts of a transaction that keeps meeting a conflict (a deadlock
+ * between two instances' row locks, SQLSTATE 40P01, or 40001): the waits
+ * between them add up to about 1 s at most. */
+#define CONFLICT_RETRIES 20
+#define CONFLICT_BACKOFF_DOUBLINGS 6
 #define GROUP_WINDOW_US 2000   /* longest wait for others to join a group */
 #define GROUP_GAP_US 300       /* a group closes when nobody joined for this long */
 #define GROUP_MAX 512
@@ -606,10 +683,10 @@ static int before(const struct timespec *a, const struct timespec *b)
 }
 
 /* One transaction on its own: begin, fn, commit. */
-static int run_once(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx)
+static int run_once(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, int read_only)
 {
     struct fleet_store *s = f->store;
-    int r = s->ops->begin(s);
+    int r = s->ops->begin(s, read_only);
     if (r == 0)
         r = fn(f, ctx);
     if (r == 0)
@@ -633,7 +710,7 @@ static int group_join(struct fleet *f, int (*fn)(struct fleet *, void *), void *
 {
     struct fleet_store *s = f->store;
     if (!f->group_open) {
-        if (s->ops->begin(s) < 0) {
+        if (s->ops->begin(s, 0) < 0) {
             snprintf(p->err, sizeof p->err, "%s", fleet_store_error(s));
             return -1;
         }
@@ -756,8 +833,19 @@ static int run_grouped(struct fleet *f, int (*fn)(struct fleet *, void *), void 
     return p.rc;
 }
 
-int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, int retry,
-                   char *err, size_t err_size)
+/* A conflict's other side finishes first: wait a random time below a
+ * bound that doubles with each attempt (1 ms, 2 ms, ... at most 64 ms), so
+ * transactions that collided do not collide again in step. */
+static void backoff(unsigned attempt, unsigned *seed)
+{
+    long bound_us = 1000L << (attempt < CONFLICT_BACKOFF_DOUBLINGS ? attempt
+                                                                   : CONFLICT_BACKOFF_DOUBLINGS);
+    struct timespec t = {0, (long)(rand_r(seed) % bound_us + 1) * 1000L};
+    nanosleep(&t, NULL);
+}
+
+static int transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, int read_only,
+                    char *err, size_t err_size)
 {
     struct fleet_store *s = f->store;
     int r = -1;
@@ -767,14 +855,13 @@ int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx
         pthread_mutex_unlock(&f->lock);
         return r;
     }
-    for (int attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
-        r = run_once(f, fn, ctx);
-        if (r == 0 || !retry || !s->conflict)
+    unsigned seed = (unsigned)fleet_now_ms() ^ (unsigned)(uintptr_t)ctx;
+    for (unsigned attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
+        r = run_once(f, fn, ctx, read_only);
+        if (r == 0 || !s->conflict)
             break;
-        /* the other side of the conflict finishes first: a short random wait */
         pthread_mutex_unlock(&f->lock);
-        struct timespec t = {0, (long)(rand() % 2000 + 100) * 1000L * (attempt < 10 ? 1 : 4)};
-        nanosleep(&t, NULL);
+        backoff(attempt, &seed);
         pthread_mutex_lock(&f->lock);
     }
     if (r < 0)
@@ -782,6 +869,18 @@ int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx
                  s->conflict ? " (conflicts kept recurring)" : "");
     pthread_mutex_unlock(&f->lock);
     return r;
+}
+
+int fleet_transact(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
+                   size_t err_size)
+{
+    return transact(f, fn, ctx, 0, err, err_size);
+}
+
+int fleet_read(struct fleet *f, int (*fn)(struct fleet *, void *), void *ctx, char *err,
+               size_t err_size)
+{
+    return transact(f, fn, ctx, 1, err, err_size);
 }
 
 struct checkin_call {
@@ -802,8 +901,7 @@ int fleet_checkin(struct fleet *f, const struct fleet_report *in, int64_t now,
 {
     struct checkin_call c = {in, now, out};
     char err[300];
-    if (register_device(f, in, now, err, sizeof err) < 0 ||
-        fleet_transact(f, checkin_fn, &c, 1, err, sizeof err) < 0) {
+    if (fleet_transact(f, checkin_fn, &c, err, sizeof err) < 0) {
         snprintf(out->note, sizeof out->note, "fleet store: %.200s", err);
         return -1;
     }
@@ -845,8 +943,7 @@ int fleet_record(struct fleet *f, const struct fleet_report *in, int64_t now, ch
 {
     struct checkin_call c = {in, now, NULL};
     char why[300];
-    if (register_device(f, in, now, why, sizeof why) < 0 ||
-        fleet_transact(f, record_fn, &c, 1, why, sizeof why) < 0) {
+    if (fleet_transact(f, record_fn, &c, why, sizeof why) < 0) {
         snprintf(err, err_size, "fleet store: %s", why);
         return -1;
     }

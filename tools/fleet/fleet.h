@@ -4,8 +4,8 @@
  * (waves, automatic pause). docs/fleet.md describes the model.
  *
  * Everything a decision reads is in the store, and every decision runs in
- * one transaction (serializable, retried on conflict, when several server
- * instances share a PostgreSQL database), so a restart (or a crash)
+ * one transaction (with row locks, retried on a deadlock, when several
+ * server instances share a PostgreSQL database), so a restart (or a crash)
  * continues exactly where it stopped. The server never signs: it only chooses among
  * manifests that were signed offline by `fota release`.
  */
@@ -70,12 +70,18 @@ struct fleet *fleet_open(const char *db, char *err, size_t err_size);
 void fleet_close(struct fleet *f);
 
 /* Run fn(f, ctx) in one transaction of the store: 0, or -1 with the cause
- * in err. A serialization conflict (several instances on PostgreSQL) runs
- * it again when `retry` is set, a bounded number of times; with group commit
- * it returns once the group's commit is durable. fn must not keep state
- * between runs. */
-int fleet_transact(struct fleet *f, int (*fn)(struct fleet *f, void *ctx), void *ctx, int retry,
-                   char *err, size_t err_size);
+ * in err. A conflict (several instances on PostgreSQL: a deadlock, or a
+ * serialization failure) rolls it back and runs it again, a bounded number
+ * of times after a random wait that grows; fn returning -1 rolls it back.
+ * With group commit it returns once the group's commit is durable. fn must
+ * not keep state between runs, nor answer anyone before it returns: the
+ * caller answers once the transaction committed. */
+int fleet_transact(struct fleet *f, int (*fn)(struct fleet *f, void *ctx), void *ctx, char *err,
+                   size_t err_size);
+/* fleet_transact for fn that only reads: one snapshot of the store
+ * (PostgreSQL: REPEATABLE READ, READ ONLY, which no conflict fails). */
+int fleet_read(struct fleet *f, int (*fn)(struct fleet *f, void *ctx), void *ctx, char *err,
+               size_t err_size);
 
 /* A transaction waiting for its group's commit (group commit only). */
 struct fleet_pending {

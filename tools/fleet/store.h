@@ -121,7 +121,8 @@ struct fleet_store;
 
 struct fleet_store_ops {
     void (*close)(struct fleet_store *s);
-    int (*begin)(struct fleet_store *s);
+    /* read_only: a transaction that only reads, from one snapshot */
+    int (*begin)(struct fleet_store *s, int read_only);
     int (*commit)(struct fleet_store *s);
     int (*rollback)(struct fleet_store *s);
 
@@ -157,8 +158,9 @@ struct fleet_store_ops {
     int (*member_get)(struct fleet_store *s, int64_t rollout, const char *device,
                       struct fleet_member *out);
     int (*member_put)(struct fleet_store *s, const struct fleet_member *m);
-    /* Members of a device still waiting for an outcome, in any rollout. */
-    int (*member_pending)(struct fleet_store *s, const char *device,
+    /* Every membership of a device, in any rollout, in rollout order (one
+     * query per check-in: its pending offers and its part in each rollout). */
+    int (*device_members)(struct fleet_store *s, const char *device,
                           int (*cb)(void *ctx, const struct fleet_member *m), void *ctx);
     int (*member_counts)(struct fleet_store *s, int64_t rollout, struct fleet_counts *out);
     int (*member_list)(struct fleet_store *s, int64_t rollout,
@@ -196,6 +198,15 @@ struct fleet_store_ops {
     int (*version_history)(struct fleet_store *s, const char *product,
                            int (*cb)(void *ctx, const struct fleet_version_change *c),
                            void *ctx);
+
+    /* device_get and rollout_get that also lock the row until the
+     * transaction ends (PostgreSQL: SELECT ... FOR UPDATE; SQLite's
+     * transactions hold the database's write lock anyway). Every change of
+     * a device row, and every decision that writes a rollout's shared state
+     * (its members, its state and waves), reads that row through these
+     * first: see fleet.c, "Consistency". */
+    int (*device_lock)(struct fleet_store *s, const char *id, struct fleet_device *out);
+    int (*rollout_lock)(struct fleet_store *s, int64_t id, struct fleet_rollout *out);
 };
 
 enum { FLEET_SAVEPOINT_BEGIN, FLEET_SAVEPOINT_KEEP, FLEET_SAVEPOINT_UNDO };

@@ -2,16 +2,29 @@
  * The fleet store's PostgreSQL driver (store_sql.h; the operations are in
  * store_sql.c), for several server instances sharing one database.
  *
- * - Every transaction is SERIALIZABLE: the decisions that read and then
+ * - Transactions are READ COMMITTED, and the decisions that read and then
  *   write shared state (a wave's membership, the automatic pause, the
- *   per-minute start limit) behave as if the instances ran them one after
- *   the other. PostgreSQL fails one side of a conflict with SQLSTATE 40001
- *   (or 40P01, a deadlock); base.conflict says so and fleet.c runs the
- *   whole check-in again. No lock in any process is needed for that.
+ *   per-minute start limit, a device's own row) first lock the row they
+ *   decide about (SELECT ... FOR UPDATE: device_lock, rollout_lock), so
+ *   they run one after the other across instances and each sees what the
+ *   one before committed (fleet.c, "Consistency"). SERIALIZABLE gave the
+ *   same guarantee through predicate locks, but under load most check-ins
+ *   of unrelated devices failed on index-page conflicts and were retried
+ *   until some gave up (docs/fleet.md). A deadlock (SQLSTATE 40P01) or a
+ *   serialization failure (40001) sets base.conflict, and fleet.c runs the
+ *   whole transaction again.
  * - The schema has the same versions as the SQLite one (store_sqlite.c),
  *   recorded in fota_schema; the migrations run under a transaction-level
  *   advisory lock, so instances starting together migrate once.
- * - One connection per store; statements prepared on first use.
+ * - One connection per store; every statement prepared when it opens.
+ * - Fewer round trips: inside a transaction the connection is in libpq's
+ *   pipeline mode. BEGIN and the statements that return no rows (the
+ *   writes) are sent without waiting; their results are read with the next
+ *   statement that returns rows, or with COMMIT, which thus travels with
+ *   the last writes. A failed write is reported there (the transaction is
+ *   lost either way, and is rolled back). A check-in that changes nothing
+ *   shared takes four round trips: BEGIN and its device's row, its
+ *   memberships, the product's rollouts, its record and COMMIT.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -26,7 +39,8 @@
 struct pg_store {
     struct sql_store sql;
     PGconn *conn;
-    unsigned char prepared[Q_COUNT];
+    int pipeline;     /* in a transaction: statements are pipelined */
+    unsigned unread;  /* statements sent whose results are not read yet */
 };
 
 /* Version N+1 is what migrations[N] makes of version N (as in SQLite). */
@@ -72,6 +86,9 @@ static const char *const migrations[] = {
     "CREATE INDEX version_log_by_product ON version_log(product, at);"
     "INSERT INTO version_log(product, at, device, prev_code, code, version)"
     " SELECT product, last_seen, id, -1, version_code, version FROM devices ORDER BY last_seen;",
+    /* 4 -> 5: at most one running or paused rollout per product and channel,
+     * also when two admin requests on two instances create one at the same time */
+    "CREATE UNIQUE INDEX rollouts_active ON rollouts(product, channel) WHERE state IN (0, 1);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -109,26 +126,61 @@ struct pg_cursor {
     int row;
 };
 
-static int pg_query(struct sql_store *b, enum sql_query q, const struct sql_param *p, size_t n,
-                    int (*row)(void *, struct sql_store *, void *), void *ctx)
+/* The results of the statements sent since the last read, up to the sync
+ * sent after them: the last statement's rows go to `row`. 0, or FLEET_ERR
+ * with the first failure recorded. `commit`: the last one is COMMIT, which
+ * answers ROLLBACK when the transaction had failed before. */
+static int pipeline_read(struct pg_store *s, int (*row)(void *, struct sql_store *, void *),
+                         void *ctx, int commit)
 {
-    struct pg_store *s = P(b);
+    int rc = 0;
+    unsigned done = 0, ends = 0;
+    for (;;) {
+        PGresult *res = PQgetResult(s->conn);
+        if (!res) { /* the end of one statement's results */
+            done++;
+            if (++ends > s->unread + 1 || PQstatus(s->conn) != CONNECTION_OK) {
+                rc = rc < 0 ? rc : fail(s, NULL, "reading a result");
+                break; /* the connection is gone: no sync will come */
+            }
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        int last = done + 1 == s->unread;
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            if (last && commit && rc == 0 && !strcmp(PQcmdStatus(res), "ROLLBACK"))
+                rc = sql_store_fail(&s->sql, "committing", "the transaction was rolled back");
+            struct pg_cursor cursor = {res, 0};
+            int rows = PQntuples(res);
+            for (int i = 0; last && row && rc == 0 && i < rows; i++) {
+                cursor.row = i;
+                if (row(ctx, &s->sql, &cursor))
+                    break;
+            }
+        } else if (rc == 0) {
+            /* the first failure; the statements after it are PIPELINE_ABORTED */
+            rc = fail(s, res, commit && last ? "committing" : "a query");
+        }
+        PQclear(res);
+    }
+    s->unread = 0;
+    return rc;
+}
+
+/* Send statement `q` (prepared when the connection opened). */
+static int pg_send(struct pg_store *s, enum sql_query q, const struct sql_param *p, size_t n)
+{
     char name[16];
     snprintf(name, sizeof name, "q%d", (int)q);
-    if (!s->prepared[q]) {
-        PGresult *res = PQprepare(s->conn, name, b->sql[q], 0, NULL);
-        int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        int rc = ok ? 0 : fail(s, res, "preparing a query");
-        PQclear(res);
-        if (rc < 0)
-            return rc;
-        s->prepared[q] = 1;
-    }
     const char *values[SQL_PARAMS_MAX];
     int lengths[SQL_PARAMS_MAX], formats[SQL_PARAMS_MAX];
     char nums[SQL_PARAMS_MAX][24];
     if (n > SQL_PARAMS_MAX)
-        return sql_store_fail(b, "a query", "too many parameters");
+        return sql_store_fail(&s->sql, "a query", "too many parameters");
     for (size_t i = 0; i < n; i++) {
         lengths[i] = formats[i] = 0;
         switch (p[i].type) {
@@ -145,22 +197,35 @@ static int pg_query(struct sql_store *b, enum sql_query q, const struct sql_para
         default: values[i] = NULL; break;
         }
     }
-    PGresult *res = PQexecPrepared(s->conn, name, (int)n, values, lengths, formats, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        int rc = fail(s, res, "a query");
-        PQclear(res);
+    if (!PQsendQueryPrepared(s->conn, name, (int)n, values, lengths, formats, 0))
+        return fail(s, NULL, "sending a query");
+    s->unread++;
+    return 0;
+}
+
+static int pg_query(struct sql_store *b, enum sql_query q, const struct sql_param *p, size_t n,
+                    int (*row)(void *, struct sql_store *, void *), void *ctx)
+{
+    struct pg_store *s = P(b);
+    if (!s->pipeline) { /* outside a transaction (fota fleet token add) */
+        if (!PQenterPipelineMode(s->conn))
+            return fail(s, NULL, "entering pipeline mode");
+        int rc = pg_send(s, q, p, n);
+        if (rc == 0 && !PQpipelineSync(s->conn))
+            rc = fail(s, NULL, "sending a query");
+        if (rc == 0)
+            rc = pipeline_read(s, row, ctx, 0);
+        s->unread = 0;
+        PQexitPipelineMode(s->conn);
         return rc;
     }
-    struct pg_cursor cursor = {res, 0};
-    int rows = PQntuples(res);
-    for (int i = 0; row && i < rows; i++) {
-        cursor.row = i;
-        if (row(ctx, b, &cursor))
-            break;
-    }
-    PQclear(res);
-    return 0;
+    if (pg_send(s, q, p, n) < 0)
+        return FLEET_ERR;
+    if (!row) /* a write: its result is read with the next statement's */
+        return 0;
+    if (!PQpipelineSync(s->conn))
+        return fail(s, NULL, "sending a query");
+    return pipeline_read(s, row, ctx, 0);
 }
 
 static const char *pg_text(void *row, int col)
@@ -197,30 +262,60 @@ static size_t pg_blob(void *row, int col, uint8_t *out, size_t size)
 
 static int pg_exec(struct sql_store *b, const char *sql, const char *what)
 {
+    if (P(b)->pipeline) /* only savepoints come here, which PostgreSQL stores do not use */
+        return sql_store_fail(b, what, "not available inside a pipelined transaction");
     return exec(P(b), sql, what);
 }
 
-static int pg_begin(struct sql_store *b)
+static int pg_begin(struct sql_store *b, int read_only)
 {
-    return exec(P(b), "BEGIN ISOLATION LEVEL SERIALIZABLE", "starting a transaction");
+    struct pg_store *s = P(b);
+    /* READ COMMITTED (see the top), or one snapshot for a read (the admin
+     * API's views: consistent, never failing on a conflict); sent with the
+     * first query */
+    const char *begin = read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" : "BEGIN";
+    if (!PQenterPipelineMode(s->conn) ||
+        !PQsendQueryParams(s->conn, begin, 0, NULL, NULL, NULL, NULL, 0))
+        return fail(s, NULL, "starting a transaction");
+    s->pipeline = 1;
+    s->unread = 1;
+    return 0;
+}
+
+/* Read what is still outstanding and leave pipeline mode. */
+static int pipeline_end(struct pg_store *s, const char *last_sql)
+{
+    int rc = 0;
+    if (last_sql && !PQsendQueryParams(s->conn, last_sql, 0, NULL, NULL, NULL, NULL, 0))
+        rc = fail(s, NULL, "committing");
+    else if (last_sql)
+        s->unread++;
+    if (s->unread) {
+        if (!PQpipelineSync(s->conn))
+            rc = rc < 0 ? rc : fail(s, NULL, "committing");
+        else if (pipeline_read(s, NULL, NULL, last_sql != NULL) < 0)
+            rc = FLEET_ERR;
+    }
+    s->unread = 0;
+    s->pipeline = 0;
+    PQexitPipelineMode(s->conn);
+    return rc;
 }
 
 static int pg_commit(struct sql_store *b)
 {
-    struct pg_store *s = P(b);
-    PGresult *res = PQexec(s->conn, "COMMIT");
-    int rc = 0;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = fail(s, res, "committing");
-    else if (!strcmp(PQcmdStatus(res), "ROLLBACK")) /* an earlier statement failed */
-        rc = sql_store_fail(b, "committing", "the transaction was rolled back");
-    PQclear(res);
-    return rc;
+    return pipeline_end(P(b), "COMMIT");
 }
 
 static int pg_rollback(struct sql_store *b)
 {
     struct pg_store *s = P(b);
+    if (s->pipeline) {
+        char why[sizeof s->sql.base.error]; /* the failure that brought us here */
+        memcpy(why, s->sql.base.error, sizeof why);
+        pipeline_end(s, NULL);
+        memcpy(s->sql.base.error, why, sizeof why);
+    }
     if (PQtransactionStatus(s->conn) == PQTRANS_IDLE)
         return 0;
     return exec(s, "ROLLBACK", "rolling back");
@@ -283,6 +378,21 @@ static int migrate(struct pg_store *s)
     return exec(s, "COMMIT", "committing the migrations");
 }
 
+/* Every query prepared once, so that a pipeline only ever executes. */
+static int prepare_all(struct pg_store *s)
+{
+    for (int q = 0; q < Q_COUNT; q++) {
+        char name[16];
+        snprintf(name, sizeof name, "q%d", q);
+        PGresult *res = PQprepare(s->conn, name, s->sql.sql[q], 0, NULL);
+        int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail(s, res, "preparing a query");
+        PQclear(res);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 struct fleet_store *fleet_store_pg_open(const char *url, char *err, size_t err_size)
 {
     struct pg_store *s = calloc(1, sizeof *s);
@@ -305,7 +415,7 @@ struct fleet_store *fleet_store_pg_open(const char *url, char *err, size_t err_s
         return NULL;
     }
     if (exec(s, "SET client_min_messages = warning", "setting up the session") < 0 ||
-        migrate(s) < 0) {
+        migrate(s) < 0 || prepare_all(s) < 0) {
         snprintf(err, err_size, "fleet database: %s", s->sql.base.error);
         pg_close(&s->sql);
         return NULL;

@@ -238,8 +238,7 @@ static const struct {
     [Q_LOG_LIST] = {T_NONE, "SELECT at, text FROM rollout_log WHERE rollout = $1 ORDER BY at, rowid"},
     [Q_MEMBER_GET] = {T_MEMBER, "SELECT %C FROM members WHERE rollout = $1 AND device = $2"},
     [Q_MEMBER_PUT] = {T_MEMBER, NULL}, /* generated upsert */
-    [Q_MEMBER_PENDING] = {T_MEMBER, "SELECT %C FROM members WHERE device = $1 AND state = 0"
-                                    " ORDER BY rollout"},
+    [Q_DEVICE_MEMBERS] = {T_MEMBER, "SELECT %C FROM members WHERE device = $1 ORDER BY rollout"},
     [Q_MEMBER_LIST] = {T_MEMBER, "SELECT %C FROM members WHERE rollout = $1 ORDER BY offered, device"},
     [Q_MEMBER_COUNTS] = {T_NONE, "SELECT state, count(*) FROM members WHERE rollout = $1"
                                  " GROUP BY state"},
@@ -265,6 +264,9 @@ static const struct {
     [Q_VERSION_LIST] = {T_NONE, "SELECT product, at, device, prev_code, code, version"
                                 " FROM version_log WHERE CAST($1 AS TEXT) = '' OR product = $1"
                                 " ORDER BY at, rowid"},
+    /* the row, locked until the transaction ends (store.h: device_lock, rollout_lock) */
+    [Q_DEVICE_LOCK] = {T_DEVICE, "SELECT %C FROM devices WHERE id = $1 FOR UPDATE"},
+    [Q_ROLLOUT_LOCK] = {T_ROLLOUT, "SELECT %C FROM rollouts WHERE id = $1 FOR UPDATE"},
 };
 
 static size_t put(char *out, size_t n, const char *fmt, const char *a)
@@ -438,10 +440,10 @@ static struct sql_store *S(struct fleet_store *b)
 
 /* ---- Operations -------------------------------------------------------------------- */
 
-static int op_begin(struct fleet_store *b)
+static int op_begin(struct fleet_store *b, int read_only)
 {
     b->conflict = b->duplicate = 0;
-    return S(b)->drv->begin(S(b));
+    return S(b)->drv->begin(S(b), read_only);
 }
 
 static int op_commit(struct fleet_store *b)
@@ -464,6 +466,12 @@ static int op_device_get(struct fleet_store *b, const char *id, struct fleet_dev
 {
     struct sql_param p[1] = {txt(id)};
     return one(S(b), Q_DEVICE_GET, p, 1, out, sizeof *out, "reading a device");
+}
+
+static int op_device_lock(struct fleet_store *b, const char *id, struct fleet_device *out)
+{
+    struct sql_param p[1] = {txt(id)};
+    return one(S(b), Q_DEVICE_LOCK, p, 1, out, sizeof *out, "locking a device");
 }
 
 static int op_device_put(struct fleet_store *b, const struct fleet_device *d)
@@ -609,8 +617,13 @@ static int op_rollout_put(struct fleet_store *b, struct fleet_rollout *r)
     }
     size_t n = record_params(&tables[T_ROLLOUT], 1, r, p, waves, sizeof waves);
     struct ints id;
-    if (ints(S(b), Q_ROLLOUT_INSERT, p, n, &id) < 0)
+    if (ints(S(b), Q_ROLLOUT_INSERT, p, n, &id) < 0) {
+        if (b->duplicate) /* the unique index rollouts_active (schema 5) */
+            snprintf(b->error, sizeof b->error,
+                     "another rollout of %s on channel %s is running or paused", r->product,
+                     r->channel);
         return FLEET_ERR;
+    }
     r->id = id.v[0];
     return 0;
 }
@@ -619,6 +632,12 @@ static int op_rollout_get(struct fleet_store *b, int64_t id, struct fleet_rollou
 {
     struct sql_param p[1] = {num(id)};
     return one(S(b), Q_ROLLOUT_GET, p, 1, out, sizeof *out, "reading a rollout");
+}
+
+static int op_rollout_lock(struct fleet_store *b, int64_t id, struct fleet_rollout *out)
+{
+    struct sql_param p[1] = {num(id)};
+    return one(S(b), Q_ROLLOUT_LOCK, p, 1, out, sizeof *out, "locking a rollout");
 }
 
 static int op_rollout_list(struct fleet_store *b, const char *product,
@@ -669,11 +688,11 @@ static int op_member_put(struct fleet_store *b, const struct fleet_member *m)
     return exec(S(b), Q_MEMBER_PUT, p, n);
 }
 
-static int op_member_pending(struct fleet_store *b, const char *device,
+static int op_device_members(struct fleet_store *b, const char *device,
                              int (*cb)(void *, const struct fleet_member *), void *ctx)
 {
     struct sql_param p[1] = {txt(device)};
-    return each(S(b), Q_MEMBER_PENDING, p, 1, sizeof(struct fleet_member),
+    return each(S(b), Q_DEVICE_MEMBERS, p, 1, sizeof(struct fleet_member),
                 (int (*)(void *, const void *))cb, ctx, "reading rollout members");
 }
 
@@ -827,11 +846,12 @@ static const struct fleet_store_ops sql_ops = {
     op_group_set,      op_group_list,    op_in_groups,       op_release_add,
     op_release_get,    op_release_by_code, op_release_list,  op_rollout_put,
     op_rollout_get,    op_rollout_list,  op_rollout_log,     op_rollout_history,
-    op_member_get,     op_member_put,    op_member_pending,  op_member_counts,
+    op_member_get,     op_member_put,    op_device_members,  op_member_counts,
     op_member_list,    op_offered_since, op_targeted_count,  op_bucket_at_rank,
     op_token_add,      op_token_hashes,   op_savepoint,      op_sync,
     op_device_add,
     op_version_log,    op_version_history,
+    op_device_lock,    op_rollout_lock,
 };
 
 int sql_store_init(struct sql_store *s, const struct sql_driver *drv)

@@ -9,7 +9,9 @@
  * transactions and schema migrations. The SQL text is shared: parameters
  * are written $1..$N (PostgreSQL's form; the SQLite driver rewrites them to
  * ?1..?N) and only portable SQL is used (INSERT ... ON CONFLICT, RETURNING,
- * CAST, strpos: the SQLite driver defines strpos).
+ * CAST, strpos: the SQLite driver defines strpos; a trailing FOR UPDATE,
+ * which SQLite does not need as its transactions take the write lock, is
+ * dropped by the SQLite driver).
  */
 #ifndef FOTA_FLEET_STORE_SQL_H
 #define FOTA_FLEET_STORE_SQL_H
@@ -25,10 +27,11 @@ enum sql_query {
     Q_RELEASE_ADD, Q_RELEASE_GET, Q_RELEASE_BY_CODE, Q_RELEASE_LIST,
     Q_ROLLOUT_INSERT, Q_ROLLOUT_UPDATE, Q_ROLLOUT_GET, Q_ROLLOUT_LIST,
     Q_LOG_ADD, Q_LOG_LIST,
-    Q_MEMBER_GET, Q_MEMBER_PUT, Q_MEMBER_PENDING, Q_MEMBER_LIST, Q_MEMBER_COUNTS,
+    Q_MEMBER_GET, Q_MEMBER_PUT, Q_DEVICE_MEMBERS, Q_MEMBER_LIST, Q_MEMBER_COUNTS,
     Q_OFFERED_SINCE, Q_TARGETED_COUNT, Q_BUCKET_AT_RANK,
     Q_TOKEN_ADD, Q_TOKEN_LIST,
     Q_VERSION_ADD, Q_VERSION_LIST,
+    Q_DEVICE_LOCK, Q_ROLLOUT_LOCK,
     Q_COUNT
 };
 
@@ -59,7 +62,7 @@ struct sql_driver {
     int64_t (*integer)(void *row, int col);
     size_t (*blob)(void *row, int col, uint8_t *out, size_t size); /* bytes copied */
     int (*exec)(struct sql_store *s, const char *sql, const char *what); /* no rows */
-    int (*begin)(struct sql_store *s);
+    int (*begin)(struct sql_store *s, int read_only);
     int (*commit)(struct sql_store *s);
     int (*rollback)(struct sql_store *s);
     void (*close)(struct sql_store *s);

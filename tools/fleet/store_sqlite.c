@@ -78,6 +78,9 @@ static const char *const migrations[] = {
     "CREATE INDEX version_log_by_product ON version_log(product, at);"
     "INSERT INTO version_log SELECT product, last_seen, id, -1, version_code, version"
     " FROM devices;",
+    /* 4 -> 5: at most one running or paused rollout per product and channel,
+     * also when two admin requests create one at the same time */
+    "CREATE UNIQUE INDEX rollouts_active ON rollouts(product, channel) WHERE state IN (0, 1);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -104,7 +107,9 @@ static int exec(struct sqlite_store *s, const char *sql, const char *what)
     return 0;
 }
 
-/* The shared text says $N; SQLite numbers its parameters ?N. */
+/* The shared text says $N; SQLite numbers its parameters ?N. A trailing
+ * FOR UPDATE (a row lock on PostgreSQL) is dropped: a SQLite transaction
+ * (BEGIN IMMEDIATE) holds the database's write lock from its start. */
 static sqlite3_stmt *prepared(struct sqlite_store *s, enum sql_query q)
 {
     if (s->st[q])
@@ -113,6 +118,10 @@ static sqlite3_stmt *prepared(struct sqlite_store *s, enum sql_query q)
     snprintf(text, sizeof text, "%s", s->sql.sql[q]);
     for (char *p = text; (p = strchr(p, '$')) != NULL; p++)
         *p = '?';
+    static const char lock[] = " FOR UPDATE";
+    size_t len = strlen(text);
+    if (len >= sizeof lock - 1 && !strcmp(text + len - (sizeof lock - 1), lock))
+        text[len - (sizeof lock - 1)] = 0;
     if (sqlite3_prepare_v2(s->db, text, -1, &s->st[q], NULL) != SQLITE_OK) {
         fail(s, "preparing a query");
         return NULL;
@@ -172,8 +181,9 @@ static int sl_exec(struct sql_store *b, const char *sql, const char *what)
     return exec(L(b), sql, what);
 }
 
-static int sl_begin(struct sql_store *b)
+static int sl_begin(struct sql_store *b, int read_only)
 {
+    (void)read_only; /* a read joins the group's transaction (fleet.c) */
     return exec(L(b), "BEGIN IMMEDIATE", "starting a transaction");
 }
 

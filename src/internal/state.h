@@ -38,16 +38,6 @@ static inline void fota_state_settle_confirmed(struct fota_persist *p)
 }
 
 /* No download in progress. */
-static inline void fota_state_clear_download(struct fota_persist *p)
-{
-    memset(p->dl_sha256, 0, sizeof p->dl_sha256);
-    p->dl_size = 0;
-    p->dl_offset = 0;
-    p->dl_slot = -1;
-    p->dl_kind = 0;
-    p->dl_block_shift = 0;
-    memset(p->dl_artifact_sha256, 0, sizeof p->dl_artifact_sha256);
-    p->dl_patch_offset = 0;
-}
+void fota_state_clear_download(struct fota_persist *p);
 
 #endif

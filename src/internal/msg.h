@@ -1,6 +1,10 @@
 /* Bounded message formatting for the core (no stdio): %s %u %d %x %%, and
  * %H: the host of an absolute URL given as a string (the session keeps no
- * copy of the host; '?' when the URL does not parse).
+ * copy of the host; '?' when the URL does not parse);
+ * %E: an error code's name (int; fota_strerror);
+ * %P: "port returned <code> (<name>)" for a port's int result.
+ * %E and %P print what the call sites printed before with fota_strerror():
+ * one conversion here instead of a call at each of ~20 sites.
  * Integer arguments are read as unsigned / int: cast uint32_t at the call. */
 #ifndef FOTA_SRC_MSG_H
 #define FOTA_SRC_MSG_H

@@ -24,14 +24,8 @@ static inline int is_hex(char c)
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* Case-insensitive: does s[0..n) equal the lower-case literal `lit`? */
-static inline int equals_lit_ci(const char *s, size_t n, const char *lit)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (lit[i] == '\0' || ascii_lower(s[i]) != lit[i])
-            return 0;
-    }
-    return lit[n] == '\0';
-}
+/* Case-insensitive: does s[0..n) equal the lower-case literal `lit`?
+ * (src/text.c) */
+int equals_lit_ci(const char *s, size_t n, const char *lit);
 
 #endif
