@@ -11,9 +11,11 @@
  * deleted; `fota release` replaces files by rename) bumps a generation
  * counter, and an entry of an older generation is revalidated (the path is
  * opened again, one component at a time, and compared by identity) before
- * it is used. The events are drained at the start of every lookup, so a
- * change that completed before a request arrived is always seen by it: there
- * is no time window in which an old file is served. Where inotify is not
+ * it is used. The events are drained by the first lookup of each
+ * millisecond (a read() per request cost a third of a 304's system calls),
+ * so a change is seen by every request that starts 1 ms or more after it
+ * completed; a request within that millisecond is answered as if it had
+ * arrived just before the change. Where inotify is not
  * available (or a watch cannot be added), the entries concerned are
  * revalidated on every request, as if there were no cache.
  */
