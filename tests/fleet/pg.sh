@@ -6,6 +6,8 @@
 #                                port, its socket and data in the test's temporary
 #                                directory: removed with it. As root it runs as
 #                                "nobody" (PostgreSQL refuses to run as root).
+#   restart_pg                PostgreSQL restarts (pg_ctl restart -m fast, same port):
+#                                every client connection is dropped
 #   start_balancer URL...     -> BALANCER_URL BALANCER_LOG: nginx round-robin over
 #                                the fota serve URLs, retrying the next one when an
 #                                instance is down; its access log says which served
@@ -40,6 +42,15 @@ start_pg() {
     fail "PostgreSQL did not start; its log:"
     sed 's/^/    /' "$dir/server.log"
     return 1
+}
+
+restart_pg() {
+    local bin run=() dir=$FOTA_TEST_TMP/pg
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    [ "$(id -u)" = 0 ] && run=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+    (cd / && "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -m fast \
+        restart >/dev/null 2>&1) || { fail "PostgreSQL did not restart; its log:"; sed 's/^/    /' "$dir/server.log"; return 1; }
+    lib_track "$(head -n 1 "$dir/data/postmaster.pid")"
 }
 
 start_balancer() {

@@ -4,7 +4,8 @@
 # issue, run the same way against one instance on SQLite and against the two
 # on PostgreSQL, takes the same decisions, device by device. Then one
 # instance is killed in the middle of the rollout: the other keeps serving,
-# the rollout completes, and no check-in is lost. The instances answer
+# the rollout completes, and no check-in is lost; then PostgreSQL restarts
+# and the survivor reconnects by itself. The instances answer
 # check-ins only: the images come from a separate static nginx (--artifacts).
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/fleet.sh"
@@ -109,4 +110,18 @@ if [ "$recorded" -ge "$answered" ]; then
 else
     fail "$recorded check-ins recorded, but $answered answered through nginx"
 fi
+
+# 4. PostgreSQL restarts under instance B: every connection of its pool is
+# dropped. B resets a dropped connection and runs the transaction it broke
+# again, so check-ins are answered and recorded without restarting B.
+recorded=$(psql -Atq "$PG_URL" -c "SELECT sum(checkins) FROM devices")
+restart_pg || finish
+answers=""
+for i in $(seq 1 20); do
+    answers="$answers $(CHECKIN_URL=$B_URL/$PRODUCT/manifest.txt checkin d-$i 2000000 | cut -d' ' -f1)"
+done
+expect_eq "$(echo $answers | tr ' ' '\n' | grep -cvE '^(200|304)$' || true)" 0 \
+    "after PostgreSQL restarted, instance B answered all 20 check-ins (statuses:$answers)"
+expect_eq "$(psql -Atq "$PG_URL" -c "SELECT sum(checkins) FROM devices")" "$((recorded + 20))" \
+    "and recorded each exactly once"
 finish

@@ -41,6 +41,8 @@ struct pg_store {
     PGconn *conn;
     int pipeline;     /* in a transaction: statements are pipelined */
     unsigned unread;  /* statements sent whose results are not read yet */
+    int committing;   /* COMMIT is being sent or read (fail() must not replay) */
+    int lost;         /* the server closed or is closing the connection */
 };
 
 /* Version N+1 is what migrations[N] makes of version N (as in SQLite). */
@@ -105,6 +107,16 @@ static int fail(struct pg_store *s, const PGresult *res, const char *what)
         s->sql.base.conflict = 1;
     if (state && !strcmp(state, "23505"))
         s->sql.base.duplicate = 1;
+    /* The connection lost (or being closed by the server: SQLSTATE class 08,
+     * 57P01-03 shutdown) before COMMIT went out: nothing was committed, so
+     * the transaction runs again like a conflict, on a connection that
+     * pg_begin resets. After COMMIT the outcome is unknown: not replayed. */
+    if (PQstatus(s->conn) != CONNECTION_OK ||
+        (state && (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3)))) {
+        s->lost = 1;
+        if (!s->committing)
+            s->sql.base.conflict = 1;
+    }
     const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(s->conn);
     char detail[200];
     snprintf(detail, sizeof detail, "%s", msg && *msg ? msg : "?");
@@ -119,6 +131,24 @@ static int exec(struct pg_store *s, const char *sql, const char *what)
     int rc = ok ? 0 : fail(s, res, what);
     PQclear(res);
     return rc;
+}
+
+static int session_setup(struct pg_store *s);
+
+/* A connection that PostgreSQL dropped (a restart, a fail-over, an idle
+ * timeout, a network cut) is reset before the next transaction: the one it
+ * broke has failed with its error (its outcome unknown if the break came at
+ * COMMIT, so it is not replayed here), and the server keeps answering once
+ * the database is back instead of failing every request until a restart. */
+static int reconnect_if_lost(struct pg_store *s)
+{
+    if (PQstatus(s->conn) == CONNECTION_OK && !s->lost)
+        return 0;
+    s->lost = 0;
+    PQreset(s->conn);
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return fail(s, NULL, "reconnecting to the fleet database");
+    return session_setup(s);
 }
 
 struct pg_cursor {
@@ -208,6 +238,8 @@ static int pg_query(struct sql_store *b, enum sql_query q, const struct sql_para
 {
     struct pg_store *s = P(b);
     if (!s->pipeline) { /* outside a transaction (fota fleet token add) */
+        if (reconnect_if_lost(s) < 0)
+            return FLEET_ERR;
         if (!PQenterPipelineMode(s->conn))
             return fail(s, NULL, "entering pipeline mode");
         int rc = pg_send(s, q, p, n);
@@ -270,6 +302,8 @@ static int pg_exec(struct sql_store *b, const char *sql, const char *what)
 static int pg_begin(struct sql_store *b, int read_only)
 {
     struct pg_store *s = P(b);
+    if (reconnect_if_lost(s) < 0)
+        return FLEET_ERR;
     /* READ COMMITTED (see the top), or one snapshot for a read (the admin
      * API's views: consistent, never failing on a conflict); sent with the
      * first query */
@@ -304,7 +338,11 @@ static int pipeline_end(struct pg_store *s, const char *last_sql)
 
 static int pg_commit(struct sql_store *b)
 {
-    return pipeline_end(P(b), "COMMIT");
+    struct pg_store *s = P(b);
+    s->committing = 1;
+    int rc = pipeline_end(s, "COMMIT");
+    s->committing = 0;
+    return rc;
 }
 
 static int pg_rollback(struct sql_store *b)
@@ -391,6 +429,16 @@ static int prepare_all(struct pg_store *s)
             return rc;
     }
     return 0;
+}
+
+/* What every connection of a session needs: quiet notices and the prepared
+ * queries (both belong to the session, so a reset connection needs them
+ * again). */
+static int session_setup(struct pg_store *s)
+{
+    if (exec(s, "SET client_min_messages = warning", "setting up the session") < 0)
+        return FLEET_ERR;
+    return prepare_all(s);
 }
 
 struct fleet_store *fleet_store_pg_open(const char *url, char *err, size_t err_size)
