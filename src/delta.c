@@ -16,6 +16,7 @@
 #include "internal/delta_coder.h"
 #include "fota/error.h"
 #include "fota/record.h"
+#include "internal/le.h"
 
 /* Decisions of the largest unit: an op's kind (2), a seek (37 + sign) and a
  * length (37). */
@@ -87,11 +88,6 @@ static const struct delta_state *cstate_of(const struct fota_delta *d)
     return (const struct delta_state *)(const void *)d->u.bytes;
 }
 
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static int fail(struct delta_state *s, int err)
 {
     s->state = ST_FAILED;
@@ -104,13 +100,13 @@ int fota_delta_parse_header(const uint8_t *buf, size_t len, struct fota_delta_he
     if (!buf || !out || len < FOTA_DELTA_HEADER_SIZE)
         return FOTA_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
-    if (memcmp(buf, "fdlt", 4) != 0 || fota_crc32(0, buf, 80) != get_u32(buf + 80))
+    if (memcmp(buf, "fdlt", 4) != 0 || fota_crc32(0, buf, 80) != le_get32(buf + 80))
         return FOTA_ERR_DELTA_CORRUPT;
     out->format = buf[4];
     out->kind = buf[5];
     out->block_shift = buf[6];
-    out->base_size = get_u32(buf + 8);
-    out->target_size = get_u32(buf + 12);
+    out->base_size = le_get32(buf + 8);
+    out->target_size = le_get32(buf + 12);
     memcpy(out->base_sha256, buf + 16, 32);
     memcpy(out->target_sha256, buf + 48, 32);
     if (out->format != FOTA_DELTA_FORMAT || out->kind > FOTA_DELTA_PATCH || buf[7] != 0 ||
@@ -345,7 +341,7 @@ static int end_block(struct delta_state *s)
 
 static int parse_block_head(struct delta_state *s)
 {
-    uint32_t index = get_u32(s->head), payload = get_u32(s->head + 4);
+    uint32_t index = le_get32(s->head), payload = le_get32(s->head + 4);
     uint32_t size = 1u << s->hdr.block_shift;
     /* Incompressible bytes cost a little more than 8 bits each. */
     if (index != s->block || payload < RC_INIT_BYTES || payload > size + size / 8 + 64)

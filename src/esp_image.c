@@ -28,6 +28,7 @@
 
 #include "fota/error.h"
 #include "fota/manifest.h"
+#include "internal/le.h"
 
 #define ESP_CHECKSUM_SEED 0xEF
 #define ESP_SEGMENT_HEADER_SIZE 8
@@ -53,17 +54,6 @@ static const struct {
 };
 
 _Static_assert(FOTA_CHIP_COUNT <= 256, "chip_ids holds a chip in one byte");
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
-}
 
 int fota_esp_chip_from_id(uint16_t chip_id)
 {
@@ -93,7 +83,7 @@ static int parse_common(const uint8_t *d, size_t len, struct fota_esp_header *h)
     h->segments = d[1];
     h->spi_mode = d[2];
     h->flash_size_freq = d[3];
-    h->entry = le32(d + 4);
+    h->entry = le_get32(d + 4);
     return 0;
 }
 
@@ -109,7 +99,7 @@ static int looks_esp32(const uint8_t *d, size_t len)
     if (!(d[8] == 0xEE || d[8] < 64) || !drive_byte_ok(d[9]) || !drive_byte_ok(d[10]) ||
         !drive_byte_ok(d[11]))
         return 0;
-    if (fota_esp_chip_from_id(le16(d + 12)) == FOTA_CHIP_ANY)
+    if (fota_esp_chip_from_id(le_get16(d + 12)) == FOTA_CHIP_ANY)
         return 0;
     return d[19] == 0 && d[20] == 0 && d[21] == 0 && d[22] == 0 && d[23] <= 1;
 }
@@ -119,8 +109,8 @@ static int looks_esp8266(const uint8_t *d, size_t len)
     uint32_t addr, seg_len;
     if (len < FOTA_ESP8266_HEADER_SIZE + ESP_SEGMENT_HEADER_SIZE)
         return 0;
-    addr = le32(d + 8);
-    seg_len = le32(d + 12);
+    addr = le_get32(d + 8);
+    seg_len = le_get32(d + 12);
     return ((addr >= 0x3FFE8000u && addr <= 0x3FFFFFFFu) ||
             (addr >= 0x40100000u && addr <= 0x4010FFFFu) ||
             (addr >= 0x40200000u && addr <= 0x402FFFFFu)) &&
@@ -142,10 +132,10 @@ static void parse_app_desc(const uint8_t *d, size_t len, struct fota_esp_header 
 {
     const uint8_t *a = d + FOTA_ESP_APP_DESC_OFFSET;
     if (len < FOTA_ESP_APP_DESC_OFFSET + FOTA_ESP_APP_DESC_SIZE ||
-        le32(a) != FOTA_ESP_APP_DESC_MAGIC)
+        le_get32(a) != FOTA_ESP_APP_DESC_MAGIC)
         return;
     h->has_app_desc = 1;
-    h->secure_version = le32(a + 4);
+    h->secure_version = le_get32(a + 4);
     copy_desc_string(h->version, a + 16, 32);
     copy_desc_string(h->project, a + 48, 32);
     copy_desc_string(h->time, a + 80, 16);
@@ -156,10 +146,10 @@ static void parse_app_desc(const uint8_t *d, size_t len, struct fota_esp_header 
 static void parse_esp32(const uint8_t *d, size_t len, struct fota_esp_header *h)
 {
     h->format = FOTA_IMAGE_ESP32;
-    h->chip_id = le16(d + 12);
+    h->chip_id = le_get16(d + 12);
     h->chip = fota_esp_chip_from_id(h->chip_id);
-    h->min_chip_rev = le16(d + 15);
-    h->max_chip_rev = le16(d + 17);
+    h->min_chip_rev = le_get16(d + 15);
+    h->max_chip_rev = le_get16(d + 17);
     h->hash_appended = d[23];
     parse_app_desc(d, len, h);
 }
@@ -242,8 +232,8 @@ int fota_esp_image_verify(const uint8_t *data, size_t len, const struct fota_cry
         uint32_t seg_len;
         if (len - pos < ESP_SEGMENT_HEADER_SIZE)
             return FOTA_ERR_IMAGE_SIZE;
-        out->segment_addr[s] = le32(data + pos);
-        seg_len = le32(data + pos + 4);
+        out->segment_addr[s] = le_get32(data + pos);
+        seg_len = le_get32(data + pos + 4);
         out->segment_len[s] = seg_len;
         pos += ESP_SEGMENT_HEADER_SIZE;
         if (seg_len > ESP_MAX_SEGMENT_LEN)
@@ -312,12 +302,12 @@ int fota_esp_header_explain(const uint8_t *d, size_t len, struct fota_esp_header
         if (len < FOTA_ESP8266_HEADER_SIZE + ESP_SEGMENT_HEADER_SIZE)
             return set_fault(out, "file length", "at least 16 bytes (ESP8266 header and "
                                                   "first segment header)", (uint32_t)len);
-        if (le32(d + 12) >= ESP_MAX_SEGMENT_LEN)
+        if (le_get32(d + 12) >= ESP_MAX_SEGMENT_LEN)
             return set_fault(out, "ESP8266 first segment length (bytes 12-15)",
-                             "below 16 MB", le32(d + 12));
+                             "below 16 MB", le_get32(d + 12));
         return set_fault(out, "ESP8266 first segment load address (bytes 8-11)",
                          "in DRAM 0x3FFE8000.., IRAM 0x40100000.. or IROM 0x40200000..",
-                         le32(d + 8));
+                         le_get32(d + 8));
     }
     if (len < FOTA_ESP_HEADER_SIZE)
         return set_fault(out, "file length", "at least 24 bytes (ESP32-family header)",
@@ -331,11 +321,11 @@ int fota_esp_header_explain(const uint8_t *d, size_t len, struct fota_esp_header
                              : i == 10 ? "pin drive strengths (byte 10)"
                                        : "pin drive strengths (byte 11)",
                              "two nibbles of 0..3 each", d[i]);
-    if (fota_esp_chip_from_id(le16(d + 12)) == FOTA_CHIP_ANY)
+    if (fota_esp_chip_from_id(le_get16(d + 12)) == FOTA_CHIP_ANY)
         return set_fault(out, "chip id (bytes 12-13)", "an id in esptool's chip table",
-                         le16(d + 12));
+                         le_get16(d + 12));
     if (d[19] || d[20] || d[21] || d[22])
-        return set_fault(out, "reserved bytes 19-22", "zero", le32(d + 19));
+        return set_fault(out, "reserved bytes 19-22", "zero", le_get32(d + 19));
     return set_fault(out, "hash_appended (byte 23)", "0 or 1", d[23]);
 }
 
@@ -377,8 +367,8 @@ int fota_esp8266_bin_check(const uint8_t *data, size_t len, struct fota_esp8266_
     out->checksum_ok = out->sketch.checksum_ok;
     if (out->sketch.segment_len[0] < ESP8266_CRC_WORDS)
         return 0; /* no room for the words: the layout before core 2.7.0 */
-    out->stored_len = le32(data + FOTA_ESP8266_CRC_LEN_OFFSET);
-    out->stored_crc = le32(data + FOTA_ESP8266_CRC_VAL_OFFSET);
+    out->stored_len = le_get32(data + FOTA_ESP8266_CRC_LEN_OFFSET);
+    out->stored_crc = le_get32(data + FOTA_ESP8266_CRC_VAL_OFFSET);
     /* The CRC covers the whole file as elf2bin wrote it, the words as zeros. */
     out->computed_crc = fota_esp8266_crc(0xFFFFFFFFu, data, FOTA_ESP8266_CRC_LEN_OFFSET);
     out->computed_crc = fota_esp8266_crc(out->computed_crc, zeros, sizeof zeros);
