@@ -431,12 +431,14 @@ static int prepare_all(struct pg_store *s)
     return 0;
 }
 
-/* What every connection of a session needs: quiet notices and the prepared
- * queries (both belong to the session, so a reset connection needs them
- * again). */
+/* What a connection needs before its first transaction, on opening and
+ * after a reset: quiet notices and the prepared queries belong to the
+ * session; the schema is checked again (a no-op when current) because a
+ * reset may reach another server after a fail-over. */
 static int session_setup(struct pg_store *s)
 {
-    if (exec(s, "SET client_min_messages = warning", "setting up the session") < 0)
+    if (exec(s, "SET client_min_messages = warning", "setting up the session") < 0 ||
+        migrate(s) < 0)
         return FLEET_ERR;
     return prepare_all(s);
 }
@@ -462,8 +464,7 @@ struct fleet_store *fleet_store_pg_open(const char *url, char *err, size_t err_s
         pg_close(&s->sql);
         return NULL;
     }
-    if (exec(s, "SET client_min_messages = warning", "setting up the session") < 0 ||
-        migrate(s) < 0 || prepare_all(s) < 0) {
+    if (session_setup(s) < 0) {
         snprintf(err, err_size, "fleet database: %s", s->sql.base.error);
         pg_close(&s->sql);
         return NULL;
